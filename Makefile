@@ -1,0 +1,95 @@
+# ebprof — build, test, demo, bench.  `make help` lists the targets.
+CC        ?= gcc
+CLANG     ?= clang
+BPFTOOL   ?= bpftool
+ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+VERSION   := 0.1.0
+
+BUILD     := build
+CFLAGS    ?= -O2 -g
+CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
+             -Iinclude -Iuser -I$(BUILD) -DEBPROF_VERSION=\"$(VERSION)\" -MMD -MP
+LDLIBS    += -lbpf -lelf -lz
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Iinclude -Ibpf \
+              -Wall -Wno-unused-function -MMD -MP
+
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
+SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+USER_SRCS := $(wildcard user/*.c)
+USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
+LIB_OBJS  := $(filter-out $(BUILD)/user/main.o,$(USER_OBJS))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+WL_SRCS   := $(wildcard tests/workloads/*.c)
+WL_BINS   := $(patsubst tests/workloads/%.c,$(BUILD)/workloads/%,$(WL_SRCS))
+# Workloads are the targets: frame pointers kept, functions not inlined,
+# like a production binary built for profiling.
+WL_CFLAGS := -O2 -g -fno-omit-frame-pointer -fno-inline-small-functions -Wall -Werror -pthread
+
+.PHONY: all deps test unit e2e demo bench vmlinux clean help workloads
+all: ebprof workloads
+
+help:
+	@echo "make            build ebprof and the test workloads"
+	@echo "make deps       install the Debian packages ebprof needs (root)"
+	@echo "make test       deps + build + unit tests + e2e tests (root)"
+	@echo "make unit       unit tests only (no privileges)"
+	@echo "make e2e        end-to-end tests with real BPF (root)"
+	@echo "make demo       deps + build + profile the bundled demo workload"
+	@echo "make bench      overhead benchmarks against perf/bpftrace (root)"
+	@echo "make vmlinux    regenerate vmlinux/vmlinux.h from this kernel's BTF"
+
+deps:
+	scripts/deps.sh
+
+ebprof: $(USER_OBJS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c vmlinux/vmlinux.h | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/user/%.o: user/%.c | $(SKELS) $(BUILD)/user
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(BUILD)/tests
+	$(CC) $(CFLAGS) -Wno-unused-parameter -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka
+
+$(BUILD)/workloads/%: tests/workloads/%.c | $(BUILD)/workloads
+	$(CC) $(WL_CFLAGS) -o $@ $< -lm
+
+workloads: $(WL_BINS)
+
+$(BUILD) $(BUILD)/user $(BUILD)/tests $(BUILD)/workloads:
+	mkdir -p $@
+
+-include tests/unit/fixtures.mk
+
+unit: $(UNIT_BINS) $(UNIT_FIXTURES)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+e2e: ebprof workloads
+	tests/e2e/run.sh
+
+test: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) e2e
+
+demo: deps
+	$(MAKE) all
+	scripts/demo.sh
+
+bench: all
+	scripts/bench.sh
+
+vmlinux:
+	scripts/gen-vmlinux.sh > vmlinux/vmlinux.h.tmp && mv vmlinux/vmlinux.h.tmp vmlinux/vmlinux.h
+
+clean:
+	rm -rf $(BUILD) ebprof
+
+-include $(wildcard $(BUILD)/*.d $(BUILD)/user/*.d $(BUILD)/tests/*.d)

@@ -1,0 +1,121 @@
+"""Helpers for ebprof end-to-end tests: run ebprof against workloads with
+known ground truth, parse its JSON, assert numbers, and check that nothing
+ebprof loaded stays in the kernel afterwards."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+EBPROF = os.path.join(ROOT, "ebprof")
+WL = os.path.join(ROOT, "build", "workloads")
+
+_failures = []
+
+
+def workload(name):
+    return os.path.join(WL, name)
+
+
+def bpf_ids(kind="prog"):
+    """Ids of every BPF object of this kind (prog, link, map) now loaded."""
+    out = subprocess.run(["bpftool", "-j", kind, "show"], capture_output=True,
+                         text=True, check=True).stdout
+    return {o["id"] for o in json.loads(out or "[]")}
+
+
+class BpfSnapshot:
+    """Remembers what the kernel holds; check() fails on anything new."""
+
+    def __init__(self):
+        self.before = {k: bpf_ids(k) for k in ("prog", "link", "map")}
+
+    def check(self, what):
+        # Freed objects go away asynchronously (RCU); give them a moment.
+        for _ in range(50):
+            left = {k: bpf_ids(k) - self.before[k] for k in self.before}
+            if not any(left.values()):
+                break
+            time.sleep(0.1)
+        check(not any(left.values()), f"{what}: nothing left in kernel", left)
+
+
+def run(args, timeout=120, **kw):
+    """Runs ebprof with args; returns CompletedProcess (text)."""
+    cmd = [EBPROF] + list(args)
+    print("  $", " ".join(cmd), flush=True)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
+
+
+def run_json(args, timeout=120):
+    r = run(list(args) + ["--format", "json"], timeout=timeout)
+    if r.returncode != 0:
+        print(r.stderr, file=sys.stderr)
+    try:
+        doc = json.loads(r.stdout)
+    except json.JSONDecodeError:
+        print("  stdout was not JSON:", r.stdout[:2000], r.stderr[:2000])
+        raise
+    return r, doc
+
+
+def report(doc, name):
+    for rep in doc["reports"]:
+        if rep["report"] == name:
+            return rep
+    raise KeyError(f"report {name} not in output")
+
+
+def table(rep, name):
+    """A table as a list of dicts keyed by column key."""
+    for t in rep["tables"]:
+        if t["name"] == name:
+            keys = [c["key"] for c in t["columns"]]
+            return [dict(zip(keys, row)) for row in t["rows"]]
+    raise KeyError(f"table {name} not in report {rep['report']}")
+
+
+def info(rep, key):
+    return rep["info"][key]
+
+
+def check(cond, what, detail=""):
+    status = "ok  " if cond else "FAIL"
+    print(f"  {status} {what}" + (f"  [{detail}]" if detail != "" else ""), flush=True)
+    if not cond:
+        _failures.append(what)
+
+
+def near(actual, expected, rel, what):
+    ok = expected != 0 and abs(actual - expected) <= rel * abs(expected)
+    check(ok, f"{what}: {actual} within {rel*100:.0f}% of {expected}")
+
+
+def within(actual, lo, hi, what):
+    check(lo <= actual <= hi, f"{what}: {actual} in [{lo}, {hi}]")
+
+
+def equal(actual, expected, what):
+    check(actual == expected, f"{what}: {actual} == {expected}")
+
+
+def start(args):
+    """Starts a workload in the background (own process group)."""
+    return subprocess.Popen(args, start_new_session=True)
+
+
+def stop(proc):
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def finish():
+    """Ends the test: exit 1 if any check failed."""
+    if _failures:
+        print(f"  {len(_failures)} check(s) failed", flush=True)
+        sys.exit(1)
+    print("  passed", flush=True)
+    sys.exit(0)

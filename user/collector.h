@@ -1,0 +1,30 @@
+/* A collector = one BPF object (bpf/<name>.bpf.c) + one user module
+ * (user/<name>.c) behind this interface.  Adding one touches its two files
+ * and the registry in collector.c. */
+#ifndef EBPROF_COLLECTOR_H
+#define EBPROF_COLLECTOR_H
+
+#include "options.h"
+#include "profile.h"
+#include "target.h"
+
+struct collector_ops {
+	const char *name;  /* report name on the command line */
+	const char *desc;  /* one line for --help */
+	int default_on;    /* runs when no report is named */
+	/* Validate options, open and load BPF.  state is collector-owned.
+	 * 0 or negative errno, with one line already printed on failure. */
+	int (*open)(void **state, const struct options *o, struct target *t);
+	/* Attach probes (before a launched target is released). */
+	int (*attach)(void *state);
+	/* Called about every 100 ms while collecting (ring buffers, governor). */
+	int (*tick)(void *state);
+	/* Read maps into a new profile. */
+	int (*report)(void *state, struct profile **out);
+	void (*close)(void *state);
+};
+
+const struct collector_ops *collector_find(const char *name);
+const struct collector_ops *const *collector_list(void);
+
+#endif

@@ -1,0 +1,49 @@
+/* Function symbols of one ELF file (libelf): .symtab, else .dynsym, plus
+ * the program headers needed to turn file offsets into symbol addresses. */
+#ifndef EBPROF_ELFSYM_H
+#define EBPROF_ELFSYM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct elfsym {
+	char *name;
+	uint64_t addr; /* st_value (link-time virtual address) */
+	uint64_t size;
+};
+
+enum elfsym_source { ELFSYM_NONE = 0, ELFSYM_SYMTAB, ELFSYM_DYNSYM, ELFSYM_DEBUGLINK };
+
+struct elffile {
+	char *path;
+	int is_pie_or_dyn;       /* ET_DYN */
+	uint64_t load_bias_base; /* lowest PT_LOAD p_vaddr - p_offset (page aligned) */
+	struct {
+		uint64_t vaddr, offset, filesz, memsz;
+		uint32_t flags;
+	} loads[16];
+	size_t nloads;
+	struct elfsym *syms; /* sorted by addr, FUNC symbols, deduplicated */
+	size_t nsyms;
+	enum elfsym_source source;
+	char build_id[41];   /* hex, "" when absent */
+	char *debuglink;     /* .gnu_debuglink file name, or NULL */
+};
+
+/* Opens and reads path.  When the file has no .symtab and a debug file is
+ * found (/usr/lib/debug/.build-id/xx/yyyy.debug, or the debuglink next to
+ * the file, in .debug/, or under /usr/lib/debug<dir>), its .symtab is used
+ * and source is ELFSYM_DEBUGLINK.  root, when not NULL, prefixes the debug
+ * lookups (a container's /proc/PID/root).  0 or negative errno. */
+int elffile_open(const char *path, const char *root, struct elffile **out);
+void elffile_free(struct elffile *f);
+
+/* Symbol containing addr (link-time address), or NULL. */
+const struct elfsym *elffile_lookup(const struct elffile *f, uint64_t addr);
+/* File offset -> link-time virtual address, via the PT_LOAD segments.
+ * Returns 0 on success. */
+int elffile_offset_to_addr(const struct elffile *f, uint64_t off, uint64_t *addr);
+/* Link-time virtual address -> file offset (what uprobes take). */
+int elffile_addr_to_offset(const struct elffile *f, uint64_t addr, uint64_t *off);
+
+#endif

@@ -1,0 +1,31 @@
+/* Address -> module, function, offset for one target process.  Mappings are
+ * read at creation and on every refresh; mappings that disappear are kept
+ * (so a target that exits, or unmaps a library, is still symbolized), and
+ * ELF data is cached until symbolizer_free(). */
+#ifndef EBPROF_SYMBOLIZE_H
+#define EBPROF_SYMBOLIZE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct symbolizer;
+
+struct symres {
+	const char *func;   /* NULL when no symbol covers the address */
+	const char *module; /* basename, "[kernel]", "[vdso]", "[unknown]" */
+	const char *path;   /* full path as the target sees it, or NULL */
+	uint64_t offset;    /* into func when func != NULL, else into module */
+};
+
+/* pid 0: kernel only.  Reads /proc/PID/maps now.  0 or negative errno
+ * (-ESRCH: no such process). */
+int symbolizer_new(pid_t pid, struct symbolizer **out);
+/* Re-reads /proc/PID/maps, adding new mappings.  -ESRCH once gone (old
+ * mappings stay usable). */
+int symbolizer_refresh(struct symbolizer *s);
+/* Always fills *r (unknown addresses get module "[unknown]", func NULL). */
+void symbolize_user(struct symbolizer *s, uint64_t addr, struct symres *r);
+void symbolize_kernel(struct symbolizer *s, uint64_t addr, struct symres *r);
+void symbolizer_free(struct symbolizer *s);
+
+#endif

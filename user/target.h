@@ -1,0 +1,34 @@
+/* The profiled process: attach to a running PID, or launch a command held
+ * stopped before exec until probes are in place. */
+#ifndef EBPROF_TARGET_H
+#define EBPROF_TARGET_H
+
+#include <sys/types.h>
+
+struct target {
+	pid_t pid;
+	int pidfd;         /* becomes readable when the process exits */
+	int launched;
+	int release_fd;    /* launch: write end of the pipe the child waits on */
+	char comm[32];
+	char exe[4096];    /* executable path as seen by ebprof (for uprobes) */
+	int exited;
+	int exit_status;   /* launch: shell-style status (128+sig) */
+};
+
+/* 0 or negative errno (-ESRCH no such process, -EPERM not permitted). */
+int target_attach(struct target *t, pid_t pid);
+/* Forks; the child waits for target_release() then execs argv[0] (PATH
+ * searched).  -ENOENT/-EACCES when the command cannot be run. */
+int target_launch(struct target *t, char **argv);
+int target_release(struct target *t);
+/* Non-blocking check: 1 when the process has exited (reaps a launched
+ * child and records its status), 0 otherwise. */
+int target_poll_exit(struct target *t);
+/* Launch: kills the child if it never started (probes failed). */
+void target_abort(struct target *t);
+/* Launch: waits for the child and returns its status. */
+int target_wait(struct target *t);
+void target_close(struct target *t);
+
+#endif
