@@ -27,6 +27,7 @@ WL_BINS   := $(patsubst tests/workloads/%.c,$(BUILD)/workloads/%,$(WL_SRCS))
 # like a production binary built for profiling.
 WL_CFLAGS := -O2 -g -fno-omit-frame-pointer -fno-inline-small-functions -Wall -Werror -pthread
 
+.SECONDARY:
 .PHONY: all deps test unit e2e demo bench vmlinux clean help workloads
 all: ebprof workloads
 

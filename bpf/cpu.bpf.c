@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0
+/* cpu collector: on-CPU samples from a cpu-clock perf event on every CPU,
+ * off-CPU time from sched_switch; both keyed by thread and stacks and
+ * filtered to the target's thread group. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "cpu.h"
+
+#define EEXIST 17
+#define ENOMEM 12
+#define TASK_DEAD 0x80
+
+const volatile __u32 targ_tgid = 0;
+const volatile __u64 min_block_ns = 0;
+const volatile bool kernel_stacks = true;
+
+__u64 stats[CPU_STAT_MAX] = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, CPU_MAX_STACK_DEPTH * sizeof(__u64));
+	__uint(max_entries, CPU_MAX_STACKS);
+} stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CPU_MAX_ENTRIES);
+	__type(key, struct cpu_key);
+	__type(value, struct cpu_val);
+} counts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CPU_MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct cpu_start);
+} starts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CPU_MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct cpu_thread);
+} threads SEC(".maps");
+
+static __always_inline void stat_inc(int i)
+{
+	__sync_fetch_and_add(&stats[i], 1);
+}
+
+static __always_inline __s32 stack_id(void *ctx, __u64 flags, int lost_stat)
+{
+	long id = bpf_get_stackid(ctx, &stacks, flags);
+
+	if (id >= 0)
+		return id;
+	if (id == -EEXIST)
+		stat_inc(CPU_STAT_STACK_COLLISION);
+	else if (id == -ENOMEM)
+		stat_inc(CPU_STAT_STACKMAP_FULL);
+	else
+		stat_inc(lost_stat);
+	return id;
+}
+
+static __always_inline void fill_key(void *ctx, struct cpu_key *k, __u32 tid)
+{
+	k->tid = tid;
+	k->ustack = stack_id(ctx, BPF_F_USER_STACK, CPU_STAT_USTACK_LOST);
+	k->kstack = kernel_stacks ? stack_id(ctx, 0, CPU_STAT_KSTACK_LOST) : -1;
+}
+
+static __always_inline struct cpu_val *val_of(struct cpu_key *k)
+{
+	static const struct cpu_val zero;
+	struct cpu_val *v = bpf_map_lookup_elem(&counts, k);
+
+	if (v)
+		return v;
+	bpf_map_update_elem(&counts, k, &zero, BPF_NOEXIST);
+	v = bpf_map_lookup_elem(&counts, k);
+	if (!v)
+		stat_inc(CPU_STAT_MAP_FULL);
+	return v;
+}
+
+static __always_inline struct cpu_thread *thread_of(__u32 tid)
+{
+	static const struct cpu_thread zero;
+	struct cpu_thread *t = bpf_map_lookup_elem(&threads, &tid);
+
+	if (t)
+		return t;
+	bpf_map_update_elem(&threads, &tid, &zero, BPF_NOEXIST);
+	t = bpf_map_lookup_elem(&threads, &tid);
+	if (!t)
+		stat_inc(CPU_STAT_THREADS_FULL);
+	return t;
+}
+
+SEC("perf_event")
+int cpu_sample(struct bpf_perf_event_data *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct cpu_key k = {};
+	struct cpu_val *v;
+	struct cpu_thread *t;
+
+	if ((__u32)(id >> 32) != targ_tgid)
+		return 0;
+	stat_inc(CPU_STAT_SAMPLES);
+	k.tid = (__u32)id;
+	k.ustack = stack_id(ctx, BPF_F_USER_STACK, CPU_STAT_USTACK_LOST);
+	/* A sample taken in user mode has no kernel stack. */
+	k.kstack = kernel_stacks && (ctx->regs.cs & 3) == 0 ?
+		stack_id(ctx, 0, CPU_STAT_KSTACK_LOST) : -1;
+	v = val_of(&k);
+	if (v)
+		__sync_fetch_and_add(&v->samples, 1);
+	t = thread_of((__u32)id);
+	if (t) {
+		bpf_get_current_comm(t->comm, sizeof(t->comm));
+		__sync_fetch_and_add(&t->samples, 1);
+	}
+	return 0;
+}
+
+SEC("raw_tp/sched_switch")
+int BPF_PROG(cpu_switch, bool preempt, struct task_struct *prev,
+	     struct task_struct *next, unsigned int prev_state)
+{
+	__u32 tid;
+
+	/* prev is current: record where it stops running (not when it is
+	 * dying: a dead thread never comes back). */
+	if (BPF_CORE_READ(prev, tgid) == targ_tgid && !(prev_state & TASK_DEAD)) {
+		struct cpu_start s = {};
+
+		tid = BPF_CORE_READ(prev, pid);
+		s.ts = bpf_ktime_get_ns();
+		fill_key(ctx, &s.key, tid);
+		s.key.flags = prev_state == 0 ? CPU_KEY_RUNNABLE : 0;
+		if (bpf_map_update_elem(&starts, &tid, &s, BPF_ANY))
+			stat_inc(CPU_STAT_START_FULL);
+	}
+	if (BPF_CORE_READ(next, tgid) == targ_tgid) {
+		struct cpu_start *s;
+		struct cpu_val *v;
+		struct cpu_thread *t;
+		__u64 delta;
+
+		tid = BPF_CORE_READ(next, pid);
+		s = bpf_map_lookup_elem(&starts, &tid);
+		if (!s)
+			return 0;
+		delta = bpf_ktime_get_ns() - s->ts;
+		if (delta >= min_block_ns) {
+			stat_inc(CPU_STAT_SWITCHES);
+			v = val_of(&s->key);
+			if (v) {
+				__sync_fetch_and_add(&v->offcpu_ns, delta);
+				__sync_fetch_and_add(&v->switches, 1);
+			}
+			t = thread_of(tid);
+			if (t) {
+				BPF_CORE_READ_STR_INTO(&t->comm, next, comm);
+				__sync_fetch_and_add(&t->offcpu_ns, delta);
+			}
+		}
+		bpf_map_delete_elem(&starts, &tid);
+	}
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,371 @@
+/* cpu collector: where the wall-clock time goes.  On-CPU samples from a
+ * software cpu-clock perf event per online CPU, off-CPU time from
+ * sched_switch, both aggregated in BPF by (thread, user stack, kernel
+ * stack).  Wall time = on-CPU samples * period + off-CPU time. */
+#include <errno.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "collector.h"
+#include "cpu.h"
+#include "cpu.skel.h"
+#include "functable.h"
+#include "perf.h"
+#include "symbolize.h"
+#include "util.h"
+
+enum { M_ONCPU, M_OFFCPU, M_WALL, M_N };
+
+struct cpu_state {
+	struct cpu_bpf *skel;
+	const struct options *opts;
+	struct target *target;
+	struct symbolizer *sym;
+	struct perf_events pe;
+	struct bpf_link *switch_link;
+	uint64_t t_start;  /* CLOCK_MONOTONIC ns at attach */
+	uint64_t period_ns;
+	uint64_t truncated;
+	uint64_t refreshed_at;
+};
+
+static int cpu_open(void **statep, const struct options *o, struct target *t)
+{
+	struct cpu_state *s = calloc(1, sizeof(*s));
+	int err;
+
+	if (!s)
+		return -ENOMEM;
+	s->opts = o;
+	s->target = t;
+	s->period_ns = 1000000000ull / (uint64_t)o->frequency;
+	s->skel = cpu_bpf__open();
+	if (!s->skel) {
+		err = -errno;
+		ebprof_err("cannot open the cpu BPF object: %s", strerror(-err));
+		free(s);
+		return err;
+	}
+	s->skel->rodata->targ_tgid = (uint32_t)t->pid;
+	s->skel->rodata->min_block_ns = o->min_block_ns;
+	err = cpu_bpf__load(s->skel);
+	if (err) {
+		ebprof_err("cannot load the cpu BPF programs: %s%s", strerror(-err),
+			   err == -EPERM ? " (need root or CAP_BPF+CAP_PERFMON)" : "");
+		cpu_bpf__destroy(s->skel);
+		free(s);
+		return err;
+	}
+	err = symbolizer_new(t->pid, &s->sym);
+	if (err) {
+		ebprof_err("cannot read the mappings of pid %d: %s", t->pid, strerror(-err));
+		cpu_bpf__destroy(s->skel);
+		free(s);
+		return err;
+	}
+	*statep = s;
+	return 0;
+}
+
+static int cpu_attach(void *state)
+{
+	struct cpu_state *s = state;
+	int err;
+
+	err = perf_events_open_cpu_clock(&s->pe, s->opts->frequency,
+					 s->skel->progs.cpu_sample);
+	if (err) {
+		ebprof_err("cannot start cpu-clock sampling: %s", strerror(-err));
+		return err;
+	}
+	s->switch_link = bpf_program__attach(s->skel->progs.cpu_switch);
+	if (!s->switch_link) {
+		err = -errno;
+		ebprof_err("cannot attach to sched_switch: %s", strerror(-err));
+		return err;
+	}
+	s->t_start = now_ns();
+	return 0;
+}
+
+static int cpu_tick(void *state)
+{
+	struct cpu_state *s = state;
+	uint64_t now = now_ns();
+
+	/* Keep mappings current: libraries loaded later, exec of a
+	 * launched command. */
+	if (now - s->refreshed_at >= 200000000ull) {
+		symbolizer_refresh(s->sym);
+		s->refreshed_at = now;
+	}
+	return 0;
+}
+
+/* Appends the frames of one stack id, root first, to st. */
+static void add_stack(struct cpu_state *s, struct profile *p, struct stackbuf *st,
+		      int stack_id, int kernel, uint64_t *ips)
+{
+	int fd = bpf_map__fd(s->skel->maps.stacks);
+	uint32_t id = (uint32_t)stack_id;
+	int n = 0;
+
+	if (stack_id < 0) {
+		if (!kernel)
+			stackbuf_push(st, profile_frame(p, FRAME_MARKER, "[no user stack]", NULL, 0));
+		return;
+	}
+	memset(ips, 0, CPU_MAX_STACK_DEPTH * sizeof(*ips));
+	if (bpf_map_lookup_elem(fd, &id, ips))
+		return;
+	while (n < CPU_MAX_STACK_DEPTH && ips[n])
+		n++;
+	if (n == CPU_MAX_STACK_DEPTH) {
+		s->truncated++;
+		stackbuf_push(st, profile_frame(p, FRAME_MARKER, "[truncated]", NULL, 0));
+	}
+	for (int i = n - 1; i >= 0; i--) {
+		struct symres r;
+
+		/* Return addresses point after the call: look up ip-1 for
+		 * every frame but the leaf. */
+		uint64_t a = i > 0 ? ips[i] - 1 : ips[i];
+		if (kernel)
+			symbolize_kernel(s->sym, a, &r);
+		else
+			symbolize_user(s->sym, a, &r);
+		stackbuf_push(st, profile_frame(p, kernel ? FRAME_KERNEL : FRAME_USER,
+						r.func, r.module, r.offset));
+	}
+}
+
+static int drain_counts(struct cpu_state *s, struct profile *p)
+{
+	int fd = bpf_map__fd(s->skel->maps.counts);
+	struct cpu_key key, next, *prev = NULL;
+	uint64_t *ips = calloc(CPU_MAX_STACK_DEPTH, sizeof(*ips));
+	struct stackbuf st = {0};
+	int err = 0;
+
+	if (!ips)
+		return -ENOMEM;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		struct cpu_val v;
+		int64_t vals[M_N];
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &v))
+			continue;
+		st.n = 0;
+		add_stack(s, p, &st, key.ustack, 0, ips);
+		add_stack(s, p, &st, key.kstack, 1, ips);
+		if (v.offcpu_ns) {
+			/* One entry holds either on- or off-CPU values in
+			 * practice; split them so off-CPU stacks end in a
+			 * marker frame. */
+			const char *m = key.flags & CPU_KEY_RUNNABLE ? "[runnable]" : "[off-cpu]";
+			size_t base = st.n;
+
+			stackbuf_push(&st, profile_frame(p, FRAME_MARKER, m, NULL, 0));
+			vals[M_ONCPU] = 0;
+			vals[M_OFFCPU] = (int64_t)v.offcpu_ns;
+			vals[M_WALL] = (int64_t)v.offcpu_ns;
+			err = st.err ? st.err : profile_add_sample(p, st.frames, (uint32_t)st.n, vals);
+			if (err)
+				break;
+			st.n = base;
+		}
+		if (v.samples) {
+			vals[M_ONCPU] = (int64_t)v.samples;
+			vals[M_OFFCPU] = 0;
+			vals[M_WALL] = (int64_t)(v.samples * s->period_ns);
+			err = st.err ? st.err : profile_add_sample(p, st.frames, (uint32_t)st.n, vals);
+			if (err)
+				break;
+		}
+	}
+	free(st.frames);
+	free(ips);
+	return err;
+}
+
+/* Threads still switched out when collection stops: their blocking time so
+ * far counts too (a thread asleep for the whole run is the answer). */
+static void add_inflight_offcpu(struct cpu_state *s, uint64_t now_kns)
+{
+	int fd = bpf_map__fd(s->skel->maps.starts);
+	int cfd = bpf_map__fd(s->skel->maps.counts);
+	int tfd = bpf_map__fd(s->skel->maps.threads);
+	uint32_t tid, next, *prev = NULL;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		struct cpu_start st;
+		struct cpu_val v = {0};
+		struct cpu_thread th = {0};
+		uint64_t d;
+
+		tid = next;
+		prev = &tid;
+		if (bpf_map_lookup_elem(fd, &tid, &st) || st.ts > now_kns)
+			continue;
+		if (!task_alive(s->target->pid, tid))
+			continue;
+		d = now_kns - st.ts;
+		if (d < s->opts->min_block_ns)
+			continue;
+		bpf_map_lookup_elem(cfd, &st.key, &v);
+		v.offcpu_ns += d;
+		v.switches++;
+		bpf_map_update_elem(cfd, &st.key, &v, BPF_ANY);
+		bpf_map_lookup_elem(tfd, &tid, &th);
+		th.offcpu_ns += d;
+		bpf_map_update_elem(tfd, &tid, &th, BPF_ANY);
+	}
+}
+
+static int threads_table(struct cpu_state *s, struct profile *p)
+{
+	struct ptable *t = profile_table(p, "threads", "Threads");
+	int fd = bpf_map__fd(s->skel->maps.threads);
+	uint32_t tid, next, *prev = NULL;
+
+	if (!t)
+		return -ENOMEM;
+	ptable_add_col(t, "tid", "tid", "", COL_INT);
+	ptable_add_col(t, "oncpu", "on-cpu", "ns", COL_INT);
+	ptable_add_col(t, "samples", "samples", "count", COL_INT);
+	ptable_add_col(t, "offcpu", "off-cpu", "ns", COL_INT);
+	ptable_add_col(t, "wall", "wall", "ns", COL_INT);
+	ptable_add_col(t, "comm", "thread", "", COL_STR);
+	t->sort_col = 4;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		struct cpu_thread th;
+		int64_t r;
+
+		tid = next;
+		prev = &tid;
+		if (bpf_map_lookup_elem(fd, &tid, &th))
+			continue;
+		r = ptable_add_row(t);
+		if (r < 0)
+			return (int)r;
+		th.comm[CPU_COMM_LEN - 1] = 0;
+		ptable_cell(t, r, 0)->i = tid;
+		ptable_cell(t, r, 1)->i = (int64_t)(th.samples * s->period_ns);
+		ptable_cell(t, r, 2)->i = (int64_t)th.samples;
+		ptable_cell(t, r, 3)->i = (int64_t)th.offcpu_ns;
+		ptable_cell(t, r, 4)->i = (int64_t)(th.samples * s->period_ns + th.offcpu_ns);
+		ptable_set_str(t, r, 5, th.comm);
+	}
+	return 0;
+}
+
+static void stats_info(struct cpu_state *s, struct profile *p, uint64_t elapsed)
+{
+	const uint64_t *st = s->skel->bss->stats;
+	uint64_t lost = st[CPU_STAT_USTACK_LOST] + st[CPU_STAT_KSTACK_LOST] +
+			st[CPU_STAT_STACK_COLLISION] + st[CPU_STAT_STACKMAP_FULL] +
+			st[CPU_STAT_MAP_FULL] + st[CPU_STAT_START_FULL] +
+			st[CPU_STAT_THREADS_FULL] + s->truncated;
+
+	profile_info_int(p, "duration", "duration", "ns", (int64_t)elapsed);
+	profile_info_int(p, "frequency", "frequency (Hz)", "count", s->opts->frequency);
+	profile_info_int(p, "samples", "on-CPU samples", "count", (int64_t)st[CPU_STAT_SAMPLES]);
+	profile_info_int(p, "oncpu", "on-CPU time (samples x period)", "ns",
+			 (int64_t)(st[CPU_STAT_SAMPLES] * s->period_ns));
+	profile_info_int(p, "offcpu_switches", "off-CPU episodes", "count",
+			 (int64_t)st[CPU_STAT_SWITCHES]);
+	profile_info_int(p, "lost", "lost or damaged samples", "count", (int64_t)lost);
+	profile_info_int(p, "lost_user_stack", "  user stack unavailable", "count",
+			 (int64_t)st[CPU_STAT_USTACK_LOST]);
+	profile_info_int(p, "lost_kernel_stack", "  kernel stack unavailable", "count",
+			 (int64_t)st[CPU_STAT_KSTACK_LOST]);
+	profile_info_int(p, "lost_collision", "  stack id collisions", "count",
+			 (int64_t)st[CPU_STAT_STACK_COLLISION]);
+	profile_info_int(p, "lost_stackmap_full", "  stack map full", "count",
+			 (int64_t)st[CPU_STAT_STACKMAP_FULL]);
+	profile_info_int(p, "lost_map_full", "  counts map full", "count",
+			 (int64_t)(st[CPU_STAT_MAP_FULL] + st[CPU_STAT_START_FULL] +
+				   st[CPU_STAT_THREADS_FULL]));
+	profile_info_int(p, "truncated", "  truncated stacks", "count", (int64_t)s->truncated);
+}
+
+static int cpu_report(void *state, struct profile **out)
+{
+	struct cpu_state *s = state;
+	struct profile *p;
+	uint64_t elapsed = now_ns() - s->t_start;
+	struct timespec ts;
+	int metric, err;
+
+	/* Stop collecting first, so totals are one consistent snapshot. */
+	perf_events_close(&s->pe);
+	bpf_link__destroy(s->switch_link);
+	s->switch_link = NULL;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	add_inflight_offcpu(s, (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
+	symbolizer_refresh(s->sym);
+
+	p = profile_new("cpu", "CPU: where the wall-clock time goes (on-CPU samples + off-CPU time)");
+	if (!p)
+		return -ENOMEM;
+	profile_add_metric(p, "oncpu", "samples", "on-CPU samples");
+	profile_add_metric(p, "offcpu", "ns", "time blocked or waiting to run");
+	profile_add_metric(p, "wall", "ns", "on-CPU samples x period + off-CPU time");
+	metric = profile_metric_index(p, s->opts->metric ? s->opts->metric : "wall");
+	if (metric < 0) {
+		ebprof_usage("unknown --metric '%s' for the cpu report (oncpu, offcpu, wall)",
+			     s->opts->metric);
+		profile_free(p);
+		return -EINVAL;
+	}
+	p->default_metric = metric;
+	err = drain_counts(s, p);
+	if (!err)
+		err = threads_table(s, p);
+	if (!err)
+		err = profile_build_graph(p);
+	if (!err)
+		err = profile_function_table(p, metric, "samples", M_ONCPU);
+	if (err) {
+		profile_free(p);
+		return err;
+	}
+	stats_info(s, p, elapsed);
+	if (s->skel->bss->stats[CPU_STAT_SAMPLES] == 0)
+		profile_note(p, "no on-CPU samples: the target did not run on a CPU while profiled");
+	*out = p;
+	return 0;
+}
+
+static void cpu_close(void *state)
+{
+	struct cpu_state *s = state;
+
+	if (!s)
+		return;
+	perf_events_close(&s->pe);
+	bpf_link__destroy(s->switch_link);
+	cpu_bpf__destroy(s->skel);
+	symbolizer_free(s->sym);
+	free(s);
+}
+
+const struct collector_ops cpu_collector = {
+	.name = "cpu",
+	.desc = "sampled on-CPU stacks and off-CPU (blocked) time per stack",
+	.default_on = 1,
+	.open = cpu_open,
+	.attach = cpu_attach,
+	.tick = cpu_tick,
+	.report = cpu_report,
+	.close = cpu_close,
+};

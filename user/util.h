@@ -1,0 +1,33 @@
+/* Small shared helpers: error lines, clocks, growable stacks of frames. */
+#ifndef EBPROF_UTIL_H
+#define EBPROF_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* One line on stderr: "ebprof: <message>". */
+void ebprof_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A usage error: the same line; main exits with status 2 when it sees
+ * ebprof_usage_error() set. */
+void ebprof_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int ebprof_usage_error(void);
+/* Extra lines with -v. */
+void ebprof_verbose(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+extern int ebprof_verbosity;
+
+uint64_t now_ns(void); /* CLOCK_MONOTONIC */
+/* 1 when thread tid of process pid still exists. */
+int task_alive(pid_t pid, pid_t tid);
+
+/* A stack being built, as frame indices root first. */
+struct stackbuf {
+	uint32_t *frames;
+	size_t n, cap;
+	int err;
+};
+/* Appends a frame index; a negative index (an error from profile_frame)
+ * or allocation failure is remembered in err. */
+void stackbuf_push(struct stackbuf *s, int64_t frame);
+
+#endif
