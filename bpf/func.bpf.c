@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Exact per-function profile: a uprobe at every traced function's entry and
+ * a uretprobe at its return, each carrying the function id as bpf cookie.
+ * A per-thread shadow stack gives cProfile semantics: tottime excludes
+ * traced callees, cumtime counts only the outermost active frame of a
+ * function, primitive calls are the non-recursive ones. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "func.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+const volatile bool count_only = false;
+
+/* Set by user space when it detaches a function's probes: its frames left
+ * on shadow stacks are then not counted as mismatches. */
+__u8 detached[FUNC_MAX_FUNCS + 1];
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FUNC_MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct func_shadow);
+} shadow SEC(".maps");
+
+/* An all-zero shadow stack to create entries from (too big for the BPF
+ * stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct func_shadow);
+} zero_shadow SEC(".maps");
+
+/* max_entries: number of functions + 1 (set by user space). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct func_stats);
+} stats SEC(".maps");
+
+/* max_entries: (number of functions + 1) * FUNC_HIST_BUCKETS. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} hist SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, FUNC_MAX_EDGES);
+	__type(key, struct func_edge_key);
+	__type(value, struct func_edge_val);
+} edges SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FUNC_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+static __always_inline void count(__u32 which, __u64 n)
+{
+	__u64 *c = bpf_map_lookup_elem(&counters, &which);
+
+	if (c)
+		*c += n;
+}
+
+static __always_inline struct func_shadow *shadow_get(__u32 tid, __u32 tgid)
+{
+	struct func_shadow *sh = bpf_map_lookup_elem(&shadow, &tid);
+	__u32 zero = 0;
+
+	if (sh)
+		return sh;
+	sh = bpf_map_lookup_elem(&zero_shadow, &zero);
+	if (!sh)
+		return NULL;
+	bpf_map_update_elem(&shadow, &tid, sh, BPF_NOEXIST);
+	sh = bpf_map_lookup_elem(&shadow, &tid);
+	if (!sh) {
+		count(FUNC_CNT_THREADS_FULL, 1);
+		return NULL;
+	}
+	sh->tgid = tgid;
+	return sh;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(func_entry)
+{
+	__u32 fid = (__u32)bpf_get_attach_cookie(ctx);
+	__u64 id = bpf_get_current_pid_tgid();
+	struct func_shadow *sh;
+	struct func_stats *st;
+	__u32 d, i, flags = 0, caller = (__u32)-1;
+
+	st = bpf_map_lookup_elem(&stats, &fid);
+	if (!st)
+		return 0;
+	st->entries++;
+	if (count_only)
+		return 0;
+
+	sh = shadow_get((__u32)id, id >> 32);
+	if (!sh)
+		return 0;
+	d = sh->depth;
+	if (d >= FUNC_MAX_DEPTH || sh->overflow) {
+		sh->overflow++;
+		count(FUNC_CNT_OVERFLOW, 1);
+		return 0;
+	}
+	if (d > 0)
+		caller = sh->frames[(d - 1) & (FUNC_MAX_DEPTH - 1)].func;
+	for (i = 0; i < FUNC_MAX_DEPTH; i++) {
+		if (i >= d)
+			break;
+		if (sh->frames[i].func != fid)
+			continue;
+		flags |= FUNC_FRAME_RECURSIVE;
+		if (i > 0 && sh->frames[(i - 1) & (FUNC_MAX_DEPTH - 1)].func == caller)
+			flags |= FUNC_FRAME_EDGE_RECURSIVE;
+	}
+	d &= FUNC_MAX_DEPTH - 1;
+	sh->frames[d].func = fid;
+	sh->frames[d].flags = flags;
+	sh->frames[d].child = 0;
+	sh->depth = d + 1;
+	/* Last, so this probe's own work is not timed. */
+	sh->frames[d].start = bpf_ktime_get_ns();
+	return 0;
+}
+
+static __always_inline void add_edge(__u32 caller, __u32 callee, __u64 own,
+				     __u64 cum)
+{
+	struct func_edge_key k = { .caller = caller, .callee = callee };
+	struct func_edge_val *v, init = { .calls = 1, .tottime = own, .cumtime = cum };
+
+	v = bpf_map_lookup_elem(&edges, &k);
+	if (!v) {
+		if (bpf_map_update_elem(&edges, &k, &init, BPF_NOEXIST) == 0)
+			return;
+		v = bpf_map_lookup_elem(&edges, &k);
+		if (!v) {
+			count(FUNC_CNT_EDGES_FULL, 1);
+			return;
+		}
+	}
+	v->calls++;
+	v->tottime += own;
+	v->cumtime += cum;
+}
+
+static __always_inline void add_hist(__u32 fid, __u64 dur)
+{
+	__u32 k = fid * FUNC_HIST_BUCKETS + func_hist_bucket(dur);
+	__u64 *c = bpf_map_lookup_elem(&hist, &k);
+
+	if (c)
+		*c += 1;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(func_return)
+{
+	__u64 now = bpf_ktime_get_ns();
+	__u32 fid = (__u32)bpf_get_attach_cookie(ctx);
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct func_shadow *sh;
+	struct func_stats *st;
+	struct func_frame *f;
+	__u32 d, i, k, flags;
+	__u64 dur, own;
+	int found = -1;
+
+	st = bpf_map_lookup_elem(&stats, &fid);
+	if (!st)
+		return 0;
+	st->returns++;
+	sh = bpf_map_lookup_elem(&shadow, &tid);
+	if (!sh) {
+		count(FUNC_CNT_NO_ENTRY, 1);
+		return 0;
+	}
+	if (sh->overflow) {
+		sh->overflow--;
+		return 0;
+	}
+	d = sh->depth;
+	if (d > FUNC_MAX_DEPTH)
+		d = FUNC_MAX_DEPTH;
+	for (i = 0; i < FUNC_MAX_DEPTH; i++) {
+		if (i >= d)
+			break;
+		k = (d - 1 - i) & (FUNC_MAX_DEPTH - 1);
+		if (sh->frames[k].func == fid) {
+			found = k;
+			break;
+		}
+	}
+	if (found < 0) {
+		count(FUNC_CNT_NO_ENTRY, 1);
+		return 0;
+	}
+	k = (__u32)found & (FUNC_MAX_DEPTH - 1);
+	/* Frames above ours never saw their return (longjmp, a return probe
+	 * missed, or a function detached by the governor): drop them. */
+	for (i = k + 1; i < FUNC_MAX_DEPTH; i++) {
+		__u32 g;
+
+		if (i >= d)
+			break;
+		g = sh->frames[i].func;
+		if (g <= FUNC_MAX_FUNCS && detached[g])
+			count(FUNC_CNT_DETACHED, 1);
+		else
+			count(FUNC_CNT_MISMATCH, 1);
+	}
+	f = &sh->frames[k];
+	dur = now - f->start;
+	own = dur > f->child ? dur - f->child : 0;
+	flags = f->flags;
+	sh->depth = k;
+
+	st->ncalls++;
+	st->tottime += own;
+	if (!(flags & FUNC_FRAME_RECURSIVE)) {
+		st->prim++;
+		st->cumtime += dur;
+	}
+	if (st->min == 0 || dur < st->min)
+		st->min = dur ? dur : 1;
+	if (dur > st->max)
+		st->max = dur;
+	add_hist(fid, dur);
+
+	if (k > 0) {
+		struct func_frame *parent = &sh->frames[(k - 1) & (FUNC_MAX_DEPTH - 1)];
+
+		parent->child += dur;
+		add_edge(parent->func, fid, own,
+			 (flags & FUNC_FRAME_EDGE_RECURSIVE) ? 0 : dur);
+	}
+	return 0;
+}
+
+/* A thread exiting with traced calls in flight: its frames never return. */
+SEC("raw_tp/sched_process_exit")
+int func_thread_exit(void *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct func_shadow *sh = bpf_map_lookup_elem(&shadow, &tid);
+	struct func_stats *st;
+	__u32 i, d, fid;
+
+	if (!sh)
+		return 0;
+	d = sh->depth;
+	for (i = 0; i < FUNC_MAX_DEPTH; i++) {
+		if (i >= d)
+			break;
+		fid = sh->frames[i].func;
+		st = bpf_map_lookup_elem(&stats, &fid);
+		if (st)
+			st->abandoned++;
+	}
+	count(FUNC_CNT_ABANDONED, (d < FUNC_MAX_DEPTH ? d : FUNC_MAX_DEPTH) + sh->overflow);
+	bpf_map_delete_elem(&shadow, &tid);
+	return 0;
+}

@@ -1,0 +1,27 @@
+/* Recursive Fibonacci: fib(n) makes exactly 2*F(n+1)-1 calls, one of them
+ * primitive (the outermost).  Usage: fib N [REPEAT] [START_DELAY_MS]
+ * repeats the top-level call REPEAT times (REPEAT primitive calls). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+__attribute__((noinline)) long fib(int n)
+{
+	if (n < 2)
+		return n;
+	return fib(n - 1) + fib(n - 2);
+}
+
+int main(int argc, char **argv)
+{
+	int n = argc > 1 ? atoi(argv[1]) : 20;
+	int repeat = argc > 2 ? atoi(argv[2]) : 1;
+	long delay_ms = argc > 3 ? atol(argv[3]) : 0;
+	volatile long sum = 0;
+
+	if (delay_ms > 0)
+		usleep(delay_ms * 1000);
+	for (int i = 0; i < repeat; i++)
+		sum += fib(n);
+	return sum == -1;
+}
