@@ -37,6 +37,15 @@ struct elffile {
  * lookups (a container's /proc/PID/root).  0 or negative errno. */
 int elffile_open(const char *path, const char *root, struct elffile **out);
 void elffile_free(struct elffile *f);
+/* Same from an open descriptor (not closed); path names the file and its
+ * directory for the debug lookups. */
+int elffile_open_fd(int fd, const char *path, const char *root, struct elffile **out);
+/* From an image in memory (the vdso); no debug lookups. */
+int elffile_open_mem(void *image, size_t size, const char *name, struct elffile **out);
+/* Order of preference between two names of one address: <0 when a is the
+ * better name (global before local, fewer leading underscores, shorter,
+ * then alphabetical). */
+int elfsym_name_cmp(const char *a, int a_global, const char *b, int b_global);
 
 /* Symbol containing addr (link-time address), or NULL. */
 const struct elfsym *elffile_lookup(const struct elffile *f, uint64_t addr);
