@@ -35,6 +35,24 @@ void fmt_double(char *buf, size_t len, double v, const char *unit);
 /* Index of the metric named, or the default; -1 when unknown (message on err). */
 int writer_pick_metric(const struct profile *p, const char *name, FILE *err);
 
+/* Replaces control bytes and any byte in extra (may be NULL) with '?', in
+ * place: names come from the target and must not drive a terminal or break
+ * a line-based format. */
+void fmt_sanitize(char *s, const char *extra);
+/* Derives the call graph when a profile has samples but no graph. */
+int writer_ensure_graph(struct profile *p);
+/* The one profile with a call graph or samples, for single-graph formats;
+ * NULL with a message on err when there is none or more than one. */
+struct profile *writer_one_graph(struct profile **profiles, size_t n,
+				 const char *format, FILE *err);
+/* Sum of metric m over the profile: samples when present, else node self. */
+int64_t writer_metric_total(const struct profile *p, int m);
+/* Applies a -s sort key to every table that has it (others keep their
+ * default order); -EINVAL with the valid keys on err when no table has it.
+ * NULL sort applies each table's default. */
+int writer_sort_tables(struct profile **profiles, size_t n, const char *sort,
+		       FILE *err);
+
 extern const struct writer writer_text, writer_folded, writer_json,
 	writer_callgrind, writer_dot;
 
