@@ -43,6 +43,13 @@ static int cpu_open(void **statep, const struct options *o, struct target *t)
 
 	if (!s)
 		return -ENOMEM;
+	if (o->metric && !options_wants_report(o, "func") && strcmp(o->metric, "oncpu") &&
+	    strcmp(o->metric, "offcpu") && strcmp(o->metric, "wall")) {
+		ebprof_usage("unknown --metric '%s' for the cpu report (oncpu, offcpu, wall)",
+			     o->metric);
+		free(s);
+		return -EINVAL;
+	}
 	s->opts = o;
 	s->target = t;
 	s->period_ns = 1000000000ull / (uint64_t)o->frequency;
@@ -270,7 +277,7 @@ static int threads_table(struct cpu_state *s, struct profile *p)
 
 static void stats_info(struct cpu_state *s, struct profile *p, uint64_t elapsed)
 {
-	const uint64_t *st = s->skel->bss->stats;
+	const __u64 *st = s->skel->bss->stats;
 	uint64_t lost = st[CPU_STAT_USTACK_LOST] + st[CPU_STAT_KSTACK_LOST] +
 			st[CPU_STAT_STACK_COLLISION] + st[CPU_STAT_STACKMAP_FULL] +
 			st[CPU_STAT_MAP_FULL] + st[CPU_STAT_START_FULL] +
@@ -321,12 +328,8 @@ static int cpu_report(void *state, struct profile **out)
 	profile_add_metric(p, "offcpu", "ns", "time blocked or waiting to run");
 	profile_add_metric(p, "wall", "ns", "on-CPU samples x period + off-CPU time");
 	metric = profile_metric_index(p, s->opts->metric ? s->opts->metric : "wall");
-	if (metric < 0) {
-		ebprof_usage("unknown --metric '%s' for the cpu report (oncpu, offcpu, wall)",
-			     s->opts->metric);
-		profile_free(p);
-		return -EINVAL;
-	}
+	if (metric < 0)
+		metric = M_WALL; /* --metric names another report's metric */
 	p->default_metric = metric;
 	err = drain_counts(s, p);
 	if (!err)

@@ -10,8 +10,11 @@ struct target {
 	int pidfd;         /* becomes readable when the process exits */
 	int launched;
 	int release_fd;    /* launch: write end of the pipe the child waits on */
+	int exec_fd;       /* launch: closes on exec, or carries exec's errno */
 	char comm[32];
-	char exe[4096];    /* executable path as seen by ebprof (for uprobes) */
+	char exe[4096];    /* executable path as the target names it */
+	char exe_open[4096]; /* path ebprof opens and probes: /proc/PID/exe for
+			      * -p (containers, deleted binaries), else exe */
 	int exited;
 	int exit_status;   /* launch: shell-style status (128+sig) */
 };
@@ -21,6 +24,8 @@ int target_attach(struct target *t, pid_t pid);
 /* Forks; the child waits for target_release() then execs argv[0] (PATH
  * searched).  -ENOENT/-EACCES when the command cannot be run. */
 int target_launch(struct target *t, char **argv);
+/* Lets a launched child exec; returns once the exec happened, or the
+ * exec's negative errno. */
 int target_release(struct target *t);
 /* Non-blocking check: 1 when the process has exited (reaps a launched
  * child and records its status), 0 otherwise. */
