@@ -1,0 +1,618 @@
+/* func collector: an exact per-function profile in the manner of Python's
+ * cProfile/pstats, for native code.  Every function matching -f gets a
+ * uprobe at entry and a uretprobe at return (bpf/func.bpf.c keeps a shadow
+ * stack per thread); an overhead governor detaches the hottest functions
+ * when the estimated probe cost exceeds --max-overhead. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "func.h"
+#include "func.skel.h"
+#include "util.h"
+
+/* Used when calibration fails: a uprobe+uretprobe pair as measured on
+ * kernels with perf-event based uprobes (the report says it is assumed). */
+#define FUNC_ASSUMED_COST_NS 10000.0
+
+enum { M_TIME, M_CALLS };
+
+/* Table columns, in order. */
+enum {
+	C_CALLS, C_PRIM, C_TOTTIME, C_PERCALL, C_CUMTIME, C_CUMPERCALL, C_MIN,
+	C_MAX, C_P50, C_P90, C_P99, C_INFLIGHT, C_INFLIGHT_NS, C_NAME, C_MODULE,
+	C_N
+};
+
+static const struct {
+	const char *key, *header, *unit;
+	enum col_type type;
+} columns[C_N] = {
+	[C_CALLS] = { "calls", "ncalls", "count", COL_INT },
+	[C_PRIM] = { "prim", "primcalls", "count", COL_INT },
+	[C_TOTTIME] = { "tottime", "tottime", "ns", COL_INT },
+	[C_PERCALL] = { "percall", "percall", "ns", COL_INT },
+	[C_CUMTIME] = { "cumtime", "cumtime", "ns", COL_INT },
+	[C_CUMPERCALL] = { "cumpercall", "percall", "ns", COL_INT },
+	[C_MIN] = { "min", "min", "ns", COL_INT },
+	[C_MAX] = { "max", "max", "ns", COL_INT },
+	[C_P50] = { "p50", "p50", "ns", COL_INT },
+	[C_P90] = { "p90", "p90", "ns", COL_INT },
+	[C_P99] = { "p99", "p99", "ns", COL_INT },
+	[C_INFLIGHT] = { "inflight", "inflight", "count", COL_INT },
+	[C_INFLIGHT_NS] = { "inflight_time", "inflight time", "ns", COL_INT },
+	[C_NAME] = { "name", "function", "", COL_STR },
+	[C_MODULE] = { "module", "module", "", COL_STR },
+};
+
+struct func_state {
+	const struct options *o;
+	struct target *t;
+	struct func_bpf *skel;
+	struct func_targets tg;
+	size_t n;                 /* traced functions; id n is calibration */
+	struct bpf_link **lentry, **lret;
+	struct bpf_link *exit_link;
+	struct func_rate *rates;
+	uint64_t *last_entries;
+	size_t *pick;
+	uint64_t t_attach, t_last_tick;
+	double cost_ns;
+	int calibrated;
+	double peak_pct;          /* highest interval estimate */
+	size_t ndetached;
+	char **notes;
+	size_t nnotes;
+	int ncpus;
+	double attach_s;
+};
+
+static int note(struct func_state *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int note(struct func_state *s, const char *fmt, ...)
+{
+	char line[512], **v;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	v = realloc(s->notes, (s->nnotes + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	s->notes = v;
+	if (!(v[s->nnotes] = strdup(line)))
+		return -ENOMEM;
+	s->nnotes++;
+	return 0;
+}
+
+static void func_close(void *state)
+{
+	struct func_state *s = state;
+
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n; i++) {
+		bpf_link__destroy(s->lentry ? s->lentry[i] : NULL);
+		bpf_link__destroy(s->lret ? s->lret[i] : NULL);
+	}
+	bpf_link__destroy(s->exit_link);
+	func_bpf__destroy(s->skel);
+	func_targets_free(&s->tg);
+	for (size_t i = 0; i < s->nnotes; i++)
+		free(s->notes[i]);
+	free(s->notes);
+	free(s->lentry);
+	free(s->lret);
+	free(s->rates);
+	free(s->last_entries);
+	free(s->pick);
+	free(s);
+}
+
+static int load_bpf(struct func_state *s)
+{
+	int err;
+
+	s->skel = func_bpf__open();
+	if (!s->skel) {
+		err = -errno;
+		ebprof_err("cannot open the func BPF object: %s", strerror(-err));
+		return err;
+	}
+	s->skel->rodata->count_only = s->o->count_only != 0;
+	err = bpf_map__set_max_entries(s->skel->maps.stats, (uint32_t)s->n + 1);
+	if (!err)
+		err = bpf_map__set_max_entries(s->skel->maps.hist,
+					       ((uint32_t)s->n + 1) * FUNC_HIST_BUCKETS);
+	if (!err)
+		err = func_bpf__load(s->skel);
+	if (err) {
+		ebprof_err("cannot load the func BPF programs: %s%s", strerror(-err),
+			   err == -EPERM ? " (need root or CAP_BPF+CAP_PERFMON)" : "");
+		return err;
+	}
+	return 0;
+}
+
+static int func_open(void **statep, const struct options *o, struct target *t)
+{
+	struct func_where w = { .pid = t->pid, .exe = t->exe, .launched = t->launched };
+	struct func_state *s;
+	int err;
+
+	if (o->nfunc_patterns == 0) {
+		ebprof_usage("the func report needs -f PATTERN[,PATTERN...]");
+		return -EINVAL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->o = o;
+	s->t = t;
+	s->ncpus = libbpf_num_possible_cpus();
+	err = s->ncpus > 0 ? 0 : s->ncpus;
+	if (!err)
+		err = func_resolve(&w, o->func_patterns, (size_t)o->nfunc_patterns, &s->tg);
+	if (err)
+		goto fail;
+	s->n = s->tg.n;
+	s->lentry = calloc(s->n, sizeof(*s->lentry));
+	s->lret = calloc(s->n, sizeof(*s->lret));
+	s->rates = calloc(s->n, sizeof(*s->rates));
+	s->last_entries = calloc(s->n, sizeof(*s->last_entries));
+	s->pick = calloc(s->n, sizeof(*s->pick));
+	if (!s->lentry || !s->lret || !s->rates || !s->last_entries || !s->pick) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	err = load_bpf(s);
+	if (err)
+		goto fail;
+	err = func_calibrate(s->skel->progs.func_entry,
+			     o->count_only ? NULL : s->skel->progs.func_return,
+			     (uint32_t)s->n, &s->cost_ns);
+	if (err || s->cost_ns <= 0) {
+		note(s, "probe cost calibration failed (%s); assuming %.0f ns per call",
+		     err ? strerror(-err) : "no measurable cost", FUNC_ASSUMED_COST_NS);
+		s->cost_ns = FUNC_ASSUMED_COST_NS;
+	} else {
+		s->calibrated = 1;
+	}
+	ebprof_verbose(1, "func: %zu functions, probe cost %.0f ns per call%s", s->n,
+		       s->cost_ns, s->calibrated ? "" : " (assumed)");
+	*statep = s;
+	return 0;
+fail:
+	func_close(s);
+	return err;
+}
+
+static struct bpf_link *attach_one(const struct bpf_program *prog, pid_t pid,
+				   const struct func_target *f, uint32_t id, int ret)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = id, .retprobe = ret);
+
+	return bpf_program__attach_uprobe_opts(prog, pid, f->path, (size_t)f->offset, &uo);
+}
+
+static int func_attach(void *state)
+{
+	struct func_state *s = state;
+	uint64_t t0 = now_ns();
+	int err;
+
+	if (!s->o->count_only) {
+		s->exit_link = bpf_program__attach(s->skel->progs.func_thread_exit);
+		if (!s->exit_link) {
+			err = -errno;
+			ebprof_err("cannot attach to the sched_process_exit tracepoint: %s",
+				   strerror(-err));
+			return err;
+		}
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		const struct func_target *f = &s->tg.v[i];
+
+		/* Return probe first: a call entering in between then only
+		 * costs an unmatched return, never a stale frame. */
+		if (!s->o->count_only)
+			s->lret[i] = attach_one(s->skel->progs.func_return, s->t->pid, f,
+						(uint32_t)i, 1);
+		if (s->o->count_only || s->lret[i])
+			s->lentry[i] = attach_one(s->skel->progs.func_entry, s->t->pid, f,
+						  (uint32_t)i, 0);
+		if (!s->lentry[i]) {
+			err = errno ? -errno : -EINVAL;
+			ebprof_err("cannot attach a uprobe to %s in %s: %s", f->name,
+				   f->module, strerror(-err));
+			return err;
+		}
+		s->rates[i].attached = 1;
+	}
+	s->t_attach = s->t_last_tick = now_ns();
+	s->attach_s = (double)(s->t_attach - t0) / 1e9;
+	ebprof_verbose(1, "func: attached %zu functions in %.3f s", s->n, s->attach_s);
+	return 0;
+}
+
+/* Sum over CPUs of function id's counters. */
+static int read_stats(struct func_state *s, uint32_t id, struct func_stats *sum)
+{
+	struct func_stats pc[s->ncpus];
+
+	memset(sum, 0, sizeof(*sum));
+	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.stats), &id, pc) != 0)
+		return -errno;
+	for (int c = 0; c < s->ncpus; c++) {
+		sum->entries += pc[c].entries;
+		sum->ncalls += pc[c].ncalls;
+		sum->prim += pc[c].prim;
+		sum->tottime += pc[c].tottime;
+		sum->cumtime += pc[c].cumtime;
+		sum->abandoned += pc[c].abandoned;
+		sum->returns += pc[c].returns;
+		if (pc[c].min && (!sum->min || pc[c].min < sum->min))
+			sum->min = pc[c].min;
+		if (pc[c].max > sum->max)
+			sum->max = pc[c].max;
+	}
+	return 0;
+}
+
+static void detach(struct func_state *s, size_t i)
+{
+	/* Mark first, so frames this leaves behind are not mismatches;
+	 * entry before return, so calls in flight still return. */
+	s->skel->bss->detached[i] = 1;
+	bpf_link__destroy(s->lentry[i]);
+	s->lentry[i] = NULL;
+	bpf_link__destroy(s->lret[i]);
+	s->lret[i] = NULL;
+	s->rates[i].attached = 0;
+	s->ndetached++;
+}
+
+static int func_tick(void *state)
+{
+	struct func_state *s = state;
+	uint64_t now = now_ns();
+	double dt = (double)(now - s->t_last_tick) / 1e9, pct;
+	size_t npick;
+
+	if (dt < 0.05)
+		return 0;
+	for (size_t i = 0; i < s->n; i++) {
+		struct func_stats st;
+
+		if (!s->rates[i].attached)
+			continue;
+		if (read_stats(s, (uint32_t)i, &st) != 0)
+			continue;
+		s->rates[i].hits_per_s = (double)(st.entries - s->last_entries[i]) / dt;
+		s->last_entries[i] = st.entries;
+	}
+	s->t_last_tick = now;
+	pct = func_overhead_pct(s->rates, s->n, s->cost_ns);
+	if (pct > s->peak_pct)
+		s->peak_pct = pct;
+	if (s->o->max_overhead <= 0 || pct <= s->o->max_overhead)
+		return 0;
+	npick = func_governor_pick(s->rates, s->n, s->cost_ns, s->o->max_overhead, s->pick);
+	for (size_t k = 0; k < npick; k++) {
+		size_t i = s->pick[k];
+		double fpct = s->rates[i].hits_per_s * s->cost_ns / 1e9 * 100.0;
+
+		note(s, "detached %s (%s) at %.1f s: %.0f calls/s cost an estimated %.1f%% "
+		     "of one CPU (total %.1f%% > --max-overhead %g%%); its counts stop there",
+		     s->tg.v[i].name, s->tg.v[i].module, (double)(now - s->t_attach) / 1e9,
+		     s->rates[i].hits_per_s, fpct, pct, s->o->max_overhead);
+		ebprof_verbose(1, "func: %s", s->notes[s->nnotes - 1]);
+		detach(s, i);
+	}
+	return 0;
+}
+
+/* ---- report ---- */
+
+struct fn_data {
+	struct func_stats st;
+	uint64_t inflight, inflight_ns;
+	uint64_t p50, p90, p99;
+	int64_t node;
+};
+
+static int read_hist(struct func_state *s, uint32_t id, uint64_t *buckets)
+{
+	int fd = bpf_map__fd(s->skel->maps.hist);
+	uint64_t pc[s->ncpus];
+
+	for (uint32_t b = 0; b < FUNC_HIST_BUCKETS; b++) {
+		uint32_t k = id * FUNC_HIST_BUCKETS + b;
+
+		buckets[b] = 0;
+		if (bpf_map_lookup_elem(fd, &k, pc) != 0)
+			return -errno;
+		for (int c = 0; c < s->ncpus; c++)
+			buckets[b] += pc[c];
+	}
+	return 0;
+}
+
+/* Calls still on a shadow stack: in flight, not counted as finished. */
+static void read_inflight(struct func_state *s, struct fn_data *d)
+{
+	int fd = bpf_map__fd(s->skel->maps.shadow);
+	struct func_shadow *sh = malloc(sizeof(*sh));
+	uint32_t key, next, *prev = NULL;
+	uint64_t now = now_ns();
+
+	if (!sh)
+		return;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, sh) != 0)
+			continue;
+		if ((pid_t)sh->tgid != s->t->pid || !task_alive(s->t->pid, (pid_t)key))
+			continue;
+		for (uint32_t i = 0; i < sh->depth && i < FUNC_MAX_DEPTH; i++) {
+			const struct func_frame *f = &sh->frames[i];
+
+			if (f->func >= s->n)
+				continue;
+			d[f->func].inflight++;
+			if (now > f->start)
+				d[f->func].inflight_ns += now - f->start;
+		}
+	}
+	free(sh);
+}
+
+static uint64_t read_counter(struct func_state *s, uint32_t which)
+{
+	uint64_t pc[s->ncpus], sum = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.counters), &which, pc) != 0)
+		return 0;
+	for (int c = 0; c < s->ncpus; c++)
+		sum += pc[c];
+	return sum;
+}
+
+static int add_node(struct profile *p, const struct func_target *f, struct fn_data *d,
+		    int count_only)
+{
+	int64_t fr = profile_frame(p, FRAME_USER, f->name, f->module, 0);
+	uint32_t frame;
+	int64_t vals[2];
+	struct pnode *nd;
+
+	if (fr < 0)
+		return (int)fr;
+	frame = (uint32_t)fr;
+	d->node = profile_node(p, frame);
+	if (d->node < 0)
+		return (int)d->node;
+	nd = &p->nodes[d->node];
+	nd->calls = count_only ? d->st.entries : d->st.ncalls;
+	nd->self[M_TIME] = (int64_t)d->st.tottime;
+	nd->total[M_TIME] = (int64_t)d->st.cumtime;
+	nd->self[M_CALLS] = nd->total[M_CALLS] = (int64_t)nd->calls;
+	/* A flat sample per function (its own time), for stack writers. */
+	vals[M_TIME] = (int64_t)d->st.tottime;
+	vals[M_CALLS] = (int64_t)nd->calls;
+	return profile_add_sample(p, &frame, 1, vals);
+}
+
+static int add_edges(struct func_state *s, struct profile *p, const struct fn_data *d)
+{
+	int fd = bpf_map__fd(s->skel->maps.edges);
+	struct func_edge_key key, next, *prev = NULL;
+	struct func_edge_val pc[s->ncpus];
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		uint64_t calls = 0, cum = 0;
+		int64_t e;
+
+		key = next;
+		prev = &key;
+		if (key.caller >= s->n || key.callee >= s->n ||
+		    d[key.caller].node < 0 || d[key.callee].node < 0)
+			continue;
+		if (bpf_map_lookup_elem(fd, &key, pc) != 0)
+			continue;
+		for (int c = 0; c < s->ncpus; c++) {
+			calls += pc[c].calls;
+			cum += pc[c].cumtime;
+		}
+		e = profile_edge(p, (uint32_t)d[key.caller].node, (uint32_t)d[key.callee].node);
+		if (e < 0)
+			return (int)e;
+		p->edges[e].calls += calls;
+		p->edges[e].total[M_TIME] += (int64_t)cum;
+		p->edges[e].total[M_CALLS] += (int64_t)calls;
+	}
+	return 0;
+}
+
+static int add_row(struct ptable *t, const struct func_target *f, const struct fn_data *d,
+		   int count_only)
+{
+	int64_t r = ptable_add_row(t), v[C_N] = { 0 };
+	uint64_t calls = count_only ? d->st.entries : d->st.ncalls;
+
+	if (r < 0)
+		return (int)r;
+	v[C_CALLS] = (int64_t)calls;
+	v[C_PRIM] = (int64_t)d->st.prim;
+	v[C_TOTTIME] = (int64_t)d->st.tottime;
+	v[C_PERCALL] = d->st.ncalls ? (int64_t)(d->st.tottime / d->st.ncalls) : 0;
+	v[C_CUMTIME] = (int64_t)d->st.cumtime;
+	v[C_CUMPERCALL] = d->st.prim ? (int64_t)(d->st.cumtime / d->st.prim) : 0;
+	v[C_MIN] = (int64_t)d->st.min;
+	v[C_MAX] = (int64_t)d->st.max;
+	v[C_P50] = (int64_t)d->p50;
+	v[C_P90] = (int64_t)d->p90;
+	v[C_P99] = (int64_t)d->p99;
+	v[C_INFLIGHT] = (int64_t)d->inflight;
+	v[C_INFLIGHT_NS] = (int64_t)d->inflight_ns;
+	for (size_t c = 0; c < C_NAME; c++)
+		ptable_cell(t, (size_t)r, c)->i = v[c];
+	if (ptable_set_str(t, (size_t)r, C_NAME, f->name) ||
+	    ptable_set_str(t, (size_t)r, C_MODULE, f->module))
+		return -ENOMEM;
+	return 0;
+}
+
+static struct ptable *new_table(struct profile *p)
+{
+	struct ptable *t = profile_table(p, "functions", "Functions (cProfile-style)");
+
+	if (!t)
+		return NULL;
+	for (size_t c = 0; c < C_N; c++)
+		if (ptable_add_col(t, columns[c].key, columns[c].header, columns[c].unit,
+				   columns[c].type) < 0)
+			return NULL;
+	return t;
+}
+
+static int add_info(struct func_state *s, struct profile *p, const struct fn_data *d)
+{
+	uint64_t hits = 0, elapsed = now_ns() - s->t_attach, calls = 0;
+	double pct;
+	int err = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		hits += d[i].st.entries + d[i].st.returns;
+		calls += d[i].st.entries;
+	}
+	pct = elapsed ? (double)calls * s->cost_ns / (double)elapsed * 100.0 : 0;
+	err |= profile_info_int(p, "functions", "functions traced", "count", (int64_t)s->n);
+	if (s->tg.dropped)
+		err |= profile_info_int(p, "functions_dropped",
+					"functions matched but not traced (limit)", "count",
+					(int64_t)s->tg.dropped);
+	err |= profile_info_double(p, "attach_s", "time to attach probes", "s", s->attach_s);
+	err |= profile_info_int(p, "probe_hits", "probe hits", "count", (int64_t)hits);
+	err |= profile_info_double(p, "probe_cost_ns",
+				   s->o->count_only ? "probe cost per call (entry probe)"
+						    : "probe cost per call (entry+return probes)",
+				   "ns", s->cost_ns);
+	err |= profile_info_str(p, "probe_cost_source", "probe cost source",
+				s->calibrated ? "calibrated" : "assumed");
+	err |= profile_info_double(p, "overhead_pct", "estimated overhead (% of one CPU, run average)",
+				   "%", pct);
+	err |= profile_info_double(p, "peak_overhead_pct",
+				   "estimated overhead (% of one CPU, peak 100 ms interval)", "%",
+				   s->peak_pct);
+	err |= profile_info_double(p, "max_overhead_pct", "overhead budget (--max-overhead)",
+				   "%", s->o->max_overhead);
+	err |= profile_info_int(p, "detached", "functions detached by the governor", "count",
+				(int64_t)s->ndetached);
+	if (!s->o->count_only) {
+		static const struct {
+			uint32_t which;
+			const char *key, *label;
+		} lost[] = {
+			{ FUNC_CNT_OVERFLOW, "lost_overflow",
+			  "calls not timed (shadow stack deeper than limit)" },
+			{ FUNC_CNT_MISMATCH, "lost_mismatch",
+			  "frames unwound without their return (longjmp, missed return)" },
+			{ FUNC_CNT_NO_ENTRY, "lost_no_entry", "returns without a seen entry" },
+			{ FUNC_CNT_ABANDONED, "lost_abandoned", "calls abandoned by exiting threads" },
+			{ FUNC_CNT_THREADS_FULL, "lost_threads_full",
+			  "entries dropped (too many threads)" },
+			{ FUNC_CNT_EDGES_FULL, "lost_edges_full", "edge updates dropped (edge map full)" },
+			{ FUNC_CNT_DETACHED, "lost_detached",
+			  "calls in flight when their function was detached" },
+		};
+		for (size_t i = 0; i < sizeof(lost) / sizeof(lost[0]); i++)
+			err |= profile_info_int(p, lost[i].key, lost[i].label, "count",
+						(int64_t)read_counter(s, lost[i].which));
+	}
+	return err ? -ENOMEM : 0;
+}
+
+static int func_report(void *state, struct profile **out)
+{
+	struct func_state *s = state;
+	struct fn_data *d = calloc(s->n ? s->n : 1, sizeof(*d));
+	uint64_t *buckets = calloc(FUNC_HIST_BUCKETS, sizeof(*buckets));
+	struct profile *p = profile_new("func", "Exact function profile (uprobes)");
+	struct ptable *t = NULL;
+	int err = 0;
+
+	if (!d || !buckets || !p) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (profile_add_metric(p, "time", "ns", "time in the function: self = tottime, "
+			       "total = cumtime") != M_TIME ||
+	    profile_add_metric(p, "calls", "count", "finished calls") != M_CALLS ||
+	    !(t = new_table(p))) {
+		err = -ENOMEM;
+		goto out;
+	}
+	t->sort_col = C_CUMTIME;
+	if (!s->o->count_only)
+		read_inflight(s, d);
+	for (size_t i = 0; i < s->n && !err; i++) {
+		d[i].node = -1;
+		err = read_stats(s, (uint32_t)i, &d[i].st);
+		if (err || (!d[i].st.entries && !d[i].st.ncalls && !d[i].inflight))
+			continue;
+		if (d[i].st.ncalls && read_hist(s, (uint32_t)i, buckets) == 0) {
+			d[i].p50 = func_hist_percentile(buckets, FUNC_HIST_BUCKETS, 50,
+							d[i].st.min, d[i].st.max);
+			d[i].p90 = func_hist_percentile(buckets, FUNC_HIST_BUCKETS, 90,
+							d[i].st.min, d[i].st.max);
+			d[i].p99 = func_hist_percentile(buckets, FUNC_HIST_BUCKETS, 99,
+							d[i].st.min, d[i].st.max);
+		}
+		err = add_node(p, &s->tg.v[i], &d[i], s->o->count_only);
+		if (!err)
+			err = add_row(t, &s->tg.v[i], &d[i], s->o->count_only);
+	}
+	if (!err && !s->o->count_only)
+		err = add_edges(s, p, d);
+	if (!err)
+		err = add_info(s, p, d);
+	for (size_t i = 0; i < s->tg.nnotes && !err; i++)
+		err = profile_note(p, "%s", s->tg.notes[i]);
+	if (!err && s->tg.dropped)
+		err = profile_note(p, "patterns matched %zu more functions than the limit of %d; "
+				   "those are not traced", s->tg.dropped, FUNC_MAX_FUNCS);
+	for (size_t i = 0; i < s->nnotes && !err; i++)
+		err = profile_note(p, "%s", s->notes[i]);
+	if (!err && s->o->count_only)
+		err = profile_note(p, "--count-only: entry probes only; times are not measured");
+out:
+	free(d);
+	free(buckets);
+	if (err) {
+		profile_free(p);
+		return err;
+	}
+	*out = p;
+	return 0;
+}
+
+const struct collector_ops func_collector = {
+	.name = "func",
+	.desc = "exact per-function calls and times of -f functions (uprobes)",
+	.default_on = 0,
+	.open = func_open,
+	.attach = func_attach,
+	.tick = func_tick,
+	.report = func_report,
+	.close = func_close,
+};

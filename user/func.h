@@ -1,0 +1,101 @@
+/* The func collector's user half: pattern resolution (func_resolve.c),
+ * latency percentiles (func_hist.c), probe cost calibration and the
+ * overhead governor (func_governor.c), the collector itself (func.c). */
+#ifndef EBPROF_USER_FUNC_H
+#define EBPROF_USER_FUNC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "collector.h"
+/* The structs and limits shared with bpf/func.bpf.c (same file name). */
+#include "../include/func.h"
+#include "target.h"
+
+extern const struct collector_ops func_collector;
+
+/* ---- pattern resolution ---- */
+
+/* One function to trace. */
+struct func_target {
+	char *name;     /* symbol name */
+	char *module;   /* basename of the file */
+	char *path;     /* file to attach to, as ebprof sees it */
+	uint64_t offset; /* file offset of the entry (what uprobes take) */
+};
+
+struct func_targets {
+	struct func_target *v;
+	size_t n, cap;
+	size_t dropped;   /* matches beyond FUNC_MAX_FUNCS, not traced */
+	char **notes;     /* facts for the report ("fell back to .dynsym") */
+	size_t nnotes;
+};
+
+/* Where the target's files are: pid for /proc/PID/{maps,root}, exe, and
+ * whether it is launched but not yet exec'd (libraries then come from the
+ * executable's DT_NEEDED and the library search path). */
+struct func_where {
+	pid_t pid;
+	const char *exe;
+	int launched;
+};
+
+/* Resolves every pattern (GLOB over the executable's functions, or
+ * LIB:GLOB over a shared library's) into out, deduplicated by file and
+ * offset.  On failure prints one line and returns a negative errno:
+ * -ENOENT (no match, with close matches named; library not found),
+ * -EACCES/-EIO (unreadable binary). */
+int func_resolve(const struct func_where *w, const char *const *patterns,
+		 size_t npatterns, struct func_targets *out);
+void func_targets_free(struct func_targets *t);
+
+/* Splits "LIB:GLOB" (1, *lib and *glob point into buf) or plain GLOB (0,
+ * *lib NULL).  "a::b" is a plain glob. */
+int func_split_pattern(const char *pattern, char *buf, size_t len,
+		       const char **lib, const char **glob);
+/* 1 when the file at path is the library named want: a path, a file name
+ * ("libc.so.6"), or a short name ("libc", "c") matching "libc.so*" or
+ * "libc-*.so". */
+int func_lib_matches(const char *path, const char *want);
+/* Levenshtein distance, capped at 255. */
+unsigned func_edit_distance(const char *a, const char *b);
+/* Writes up to max names from names[] that look like glob (substring of the
+ * glob's literal text, or small edit distance), best first, as
+ * "a, b, c" into buf.  Returns how many were written. */
+size_t func_suggest(const char *glob, const char *const *names, size_t n,
+		    char *buf, size_t len, size_t max);
+
+/* ---- histogram ---- */
+
+/* Value at percentile pct (0..100) of a log-linear histogram (include/
+ * func.h buckets), interpolated within its bucket and clamped to
+ * [min, max].  0 when empty. */
+uint64_t func_hist_percentile(const uint64_t *buckets, size_t nbuckets,
+			      double pct, uint64_t min, uint64_t max);
+
+/* ---- overhead governor ---- */
+
+/* Times n calls of a function in ebprof itself with probes (from entry and
+ * ret, cookie id) and without; returns the cost of one call's probes in ns
+ * via *cost_ns.  0 or negative errno. */
+struct bpf_program;
+int func_calibrate(const struct bpf_program *entry, const struct bpf_program *ret,
+		   uint32_t id, double *cost_ns);
+
+/* One traced function as the governor sees it. */
+struct func_rate {
+	double hits_per_s; /* entry probe hits per second, last interval */
+	int attached;
+};
+
+/* Estimated overhead in percent of one CPU of the attached functions. */
+double func_overhead_pct(const struct func_rate *r, size_t n, double cost_ns);
+/* Picks the functions to detach, hottest first, until the estimate is at
+ * most budget_pct; writes their indices to pick (room for n) and returns
+ * how many. */
+size_t func_governor_pick(const struct func_rate *r, size_t n, double cost_ns,
+			  double budget_pct, size_t *pick);
+
+#endif
