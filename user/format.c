@@ -25,10 +25,21 @@ const struct writer *const *writer_list(void)
 	return writers;
 }
 
+/* Local helpers: the binary is not linked with libm. */
+static double dabs(double v)
+{
+	return v < 0 ? -v : v;
+}
+
+static int is_integral(double v)
+{
+	return dabs(v) < 1e15 && v == (double)(long long)v;
+}
+
 /* Three significant digits for scaled values: "830", "12.5", "1.23". */
 static void fmt_scaled(char *buf, size_t len, double v, const char *suffix)
 {
-	double a = fabs(v);
+	double a = dabs(v);
 	int prec = a >= 100 ? 0 : a >= 10 ? 1 : 2;
 	snprintf(buf, len, "%.*f %s", prec, v, suffix);
 }
@@ -40,14 +51,14 @@ static int unit_is(const char *unit, const char *u)
 
 static void fmt_duration(char *buf, size_t len, double ns)
 {
-	double a = fabs(ns);
+	double a = dabs(ns);
 	if (a >= 1e9)
 		snprintf(buf, len, "%.3f s", ns / 1e9);
 	else if (a >= 1e6)
 		fmt_scaled(buf, len, ns / 1e6, "ms");
 	else if (a >= 1e3)
 		fmt_scaled(buf, len, ns / 1e3, "us");
-	else if (ns == floor(ns))
+	else if (is_integral(ns))
 		snprintf(buf, len, "%.0f ns", ns);
 	else
 		fmt_scaled(buf, len, ns, "ns");
@@ -56,7 +67,7 @@ static void fmt_duration(char *buf, size_t len, double ns)
 static void fmt_bytes(char *buf, size_t len, double b)
 {
 	static const char *const sfx[] = { "KiB", "MiB", "GiB", "TiB", "PiB" };
-	double a = fabs(b);
+	double a = dabs(b);
 	if (a < 1024) {
 		snprintf(buf, len, "%.0f B", b);
 		return;
@@ -79,7 +90,7 @@ void fmt_double(char *buf, size_t len, double v, const char *unit)
 		snprintf(buf, len, "%.1f%%", v);
 	else if (unit_is(unit, "bytes"))
 		fmt_bytes(buf, len, v);
-	else if (v == floor(v) && fabs(v) < 1e15)
+	else if (is_integral(v))
 		snprintf(buf, len, "%.0f", v);
 	else
 		snprintf(buf, len, "%.2f", v);

@@ -4,7 +4,6 @@
 #include "format.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,10 +16,10 @@ static void heat(double s, char *buf, size_t len)
 		s = 0;
 	if (s > 1)
 		s = 1;
-	s = sqrt(s); /* spread the small shares, as gprof2dot's gamma does */
+	s = s * (2.0 - s); /* spread the small shares, as gprof2dot's gamma does */
 	double h = (1.0 - s) * 4.0; /* sector of 60 degrees, 4 = blue */
 	double sat = 0.6, val = 0.95;
-	int i = (int)floor(h);
+	int i = (int)h; /* h >= 0: truncation is floor; no libm needed */
 	double f = h - i, pv = val * (1 - sat), q = val * (1 - sat * f),
 	       t = val * (1 - sat * (1 - f));
 	double r, g, b;
@@ -31,8 +30,8 @@ static void heat(double s, char *buf, size_t len)
 	case 3: r = pv, g = q, b = val; break;
 	default: r = t, g = pv, b = val; break;
 	}
-	snprintf(buf, len, "#%02x%02x%02x", (int)lround(r * 255), (int)lround(g * 255),
-		 (int)lround(b * 255));
+	snprintf(buf, len, "#%02x%02x%02x", (int)(r * 255 + 0.5), (int)(g * 255 + 0.5),
+		 (int)(b * 255 + 0.5));
 }
 
 /* Writes s inside a DOT double-quoted string. */
@@ -118,7 +117,7 @@ static int dot_write(FILE *out, struct profile **profiles, size_t n,
 		else
 			fprintf(out, "%.2f%%", ep);
 		fprintf(out, "\", color=\"%s\", penwidth=%.2f, arrowsize=%.2f];\n", col,
-			fmax(1.0, 8.0 * ep / 100.0), fmax(0.5, 2.0 * ep / 100.0));
+			ep > 12.5 ? 8.0 * ep / 100.0 : 1.0, ep > 25.0 ? 2.0 * ep / 100.0 : 0.5);
 	}
 	fputs("}\n", out);
 	free(keep);

@@ -141,6 +141,8 @@ static int derive_functions(struct profile *p, const struct write_opts *o,
 	t->sort_col = 0;
 	for (size_t i = 0; i < p->nnodes && !r; i++) {
 		const struct pnode *nd = &p->nodes[i];
+		if (!nd->self[m] && !nd->total[m])
+			continue; /* e.g. an off-CPU marker in the on-CPU view */
 		int64_t row = ptable_add_row(t);
 		if (row < 0) {
 			r = (int)row;

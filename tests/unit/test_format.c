@@ -1,0 +1,549 @@
+/* Unit tests of the writers: exact output of small profiles. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "format.h"
+
+/* ---- fixtures --------------------------------------------------------- */
+
+/* A cpu-like stack profile: oncpu samples and offcpu nanoseconds. */
+static struct profile *cpu_profile(void)
+{
+	struct profile *p = profile_new("cpu", "CPU profile");
+	profile_add_metric(p, "oncpu", "samples", "on-CPU samples");
+	profile_add_metric(p, "offcpu", "ns", "off-CPU time");
+	uint32_t m = profile_frame(p, FRAME_USER, "main", "app", 0);
+	uint32_t w = profile_frame(p, FRAME_USER, "work", "app", 0x10);
+	uint32_t l = profile_frame(p, FRAME_USER, NULL, "libc.so.6", 0x1a2b);
+	uint32_t k = profile_frame(p, FRAME_KERNEL, "do_syscall_64", "[kernel]", 0x20);
+	uint32_t o = profile_frame(p, FRAME_MARKER, "[off-cpu]", NULL, 0);
+	uint32_t s1[] = { m, w }, s2[] = { m, l, k }, s3[] = { m, o };
+	int64_t v1[] = { 5, 0 }, v2[] = { 2, 1499 }, v3[] = { 0, 2500000 };
+	profile_add_sample(p, s1, 2, v1);
+	profile_add_sample(p, s2, 3, v2);
+	profile_add_sample(p, s3, 2, v3);
+	return p;
+}
+
+/* A func-like profile: exact calls in a graph, and a table. */
+static struct profile *func_profile(void)
+{
+	struct profile *p = profile_new("func", "Functions");
+	profile_add_metric(p, "time", "ns", "inclusive time");
+	profile_add_metric(p, "calls", "count", "calls");
+	profile_info_int(p, "duration", "Duration", "ns", 1500000000);
+	profile_info_str(p, "target", "Target", "app (pid 42)");
+	profile_info_double(p, "overhead", "Estimated overhead", "%", 2.25);
+	profile_note(p, "probe on light detached after 1000000 hits");
+	struct ptable *t = profile_table(p, "functions", "Per function");
+	ptable_add_col(t, "calls", "Calls", "count", COL_INT);
+	ptable_add_col(t, "time", "Total", "ns", COL_INT);
+	ptable_add_col(t, "share", "Share", "%", COL_DOUBLE);
+	ptable_add_col(t, "function", "Function", "", COL_STR);
+	const char *names[] = { "heavy", "light", "medium" };
+	int64_t calls[] = { 10, 1000, 100 }, times[] = { 830000000, 12500, 12500000 };
+	for (int i = 0; i < 3; i++) {
+		int64_t r = ptable_add_row(t);
+		ptable_cell(t, r, 0)->i = calls[i];
+		ptable_cell(t, r, 1)->i = times[i];
+		ptable_cell(t, r, 2)->d = 100.0 * times[i] / 1500000000.0;
+		ptable_set_str(t, r, 3, names[i]);
+	}
+	t->sort_col = 1;
+	uint32_t fm = profile_frame(p, FRAME_USER, "main", "app", 0);
+	uint32_t fh = profile_frame(p, FRAME_USER, "heavy", "app", 0);
+	uint32_t fl = profile_frame(p, FRAME_USER, "light", "app", 0);
+	int64_t nm = profile_node(p, fm), nh = profile_node(p, fh), nl = profile_node(p, fl);
+	p->nodes[nm].total[0] = 1000000000;
+	p->nodes[nm].self[0] = 100000000;
+	p->nodes[nm].calls = 1;
+	p->nodes[nh].total[0] = p->nodes[nh].self[0] = 830000000;
+	p->nodes[nh].calls = 10;
+	p->nodes[nl].total[0] = p->nodes[nl].self[0] = 70000000;
+	p->nodes[nl].calls = 1000;
+	int64_t e = profile_edge(p, nm, nh);
+	p->edges[e].calls = 10;
+	p->edges[e].total[0] = 830000000;
+	e = profile_edge(p, nm, nl);
+	p->edges[e].calls = 990;
+	p->edges[e].total[0] = 69000000;
+	e = profile_edge(p, nh, nl);
+	p->edges[e].calls = 10;
+	p->edges[e].total[0] = 1000000;
+	return p;
+}
+
+/* Runs a writer into memory; returns its status, *out and *err malloc'd. */
+static int run(const char *fmt, struct profile **ps, size_t n, const struct write_opts *o,
+	       char **out, char **err)
+{
+	size_t ol, el;
+	FILE *fo = open_memstream(out, &ol), *fe = open_memstream(err, &el);
+	const struct writer *w = writer_find(fmt);
+	assert_non_null(w);
+	struct write_opts none = { 0 };
+	int r = w->write(fo, ps, n, o ? o : &none, fe);
+	fclose(fo);
+	fclose(fe);
+	return r;
+}
+
+/* ---- registry and value formatting ------------------------------------ */
+
+static void test_registry(void **state)
+{
+	(void)state;
+	const char *names[] = { "text", "folded", "json", "callgrind", "dot" };
+	for (size_t i = 0; i < 5; i++) {
+		assert_non_null(writer_find(names[i]));
+		assert_string_equal(writer_find(names[i])->name, names[i]);
+		assert_string_equal(writer_list()[i]->name, names[i]);
+	}
+	assert_null(writer_list()[5]);
+	assert_null(writer_find("xml"));
+}
+
+static void test_fmt_value(void **state)
+{
+	(void)state;
+	char b[64];
+	fmt_value(b, sizeof(b), 1234000000, "ns");
+	assert_string_equal(b, "1.234 s");
+	fmt_value(b, sizeof(b), 12500000, "ns");
+	assert_string_equal(b, "12.5 ms");
+	fmt_value(b, sizeof(b), 830000, "ns");
+	assert_string_equal(b, "830 us");
+	fmt_value(b, sizeof(b), 1500, "ns");
+	assert_string_equal(b, "1.50 us");
+	fmt_value(b, sizeof(b), 999, "ns");
+	assert_string_equal(b, "999 ns");
+	fmt_value(b, sizeof(b), 1536, "bytes");
+	assert_string_equal(b, "1.50 KiB");
+	fmt_value(b, sizeof(b), 300 * 1024 * 1024, "bytes");
+	assert_string_equal(b, "300 MiB");
+	fmt_value(b, sizeof(b), 512, "bytes");
+	assert_string_equal(b, "512 B");
+	fmt_value(b, sizeof(b), 1234567, "count");
+	assert_string_equal(b, "1234567");
+	fmt_double(b, sizeof(b), 12.345, "%");
+	assert_string_equal(b, "12.3%");
+	fmt_double(b, sizeof(b), 3.0, "");
+	assert_string_equal(b, "3");
+	fmt_double(b, sizeof(b), 2.5, "");
+	assert_string_equal(b, "2.50");
+	char s[] = "a\x1b[31mb;c\n";
+	fmt_sanitize(s, ";");
+	assert_string_equal(s, "a?[31mb?c?");
+}
+
+static void test_pick_metric(void **state)
+{
+	(void)state;
+	struct profile *p = cpu_profile();
+	char *e;
+	size_t el;
+	FILE *fe = open_memstream(&e, &el);
+	assert_int_equal(writer_pick_metric(p, NULL, fe), 0);
+	assert_int_equal(writer_pick_metric(p, "offcpu", fe), 1);
+	assert_int_equal(writer_pick_metric(p, "wall", fe), -1);
+	fclose(fe);
+	assert_string_equal(e, "ebprof: unknown metric 'wall' for report cpu "
+			       "(available: oncpu, offcpu)\n");
+	free(e);
+	profile_free(p);
+}
+
+/* ---- folded ----------------------------------------------------------- */
+
+static void test_folded(void **state)
+{
+	(void)state;
+	struct profile *p = cpu_profile();
+	char *out, *err;
+	assert_int_equal(run("folded", &p, 1, NULL, &out, &err), 0);
+	assert_string_equal(out, "main;work 5\n"
+				 "main;libc.so.6+0x1a2b;do_syscall_64_[k] 2\n");
+	assert_string_equal(err, "");
+	free(out);
+	free(err);
+
+	struct write_opts o = { .metric = "offcpu" };
+	assert_int_equal(run("folded", &p, 1, &o, &out, &err), 0);
+	/* ns -> us, rounded; the zero sample is skipped */
+	assert_string_equal(out, "main;libc.so.6+0x1a2b;do_syscall_64_[k] 1\n"
+				 "main;[off-cpu] 2500\n");
+	free(out);
+	free(err);
+
+	o.metric = "bogus";
+	assert_int_equal(run("folded", &p, 1, &o, &out, &err), -EINVAL);
+	assert_string_equal(out, "");
+	assert_non_null(strstr(err, "unknown metric 'bogus'"));
+	assert_non_null(strstr(err, "oncpu, offcpu"));
+	free(out);
+	free(err);
+
+	/* Two stack profiles: the report name becomes the root frame. */
+	struct profile *ps[2] = { p, cpu_profile() };
+	free(ps[1]->report);
+	ps[1]->report = strdup("mem");
+	assert_int_equal(run("folded", ps, 2, NULL, &out, &err), 0);
+	assert_string_equal(out, "cpu;main;work 5\n"
+				 "cpu;main;libc.so.6+0x1a2b;do_syscall_64_[k] 2\n"
+				 "mem;main;work 5\n"
+				 "mem;main;libc.so.6+0x1a2b;do_syscall_64_[k] 2\n");
+	free(out);
+	free(err);
+	profile_free(ps[1]);
+	profile_free(p);
+
+	p = func_profile();
+	assert_int_equal(run("folded", &p, 1, NULL, &out, &err), -EINVAL);
+	assert_string_equal(err, "ebprof: format folded needs a stack profile\n");
+	free(out);
+	free(err);
+	profile_free(p);
+}
+
+/* ---- json ------------------------------------------------------------- */
+
+/* Minimal JSON validator: returns the end of one value or NULL. */
+static const char *jvalue(const char *s);
+
+static const char *jws(const char *s)
+{
+	while (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r')
+		s++;
+	return s;
+}
+
+static const char *jstring(const char *s)
+{
+	if (*s++ != '"')
+		return NULL;
+	while (*s && *s != '"') {
+		if ((unsigned char)*s < 0x20)
+			return NULL;
+		if (*s == '\\') {
+			s++;
+			if (*s == 'u') {
+				for (int i = 1; i <= 4; i++)
+					if (!strchr("0123456789abcdefABCDEF", s[i]) || !s[i])
+						return NULL;
+				s += 4;
+			} else if (!*s || !strchr("\"\\/bfnrt", *s)) {
+				return NULL;
+			}
+		}
+		s++;
+	}
+	return *s == '"' ? s + 1 : NULL;
+}
+
+static const char *jseq(const char *s, char close, int keyed)
+{
+	s = jws(s + 1);
+	if (*s == close)
+		return s + 1;
+	for (;;) {
+		if (keyed) {
+			if (!(s = jstring(jws(s))))
+				return NULL;
+			s = jws(s);
+			if (*s++ != ':')
+				return NULL;
+		}
+		if (!(s = jvalue(s)))
+			return NULL;
+		s = jws(s);
+		if (*s == close)
+			return s + 1;
+		if (*s++ != ',')
+			return NULL;
+	}
+}
+
+static const char *jvalue(const char *s)
+{
+	s = jws(s);
+	if (*s == '{')
+		return jseq(s, '}', 1);
+	if (*s == '[')
+		return jseq(s, ']', 0);
+	if (*s == '"')
+		return jstring(s);
+	if (!strncmp(s, "null", 4) || !strncmp(s, "true", 4))
+		return s + 4;
+	if (!strncmp(s, "false", 5))
+		return s + 5;
+	char *end;
+	strtod(s, &end);
+	return end > s ? end : NULL;
+}
+
+static int json_valid(const char *s)
+{
+	const char *e = jvalue(s);
+	return e && *jws(e) == '\0';
+}
+
+static void test_json(void **state)
+{
+	(void)state;
+	struct profile *ps[2] = { cpu_profile(), func_profile() };
+	/* a hostile function name: quotes, backslash, control, invalid UTF-8 */
+	ptable_set_str(ps[1]->tables[0], 1, 3, "we\"ird\\\n\x01\xff\xc3\xa9");
+	char *out, *err;
+	assert_int_equal(run("json", ps, 2, NULL, &out, &err), 0);
+	assert_string_equal(err, "");
+	assert_true(json_valid(out));
+	assert_true(!strncmp(out, "{\"schema\":\"ebprof-profile\",\"version\":1,\"ebprof\":\"", 48));
+	assert_non_null(strstr(out, "\"report\":\"cpu\",\"title\":\"CPU profile\""));
+	assert_non_null(strstr(out, "\"metrics\":[{\"name\":\"oncpu\",\"unit\":\"samples\","
+				    "\"desc\":\"on-CPU samples\"},{\"name\":\"offcpu\""));
+	assert_non_null(strstr(out, "\"default_metric\":\"oncpu\""));
+	assert_non_null(strstr(out, "{\"func\":null,\"module\":\"libc.so.6\",\"offset\":6699,"
+				    "\"kind\":\"user\"}"));
+	assert_non_null(strstr(out, "{\"func\":\"do_syscall_64\",\"module\":\"[kernel]\","
+				    "\"offset\":32,\"kind\":\"kernel\"}"));
+	assert_non_null(strstr(out, "\"kind\":\"marker\""));
+	assert_non_null(strstr(out, "{\"stack\":[0,2,3],\"values\":[2,1499]}"));
+	assert_non_null(strstr(out, "\"info\":{\"duration\":1500000000,\"target\":\"app (pid 42)\","
+				    "\"overhead\":2.25}"));
+	assert_non_null(strstr(out, "\"info_units\":{\"duration\":\"ns\",\"target\":\"\","
+				    "\"overhead\":\"%\"}"));
+	assert_non_null(strstr(out, "\"notes\":[\"probe on light detached after 1000000 hits\"]"));
+	assert_non_null(strstr(out, "{\"frame\":1,\"self\":[830000000,0],\"total\":[830000000,0],"
+				    "\"calls\":10}"));
+	assert_non_null(strstr(out, "{\"caller\":0,\"callee\":2,\"calls\":990,"
+				    "\"total\":[69000000,0]}"));
+	assert_non_null(strstr(out, "{\"key\":\"share\",\"header\":\"Share\",\"unit\":\"%\","
+				    "\"type\":\"double\"}"));
+	assert_non_null(strstr(out, "\"we\\\"ird\\\\\\n\\u0001\\u00ff\xc3\xa9\""));
+	/* rows in the table's default order (time, descending), all of them */
+	const char *h = strstr(out, "[10,830000000,"), *m = strstr(out, "[100,12500000,"),
+		   *l = strstr(out, "[1000,12500,");
+	assert_true(h && m && l && h < m && m < l);
+	/* the cpu profile's graph was not derived behind the caller's back */
+	assert_non_null(strstr(out, "\"nodes\":[],\n\"edges\":[]"));
+	free(out);
+	free(err);
+
+	struct write_opts o = { .sort = "calls", .limit = 1 };
+	assert_int_equal(run("json", ps, 2, &o, &out, &err), 0);
+	h = strstr(out, "[10,830000000,");
+	m = strstr(out, "[100,12500000,");
+	l = strstr(out, "[1000,12500,");
+	assert_true(h && m && l && l < m && m < h); /* sorted by calls, not limited */
+	free(out);
+	free(err);
+	profile_free(ps[0]);
+	profile_free(ps[1]);
+}
+
+/* ---- text ------------------------------------------------------------- */
+
+static void test_text(void **state)
+{
+	(void)state;
+	struct profile *p = func_profile();
+	char *out, *err;
+	struct write_opts o = { .limit = 2 };
+	assert_int_equal(run("text", &p, 1, &o, &out, &err), 0);
+	assert_string_equal(err, "");
+	assert_string_equal(out,
+		"Functions\n"
+		"=========\n"
+		"Duration:           1.500 s\n"
+		"Target:             app (pid 42)\n"
+		"Estimated overhead: 2.2%\n"
+		"note: probe on light detached after 1000000 hits\n"
+		"\n"
+		"Per function\n"
+		"Calls    Total  Share  Function\n"
+		"   10   830 ms  55.3%  heavy\n"
+		"  100  12.5 ms   0.8%  medium\n"
+		"... 1 more rows (use -n 0 for all)\n");
+	free(out);
+	free(err);
+
+	o.sort = "Calls"; /* header works as well as key */
+	o.limit = 0;
+	assert_int_equal(run("text", &p, 1, &o, &out, &err), 0);
+	const char *a = strstr(out, "light"), *b = strstr(out, "medium"), *c = strstr(out, "heavy");
+	assert_true(a && b && c && a < b && b < c);
+	free(out);
+	free(err);
+
+	o.sort = "bogus";
+	assert_int_equal(run("text", &p, 1, &o, &out, &err), -EINVAL);
+	assert_string_equal(out, "");
+	assert_string_equal(err, "ebprof: unknown sort key 'bogus' (valid: calls time share "
+				 "function)\n");
+	free(out);
+	free(err);
+	profile_free(p);
+}
+
+static void test_text_callers(void **state)
+{
+	(void)state;
+	struct profile *p = func_profile();
+	char *out, *err;
+	struct write_opts o = { .callers = "light", .callees = "main" };
+	assert_int_equal(run("text", &p, 1, &o, &out, &err), 0);
+	assert_non_null(strstr(out,
+		"\nFunction light was called by...\n"
+		"calls     time  caller\n"
+		"  990  69.0 ms  main\n"
+		"   10  1.00 ms  heavy\n"));
+	assert_non_null(strstr(out,
+		"\nFunction main called...\n"
+		"calls     time  callee\n"
+		"   10   830 ms  heavy\n"
+		"  990  69.0 ms  light\n"));
+	free(out);
+	free(err);
+
+	o.callers = "nope";
+	assert_int_equal(run("text", &p, 1, &o, &out, &err), -EINVAL);
+	assert_string_equal(out, "");
+	assert_string_equal(err, "ebprof: no function 'nope' in the report\n");
+	free(out);
+	free(err);
+	profile_free(p);
+}
+
+static void test_text_stack_profile(void **state)
+{
+	(void)state;
+	struct profile *p = cpu_profile();
+	char *out, *err;
+	struct write_opts o = { .sort = "total" };
+	assert_int_equal(run("text", &p, 1, &o, &out, &err), 0);
+	assert_non_null(strstr(out,
+		"Top functions by self oncpu\n"
+		"self  self%  total  total%  function\n"
+		"   0   0.0%      7  100.0%  main\n"
+		"   5  71.4%      5   71.4%  work\n"));
+	assert_non_null(strstr(out, "   2  28.6%      2   28.6%  do_syscall_64\n"));
+	assert_non_null(strstr(out, "   0   0.0%      2   28.6%  libc.so.6+0x1a2b\n"));
+	assert_null(strstr(out, "[off-cpu]")); /* nothing on-CPU: not listed */
+	free(out);
+	free(err);
+	profile_free(p);
+}
+
+/* ---- callgrind and dot ------------------------------------------------ */
+
+static void test_callgrind(void **state)
+{
+	(void)state;
+	struct profile *p = func_profile();
+	char *out, *err;
+	assert_int_equal(run("callgrind", &p, 1, NULL, &out, &err), 0);
+	assert_string_equal(out,
+		"# callgrind format\n"
+		"version: 1\n"
+		"creator: ebprof\n"
+		"cmd: Functions\n"
+		"positions: line\n"
+		"event: time_ns : inclusive time\n"
+		"event: calls : calls\n"
+		"events: time_ns calls\n"
+		"summary: 1000000000 0\n"
+		"\n"
+		"ob=(1) app\n"
+		"fn=(1) main\n"
+		"0 100000000 0\n"
+		"cob=(1)\n"
+		"cfn=(2) heavy\n"
+		"calls=10 0\n"
+		"0 830000000 0\n"
+		"cob=(1)\n"
+		"cfn=(3) light\n"
+		"calls=990 0\n"
+		"0 69000000 0\n"
+		"\n"
+		"ob=(1)\n"
+		"fn=(2)\n"
+		"0 830000000 0\n"
+		"cob=(1)\n"
+		"cfn=(3)\n"
+		"calls=10 0\n"
+		"0 1000000 0\n"
+		"\n"
+		"ob=(1)\n"
+		"fn=(3)\n"
+		"0 70000000 0\n"
+		"\n");
+	free(out);
+	free(err);
+
+	/* stack profiles get their graph derived; several need a choice */
+	struct profile *ps[2] = { cpu_profile(), p };
+	assert_int_equal(run("callgrind", ps, 2, NULL, &out, &err), -EINVAL);
+	assert_string_equal(err, "ebprof: format callgrind renders one report; name one of: "
+				 "cpu func\n");
+	free(out);
+	free(err);
+	assert_int_equal(run("callgrind", ps, 1, NULL, &out, &err), 0);
+	assert_non_null(strstr(out, "events: oncpu offcpu_ns\nsummary: 7 2501499\n"));
+	assert_non_null(strstr(out, "cob=(2) libc.so.6\ncfn=(3) libc.so.6+0x1a2b\ncalls=1 0\n"
+				    "0 2 1499\n"));
+	assert_non_null(strstr(out, "ob=(2)\nfn=(3)\n0 0 0\n"
+				    "cob=(4) [kernel]\ncfn=(4) do_syscall_64\ncalls=1 0\n0 2 1499\n"));
+	free(out);
+	free(err);
+	profile_free(ps[0]);
+	profile_free(p);
+}
+
+static void test_dot(void **state)
+{
+	(void)state;
+	struct profile *p = func_profile();
+	/* a function far below 0.5%: pruned with its edge */
+	uint32_t f = profile_frame(p, FRAME_USER, "tiny", "app", 0);
+	int64_t n = profile_node(p, f);
+	p->nodes[n].total[0] = p->nodes[n].self[0] = 1000;
+	profile_edge(p, 0, n);
+	char *out, *err;
+	assert_int_equal(run("dot", &p, 1, NULL, &out, &err), 0);
+	assert_true(!strncmp(out, "digraph ebprof {\n", 17));
+	assert_non_null(strstr(out, "// pruned 1 nodes below 0.5% of the total"));
+	assert_non_null(strstr(out, "n1 [label=\"heavy\\napp\\n83.00% (83.00%)\\n10\xc3\x97\""));
+	assert_non_null(strstr(out, "n0 [label=\"main\\napp\\n100.00% (10.00%)\\n1\xc3\x97\", "
+				    "fillcolor=\"#f26161\"]"));
+	assert_non_null(strstr(out, "n0 -> n1 [label=\"10\xc3\x97\""));
+	assert_null(strstr(out, "tiny"));
+	assert_null(strstr(out, "-> n3"));
+	assert_string_equal(out + strlen(out) - 2, "}\n");
+	free(out);
+	free(err);
+	profile_free(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_registry),
+		cmocka_unit_test(test_fmt_value),
+		cmocka_unit_test(test_pick_metric),
+		cmocka_unit_test(test_folded),
+		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_text_callers),
+		cmocka_unit_test(test_text_stack_profile),
+		cmocka_unit_test(test_callgrind),
+		cmocka_unit_test(test_dot),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
