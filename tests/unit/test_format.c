@@ -460,6 +460,7 @@ static void test_callgrind(void **state)
 		"events: time_ns calls\n"
 		"summary: 1000000000 0\n"
 		"\n"
+		"fl=(1) ???\n"
 		"ob=(1) app\n"
 		"fn=(1) main\n"
 		"0 100000000 0\n"
