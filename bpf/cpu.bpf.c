@@ -114,8 +114,9 @@ int cpu_sample(struct bpf_perf_event_data *ctx)
 	stat_inc(CPU_STAT_SAMPLES);
 	k.tid = (__u32)id;
 	k.ustack = stack_id(ctx, BPF_F_USER_STACK, CPU_STAT_USTACK_LOST);
-	/* A sample taken in user mode has no kernel stack. */
-	k.kstack = kernel_stacks && (ctx->regs.cs & 3) == 0 ?
+	/* A sample taken in user mode has no kernel stack (kernel addresses
+	 * have the top bit set). */
+	k.kstack = kernel_stacks && (long)PT_REGS_IP(&ctx->regs) < 0 ?
 		stack_id(ctx, 0, CPU_STAT_KSTACK_LOST) : -1;
 	v = val_of(&k);
 	if (v)

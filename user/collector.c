@@ -4,15 +4,11 @@
 #include "collector.h"
 
 extern const struct collector_ops cpu_collector;
-#ifdef EBPROF_HAVE_FUNC
 extern const struct collector_ops func_collector;
-#endif
 
 static const struct collector_ops *const collectors[] = {
 	&cpu_collector,
-#ifdef EBPROF_HAVE_FUNC
 	&func_collector,
-#endif
 	NULL,
 };
 

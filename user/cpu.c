@@ -116,13 +116,23 @@ static int cpu_tick(void *state)
 	return 0;
 }
 
+static int is_profiler_frame(struct cpu_state *s, uint64_t ip)
+{
+	struct symres r;
+
+	symbolize_kernel(s->sym, ip, &r);
+	return r.func && (!strncmp(r.func, "bpf_prog_", 9) ||
+			  !strncmp(r.func, "bpf_trace_run", 13) ||
+			  !strncmp(r.func, "__bpf_trace_", 12));
+}
+
 /* Appends the frames of one stack id, root first, to st. */
 static void add_stack(struct cpu_state *s, struct profile *p, struct stackbuf *st,
 		      int stack_id, int kernel, uint64_t *ips)
 {
 	int fd = bpf_map__fd(s->skel->maps.stacks);
 	uint32_t id = (uint32_t)stack_id;
-	int n = 0;
+	int n = 0, skip;
 
 	if (stack_id < 0) {
 		if (!kernel)
@@ -138,12 +148,19 @@ static void add_stack(struct cpu_state *s, struct profile *p, struct stackbuf *s
 		s->truncated++;
 		stackbuf_push(st, profile_frame(p, FRAME_MARKER, "[truncated]", NULL, 0));
 	}
-	for (int i = n - 1; i >= 0; i--) {
+	/* The leaf-side kernel frames of a switch-out are our own BPF
+	 * program and its trampoline: not the target's time. */
+	skip = 0;
+	if (kernel) {
+		while (skip < n && is_profiler_frame(s, ips[skip]))
+			skip++;
+	}
+	for (int i = n - 1; i >= skip; i--) {
 		struct symres r;
 
 		/* Return addresses point after the call: look up ip-1 for
 		 * every frame but the leaf. */
-		uint64_t a = i > 0 ? ips[i] - 1 : ips[i];
+		uint64_t a = i > skip ? ips[i] - 1 : ips[i];
 		if (kernel)
 			symbolize_kernel(s->sym, a, &r);
 		else

@@ -1,0 +1,142 @@
+"""cpu report against cpusplit, whose split is known: spin_a/spin_b/spin_c
+use 60/30/10 % of the CPU phase, then block_wait sleeps BLOCK_MS."""
+import os
+import signal
+import subprocess
+import time
+
+from lib import (BpfSnapshot, check, equal, finish, near, report, run, run_json,
+                 start, stop, table, within, workload, EBPROF)
+
+CPU_MS, BLOCK_MS = 3000, 1000
+SPLIT = {"spin_a": 60.0, "spin_b": 30.0, "spin_c": 10.0}
+
+
+def node_totals(rep, metric):
+    """Inclusive value of metric per function name, from the call graph."""
+    m = [x["name"] for x in rep["metrics"]].index(metric)
+    out = {}
+    for n in rep["nodes"]:
+        f = rep["frames"][n["frame"]]
+        if f["func"]:
+            out[f["func"]] = out.get(f["func"], 0) + n["total"][m]
+    return out
+
+
+def check_split(rep, what):
+    oncpu = node_totals(rep, "oncpu")
+    got = {f: oncpu.get(f, 0) for f in SPLIT}
+    total = sum(got.values())
+    check(total > 0, f"{what}: samples in spin_a/b/c", got)
+    for f, want in SPLIT.items():
+        share = 100.0 * got[f] / total if total else 0
+        within(round(share, 1), want - 5, want + 5, f"{what}: {f} share of the CPU phase (%)")
+    offcpu = node_totals(rep, "offcpu")
+    near(offcpu.get("block_wait", 0) / 1e6, BLOCK_MS, 0.10,
+         f"{what}: block_wait off-CPU ms")
+    # The spinning functions were not blocked.
+    check(offcpu.get("spin_a", 0) / 1e6 < 0.05 * BLOCK_MS, f"{what}: spin_a barely off-CPU")
+    threads = table(rep, "threads")
+    equal(len(threads), 1, f"{what}: one thread")
+    check(threads and threads[0]["comm"] == "cpusplit", f"{what}: thread named", threads)
+
+
+def test_launch():
+    snap = BpfSnapshot()
+    r, doc = run_json(["-F", "499", "cpu", "--", workload("cpusplit"), str(CPU_MS), str(BLOCK_MS)])
+    equal(r.returncode, 0, "launch: exit status of the command")
+    equal(doc["schema"], "ebprof-profile", "json schema name")
+    rep = report(doc, "cpu")
+    check_split(rep, "launch")
+    lost = rep["info"]["lost"]
+    check(lost <= rep["info"]["samples"] * 0.01, "launch: lost samples under 1 %", lost)
+    snap.check("launch")
+
+
+def test_pid():
+    snap = BpfSnapshot()
+    p = start([workload("cpusplit"), str(CPU_MS), str(BLOCK_MS), "700"])
+    try:
+        time.sleep(0.2)
+        r, doc = run_json(["-p", str(p.pid), "-F", "499"])
+        equal(r.returncode, 0, "-p: exit status")
+        rep = report(doc, "cpu")
+        check_split(rep, "-p")
+        # Collection ended when the target exited: duration ~ the run.
+        within(rep["info"]["duration"] / 1e9, 4.0, 7.0, "-p: duration until exit (s)")
+        equal(p.wait(timeout=10), 0, "-p: target unharmed, exit 0")
+    finally:
+        stop(p)
+    snap.check("-p")
+
+
+def test_folded_and_output_file(tmp="/tmp/ebprof-e2e.folded"):
+    if os.path.exists(tmp):
+        os.unlink(tmp)
+    r = run(["cpu", "--format", "folded", "--metric", "offcpu", "-o", tmp, "--",
+             workload("cpusplit"), "300", "300"])
+    equal(r.returncode, 0, "folded: exit 0")
+    equal(r.stdout, "", "folded -o: nothing on stdout")
+    lines = open(tmp).read().splitlines()
+    os.unlink(tmp)
+    ok = all(l.rsplit(" ", 1)[1].isdigit() for l in lines) and lines
+    check(ok, "folded: every line is 'stack value'", lines[:3])
+    sleeping = sum(int(l.rsplit(" ", 1)[1]) for l in lines if "block_wait" in l)
+    near(sleeping / 1000.0, 300, 0.15, "folded offcpu: block_wait ms (values in us)")
+    check(all(l.split(" ")[0].endswith(("[off-cpu]", "[runnable]")) for l in lines),
+          "folded offcpu: stacks end in an off-CPU marker", lines[:2])
+
+
+def test_exit_status():
+    r = run(["--", "sh", "-c", "exit 7"])
+    equal(r.returncode, 7, "launch: ebprof exits with the command's status")
+    r = run(["--", "/nonexistent/cmd"])
+    equal(r.returncode, 1, "launch: missing command -> 1")
+    check(r.stderr.count("\n") == 1 and r.stderr.startswith("ebprof: "),
+          "launch: missing command -> one line", r.stderr)
+
+
+def test_errors():
+    r = run(["-p", "999999"])
+    equal(r.returncode, 1, "no such pid -> 1")
+    check("no such process" in r.stderr and r.stderr.count("\n") == 1,
+          "no such pid -> one clear line", r.stderr)
+    r = run(["-p", "1", "-F", "abc"])
+    equal(r.returncode, 2, "bad frequency -> 2")
+    r = run(["-p", str(os.getpid()), "--metric", "bogus", "-d", "0.1"])
+    equal(r.returncode, 2, "bad metric -> 2")
+    check(r.stderr.count("\n") == 1, "bad metric -> one line", r.stderr)
+
+
+def test_signals():
+    """Every way ebprof can end leaves nothing in the kernel."""
+    for sig, name in ((signal.SIGINT, "SIGINT"), (signal.SIGTERM, "SIGTERM"),
+                      (signal.SIGKILL, "SIGKILL")):
+        snap = BpfSnapshot()
+        p = start([workload("cpusplit"), "60000", "0"])
+        try:
+            e = subprocess.Popen([EBPROF, "-p", str(p.pid), "--format", "json"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            time.sleep(1.0)
+            check(len(BpfSnapshot().before["prog"] - snap.before["prog"]) > 0,
+                  f"{name}: programs loaded while running")
+            e.send_signal(sig)
+            out, err = e.communicate(timeout=30)
+            if sig == signal.SIGKILL:
+                equal(e.returncode, -9, f"{name}: killed")
+            else:
+                equal(e.returncode, 0, f"{name}: clean exit with a report")
+                check('"report":"cpu"' in out.replace(" ", ""), f"{name}: report written")
+            check(p.poll() is None, f"{name}: target still running")
+        finally:
+            stop(p)
+        snap.check(name)
+
+
+test_launch()
+test_pid()
+test_folded_and_output_file()
+test_exit_status()
+test_errors()
+test_signals()
+finish()

@@ -1,0 +1,162 @@
+/* The option parser: values, reports, targets and every usage error. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "options.h"
+
+static char errbuf[4096];
+
+/* Parses a NULL-terminated list of words; returns the result, with what
+ * was written to stderr in errbuf. */
+static enum parse_result parse(struct options *o, ...)
+{
+	static char *argv[64];
+	static char store[64][256];
+	va_list ap;
+	const char *w;
+	int argc = 0;
+	FILE *out = fopen("/dev/null", "w");
+	FILE *err = fmemopen(errbuf, sizeof(errbuf) - 1, "w");
+	enum parse_result r;
+
+	memset(errbuf, 0, sizeof(errbuf));
+	argv[argc++] = "ebprof";
+	va_start(ap, o);
+	while ((w = va_arg(ap, const char *))) {
+		snprintf(store[argc], sizeof(store[argc]), "%s", w);
+		argv[argc] = store[argc];
+		argc++;
+	}
+	va_end(ap);
+	argv[argc] = NULL;
+	r = options_parse(argc, argv, o, out, err);
+	fclose(out);
+	fclose(err);
+	return r;
+}
+
+static void assert_usage(enum parse_result r, const char *needle)
+{
+	assert_int_equal(r, PARSE_USAGE);
+	if (!strstr(errbuf, needle))
+		fail_msg("stderr '%s' lacks '%s'", errbuf, needle);
+	/* One line, prefixed. */
+	assert_int_equal(strncmp(errbuf, "ebprof: ", 8), 0);
+	assert_ptr_equal(strchr(errbuf, '\n'), errbuf + strlen(errbuf) - 1);
+}
+
+static void test_defaults_pid(void **state)
+{
+	struct options o;
+
+	(void)state;
+	assert_int_equal(parse(&o, "-p", "42", NULL), PARSE_OK);
+	assert_int_equal(o.pid, 42);
+	assert_int_equal(o.frequency, 99);
+	assert_string_equal(o.format, "text");
+	assert_int_equal(o.limit, 30);
+	assert_null(o.argv);
+	assert_int_equal(o.nreports, 0);
+	assert_true(options_wants_report(&o, "cpu"));
+	assert_false(options_wants_report(&o, "func"));
+}
+
+static void test_full(void **state)
+{
+	struct options o;
+
+	(void)state;
+	assert_int_equal(parse(&o, "-d", "1.5", "-F", "4999", "--format", "folded", "-o",
+			       "x.folded", "-s", "total_pct", "-n", "0", "--metric", "offcpu",
+			       "-vv", "--min-block", "250", "cpu", "--", "./app", "-x", "--y",
+			       NULL),
+			 PARSE_OK);
+	assert_true(o.duration > 1.49 && o.duration < 1.51);
+	assert_int_equal(o.frequency, 4999);
+	assert_string_equal(o.format, "folded");
+	assert_string_equal(o.output, "x.folded");
+	assert_string_equal(o.sort, "total_pct");
+	assert_int_equal(o.limit, 0);
+	assert_int_equal(o.limit_set, 1);
+	assert_string_equal(o.metric, "offcpu");
+	assert_int_equal(o.verbose, 2);
+	assert_int_equal(o.min_block_ns, 250000);
+	assert_int_equal(o.nreports, 1);
+	assert_string_equal(o.reports[0], "cpu");
+	/* Options after "--" belong to the command. */
+	assert_non_null(o.argv);
+	assert_string_equal(o.argv[0], "./app");
+	assert_string_equal(o.argv[1], "-x");
+	assert_string_equal(o.argv[2], "--y");
+	assert_null(o.argv[3]);
+}
+
+static void test_func_patterns(void **state)
+{
+	struct options o;
+
+	(void)state;
+	assert_int_equal(parse(&o, "-f", "heavy,medium", "-f", "libc:malloc", "--count-only",
+			       "--max-overhead", "0", "--", "app", NULL),
+			 PARSE_OK);
+	assert_int_equal(o.nfunc_patterns, 3);
+	assert_string_equal(o.func_patterns[0], "heavy");
+	assert_string_equal(o.func_patterns[1], "medium");
+	assert_string_equal(o.func_patterns[2], "libc:malloc");
+	assert_true(options_wants_report(&o, "func"));
+	assert_false(options_wants_report(&o, "cpu")); /* -f names a report */
+	assert_int_equal(o.count_only, 1);
+	assert_true(o.max_overhead == 0);
+}
+
+static void test_errors(void **state)
+{
+	struct options o;
+
+	(void)state;
+	assert_usage(parse(&o, NULL), "no target");
+	assert_usage(parse(&o, "-p", "12x", NULL), "invalid pid '12x'");
+	assert_usage(parse(&o, "-p", "0", NULL), "invalid pid");
+	assert_usage(parse(&o, "-p", "1", "--", "ls", NULL), "not both");
+	assert_usage(parse(&o, "-p", "1", "-d", "0", NULL), "invalid duration");
+	assert_usage(parse(&o, "-p", "1", "-d", "abc", NULL), "invalid duration");
+	assert_usage(parse(&o, "-p", "1", "-F", "0", NULL), "invalid frequency");
+	assert_usage(parse(&o, "-p", "1", "-F", "1000000", NULL), "invalid frequency");
+	assert_usage(parse(&o, "-p", "1", "--format", "xml", NULL), "unknown format 'xml'");
+	assert_usage(parse(&o, "-p", "1", "-n", "-3", NULL), "invalid limit");
+	assert_usage(parse(&o, "-p", "1", "bogus", NULL), "unknown report 'bogus'");
+	assert_usage(parse(&o, "-p", "1", "--frobnicate", NULL), "unknown option '--frobnicate'");
+	assert_usage(parse(&o, "-p", NULL), "needs a value");
+	assert_usage(parse(&o, "--", NULL), "must be followed by a command");
+	assert_usage(parse(&o, "-p", "1", "-f", ",", NULL), "at least one function");
+	assert_usage(parse(&o, "-p", "1", "--max-overhead", "-1", NULL), "invalid --max-overhead");
+	assert_usage(parse(&o, "-p", "1", "--callers", "x", NULL), "need the func report");
+	assert_usage(parse(&o, "-p", "1", "func", NULL), "needs -f");
+	assert_usage(parse(&o, "-p", "1", "-o", "", NULL), "empty output");
+}
+
+static void test_help_version(void **state)
+{
+	struct options o;
+
+	(void)state;
+	assert_int_equal(parse(&o, "--help", NULL), PARSE_EXIT_OK);
+	assert_int_equal(parse(&o, "-V", NULL), PARSE_EXIT_OK);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults_pid),
+		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_func_patterns),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_help_version),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
