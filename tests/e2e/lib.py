@@ -50,7 +50,7 @@ def run(args, timeout=120, **kw):
 
 
 def run_json(args, timeout=120):
-    r = run(list(args) + ["--format", "json"], timeout=timeout)
+    r = run(["--format", "json"] + list(args), timeout=timeout)
     if r.returncode != 0:
         print(r.stderr, file=sys.stderr)
     try:
