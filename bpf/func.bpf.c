@@ -91,6 +91,71 @@ static __always_inline struct func_shadow *shadow_get(__u32 tid, __u32 tgid)
 	return sh;
 }
 
+/* Loops over shadow stacks run under bpf_loop(): verified once, not
+ * unrolled per depth. */
+struct scan_ctx {
+	struct func_shadow *sh;
+	__u32 fid, caller, flags;
+};
+
+/* Is the entering function (or its caller->callee pair) already active? */
+static int scan_frame(__u32 i, void *data)
+{
+	struct scan_ctx *c = data;
+	__u32 k = i & (FUNC_MAX_DEPTH - 1);
+
+	if (c->sh->frames[k].func != c->fid)
+		return 0;
+	c->flags |= FUNC_FRAME_RECURSIVE;
+	if (k > 0 && c->sh->frames[(k - 1) & (FUNC_MAX_DEPTH - 1)].func == c->caller)
+		c->flags |= FUNC_FRAME_EDGE_RECURSIVE;
+	return 0;
+}
+
+struct find_ctx {
+	struct func_shadow *sh;
+	__u32 fid, depth;
+	int found;
+};
+
+/* The returning function's frame, searched from the top. */
+static int find_frame(__u32 i, void *data)
+{
+	struct find_ctx *c = data;
+	__u32 k = (c->depth - 1 - i) & (FUNC_MAX_DEPTH - 1);
+
+	if (c->sh->frames[k].func != c->fid)
+		return 0;
+	c->found = (int)k;
+	return 1;
+}
+
+struct drop_ctx {
+	struct func_shadow *sh;
+	__u32 from;
+	__u32 abandon; /* thread exit: charge each frame's function */
+};
+
+/* Frames that will never see their return. */
+static int drop_frame(__u32 i, void *data)
+{
+	struct drop_ctx *c = data;
+	__u32 g = c->sh->frames[(c->from + i) & (FUNC_MAX_DEPTH - 1)].func;
+	struct func_stats *st;
+
+	if (c->abandon) {
+		st = bpf_map_lookup_elem(&stats, &g);
+		if (st)
+			st->abandoned++;
+		count(FUNC_CNT_ABANDONED, 1);
+	} else if (g <= FUNC_MAX_FUNCS && detached[g]) {
+		count(FUNC_CNT_DETACHED, 1);
+	} else {
+		count(FUNC_CNT_MISMATCH, 1);
+	}
+	return 0;
+}
+
 SEC("uprobe")
 int BPF_KPROBE(func_entry)
 {
@@ -98,7 +163,7 @@ int BPF_KPROBE(func_entry)
 	__u64 id = bpf_get_current_pid_tgid();
 	struct func_shadow *sh;
 	struct func_stats *st;
-	__u32 d, i, flags = 0, caller = (__u32)-1;
+	__u32 d, flags = 0, caller = (__u32)-1;
 
 	st = bpf_map_lookup_elem(&stats, &fid);
 	if (!st)
@@ -116,16 +181,14 @@ int BPF_KPROBE(func_entry)
 		count(FUNC_CNT_OVERFLOW, 1);
 		return 0;
 	}
-	if (d > 0)
+	if (d > 0) {
+		struct scan_ctx sc = { .sh = sh, .fid = fid };
+
 		caller = sh->frames[(d - 1) & (FUNC_MAX_DEPTH - 1)].func;
-	for (i = 0; i < FUNC_MAX_DEPTH; i++) {
-		if (i >= d)
-			break;
-		if (sh->frames[i].func != fid)
-			continue;
-		flags |= FUNC_FRAME_RECURSIVE;
-		if (i > 0 && sh->frames[(i - 1) & (FUNC_MAX_DEPTH - 1)].func == caller)
-			flags |= FUNC_FRAME_EDGE_RECURSIVE;
+		sc.caller = caller;
+
+		bpf_loop(d, scan_frame, &sc, 0);
+		flags = sc.flags;
 	}
 	d &= FUNC_MAX_DEPTH - 1;
 	sh->frames[d].func = fid;
@@ -176,7 +239,7 @@ int BPF_KRETPROBE(func_return)
 	struct func_shadow *sh;
 	struct func_stats *st;
 	struct func_frame *f;
-	__u32 d, i, k, flags;
+	__u32 d, k, flags;
 	__u64 dur, own;
 	int found = -1;
 
@@ -196,14 +259,11 @@ int BPF_KRETPROBE(func_return)
 	d = sh->depth;
 	if (d > FUNC_MAX_DEPTH)
 		d = FUNC_MAX_DEPTH;
-	for (i = 0; i < FUNC_MAX_DEPTH; i++) {
-		if (i >= d)
-			break;
-		k = (d - 1 - i) & (FUNC_MAX_DEPTH - 1);
-		if (sh->frames[k].func == fid) {
-			found = k;
-			break;
-		}
+	{
+		struct find_ctx fc = { .sh = sh, .fid = fid, .depth = d, .found = -1 };
+
+		bpf_loop(d, find_frame, &fc, 0);
+		found = fc.found;
 	}
 	if (found < 0) {
 		count(FUNC_CNT_NO_ENTRY, 1);
@@ -212,16 +272,10 @@ int BPF_KRETPROBE(func_return)
 	k = (__u32)found & (FUNC_MAX_DEPTH - 1);
 	/* Frames above ours never saw their return (longjmp, a return probe
 	 * missed, or a function detached by the governor): drop them. */
-	for (i = k + 1; i < FUNC_MAX_DEPTH; i++) {
-		__u32 g;
+	if (k + 1 < d) {
+		struct drop_ctx dc = { .sh = sh, .from = k + 1 };
 
-		if (i >= d)
-			break;
-		g = sh->frames[i].func;
-		if (g <= FUNC_MAX_FUNCS && detached[g])
-			count(FUNC_CNT_DETACHED, 1);
-		else
-			count(FUNC_CNT_MISMATCH, 1);
+		bpf_loop(d - k - 1, drop_frame, &dc, 0);
 	}
 	f = &sh->frames[k];
 	dur = now - f->start;
@@ -257,21 +311,17 @@ int func_thread_exit(void *ctx)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct func_shadow *sh = bpf_map_lookup_elem(&shadow, &tid);
-	struct func_stats *st;
-	__u32 i, d, fid;
+	__u32 d;
 
 	if (!sh)
 		return 0;
-	d = sh->depth;
-	for (i = 0; i < FUNC_MAX_DEPTH; i++) {
-		if (i >= d)
-			break;
-		fid = sh->frames[i].func;
-		st = bpf_map_lookup_elem(&stats, &fid);
-		if (st)
-			st->abandoned++;
+	d = sh->depth < FUNC_MAX_DEPTH ? sh->depth : FUNC_MAX_DEPTH;
+	if (d > 0) {
+		struct drop_ctx dc = { .sh = sh, .from = 0, .abandon = 1 };
+
+		bpf_loop(d, drop_frame, &dc, 0);
 	}
-	count(FUNC_CNT_ABANDONED, (d < FUNC_MAX_DEPTH ? d : FUNC_MAX_DEPTH) + sh->overflow);
+	count(FUNC_CNT_ABANDONED, sh->overflow);
 	bpf_map_delete_elem(&shadow, &tid);
 	return 0;
 }
