@@ -200,6 +200,34 @@ int64_t writer_metric_total(const struct profile *p, int m)
 	return sum;
 }
 
+static int key_seen_before(struct profile **profiles, size_t pi, size_t ti,
+			   size_t ci)
+{
+	const char *key = profiles[pi]->tables[ti]->cols[ci].key;
+	for (size_t i = 0; i <= pi; i++) {
+		for (size_t t = 0; profiles[i] && t < profiles[i]->ntables; t++) {
+			const struct ptable *tb = profiles[i]->tables[t];
+			for (size_t c = 0; c < tb->ncols; c++) {
+				if (i == pi && t == ti && c == ci)
+					return 0;
+				if (strcmp(tb->cols[c].key, key) == 0)
+					return 1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Every column key of every table, once, in order. */
+static void print_keys(struct profile **profiles, size_t n, FILE *err)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t t = 0; profiles[i] && t < profiles[i]->ntables; t++)
+			for (size_t c = 0; c < profiles[i]->tables[t]->ncols; c++)
+				if (!key_seen_before(profiles, i, t, c))
+					fprintf(err, " %s", profiles[i]->tables[t]->cols[c].key);
+}
+
 int writer_sort_tables(struct profile **profiles, size_t n, const char *sort,
 		       FILE *err)
 {
@@ -214,10 +242,7 @@ int writer_sort_tables(struct profile **profiles, size_t n, const char *sort,
 	if (sort && !matched) {
 		if (err) {
 			fprintf(err, "ebprof: unknown sort key '%s' (valid:", sort);
-			for (size_t i = 0; i < n; i++)
-				for (size_t t = 0; profiles[i] && t < profiles[i]->ntables; t++)
-					for (size_t c = 0; c < profiles[i]->tables[t]->ncols; c++)
-						fprintf(err, " %s", profiles[i]->tables[t]->cols[c].key);
+			print_keys(profiles, n, err);
 			fprintf(err, ")\n");
 		}
 		return -EINVAL;

@@ -58,6 +58,8 @@ static void print_table(FILE *out, const struct ptable *t, int limit)
 		}
 		fputc('\n', out);
 	}
+	if (!t->nrows)
+		fprintf(out, "(none)\n");
 	if (shown < t->nrows)
 		fprintf(out, "... %zu more rows (use -n 0 for all)\n", t->nrows - shown);
 	free(w);
@@ -216,8 +218,6 @@ static int print_relatives(FILE *out, const struct profile *p, const char *func,
 	if (!r) {
 		ptable_sort(t, m >= 0 ? 1 : 0, 0);
 		print_table(out, t, 0);
-		if (!t->nrows)
-			fprintf(out, "(none)\n");
 	}
 	profile_free(tmp);
 	return r;

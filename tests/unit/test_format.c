@@ -382,13 +382,24 @@ static void test_text(void **state)
 	free(out);
 	free(err);
 
+	/* A second report: keys listed once; a key of only one table is valid. */
+	struct profile *ps[2] = { p, profile_new("net", "Network") };
+	struct ptable *t = profile_table(ps[1], "sockets", "Sockets");
+	ptable_add_col(t, "remote", "Remote", "", COL_STR);
+	ptable_add_col(t, "calls", "Calls", "count", COL_INT);
 	o.sort = "bogus";
-	assert_int_equal(run("text", &p, 1, &o, &out, &err), -EINVAL);
+	assert_int_equal(run("text", ps, 2, &o, &out, &err), -EINVAL);
 	assert_string_equal(out, "");
 	assert_string_equal(err, "ebprof: unknown sort key 'bogus' (valid: calls time share "
-				 "function)\n");
+				 "function remote)\n");
 	free(out);
 	free(err);
+	o.sort = "time";
+	assert_int_equal(run("text", ps, 2, &o, &out, &err), 0);
+	assert_non_null(strstr(out, "\nSockets\nRemote  Calls\n(none)\n"));
+	free(out);
+	free(err);
+	profile_free(ps[1]);
 	profile_free(p);
 }
 
