@@ -167,6 +167,14 @@ static void test_folded(void **state)
 	(void)state;
 	struct profile *p = cpu_profile();
 	char *out, *err;
+	/* Same functions at other offsets: one line, values summed before the
+	 * ns -> us rounding (2 x 1499 ns = 3 us, not 2 x 1 us). */
+	uint32_t m = profile_frame(p, FRAME_USER, "main", "app", 0x40);
+	uint32_t l = profile_frame(p, FRAME_USER, NULL, "libc.so.6", 0x1a2b);
+	uint32_t k = profile_frame(p, FRAME_KERNEL, "do_syscall_64", "[kernel]", 0x99);
+	uint32_t s4[] = { m, l, k };
+	int64_t v4[] = { 0, 1499 };
+	profile_add_sample(p, s4, 3, v4);
 	assert_int_equal(run("folded", &p, 1, NULL, &out, &err), 0);
 	assert_string_equal(out, "main;work 5\n"
 				 "main;libc.so.6+0x1a2b;do_syscall_64_[k] 2\n");
@@ -177,7 +185,7 @@ static void test_folded(void **state)
 	struct write_opts o = { .metric = "offcpu" };
 	assert_int_equal(run("folded", &p, 1, &o, &out, &err), 0);
 	/* ns -> us, rounded; the zero sample is skipped */
-	assert_string_equal(out, "main;libc.so.6+0x1a2b;do_syscall_64_[k] 1\n"
+	assert_string_equal(out, "main;libc.so.6+0x1a2b;do_syscall_64_[k] 3\n"
 				 "main;[off-cpu] 2500\n");
 	free(out);
 	free(err);
