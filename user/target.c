@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,6 +201,14 @@ int target_poll_exit(struct target *t)
 			t->exited = 1;
 			t->exit_status = status_of(st);
 		}
+		return t->exited;
+	}
+	/* A pidfd turns readable on exit, zombie or not. */
+	if (t->pidfd >= 0) {
+		struct pollfd pfd = {.fd = t->pidfd, .events = POLLIN};
+
+		if (poll(&pfd, 1, 0) == 1)
+			t->exited = 1;
 		return t->exited;
 	}
 	snprintf(path, sizeof(path), "/proc/%d", (int)t->pid);
