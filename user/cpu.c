@@ -34,6 +34,7 @@ struct cpu_state {
 	uint64_t period_ns;
 	uint64_t truncated;
 	uint64_t refreshed_at;
+	int first_seen;
 };
 
 static int cpu_open(void **statep, const struct options *o, struct target *t)
@@ -107,6 +108,11 @@ static int cpu_tick(void *state)
 	struct cpu_state *s = state;
 	uint64_t now = now_ns();
 
+	if (!s->first_seen && s->skel->bss->stats[CPU_STAT_SAMPLES]) {
+		s->first_seen = 1;
+		ebprof_verbose(1, "cpu: first sample within %.1f ms of start",
+			       (double)(now - ebprof_start_ns) / 1e6);
+	}
 	/* Keep mappings current: libraries loaded later, exec of a
 	 * launched command. */
 	if (now - s->refreshed_at >= 200000000ull) {

@@ -168,6 +168,7 @@ int main(int argc, char **argv)
 	struct sigaction sa = {.sa_handler = on_signal};
 	int nrun = 0, nprof = 0, err, status = 0;
 
+	ebprof_start_ns = now_ns();
 	switch (options_parse(argc, argv, &o, stdout, stderr)) {
 	case PARSE_OK:
 		break;

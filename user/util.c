@@ -8,6 +8,7 @@
 #include "util.h"
 
 int ebprof_verbosity;
+uint64_t ebprof_start_ns;
 static int usage_error;
 
 static void vline(const char *fmt, va_list ap)

@@ -17,6 +17,8 @@ void ebprof_verbose(int level, const char *fmt, ...) __attribute__((format(print
 extern int ebprof_verbosity;
 
 uint64_t now_ns(void); /* CLOCK_MONOTONIC */
+/* now_ns() when ebprof started (set by main). */
+extern uint64_t ebprof_start_ns;
 /* 1 when thread tid of process pid still exists. */
 int task_alive(pid_t pid, pid_t tid);
 
