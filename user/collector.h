@@ -12,6 +12,9 @@ struct collector_ops {
 	const char *name;  /* report name on the command line */
 	const char *desc;  /* one line for --help */
 	int default_on;    /* runs when no report is named */
+	/* Column keys its tables can be sorted by (-s), space-separated, so a
+	 * typo fails before collecting rather than after. */
+	const char *sort_keys;
 	/* Validate options, open and load BPF.  state is collector-owned.
 	 * 0 or negative errno, with one line already printed on failure. */
 	int (*open)(void **state, const struct options *o, struct target *t);
@@ -26,5 +29,7 @@ struct collector_ops {
 
 const struct collector_ops *collector_find(const char *name);
 const struct collector_ops *const *collector_list(void);
+/* 0 when some wanted collector sorts by key; else one line and -EINVAL. */
+int collector_check_sort(const struct options *o, const char *key);
 
 #endif

@@ -389,6 +389,7 @@ const struct collector_ops cpu_collector = {
 	.name = "cpu",
 	.desc = "sampled on-CPU stacks and off-CPU (blocked) time per stack",
 	.default_on = 1,
+	.sort_keys = "self_pct total_pct self total samples name module tid oncpu offcpu wall comm",
 	.open = cpu_open,
 	.attach = cpu_attach,
 	.tick = cpu_tick,

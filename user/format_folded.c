@@ -160,7 +160,11 @@ static int folded_write(FILE *out, struct profile **profiles, size_t n,
 
 	for (size_t i = 0; i < n; i++) {
 		metric_idx[i] = -1;
-		if (!profiles[i] || !profiles[i]->nsamples || !profiles[i]->nmetrics)
+		/* A stack profile may be empty (an idle target): that is an
+		 * empty flame graph, not an error.  A graph without samples
+		 * (the exact func report) has no stacks to fold. */
+		if (!profiles[i] || !profiles[i]->nmetrics ||
+		    (!profiles[i]->nsamples && profiles[i]->nnodes))
 			continue;
 		nstack++;
 		last = profiles[i];

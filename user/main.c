@@ -69,6 +69,8 @@ static const char *errstr(int err)
 	switch (err) {
 	case -ESRCH:
 		return "no such process";
+	case -ENOEXEC:
+		return "no executable (a kernel thread, or a process that is exiting)";
 	case -EPERM:
 	case -EACCES:
 		return "permission denied (run as root, or with CAP_BPF and CAP_PERFMON)";
@@ -179,6 +181,8 @@ int main(int argc, char **argv)
 	}
 	ebprof_verbosity = o.verbose;
 	libbpf_set_print(libbpf_log);
+	if (o.sort && collector_check_sort(&o, o.sort))
+		return 2;
 	if (preflight())
 		return 1;
 

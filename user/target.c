@@ -52,7 +52,11 @@ int target_attach(struct target *t, pid_t pid)
 
 		/* Kernel threads have no exe; zombies neither. */
 		close(t->pidfd);
-		return err == -ENOENT ? -ESRCH : err;
+		if (err == -ENOENT) {
+			snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+			return access(path, F_OK) ? -ESRCH : -ENOEXEC;
+		}
+		return err;
 	}
 	t->exe[n] = 0;
 	/* Open the executable as the target sees it (containers, deleted). */
