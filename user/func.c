@@ -144,7 +144,8 @@ static int load_bpf(struct func_state *s)
 
 static int func_open(void **statep, const struct options *o, struct target *t)
 {
-	struct func_where w = { .pid = t->pid, .exe = t->exe, .launched = t->launched };
+	struct func_where w = { .pid = t->pid, .exe = t->exe, .exe_open = t->exe_open,
+				.launched = t->launched };
 	struct func_state *s;
 	int err;
 

@@ -38,7 +38,8 @@ struct func_targets {
  * executable's DT_NEEDED and the library search path). */
 struct func_where {
 	pid_t pid;
-	const char *exe;
+	const char *exe;      /* as the target names it (module name, DT_NEEDED) */
+	const char *exe_open; /* as ebprof opens and probes it */
 	int launched;
 };
 

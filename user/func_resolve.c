@@ -222,32 +222,29 @@ static int add_note(struct func_targets *t, const char *fmt, const char *a,
 	return 0;
 }
 
-/* Opens (once) the file the target sees at tpath. */
-static int open_file(struct resolver *r, const char *tpath, struct rfile **out)
+/* Opens (once) the file ebprof reads at full; module names it. */
+static int open_file(struct resolver *r, const char *full, const char *module,
+		     struct rfile **out)
 {
-	char full[PATH_MAX];
 	struct rfile *f;
 	int err;
 
 	for (size_t i = 0; i < r->nfiles; i++) {
-		if (strcmp(r->files[i].module, base_name(tpath)) == 0 &&
-		    strcmp(r->files[i].path + strlen(r->root), tpath) == 0) {
+		if (strcmp(r->files[i].path, full) == 0) {
 			*out = &r->files[i];
 			return 0;
 		}
 	}
 	if (r->nfiles >= sizeof(r->files) / sizeof(r->files[0]))
 		return -E2BIG;
-	if (snprintf(full, sizeof(full), "%s%s", r->root, tpath) >= (int)sizeof(full))
-		return -ENAMETOOLONG;
 	f = &r->files[r->nfiles];
 	err = elffile_open(full, r->root[0] ? r->root : NULL, &f->elf);
 	if (err) {
-		ebprof_err("cannot read %s: %s", tpath, strerror(-err));
+		ebprof_err("cannot read %s: %s", module, strerror(-err));
 		return err;
 	}
 	f->path = strdup(full);
-	f->module = strdup(base_name(tpath));
+	f->module = strdup(module);
 	if (!f->path || !f->module) {
 		free(f->path);
 		free(f->module);
@@ -386,7 +383,7 @@ static int find_lib_needed(struct resolver *r, const char *lib, char *out, size_
 	size_t head = 0, tail = 0;
 	int found = 0;
 
-	if (!(queue[tail++] = strdup(r->w->exe)))
+	if (!(queue[tail++] = strdup(r->w->exe_open)))
 		return -ENOMEM;
 	while (head < tail && !found) {
 		char *cur = queue[head++], **needed, *runpath, origin[PATH_MAX];
@@ -444,21 +441,11 @@ static int find_lib_mapped(struct resolver *r, const char *lib, char *out, size_
 	return 0;
 }
 
-/* The file (path as the target sees it) for a LIB prefix, or NULL lib for
- * the executable. */
+/* The file (path as the target sees it) of library lib. */
 static int locate(struct resolver *r, const char *lib, char *out, size_t len)
 {
 	int found;
 
-	if (!lib) {
-		const char *exe = r->w->exe;
-
-		/* exe is ebprof's view; strip a /proc/PID/root prefix. */
-		if (r->root[0] && strncmp(exe, r->root, strlen(r->root)) == 0)
-			exe += strlen(r->root);
-		snprintf(out, len, "%s", exe);
-		return 0;
-	}
 	if (r->w->launched) {
 		found = find_lib_needed(r, lib, out, len);
 		if (found == 0 && strchr(lib, '/') && access(lib, R_OK) == 0) {
@@ -546,7 +533,7 @@ static void no_match(const struct rfile *f, const char *pattern, const char *glo
 
 static int resolve_one(struct resolver *r, const char *pattern)
 {
-	char buf[1024], tpath[PATH_MAX];
+	char buf[1024], tpath[PATH_MAX], full[PATH_MAX];
 	const char *lib, *glob;
 	struct rfile *f;
 	size_t matched = 0;
@@ -557,10 +544,16 @@ static int resolve_one(struct resolver *r, const char *pattern)
 		ebprof_usage("empty function pattern in '%s'", pattern);
 		return -EINVAL;
 	}
-	err = locate(r, lib, tpath, sizeof(tpath));
-	if (err)
-		return err;
-	err = open_file(r, tpath, &f);
+	if (lib) {
+		err = locate(r, lib, tpath, sizeof(tpath));
+		if (err)
+			return err;
+		if (snprintf(full, sizeof(full), "%s%s", r->root, tpath) >= (int)sizeof(full))
+			return -ENAMETOOLONG;
+		err = open_file(r, full, base_name(tpath), &f);
+	} else {
+		err = open_file(r, r->w->exe_open, base_name(r->w->exe), &f);
+	}
 	if (err)
 		return err;
 	for (size_t i = 0; i < f->elf->nsyms; i++) {

@@ -1,0 +1,151 @@
+"""func report: -p attach, --count-only, LIB:GLOB patterns, the overhead
+governor, and the errors for patterns that match nothing."""
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+
+from lib import (ROOT, BpfSnapshot, check, equal, finish, report, run, run_json, start,
+                 stop, table, within, workload)
+
+CALLS = {"heavy": 2, "medium": 400, "light": 200}
+
+
+def rows_by_name(rep):
+    return {r["name"]: r for r in table(rep, "functions")}
+
+
+def test_pid():
+    """Attach to a running cprofile before its work starts: same counts."""
+    snap = BpfSnapshot()
+    p = start([workload("cprofile"), "20", "1500"])  # scale 20, start after 1.5 s
+    try:
+        time.sleep(0.1)
+        r, doc = run_json(["-p", str(p.pid), "-f", "heavy,medium,light"])
+        equal(r.returncode, 0, "pid: exit status")
+        rows = rows_by_name(report(doc, "func"))
+        for f, n in CALLS.items():
+            equal(rows.get(f, {}).get("calls"), n, f"pid: ncalls of {f}")
+        check(p.wait(timeout=30) == 0, "pid: target finished normally")
+    finally:
+        stop(p)
+    snap.check("pid")
+
+
+def test_inflight():
+    """Collection stopping mid-call: the call is in flight, not finished."""
+    snap = BpfSnapshot()
+    p = start([workload("cprofile"), "1", "1000"])  # heavy starts after 1 s
+    try:
+        r, doc = run_json(["-p", str(p.pid), "-f", "heavy", "-d", "2"])
+        equal(r.returncode, 0, "inflight: exit status")
+        rows = rows_by_name(report(doc, "func"))
+        heavy = rows.get("heavy", {})
+        equal(heavy.get("calls"), 0, "inflight: heavy has not finished")
+        equal(heavy.get("inflight"), 1, "inflight: heavy in flight once")
+        within(heavy.get("inflight_time", 0), 0.5e9, 1.5e9, "inflight: time so far (ns)")
+    finally:
+        stop(p)
+    snap.check("inflight")
+
+
+def test_count_only():
+    snap = BpfSnapshot()
+    r, doc = run_json(["--count-only", "-f", "heavy,medium,light", "--",
+                       workload("cprofile"), "50"])
+    equal(r.returncode, 0, "count-only: exit status")
+    rep = report(doc, "func")
+    rows = rows_by_name(rep)
+    for f, n in CALLS.items():
+        equal(rows.get(f, {}).get("calls"), n, f"count-only: ncalls of {f}")
+    equal(rep["info"].get("probe_hits"), sum(CALLS.values()), "count-only: entry probes only")
+    snap.check("count-only")
+
+
+def test_libc():
+    """LIB:GLOB on a library resolved before exec (DT_NEEDED), falling back to
+    .dynsym: cprofile calls nanosleep once per sleep: 2 x (100 x 3 + 1)."""
+    snap = BpfSnapshot()
+    r, doc = run_json(["-f", "libc:nanosleep,heavy", "--", workload("cprofile"), "50"])
+    equal(r.returncode, 0, "libc: exit status")
+    rep = report(doc, "func")
+    rows = rows_by_name(rep)
+    equal(rows.get("nanosleep", {}).get("calls"), 602, "libc: nanosleep calls")
+    check(rows.get("nanosleep", {}).get("module", "").startswith("libc"), "libc: module is libc",
+          rows.get("nanosleep", {}).get("module"))
+    names = [rep["frames"][n["frame"]]["func"] for n in rep["nodes"]]
+    edges = {(names[e["caller"]], names[e["callee"]]): e["calls"] for e in rep["edges"]}
+    # light and medium are not traced: their sleeps count under heavy too
+    equal(edges.get(("heavy", "nanosleep")), 602, "libc: edge to nearest traced caller")
+    check(any(".dynsym" in n or "debug file" in n for n in rep["notes"]),
+          "libc: report says where libc's symbols came from", rep["notes"])
+    snap.check("libc")
+
+
+def test_dynsym():
+    """A stripped executable: only .dynsym is left (exported with -rdynamic);
+    counts stay exact and the report says it fell back."""
+    snap = BpfSnapshot()
+    tmp = tempfile.mkdtemp()
+    try:
+        exe = os.path.join(tmp, "cprofile-stripped")
+        src = os.path.join(ROOT, "tests", "workloads", "cprofile.c")
+        subprocess.run(["cc", "-O2", "-fno-inline-small-functions", "-rdynamic", "-o", exe, src],
+                       check=True)
+        subprocess.run(["strip", "--strip-all", exe], check=True)
+        r, doc = run_json(["-f", "heavy,medium,light", "--", exe, "50"])
+        equal(r.returncode, 0, "dynsym: exit status")
+        rep = report(doc, "func")
+        rows = rows_by_name(rep)
+        for f, n in CALLS.items():
+            equal(rows.get(f, {}).get("calls"), n, f"dynsym: ncalls of {f}")
+        check(any(".dynsym" in n for n in rep["notes"]), "dynsym: report says so", rep["notes"])
+    finally:
+        shutil.rmtree(tmp)
+    snap.check("dynsym")
+
+
+def test_governor():
+    snap = BpfSnapshot()
+    n = 3000000
+    r, doc = run_json(["--max-overhead", "1", "-f", "tiny,cold", "--", workload("hotloop"), str(n)],
+                      timeout=120)
+    equal(r.returncode, 0, "governor: target finished, exit status 0")
+    rep = report(doc, "func")
+    rows = rows_by_name(rep)
+    tiny = rows.get("tiny", {}).get("calls", 0)
+    check(0 < tiny < n, "governor: tiny detached before the end", tiny)
+    equal(rows.get("cold", {}).get("calls"), n // 100000, "governor: cold kept, exact")
+    equal(rep["info"].get("detached"), 1, "governor: one function detached")
+    check(any("detached tiny" in x and "calls/s" in x for x in rep["notes"]),
+          "governor: note names tiny, its rate and when", rep["notes"])
+    check(rep["info"].get("peak_overhead_pct", 0) > 1, "governor: peak estimate above budget",
+          rep["info"].get("peak_overhead_pct"))
+    snap.check("governor")
+
+
+def test_bad_patterns():
+    snap = BpfSnapshot()
+    r = run(["-f", "hevy", "--", workload("cprofile"), "50"])
+    check(r.returncode in (1, 2), "bad pattern: exit status 1 or 2", r.returncode)
+    lines = r.stderr.strip().splitlines()
+    equal(len(lines), 1, "bad pattern: one line on stderr")
+    check("hevy" in r.stderr and "heavy" in r.stderr, "bad pattern: names close match",
+          r.stderr.strip())
+    r = run(["-f", "libnosuchlib:foo", "--", workload("cprofile"), "50"])
+    check(r.returncode in (1, 2), "missing library: exit status 1 or 2", r.returncode)
+    lines = r.stderr.strip().splitlines()
+    equal(len(lines), 1, "missing library: one line on stderr")
+    check("libnosuchlib" in r.stderr, "missing library: named", r.stderr.strip())
+    snap.check("bad patterns")
+
+
+test_pid()
+test_inflight()
+test_count_only()
+test_libc()
+test_dynsym()
+test_governor()
+test_bad_patterns()
+finish()
