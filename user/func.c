@@ -13,7 +13,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "func.h"
+#include "func_user.h"
 #include "func.skel.h"
 #include "util.h"
 

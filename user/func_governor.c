@@ -8,7 +8,7 @@
 
 #include <bpf/libbpf.h>
 
-#include "func.h"
+#include "func_user.h"
 #include "procmaps.h"
 #include "util.h"
 

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "elfsym.h"
-#include "func.h"
+#include "func_user.h"
 #include "procmaps.h"
 #include "util.h"
 

@@ -1,8 +1,8 @@
 /* The func collector's user half: pattern resolution (func_resolve.c),
  * latency percentiles (func_hist.c), probe cost calibration and the
  * overhead governor (func_governor.c), the collector itself (func.c). */
-#ifndef EBPROF_USER_FUNC_H
-#define EBPROF_USER_FUNC_H
+#ifndef EBPROF_FUNC_USER_H
+#define EBPROF_FUNC_USER_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -10,7 +10,7 @@
 
 #include "collector.h"
 /* The structs and limits shared with bpf/func.bpf.c (same file name). */
-#include "../include/func.h"
+#include "func.h"
 #include "target.h"
 
 extern const struct collector_ops func_collector;

@@ -1,0 +1,139 @@
+/* func collector helpers: histogram buckets and percentiles, pattern
+ * splitting, library names, close-match suggestions, governor choices. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "func_user.h"
+
+static void test_hist_buckets(void **state)
+{
+	/* every bucket's lower bound maps back to the bucket, and bounds grow */
+	for (uint32_t b = 0; b + 1 < FUNC_HIST_BUCKETS; b++) {
+		assert_int_equal(func_hist_bucket(func_hist_lower(b)), b);
+		assert_true(func_hist_lower(b + 1) > func_hist_lower(b));
+		assert_int_equal(func_hist_bucket(func_hist_lower(b + 1) - 1), b);
+	}
+	assert_int_equal(func_hist_bucket(0), 0);
+	assert_int_equal(func_hist_bucket(7), 7);
+	assert_int_equal(func_hist_bucket(8), 8);
+	assert_int_equal(func_hist_bucket(1000000), func_hist_bucket(1000001));
+	/* 12.5 % wide above 8 ns */
+	assert_int_equal(func_hist_lower(func_hist_bucket(1000000)), 983040);
+	assert_int_equal(func_hist_bucket(UINT64_MAX), FUNC_HIST_BUCKETS - 1);
+	assert_int_equal(func_hist_bucket(1ull << FUNC_HIST_MAX_LOG2), FUNC_HIST_BUCKETS - 1);
+	for (uint64_t v = 1; v < (1ull << 40); v = v * 3 + 1)
+		assert_int_equal(func_hist_log2(v), 63 - __builtin_clzll(v));
+}
+
+static void test_percentiles(void **state)
+{
+	uint64_t h[FUNC_HIST_BUCKETS] = { 0 };
+	uint64_t p50, p99;
+
+	assert_int_equal(func_hist_percentile(h, FUNC_HIST_BUCKETS, 50, 0, 0), 0);
+	/* 90 calls of 1 ms, 10 calls of 100 ms */
+	h[func_hist_bucket(1000000)] = 90;
+	h[func_hist_bucket(100000000)] = 10;
+	p50 = func_hist_percentile(h, FUNC_HIST_BUCKETS, 50, 1000000, 100000000);
+	p99 = func_hist_percentile(h, FUNC_HIST_BUCKETS, 99, 1000000, 100000000);
+	/* within the bucket's 12.5 % */
+	assert_true(p50 >= 1000000 && p50 <= 1125000);
+	assert_true(p99 >= 100000000 * 0.875 && p99 <= 100000000);
+	/* clamped to min and max */
+	assert_int_equal(func_hist_percentile(h, FUNC_HIST_BUCKETS, 0, 1000000, 100000000), 1000000);
+	assert_int_equal(func_hist_percentile(h, FUNC_HIST_BUCKETS, 100, 1000000, 100000000),
+			 100000000);
+	/* one exact small value */
+	memset(h, 0, sizeof(h));
+	h[5] = 3;
+	assert_int_equal(func_hist_percentile(h, FUNC_HIST_BUCKETS, 50, 5, 5), 5);
+}
+
+static void test_split(void **state)
+{
+	char buf[64];
+	const char *lib, *glob;
+
+	assert_int_equal(func_split_pattern("libc:malloc", buf, sizeof(buf), &lib, &glob), 1);
+	assert_string_equal(lib, "libc");
+	assert_string_equal(glob, "malloc");
+	assert_int_equal(func_split_pattern("heavy*", buf, sizeof(buf), &lib, &glob), 0);
+	assert_null(lib);
+	assert_string_equal(glob, "heavy*");
+	assert_int_equal(func_split_pattern("ns::f", buf, sizeof(buf), &lib, &glob), 0);
+	assert_int_equal(func_split_pattern("/usr/lib/x.so:f*", buf, sizeof(buf), &lib, &glob), 1);
+	assert_string_equal(lib, "/usr/lib/x.so");
+	assert_string_equal(glob, "f*");
+}
+
+static void test_lib_matches(void **state)
+{
+	const char *libc = "/usr/lib/x86_64-linux-gnu/libc.so.6";
+
+	assert_true(func_lib_matches(libc, "libc"));
+	assert_true(func_lib_matches(libc, "c"));
+	assert_true(func_lib_matches(libc, "libc.so.6"));
+	assert_true(func_lib_matches(libc, libc));
+	assert_false(func_lib_matches("/usr/lib/x86_64-linux-gnu/libcrypto.so.3", "libc"));
+	assert_false(func_lib_matches(libc, "libm"));
+	assert_true(func_lib_matches("/lib/libfoo-2.1.so", "libfoo"));
+	assert_false(func_lib_matches(libc, "/lib/libc.so.6"));
+	assert_false(func_lib_matches(libc, ""));
+}
+
+static void test_suggest(void **state)
+{
+	const char *names[] = { "main", "heavy", "medium", "light", "_start", "heavy_helper" };
+	char buf[128];
+
+	assert_int_equal(func_edit_distance("hevy", "heavy"), 1);
+	assert_int_equal(func_edit_distance("", "abc"), 3);
+	assert_int_equal(func_edit_distance("kitten", "sitting"), 3);
+	assert_int_equal(func_suggest("hevy", names, 6, buf, sizeof(buf), 3), 1);
+	assert_string_equal(buf, "heavy");
+	/* substring matches, exact-length first */
+	assert_int_equal(func_suggest("HEAVY*", names, 6, buf, sizeof(buf), 3), 2);
+	assert_string_equal(buf, "heavy, heavy_helper");
+	assert_int_equal(func_suggest("zzzzzzzz", names, 6, buf, sizeof(buf), 3), 0);
+	assert_string_equal(buf, "");
+}
+
+static void test_governor(void **state)
+{
+	struct func_rate r[3] = {
+		{ .hits_per_s = 1000, .attached = 1 },   /* 1 % at 10 us */
+		{ .hits_per_s = 100000, .attached = 1 }, /* 100 % */
+		{ .hits_per_s = 4000, .attached = 1 },   /* 4 % */
+	};
+	size_t pick[3];
+
+	assert_true(func_overhead_pct(r, 3, 10000) > 104.9 &&
+		    func_overhead_pct(r, 3, 10000) < 105.1);
+	/* budget 5 %: only the hottest goes */
+	assert_int_equal(func_governor_pick(r, 3, 10000, 5, pick), 1);
+	assert_int_equal(pick[0], 1);
+	/* budget 2 %: then the next hottest */
+	assert_int_equal(func_governor_pick(r, 3, 10000, 2, pick), 2);
+	assert_int_equal(pick[1], 2);
+	/* already detached functions cost nothing */
+	r[1].attached = 0;
+	assert_int_equal(func_governor_pick(r, 3, 10000, 5, pick), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hist_buckets),
+		cmocka_unit_test(test_percentiles),
+		cmocka_unit_test(test_split),
+		cmocka_unit_test(test_lib_matches),
+		cmocka_unit_test(test_suggest),
+		cmocka_unit_test(test_governor),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
