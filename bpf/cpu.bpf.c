@@ -17,6 +17,8 @@ const volatile __u64 min_block_ns = 0;
 const volatile bool kernel_stacks = true;
 
 __u64 stats[CPU_STAT_MAX] = {};
+/* Set by user space once attached (CLOCK_MONOTONIC, as bpf_ktime_get_ns). */
+__u64 attach_ns = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
@@ -153,10 +155,23 @@ int BPF_PROG(cpu_switch, bool preempt, struct task_struct *prev,
 		struct cpu_thread *t;
 		__u64 delta;
 
+		struct cpu_start pre = {};
+
 		tid = BPF_CORE_READ(next, pid);
 		s = bpf_map_lookup_elem(&starts, &tid);
-		if (!s)
-			return 0;
+		if (!s) {
+			/* Switched out before we attached: its blocking time
+			 * since attach counts, where it blocked is unknown.
+			 * A thread born since has no such time. */
+			if (!attach_ns || BPF_CORE_READ(next, start_time) >= attach_ns)
+				return 0;
+			pre.ts = attach_ns;
+			pre.key.tid = tid;
+			pre.key.ustack = -1;
+			pre.key.kstack = -1;
+			pre.key.flags = CPU_KEY_PRE_ATTACH;
+			s = &pre;
+		}
 		delta = bpf_ktime_get_ns() - s->ts;
 		if (delta >= min_block_ns) {
 			stat_inc(CPU_STAT_SWITCHES);

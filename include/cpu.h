@@ -21,7 +21,8 @@ struct cpu_key {
 	__s32 kstack;
 };
 
-#define CPU_KEY_RUNNABLE 1 /* off-CPU while runnable (preempted) */
+#define CPU_KEY_RUNNABLE   1 /* off-CPU while runnable (preempted) */
+#define CPU_KEY_PRE_ATTACH 2 /* blocked since before attach: stack unknown */
 
 struct cpu_val {
 	__u64 samples;   /* on-CPU samples */

@@ -100,6 +100,7 @@ static int cpu_attach(void *state)
 		return err;
 	}
 	s->t_start = now_ns();
+	s->skel->bss->attach_ns = s->t_start;
 	return 0;
 }
 
@@ -130,6 +131,49 @@ static int is_profiler_frame(struct cpu_state *s, uint64_t ip)
 	return r.func && (!strncmp(r.func, "bpf_prog_", 9) ||
 			  !strncmp(r.func, "bpf_trace_run", 13) ||
 			  !strncmp(r.func, "__bpf_trace_", 12));
+}
+
+/* Kernel frames of a sleeping thread, root first, from lines like
+ * "[<0>] do_nanosleep+0x6b/0x140" (leaf first). */
+static void proc_kernel_stack(struct profile *p, struct stackbuf *st, pid_t pid, uint32_t tid)
+{
+	char path[96], line[256], *names[CPU_MAX_STACK_DEPTH];
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%u/stack", (int)pid, tid);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (n < CPU_MAX_STACK_DEPTH && fgets(line, sizeof(line), f)) {
+		char *sym = strchr(line, ' ');
+
+		if (!sym)
+			continue;
+		sym++;
+		sym[strcspn(sym, "+ \n")] = 0;
+		if (*sym && (names[n] = strdup(sym)))
+			n++;
+	}
+	fclose(f);
+	while (n-- > 0) {
+		stackbuf_push(st, profile_frame(p, FRAME_KERNEL, names[n], "[kernel]", 0));
+		free(names[n]);
+	}
+}
+
+static void task_comm(pid_t pid, uint32_t tid, char *comm, size_t len)
+{
+	char path[96];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%u/comm", (int)pid, tid);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	if (fgets(comm, (int)len, f))
+		comm[strcspn(comm, "\n")] = 0;
+	fclose(f);
 }
 
 /* Appends the frames of one stack id, root first, to st. */
@@ -195,8 +239,13 @@ static int drain_counts(struct cpu_state *s, struct profile *p)
 		if (bpf_map_lookup_elem(fd, &key, &v))
 			continue;
 		st.n = 0;
-		add_stack(s, p, &st, key.ustack, 0, ips);
-		add_stack(s, p, &st, key.kstack, 1, ips);
+		if (key.flags & CPU_KEY_PRE_ATTACH) {
+			stackbuf_push(&st, profile_frame(p, FRAME_MARKER,
+							 "[blocked since before attach]", NULL, 0));
+		} else {
+			add_stack(s, p, &st, key.ustack, 0, ips);
+			add_stack(s, p, &st, key.kstack, 1, ips);
+		}
 		if (v.offcpu_ns) {
 			/* One entry holds either on- or off-CPU values in
 			 * practice; split them so off-CPU stacks end in a
@@ -259,6 +308,49 @@ static void add_inflight_offcpu(struct cpu_state *s, uint64_t now_kns)
 		th.offcpu_ns += d;
 		bpf_map_update_elem(tfd, &tid, &th, BPF_ANY);
 	}
+}
+
+/* Threads that never ran while we watched: blocked for the whole run.
+ * BPF never saw them switch, so their time comes from here, with the
+ * kernel stack where they sleep (/proc/PID/task/TID/stack); their user
+ * stack cannot be read from outside. */
+static int add_whole_run_blocked(struct cpu_state *s, struct profile *p, uint64_t elapsed)
+{
+	int tfd = bpf_map__fd(s->skel->maps.threads);
+	int sfd = bpf_map__fd(s->skel->maps.starts);
+	char path[96];
+	struct dirent *de;
+	DIR *d;
+	int err = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)s->target->pid);
+	d = opendir(path);
+	if (!d)
+		return 0; /* exited: every thread ran at least to exit */
+	while ((de = readdir(d)) && !err) {
+		struct cpu_thread th = {0};
+		struct cpu_start start;
+		struct stackbuf st = {0};
+		int64_t vals[M_N] = {0};
+		uint32_t tid = (uint32_t)strtoul(de->d_name, NULL, 10);
+
+		if (!tid || !bpf_map_lookup_elem(tfd, &tid, &th) ||
+		    !bpf_map_lookup_elem(sfd, &tid, &start))
+			continue;
+		if (elapsed < s->opts->min_block_ns)
+			continue;
+		stackbuf_push(&st, profile_frame(p, FRAME_MARKER, "[blocked whole run]", NULL, 0));
+		proc_kernel_stack(p, &st, s->target->pid, tid);
+		stackbuf_push(&st, profile_frame(p, FRAME_MARKER, "[off-cpu]", NULL, 0));
+		vals[M_OFFCPU] = vals[M_WALL] = (int64_t)elapsed;
+		err = st.err ? st.err : profile_add_sample(p, st.frames, (uint32_t)st.n, vals);
+		free(st.frames);
+		task_comm(s->target->pid, tid, th.comm, sizeof(th.comm));
+		th.offcpu_ns = elapsed;
+		bpf_map_update_elem(tfd, &tid, &th, BPF_ANY);
+	}
+	closedir(d);
+	return err;
 }
 
 static int threads_table(struct cpu_state *s, struct profile *p)
@@ -356,6 +448,8 @@ static int cpu_report(void *state, struct profile **out)
 	p->default_metric = metric;
 	err = drain_counts(s, p);
 	if (!err)
+		err = add_whole_run_blocked(s, p, elapsed);
+	if (!err)
 		err = threads_table(s, p);
 	if (!err)
 		err = profile_build_graph(p);
@@ -366,6 +460,16 @@ static int cpu_report(void *state, struct profile **out)
 		return err;
 	}
 	stats_info(s, p, elapsed);
+	{
+		int64_t off = 0, wall = 0;
+
+		for (size_t i = 0; i < p->nsamples; i++) {
+			off += p->samples[i].values[M_OFFCPU];
+			wall += p->samples[i].values[M_WALL];
+		}
+		profile_info_int(p, "offcpu_total", "off-CPU time (all threads)", "ns", off);
+		profile_info_int(p, "wall_total", "wall time (all threads)", "ns", wall);
+	}
 	if (s->skel->bss->stats[CPU_STAT_SAMPLES] == 0)
 		profile_note(p, "no on-CPU samples: the target did not run on a CPU while profiled");
 	*out = p;

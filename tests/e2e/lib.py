@@ -19,23 +19,61 @@ def workload(name):
     return os.path.join(WL, name)
 
 
-def bpf_ids(kind="prog"):
-    """Ids of every BPF object of this kind (prog, link, map) now loaded."""
+_our_pids = set()
+
+
+def _fd_owners(kind):
+    """{id: pids} from /proc/*/fdinfo: who holds a file of each object."""
+    key = f"{kind}_id:"
+    owners = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            fds = os.listdir(f"/proc/{pid}/fdinfo")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+                    for line in f:
+                        if line.startswith(key):
+                            owners.setdefault(int(line.split()[1]), set()).add(int(pid))
+                            break
+            except (OSError, ValueError):
+                continue
+    return owners
+
+
+def bpf_objects(kind="prog"):
+    """{id: set of owner pids} of the BPF objects of this kind now loaded."""
     out = subprocess.run(["bpftool", "-j", kind, "show"], capture_output=True,
                          text=True, check=True).stdout
-    return {o["id"] for o in json.loads(out or "[]")}
+    owners = _fd_owners(kind)
+    return {o["id"]: owners.get(o["id"], set()) for o in json.loads(out or "[]")}
 
 
 class BpfSnapshot:
-    """Remembers what the kernel holds; check() fails on anything new."""
+    """Remembers what the kernel holds; check() fails on anything new that
+    nobody holds, or that a process this test started still holds (other
+    tools running on the machine at the same time are left out)."""
 
     def __init__(self):
-        self.before = {k: bpf_ids(k) for k in ("prog", "link", "map")}
+        self.before = {k: set(bpf_objects(k)) for k in ("prog", "link", "map")}
+
+    def loaded(self, kind="prog"):
+        return {i for i, owners in bpf_objects(kind).items()
+                if i not in self.before[kind] and (owners & _our_pids)}
+
+    def leaked(self):
+        left = {}
+        for k in self.before:
+            left[k] = {i for i, owners in bpf_objects(k).items()
+                       if i not in self.before[k] and (not owners or owners & _our_pids)}
+        return left
 
     def check(self, what):
         # Freed objects go away asynchronously (RCU); give them a moment.
         for _ in range(50):
-            left = {k: bpf_ids(k) - self.before[k] for k in self.before}
+            left = self.leaked()
             if not any(left.values()):
                 break
             time.sleep(0.1)
@@ -46,7 +84,15 @@ def run(args, timeout=120, **kw):
     """Runs ebprof with args; returns CompletedProcess (text)."""
     cmd = [EBPROF] + list(args)
     print("  $", " ".join(cmd), flush=True)
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+    _our_pids.add(p.pid)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.communicate()
+        raise
+    return subprocess.CompletedProcess(cmd, p.returncode, out, err)
 
 
 def run_json(args, timeout=120):
@@ -103,7 +149,16 @@ def equal(actual, expected, what):
 
 def start(args):
     """Starts a workload in the background (own process group)."""
-    return subprocess.Popen(args, start_new_session=True)
+    p = subprocess.Popen(args, start_new_session=True)
+    _our_pids.add(p.pid)
+    return p
+
+
+def popen_ebprof(args, **kw):
+    """Starts ebprof in the background (its pid counts as ours)."""
+    p = subprocess.Popen([EBPROF] + list(args), **kw)
+    _our_pids.add(p.pid)
+    return p
 
 
 def stop(proc):

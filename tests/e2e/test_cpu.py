@@ -5,8 +5,8 @@ import signal
 import subprocess
 import time
 
-from lib import (BpfSnapshot, check, equal, finish, near, report, run, run_json,
-                 start, stop, table, within, workload, EBPROF)
+from lib import (BpfSnapshot, check, equal, finish, near, popen_ebprof, report, run,
+                 run_json, start, stop, table, within, workload)
 
 CPU_MS, BLOCK_MS = 3000, 1000
 SPLIT = {"spin_a": 60.0, "spin_b": 30.0, "spin_c": 10.0}
@@ -83,7 +83,7 @@ def test_folded_and_output_file(tmp="/tmp/ebprof-e2e.folded"):
     check(ok, "folded: every line is 'stack value'", lines[:3])
     sleeping = sum(int(l.rsplit(" ", 1)[1]) for l in lines if "block_wait" in l)
     near(sleeping / 1000.0, 300, 0.15, "folded offcpu: block_wait ms (values in us)")
-    check(all(l.split(" ")[0].endswith(("[off-cpu]", "[runnable]")) for l in lines),
+    check(all(l.rsplit(" ", 1)[0].endswith(("[off-cpu]", "[runnable]")) for l in lines),
           "folded offcpu: stacks end in an off-CPU marker", lines[:2])
 
 
@@ -101,11 +101,52 @@ def test_errors():
     equal(r.returncode, 1, "no such pid -> 1")
     check("no such process" in r.stderr and r.stderr.count("\n") == 1,
           "no such pid -> one clear line", r.stderr)
+    r = run(["-p", "2"])
+    equal(r.returncode, 1, "kernel thread -> 1")
+    check("kernel thread" in r.stderr, "kernel thread -> said so", r.stderr)
+    t0 = time.time()
+    r = run(["-p", str(os.getpid()), "-s", "bogus", "-d", "5"])
+    equal(r.returncode, 2, "bad sort key -> 2")
+    check(time.time() - t0 < 2, "bad sort key fails before collecting")
     r = run(["-p", "1", "-F", "abc"])
     equal(r.returncode, 2, "bad frequency -> 2")
     r = run(["-p", str(os.getpid()), "--metric", "bogus", "-d", "0.1"])
     equal(r.returncode, 2, "bad metric -> 2")
     check(r.stderr.count("\n") == 1, "bad metric -> one line", r.stderr)
+
+
+def test_deleted_binary(path="/tmp/ebprof-e2e-deleted"):
+    """A binary deleted after start is read through /proc/PID/map_files."""
+    import shutil
+    shutil.copy(workload("cpusplit"), path)
+    p = start([path, "1500", "0", "300"])
+    try:
+        time.sleep(0.1)
+        os.unlink(path)
+        r, doc = run_json(["-p", str(p.pid), "cpu"])
+        equal(r.returncode, 0, "deleted binary: exit 0")
+        oncpu = node_totals(report(doc, "cpu"), "oncpu")
+        check(oncpu.get("spin_a", 0) > 0 and oncpu.get("spin_b", 0) > 0,
+              "deleted binary: functions symbolized", sorted(oncpu)[:8])
+    finally:
+        stop(p)
+        if os.path.exists(path):
+            os.unlink(path)
+
+
+def test_idle_target():
+    """An idle target: no samples is an empty report, not an error."""
+    p = start(["sleep", "30"])
+    try:
+        r = run(["-p", str(p.pid), "-d", "0.5", "--format", "folded"])
+        equal(r.returncode, 0, "idle target folded: exit 0")
+        r, doc = run_json(["-p", str(p.pid), "-d", "1.5"])
+        rep = report(doc, "cpu")
+        equal(rep["info"]["samples"], 0, "idle target: no samples")
+        # The whole run asleep: the in-flight off-CPU time is counted.
+        within(rep["info"].get("offcpu_total", 0) / 1e9, 1.3, 1.7, "idle target: off-CPU s")
+    finally:
+        stop(p)
 
 
 def test_signals():
@@ -115,11 +156,10 @@ def test_signals():
         snap = BpfSnapshot()
         p = start([workload("cpusplit"), "60000", "0"])
         try:
-            e = subprocess.Popen([EBPROF, "-p", str(p.pid), "--format", "json"],
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            e = popen_ebprof(["-p", str(p.pid), "--format", "json"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             time.sleep(1.0)
-            check(len(BpfSnapshot().before["prog"] - snap.before["prog"]) > 0,
-                  f"{name}: programs loaded while running")
+            check(len(snap.loaded("prog")) > 0, f"{name}: programs loaded while running")
             e.send_signal(sig)
             out, err = e.communicate(timeout=30)
             if sig == signal.SIGKILL:
@@ -137,6 +177,8 @@ test_launch()
 test_pid()
 test_folded_and_output_file()
 test_exit_status()
+test_deleted_binary()
+test_idle_target()
 test_errors()
 test_signals()
 finish()
