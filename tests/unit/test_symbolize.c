@@ -586,6 +586,46 @@ static void test_symbolizer_overlap(void **state)
 	symbolizer_free(s);
 }
 
+/* The executable is deleted and another file takes its path after it was
+ * mapped: its symbols must come from the mapped file (through map_files,
+ * which needs privileges) or not at all, never from the new file. */
+static void test_symbolizer_replaced_file(void **state)
+{
+	char dir[] = "/tmp/ebprof-test-replaced-XXXXXX";
+	char exe[PATH_MAX], lib[PATH_MAX];
+	struct fixture f;
+	struct symbolizer *s;
+	struct symres r;
+	uint64_t beta;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(exe, sizeof(exe), "%s/prog", dir);
+	snprintf(lib, sizeof(lib), "%s/libfixture.so", dir);
+	copy_file(FIXT "fixture_pie", exe);
+	copy_file(FIXT "libfixture.so", lib);
+	spawn(&f, 0, exe, "sleep", NULL);
+	beta = fsym(&f, "fixture_beta")->rt;
+	assert_int_equal(unlink(exe), 0);
+	copy_file(FIXT "fixture_nopie", exe);
+
+	assert_int_equal(symbolizer_new(f.pid, &s), 0);
+	symbolize_user(s, beta + 3, &r);
+	assert_string_equal(r.module, "prog");
+	assert_non_null(r.path);
+	assert_string_equal(r.path, exe);
+	if (geteuid() == 0 || r.func) {
+		assert_non_null(r.func);
+		assert_string_equal(r.func, "fixture_beta");
+		assert_int_equal(r.offset, 3);
+	} else {
+		/* Unprivileged: the file offset, computed from the mapping. */
+		assert_int_equal(r.offset, fsym(&f, "fixture_beta")->link + 3);
+	}
+	reap(&f, SIGKILL);
+	symbolizer_free(s);
+	rm_rf(dir);
+}
+
 static void test_symbolizer_kernel(void **state)
 {
 	struct symbolizer *s;
@@ -630,6 +670,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_symbolizer_nopie_and_debuglink, kill_live_child),
 		cmocka_unit_test_teardown(test_symbolizer_refresh_after_exec, kill_live_child),
 		cmocka_unit_test_teardown(test_symbolizer_overlap, kill_live_child),
+		cmocka_unit_test_teardown(test_symbolizer_replaced_file, kill_live_child),
 		cmocka_unit_test_teardown(test_symbolizer_kernel, kill_live_child),
 	};
 
