@@ -36,7 +36,21 @@ struct rawsym {
 struct symvec {
 	struct rawsym *v;
 	size_t n, cap;
+	/* A debug file whose string table the names point into: closed once
+	 * the names are copied. */
+	Elf *owner;
+	int owner_fd;
 };
+
+static void symvec_free(struct symvec *sv)
+{
+	free(sv->v);
+	if (sv->owner) {
+		elf_end(sv->owner);
+		close(sv->owner_fd);
+	}
+	memset(sv, 0, sizeof(*sv));
+}
 
 static int libelf_ready(void)
 {
@@ -390,8 +404,12 @@ static int try_debug_file(const char *path, const struct debug_want *want,
 	err = collect_funcs(e, SHT_SYMTAB, sv);
 	if (!err && sv->n == 0)
 		err = -ENOENT;
-	if (err)
-		sv->n = 0;
+	if (!err) {
+		sv->owner = e;
+		sv->owner_fd = fd;
+		return 0;
+	}
+	sv->n = 0;
 out:
 	if (e)
 		elf_end(e);
@@ -508,11 +526,11 @@ static int load_elf(Elf *e, const char *path, const char *root, struct elffile *
 	err = install_syms(p, &sv);
 	if (err)
 		goto fail;
-	free(sv.v);
+	symvec_free(&sv);
 	*out = f;
 	return 0;
 fail:
-	free(sv.v);
+	symvec_free(&sv);
 	elffile_free(f);
 	return err;
 }
