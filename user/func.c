@@ -99,10 +99,10 @@ static void func_close(void *state)
 
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->n; i++) {
-		bpf_link__destroy(s->lentry ? s->lentry[i] : NULL);
-		bpf_link__destroy(s->lret ? s->lret[i] : NULL);
-	}
+	if (s->lentry)
+		func_links_destroy(s->lentry, s->n);
+	if (s->lret)
+		func_links_destroy(s->lret, s->n);
 	bpf_link__destroy(s->exit_link);
 	func_bpf__destroy(s->skel);
 	func_targets_free(&s->tg);
@@ -273,10 +273,8 @@ static void detach(struct func_state *s, size_t i)
 	/* Mark first, so frames this leaves behind are not mismatches;
 	 * entry before return, so calls in flight still return. */
 	s->skel->bss->detached[i] = 1;
-	bpf_link__destroy(s->lentry[i]);
-	s->lentry[i] = NULL;
-	bpf_link__destroy(s->lret[i]);
-	s->lret[i] = NULL;
+	func_links_destroy(&s->lentry[i], 1);
+	func_links_destroy(&s->lret[i], 1);
 	s->rates[i].attached = 0;
 	s->ndetached++;
 }

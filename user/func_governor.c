@@ -2,6 +2,7 @@
  * functions to stop tracing when the estimated overhead exceeds the
  * budget (--max-overhead). */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,6 +15,9 @@
 
 #define CALIB_CALLS 1000  /* calls per round */
 #define CALIB_ROUNDS 3    /* median of */
+/* Closing a uprobe waits for an RCU grace period (~0.2 s here), so links
+ * are destroyed by this many threads at once: their waits overlap. */
+#define FUNC_DESTROY_THREADS 64
 
 /* The function calibration probes: in ebprof's own binary, never inlined,
  * never folded into its callers' loops. */
@@ -21,6 +25,41 @@ __attribute__((noinline)) void ebprof_calibration_target(void);
 __attribute__((noinline)) void ebprof_calibration_target(void)
 {
 	__asm__ __volatile__("" ::: "memory");
+}
+
+struct destroy_slice {
+	struct bpf_link **links;
+	size_t n;
+};
+
+static void *destroy_slice(void *arg)
+{
+	struct destroy_slice *d = arg;
+
+	for (size_t i = 0; i < d->n; i++)
+		bpf_link__destroy(d->links[i]);
+	return NULL;
+}
+
+void func_links_destroy(struct bpf_link **links, size_t n)
+{
+	struct destroy_slice sl[FUNC_DESTROY_THREADS];
+	pthread_t th[FUNC_DESTROY_THREADS];
+	int started[FUNC_DESTROY_THREADS] = { 0 };
+	size_t nt = n < FUNC_DESTROY_THREADS ? n : FUNC_DESTROY_THREADS, at = 0;
+
+	for (size_t t = 0; t < nt; t++) {
+		sl[t].links = links + at;
+		sl[t].n = n / nt + (t < n % nt);
+		at += sl[t].n;
+		started[t] = pthread_create(&th[t], NULL, destroy_slice, &sl[t]) == 0;
+		if (!started[t])
+			destroy_slice(&sl[t]);
+	}
+	for (size_t t = 0; t < nt; t++)
+		if (started[t])
+			pthread_join(th[t], NULL);
+	memset(links, 0, n * sizeof(*links));
 }
 
 static uint64_t time_calls(void (*volatile fn)(void))
@@ -94,8 +133,11 @@ int func_calibrate(const struct bpf_program *entry, const struct bpf_program *re
 		return err;
 	}
 	probed = median_round();
-	bpf_link__destroy(le);
-	bpf_link__destroy(lr);
+	{
+		struct bpf_link *links[2] = { le, lr };
+
+		func_links_destroy(links, 2);
+	}
 	*cost_ns = probed > base ? (double)(probed - base) / CALIB_CALLS : 0;
 	return 0;
 }

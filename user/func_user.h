@@ -85,6 +85,11 @@ struct bpf_program;
 int func_calibrate(const struct bpf_program *entry, const struct bpf_program *ret,
 		   uint32_t id, double *cost_ns);
 
+/* Destroys n links (NULLs allowed) in parallel threads, so the RCU grace
+ * period each uprobe's removal waits for overlaps; sets them to NULL. */
+struct bpf_link;
+void func_links_destroy(struct bpf_link **links, size_t n);
+
 /* One traced function as the governor sees it. */
 struct func_rate {
 	double hits_per_s; /* entry probe hits per second, last interval */
