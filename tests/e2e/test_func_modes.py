@@ -44,7 +44,8 @@ def test_inflight():
         heavy = rows.get("heavy", {})
         equal(heavy.get("calls"), 0, "inflight: heavy has not finished")
         equal(heavy.get("inflight"), 1, "inflight: heavy in flight once")
-        within(heavy.get("inflight_time", 0), 0.5e9, 1.5e9, "inflight: time so far (ns)")
+        # heavy began after attach (else no frame) and runs past the 2 s window
+        within(heavy.get("inflight_time", 0), 0.3e9, 2.2e9, "inflight: time so far (ns)")
     finally:
         stop(p)
     snap.check("inflight")
