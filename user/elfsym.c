@@ -2,6 +2,7 @@
  * The file comes from the target: every size and index is checked, names
  * are copied out, and nothing is trusted to be sorted or unique. */
 #include "elfsym.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -93,18 +94,10 @@ int elfsym_name_cmp(const char *a, int a_global, const char *b, int b_global)
 
 static int symvec_push(struct symvec *sv, const struct rawsym *s)
 {
-	if (sv->n == sv->cap) {
-		size_t cap = sv->cap ? sv->cap * 2 : 256;
-		struct rawsym *v;
-
-		if (cap > ELFSYM_MAX_SYMS)
-			return -E2BIG;
-		v = realloc(sv->v, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		sv->v = v;
-		sv->cap = cap;
-	}
+	if (sv->n >= ELFSYM_MAX_SYMS)
+		return -E2BIG;
+	if (array_grow((void **)&sv->v, &sv->cap, sv->n + 1, sizeof(*sv->v)))
+		return -ENOMEM;
 	sv->v[sv->n++] = *s;
 	return 0;
 }

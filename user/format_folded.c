@@ -3,6 +3,7 @@
  * microseconds, kernel frames get the "_[k]" suffix.  Stacks that differ
  * only in offsets are merged into one line. */
 #include "format.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -89,14 +90,8 @@ static int fold(struct folder *f, int64_t value)
 			return 0;
 		}
 	}
-	if (f->n == f->cap) {
-		size_t cap = f->cap ? f->cap * 2 : 256;
-		struct fline *n = realloc(f->lines, cap * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		f->lines = n;
-		f->cap = cap;
-	}
+	if (array_grow((void **)&f->lines, &f->cap, f->n + 1, sizeof(*f->lines)))
+		return -ENOMEM;
 	if (!(f->lines[f->n].text = strdup(f->buf)))
 		return -ENOMEM;
 	f->lines[f->n].value = value;

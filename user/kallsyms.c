@@ -3,6 +3,7 @@
 #include "kallsyms.h"
 
 #include "elfsym.h"
+#include "util.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -27,51 +28,6 @@ struct kallsyms {
 	size_t n;
 };
 
-static int read_file(const char *path, char **out)
-{
-	size_t cap = 1 << 20, n = 0;
-	char *buf = malloc(cap);
-	int fd;
-
-	if (!buf)
-		return -ENOMEM;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		int e = errno;
-		free(buf);
-		return -e;
-	}
-	for (;;) {
-		ssize_t r;
-
-		if (n + 1 >= cap) {
-			char *nb = realloc(buf, cap * 2);
-			if (!nb) {
-				free(buf);
-				close(fd);
-				return -ENOMEM;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		r = read(fd, buf + n, cap - n - 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = errno;
-			free(buf);
-			close(fd);
-			return -e;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	buf[n] = '\0';
-	*out = buf;
-	return 0;
-}
 
 /* Parses one NUL-terminated line in place.  1 when it is a kept symbol. */
 static int parse_line(char *line, struct ksym *s, int *zero_addr)
@@ -127,7 +83,7 @@ int kallsyms_load(const char *path, struct kallsyms **out)
 	k = calloc(1, sizeof(*k));
 	if (!k)
 		return -ENOMEM;
-	err = read_file(path ? path : "/proc/kallsyms", &k->text);
+	err = read_path_all(path ? path : "/proc/kallsyms", &k->text, NULL);
 	if (err)
 		goto fail;
 	for (line = k->text; *line; line = next) {
@@ -140,16 +96,9 @@ int kallsyms_load(const char *path, struct kallsyms **out)
 			next = line + strlen(line);
 		if (!parse_line(line, &s, &zero))
 			continue;
-		if (k->n == cap) {
-			struct ksym *v;
-
-			cap = cap ? cap * 2 : 4096;
-			v = realloc(k->syms, cap * sizeof(*v));
-			if (!v) {
-				err = -ENOMEM;
-				goto fail;
-			}
-			k->syms = v;
+		if (array_grow((void **)&k->syms, &cap, k->n + 1, sizeof(*k->syms))) {
+			err = -ENOMEM;
+			goto fail;
 		}
 		k->syms[k->n++] = s;
 	}

@@ -6,6 +6,7 @@
  * The path is the rest of the line (it may contain spaces) with a trailing
  * " (deleted)" removed. */
 #include "procmaps.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -115,14 +116,8 @@ static int parse_line(const char *line, size_t len, struct procmap *m,
 
 static int push(struct procmaps *out, const struct procmap *m)
 {
-	if (out->n == out->cap) {
-		size_t cap = out->cap ? out->cap * 2 : 64;
-		struct procmap *p = realloc(out->maps, cap * sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		out->maps = p;
-		out->cap = cap;
-	}
+	if (array_grow((void **)&out->maps, &out->cap, out->n + 1, sizeof(*out->maps)))
+		return -ENOMEM;
 	out->maps[out->n++] = *m;
 	return 0;
 }
@@ -197,42 +192,6 @@ int procmaps_parse(const char *text, size_t len, struct procmaps *out, size_t *b
 	return err;
 }
 
-/* Reads a whole file whose size stat cannot tell (procfs).  0 or -errno. */
-static int read_all(int fd, char **buf, size_t *len)
-{
-	size_t cap = 64 * 1024, n = 0;
-	char *b = malloc(cap);
-
-	if (!b)
-		return -ENOMEM;
-	for (;;) {
-		ssize_t r;
-
-		if (n == cap) {
-			char *nb = cap > SIZE_MAX / 2 ? NULL : realloc(b, cap * 2);
-			if (!nb) {
-				free(b);
-				return -ENOMEM;
-			}
-			b = nb;
-			cap *= 2;
-		}
-		r = read(fd, b + n, cap - n);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			int e = errno;
-			free(b);
-			return e ? -e : -EIO;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	*buf = b;
-	*len = n;
-	return 0;
-}
 
 int procmaps_read(pid_t pid, struct procmaps *out)
 {
@@ -246,7 +205,7 @@ int procmaps_read(pid_t pid, struct procmaps *out)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? -ESRCH : -errno;
-	err = read_all(fd, &buf, &len);
+	err = read_fd_all(fd, &buf, &len);
 	close(fd);
 	if (err)
 		return err == -ENOENT ? -ESRCH : err;

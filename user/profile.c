@@ -3,32 +3,13 @@
  * tables so that large profiles (100k+ samples) stay linear to build. */
 #define _GNU_SOURCE
 #include "profile.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- small helpers ---------------------------------------------------- */
-
-static int grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-	if (need <= *cap)
-		return 0;
-	size_t ncap = *cap ? *cap : 16;
-	while (ncap < need) {
-		if (ncap > SIZE_MAX / 2 / elem)
-			return -ENOMEM;
-		ncap *= 2;
-	}
-	void *n = realloc(*arr, ncap * elem);
-	if (!n)
-		return -ENOMEM;
-	memset((char *)n + *cap * elem, 0, (ncap - *cap) * elem);
-	*arr = n;
-	*cap = ncap;
-	return 0;
-}
 
 /* strdup that maps NULL to NULL; *err set on allocation failure. */
 static char *dup_or_null(const char *s, int *err)
@@ -328,7 +309,7 @@ int64_t profile_frame(struct profile *p, enum frame_kind kind, const char *func,
 	}
 	if (p->nframes >= UINT32_MAX - 1)
 		return -E2BIG;
-	int err = grow((void **)&p->frames, &p->frames_cap, p->nframes + 1,
+	int err = array_grow((void **)&p->frames, &p->frames_cap, p->nframes + 1,
 		       sizeof(*p->frames));
 	if (err || (err = idx_reserve(&x->frames, p, frame_hash)))
 		return err;
@@ -374,7 +355,7 @@ int profile_add_sample(struct profile *p, const uint32_t *frames, uint32_t nfram
 	if (!s) {
 		if (p->nsamples >= UINT32_MAX - 1)
 			return -E2BIG;
-		int err = grow((void **)&p->samples, &p->samples_cap, p->nsamples + 1,
+		int err = array_grow((void **)&p->samples, &p->samples_cap, p->nsamples + 1,
 			       sizeof(*p->samples));
 		if (err || (err = idx_reserve(x, p, sample_hash)))
 			return err;
@@ -438,7 +419,7 @@ int64_t profile_node(struct profile *p, uint32_t frame)
 			if (p->nodes[x->nodes.slots[i] - 1].frame == frame)
 				return x->nodes.slots[i] - 1;
 	}
-	if ((err = grow((void **)&p->nodes, &p->nodes_cap, p->nnodes + 1,
+	if ((err = array_grow((void **)&p->nodes, &p->nodes_cap, p->nnodes + 1,
 			sizeof(*p->nodes))))
 		return err;
 	memset(&p->nodes[p->nnodes], 0, sizeof(*p->nodes));
@@ -468,7 +449,7 @@ int64_t profile_edge(struct profile *p, uint32_t caller, uint32_t callee)
 				return x->edges.slots[i] - 1;
 		}
 	}
-	if ((err = grow((void **)&p->edges, &p->edges_cap, p->nedges + 1,
+	if ((err = array_grow((void **)&p->edges, &p->edges_cap, p->nedges + 1,
 			sizeof(*p->edges))))
 		return err;
 	memset(&p->edges[p->nedges], 0, sizeof(*p->edges));
@@ -525,7 +506,7 @@ int profile_build_graph(struct profile *p)
 				node_of[fr] = n;
 			}
 			int64_t n = node_of[fr];
-			if ((err = grow((void **)&nstamp, &nstamp_cap, p->nnodes,
+			if ((err = array_grow((void **)&nstamp, &nstamp_cap, p->nnodes,
 					sizeof(*nstamp))))
 				break;
 			struct pnode *nd = &p->nodes[n];
@@ -543,7 +524,7 @@ int profile_build_graph(struct profile *p)
 					err = (int)e;
 					break;
 				}
-				if ((err = grow((void **)&estamp, &estamp_cap, p->nedges,
+				if ((err = array_grow((void **)&estamp, &estamp_cap, p->nedges,
 						sizeof(*estamp))))
 					break;
 				if (estamp[e] != si + 1) {

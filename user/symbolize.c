@@ -14,6 +14,7 @@
 #include "elfsym.h"
 #include "kallsyms.h"
 #include "procmaps.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -64,15 +65,8 @@ struct symbolizer {
 
 static int mapvec_push(struct mapvec *mv, const struct smap *m)
 {
-	if (mv->n == mv->cap) {
-		size_t cap = mv->cap ? mv->cap * 2 : 64;
-		struct smap *v = realloc(mv->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		mv->v = v;
-		mv->cap = cap;
-	}
+	if (array_grow((void **)&mv->v, &mv->cap, mv->n + 1, sizeof(*mv->v)))
+		return -ENOMEM;
 	mv->v[mv->n++] = *m;
 	return 0;
 }
@@ -228,15 +222,8 @@ static struct module *get_module(struct symbolizer *s, const struct procmap *pm)
 	for (i = 0; i < s->nmods; i++)
 		if (same_module(s->mods[i], pm))
 			return s->mods[i];
-	if (s->nmods == s->capmods) {
-		size_t cap = s->capmods ? s->capmods * 2 : 32;
-		struct module **v = realloc(s->mods, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		s->mods = v;
-		s->capmods = cap;
-	}
+	if (array_grow((void **)&s->mods, &s->capmods, s->nmods + 1, sizeof(*s->mods)))
+		return NULL;
 	mod = calloc(1, sizeof(*mod));
 	if (!mod)
 		return NULL;

@@ -1,7 +1,10 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -70,22 +73,79 @@ int task_alive(pid_t pid, pid_t tid)
 	return access(path, F_OK) == 0;
 }
 
+int array_grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+	size_t ncap = *cap ? *cap : 16;
+	void *n;
+
+	if (need <= *cap)
+		return 0;
+	while (ncap < need) {
+		if (ncap > SIZE_MAX / 2 / elem)
+			return -ENOMEM;
+		ncap *= 2;
+	}
+	n = realloc(*arr, ncap * elem);
+	if (!n)
+		return -ENOMEM;
+	memset((char *)n + *cap * elem, 0, (ncap - *cap) * elem);
+	*arr = n;
+	*cap = ncap;
+	return 0;
+}
+
+int read_fd_all(int fd, char **buf, size_t *len)
+{
+	size_t cap = 0, n = 0;
+	char *b = NULL;
+
+	for (;;) {
+		ssize_t r;
+
+		if (array_grow((void **)&b, &cap, n + 64 * 1024, 1)) {
+			free(b);
+			return -ENOMEM;
+		}
+		r = read(fd, b + n, cap - n - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+
+			free(b);
+			return -e;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	b[n] = 0;
+	*buf = b;
+	if (len)
+		*len = n;
+	return 0;
+}
+
+int read_path_all(const char *path, char **buf, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
+
+	if (fd < 0)
+		return -errno;
+	err = read_fd_all(fd, buf, len);
+	close(fd);
+	return err;
+}
+
 void stackbuf_push(struct stackbuf *s, int64_t frame)
 {
 	if (frame < 0) {
 		s->err = (int)frame;
 		return;
 	}
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 64;
-		uint32_t *f = realloc(s->frames, cap * sizeof(*f));
-
-		if (!f) {
-			s->err = -ENOMEM;
-			return;
-		}
-		s->frames = f;
-		s->cap = cap;
+	if (array_grow((void **)&s->frames, &s->cap, s->n + 1, sizeof(*s->frames))) {
+		s->err = -ENOMEM;
+		return;
 	}
 	s->frames[s->n++] = (uint32_t)frame;
 }

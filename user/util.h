@@ -22,6 +22,15 @@ extern uint64_t ebprof_start_ns;
 /* 1 when thread tid of process pid still exists. */
 int task_alive(pid_t pid, pid_t tid);
 
+/* Grows *arr (elem bytes each, *cap of them) to hold at least need,
+ * doubling; new space is zeroed.  0 or -ENOMEM. */
+int array_grow(void **arr, size_t *cap, size_t need, size_t elem);
+
+/* Reads a whole file whose size stat cannot tell (procfs) into a malloc'd,
+ * NUL-terminated buffer; *len (may be NULL) excludes the NUL.  0 or -errno. */
+int read_fd_all(int fd, char **buf, size_t *len);
+int read_path_all(const char *path, char **buf, size_t *len);
+
 /* A stack being built, as frame indices root first. */
 struct stackbuf {
 	uint32_t *frames;
