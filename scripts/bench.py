@@ -1,0 +1,751 @@
+#!/usr/bin/env python3
+"""ebprof overhead benchmarks against perf, bpftrace and libbpf-tools.
+
+Run as root from the repository root after `make` (`sudo make bench` does
+both).  One run measures, with the repetitions of every configuration
+interleaved (round-robin, rotating order) so slow drift of the machine
+spreads evenly over them:
+
+  cpu     slowdown of a fixed CPU-bound workload (build/workloads/fixedwork,
+          which times its own work loop) under ebprof cpu, perf record -g and
+          bpftrace profile at 99 and 4999 Hz; each profiler's peak RSS and
+          CPU time; ebprof's time from start to the first sample
+  func    added cost per traced call of a tiny function (fixedwork -c N)
+          under ebprof -f (entry+return), ebprof --count-only, bpftrace
+          uprobe+uretprobe and libbpf-tools funclatency
+  attach  time to attach N = 10, 100, 1000 uprobes (generated program with
+          1000 functions), and the time to tear them down again
+
+Every process is started in its own session and killed by process group on
+any exit path, so nothing is left running.  A peer tool that is not
+installed is skipped with one line (scripts/deps.sh installs them).
+Results: tables on stdout, plus --json FILE for the raw numbers."""
+import argparse
+import atexit
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EBPROF = os.path.join(ROOT, "ebprof")
+FIXEDWORK = os.path.join(ROOT, "build", "workloads", "fixedwork")
+BENCH_DIR = os.path.join(ROOT, "build", "bench")
+
+LIVE = {}          # pid -> Popen of every process group we started
+TMP = None         # scratch directory, removed at exit
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- processes
+
+def cleanup():
+    for pid in list(LIVE):
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+        LIVE.pop(pid, None)
+    if TMP and os.path.isdir(TMP):
+        shutil.rmtree(TMP, ignore_errors=True)
+
+
+def on_signal(signum, _frame):
+    cleanup()
+    sys.exit(128 + signum)
+
+
+def start(cmd, stdin=None, stdout=None, stderr=None):
+    p = subprocess.Popen(cmd, stdin=stdin, stdout=stdout, stderr=stderr,
+                         start_new_session=True, close_fds=True)
+    LIVE[p.pid] = p
+    return p
+
+
+def reap(p, timeout):
+    """wait4() the process with a deadline; returns (status, rusage, wall
+    seconds since the call, timed_out).  On timeout the whole process group
+    is killed first."""
+    timed_out = []
+
+    def kill():
+        timed_out.append(1)
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    timer = threading.Timer(timeout, kill)
+    timer.start()
+    try:
+        while True:
+            try:
+                _, status, ru = os.wait4(p.pid, 0)
+                break
+            except InterruptedError:
+                continue
+    finally:
+        timer.cancel()
+    p.returncode = os.waitstatus_to_exitcode(status)
+    # Anything left in its process group (a child it did not reap) goes too.
+    try:
+        os.killpg(p.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    LIVE.pop(p.pid, None)
+    return p.returncode, ru, bool(timed_out)
+
+
+class LineWatcher(threading.Thread):
+    """Reads a pipe line by line and timestamps each line (monotonic)."""
+
+    def __init__(self, pipe):
+        super().__init__(daemon=True)
+        self.pipe = pipe
+        self.lines = []            # (t, text)
+        self.cond = threading.Condition()
+
+    def run(self):
+        for raw in iter(self.pipe.readline, b""):
+            with self.cond:
+                self.lines.append((time.monotonic(),
+                                   raw.decode(errors="replace").rstrip("\n")))
+                self.cond.notify_all()
+        with self.cond:
+            self.lines.append((time.monotonic(), None))
+            self.cond.notify_all()
+
+    def wait_for(self, pattern, timeout):
+        rx = re.compile(pattern)
+        end = time.monotonic() + timeout
+        with self.cond:
+            seen = 0
+            while True:
+                for t, text in self.lines[seen:]:
+                    if text is None:
+                        return None, None
+                    m = rx.search(text)
+                    if m:
+                        return t, m
+                seen = len(self.lines)
+                left = end - time.monotonic()
+                if left <= 0:
+                    return None, None
+                self.cond.wait(left)
+
+    def text(self):
+        with self.cond:
+            return "\n".join(t for _, t in self.lines if t is not None)
+
+
+FW_RX = re.compile(r"fixedwork: work_ns=(\d+) cpu_ns=(\d+) calls=(\d+)")
+
+
+def run_measured(cmd, timeout, workload_stdin=None, go=None):
+    """Runs cmd (a profiler launching fixedwork, or fixedwork itself) and
+    returns a dict: work_ns and fw_cpu_ns from fixedwork's line, the
+    process tree's rusage (the profiler plus the workload it reaped), wall
+    time, exit status, stderr tail.  go(proc) is called right after start
+    (for profilers attaching with -p)."""
+    out = open(os.path.join(TMP, "out"), "w+b")
+    err = open(os.path.join(TMP, "err"), "w+b")
+    t0 = time.monotonic()
+    p = start(cmd, stdin=workload_stdin, stdout=out, stderr=err)
+    hwm = HwmPoller(p.pid)
+    hwm.start()
+    rc, ru, timed_out = reap(p, timeout)
+    wall = time.monotonic() - t0
+    hwm.stop()
+    out.seek(0)
+    err.seek(0)
+    stdout = out.read().decode(errors="replace")
+    stderr = err.read().decode(errors="replace")
+    out.close()
+    err.close()
+    r = finish_record(cmd, rc, ru, wall, timed_out, stdout, stderr)
+    r["vmhwm_kb"] = hwm.kb
+    return r
+
+
+class HwmPoller(threading.Thread):
+    """Polls VmHWM (peak RSS) of one process every 20 ms: the profiler's own
+    peak, without the workload it launched (whose maxrss wait4 would merge
+    in).  The last read before exit stands; only the final ~20 ms of a run
+    can go unseen."""
+
+    def __init__(self, pid):
+        super().__init__(daemon=True)
+        self.path = "/proc/%d/status" % pid
+        self.kb = None
+        self.done = threading.Event()
+
+    def run(self):
+        while not self.done.is_set():
+            try:
+                with open(self.path) as f:
+                    for line in f:
+                        if line.startswith("VmHWM:"):
+                            kb = int(line.split()[1])
+                            self.kb = max(self.kb or 0, kb)
+                            break
+            except (OSError, ValueError):
+                pass
+            self.done.wait(0.02)
+
+    def stop(self):
+        self.done.set()
+        self.join(1)
+
+
+def finish_record(cmd, rc, ru, wall, timed_out, stdout, stderr):
+    r = {"cmd": cmd, "rc": rc, "wall_s": wall, "timed_out": timed_out,
+         "cpu_s": (ru.ru_utime + ru.ru_stime) if ru else None,
+         "maxrss_kb": ru.ru_maxrss if ru else None,
+         "stderr": stderr[-2000:]}
+    m = FW_RX.search(stdout)
+    if m:
+        r["work_ns"] = int(m.group(1))
+        r["fw_cpu_ns"] = int(m.group(2))
+        r["calls"] = int(m.group(3))
+    m = re.search(r"first sample within ([\d.]+) ms", stderr)
+    if m:
+        r["first_sample_ms"] = float(m.group(1))
+    if timed_out:
+        r["error"] = "timed out"
+    elif "work_ns" not in r:
+        lines = [l for l in stderr.strip().splitlines() if l.strip()]
+        r["error"] = "exit %d: %s" % (rc, lines[-1] if lines else "no output")
+    return r
+
+
+# ---------------------------------------------------------------- peers
+
+def have_tool(name, probe):
+    path = shutil.which(name)
+    if not path:
+        return None, "%s not installed (scripts/deps.sh installs it)" % name
+    try:
+        cp = subprocess.run([path] + probe, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return None, "%s unusable: %s" % (name, e)
+    if cp.returncode != 0:
+        first = cp.stdout.decode(errors="replace").strip().splitlines()
+        return None, "%s unusable: %s" % (name, first[0] if first else
+                                          "exit %d" % cp.returncode)
+    return path, None
+
+
+# ---------------------------------------------------------------- stats
+
+def med(xs):
+    return statistics.median(xs) if xs else None
+
+
+def spread_pct(xs):
+    """(max - min) / median in percent."""
+    if len(xs) < 2:
+        return 0.0
+    m = statistics.median(xs)
+    return 100.0 * (max(xs) - min(xs)) / m if m else 0.0
+
+
+def interleaved(configs, reps, run_one, label):
+    """configs: list of (name, fn) where fn() returns a record.  Runs reps
+    rounds; round r starts at config r mod len, so no config is always
+    first or last.  Returns name -> list of records."""
+    res = {name: [] for name, _ in configs}
+    n = len(configs)
+    for r in range(reps):
+        for k in range(n):
+            name, fn = configs[(r + k) % n]
+            rec = run_one(fn)
+            res[name].append(rec)
+            status = ("%.3f s" % (rec["work_ns"] / 1e9)
+                      if "work_ns" in rec else rec.get("error", "?"))
+            log("  %s rep %d/%d %-22s %s" % (label, r + 1, reps, name, status))
+    return res
+
+
+def table(headers, rows):
+    w = [len(h) for h in headers]
+    srows = [[("" if c is None else str(c)) for c in row] for row in rows]
+    for row in srows:
+        for i, c in enumerate(row):
+            w[i] = max(w[i], len(c))
+    line = "| " + " | ".join(h.ljust(w[i]) for i, h in enumerate(headers)) + " |"
+    sep = "|" + "|".join("-" * (x + 2) for x in w) + "|"
+    out = [line, sep]
+    for row in srows:
+        out.append("| " + " | ".join(c.ljust(w[i]) for i, c in enumerate(row)) + " |")
+    return "\n".join(out)
+
+
+def fmt(x, spec):
+    return "-" if x is None else format(x, spec)
+
+
+# ---------------------------------------------------------------- cpu
+
+def bench_cpu(args, tools, results):
+    rounds = str(args.rounds)
+    fw = [FIXEDWORK, "-n", rounds]
+    configs = [("baseline", fw)]
+    for hz in (99, 4999):
+        configs.append(("ebprof %d Hz" % hz,
+                        [EBPROF, "-v", "-F", str(hz), "cpu", "-o", "/dev/null",
+                         "--"] + fw))
+    for hz in (99, 4999):
+        if tools.get("perf"):
+            configs.append(("perf %d Hz" % hz,
+                            [tools["perf"], "record", "-e", "cpu-clock", "-g",
+                             "-F", str(hz), "-q", "-o",
+                             os.path.join(TMP, "perf.data"), "--"] + fw))
+    for hz in (99, 4999):
+        if tools.get("bpftrace"):
+            prog = "profile:hz:%d /pid == cpid/ { @[ustack] = count(); }" % hz
+            configs.append(("bpftrace %d Hz" % hz,
+                            [tools["bpftrace"], "-o",
+                             os.path.join(TMP, "bpftrace.out"), "-e", prog,
+                             "-c", " ".join(fw)]))
+    log("cpu: %d configurations x %d repetitions" % (len(configs), args.reps))
+    res = interleaved([(n, c) for n, c in configs], args.reps,
+                      lambda c: run_measured(c, args.timeout, subprocess.DEVNULL),
+                      "cpu")
+    base = med([r["work_ns"] for r in res["baseline"] if "work_ns" in r])
+    summary = []
+    for name, _ in configs:
+        recs = res[name]
+        ok = [r for r in recs if "work_ns" in r]
+        row = {"name": name, "runs": len(ok), "failed": len(recs) - len(ok)}
+        if not ok:
+            row["error"] = recs[0].get("error") if recs else "no runs"
+            summary.append(row)
+            continue
+        works = [r["work_ns"] / 1e9 for r in ok]
+        row["work_s"] = med(works)
+        row["spread_pct"] = spread_pct(works)
+        row["ratio"] = row["work_s"] * 1e9 / base if base else None
+        if name != "baseline":
+            prof_cpu = [r["cpu_s"] - r["fw_cpu_ns"] / 1e9 for r in ok]
+            row["profiler_cpu_s"] = med(prof_cpu)
+            row["profiler_cpu_pct"] = 100.0 * med(
+                [(r["cpu_s"] - r["fw_cpu_ns"] / 1e9) / (r["work_ns"] / 1e9)
+                 for r in ok])
+            hw = [r["vmhwm_kb"] / 1024.0 for r in ok if r.get("vmhwm_kb")]
+            row["peak_rss_mb"] = med(hw)
+        fs = [r["first_sample_ms"] for r in ok if "first_sample_ms" in r]
+        if fs:
+            row["first_sample_ms"] = med(fs)
+            row["first_sample_max_ms"] = max(fs)
+        summary.append(row)
+    results["cpu"] = {"runs": res, "summary": summary, "rounds": args.rounds}
+
+    rows = []
+    for s in summary:
+        if "error" in s:
+            rows.append([s["name"], "failed: " + s["error"], "", "", "", "", "", ""])
+            continue
+        rows.append([s["name"], fmt(s["work_s"], ".3f"),
+                     "%.1f %%" % s["spread_pct"],
+                     fmt(s["ratio"], ".4f"),
+                     fmt(s.get("profiler_cpu_s"), ".3f"),
+                     fmt(s.get("profiler_cpu_pct"), ".2f"),
+                     fmt(s.get("peak_rss_mb"), ".1f"),
+                     fmt(s.get("first_sample_ms"), ".1f")])
+    out = ["### CPU report overhead (fixedwork -n %d, median of %d)" %
+           (args.rounds, args.reps), "",
+           table(["configuration", "work s", "spread", "slowdown",
+                  "profiler CPU s", "profiler CPU % of work",
+                  "peak RSS MB", "first sample ms"], rows)]
+    by = {s["name"]: s for s in summary}
+    goals = []
+    e99 = by.get("ebprof 99 Hz", {}).get("ratio")
+    if e99:
+        goals.append("goal <= 1 %% slowdown at 99 Hz: %+.2f %% -> %s" %
+                     (100 * (e99 - 1), "met" if e99 <= 1.01 else "MISSED"))
+    e4, p4 = by.get("ebprof 4999 Hz", {}).get("ratio"), by.get("perf 4999 Hz", {}).get("ratio")
+    if e4 and p4:
+        goals.append("goal no slower than perf at 4999 Hz: ebprof %+.2f %%, "
+                     "perf %+.2f %% -> %s" % (100 * (e4 - 1), 100 * (p4 - 1),
+                                              "met" if e4 <= p4 + 0.005 else "MISSED"))
+    out += [""] + goals
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------- func
+
+def run_funclatency(tool, n, timeout):
+    """funclatency needs a running pid: start fixedwork waiting on stdin,
+    attach, wait for 'Tracing', let the work run, then SIGINT the tool."""
+    out = open(os.path.join(TMP, "out"), "w+b")
+    fw = start([FIXEDWORK, "-w", "-c", str(n)], stdin=subprocess.PIPE,
+               stdout=out, stderr=subprocess.DEVNULL)
+    t0 = time.monotonic()
+    # stdbuf: the 'Tracing' line must not sit in a pipe's stdio buffer.
+    stdbuf = shutil.which("stdbuf")
+    pre = [stdbuf, "-oL"] if stdbuf else []
+    tool_p = start(pre + [tool, "-p", str(fw.pid), ":tiny_call"],
+                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                   stderr=subprocess.STDOUT)
+    watch = LineWatcher(tool_p.stdout)
+    watch.start()
+    t_ready, _ = watch.wait_for(r"^Tracing", 30)
+    if t_ready is None:
+        fw.stdin.close()
+        reap(fw, 5)
+        rc, ru, _ = reap(tool_p, 5)
+        out.close()
+        lines = watch.text().strip().splitlines()
+        return {"error": "funclatency did not attach: %s" %
+                (lines[-1] if lines else "exit %s" % rc)}
+    fw.stdin.write(b"go\n")
+    fw.stdin.close()
+    reap(fw, timeout)
+    os.killpg(tool_p.pid, signal.SIGINT)
+    rc, ru, timed_out = reap(tool_p, 30)
+    watch.join(5)
+    wall = time.monotonic() - t0
+    out.seek(0)
+    stdout = out.read().decode(errors="replace")
+    out.close()
+    r = finish_record(["funclatency", "-p", "PID", ":tiny_call"], rc, ru, wall,
+                      timed_out, stdout, watch.text())
+    # Hits seen: the histogram counts.
+    r["seen_calls"] = sum(int(c) for c in re.findall(
+        r"^\s*\d+ -> \d+\s*: (\d+)", watch.text(), re.M))
+    return r
+
+
+def bench_func(args, tools, results):
+    n = args.calls
+    fw = [FIXEDWORK, "-c", str(n)]
+    jpath = os.path.join(TMP, "func.json")
+
+    def ebprof_cmd(extra):
+        return [EBPROF, "-f", "tiny_call", "--max-overhead", "0"] + extra + \
+               ["--format", "json", "-o", jpath, "--"] + fw
+
+    def run_ebprof(extra):
+        def fn():
+            if os.path.exists(jpath):
+                os.unlink(jpath)
+            r = run_measured(ebprof_cmd(extra), args.timeout, subprocess.DEVNULL)
+            try:
+                with open(jpath) as f:
+                    doc = json.load(f)
+                rep = doc["reports"][0]
+                r["probe_hits"] = rep["info"].get("probe_hits")
+                rows = rep["tables"][0]["rows"]
+                r["seen_calls"] = sum(row[0] for row in rows)
+            except (OSError, ValueError, KeyError, IndexError) as e:
+                r.setdefault("error", "no json report: %s" % e)
+            return r
+        return fn
+
+    configs = [("no probes", lambda: run_measured(fw, args.timeout, subprocess.DEVNULL)),
+               ("ebprof -f", run_ebprof([])),
+               ("ebprof -f --count-only", run_ebprof(["--count-only"]))]
+    if tools.get("bpftrace"):
+        prog = ("uprobe:%s:tiny_call { @s[tid] = nsecs; } "
+                "uretprobe:%s:tiny_call /@s[tid]/ { @h = hist(nsecs - @s[tid]); "
+                "delete(@s[tid]); }" % (FIXEDWORK, FIXEDWORK))
+        bt = [tools["bpftrace"], "-o", os.path.join(TMP, "bpftrace.out"),
+              "-e", prog, "-c", " ".join(fw)]
+        configs.append(("bpftrace uprobe+uretprobe",
+                        lambda: run_measured(bt, args.timeout, subprocess.DEVNULL)))
+    if tools.get("funclatency"):
+        configs.append(("funclatency",
+                        lambda: run_funclatency(tools["funclatency"], n, args.timeout)))
+    log("func: %d configurations x %d repetitions, %d calls" %
+        (len(configs), args.reps, n))
+    res = interleaved(configs, args.reps, lambda fn: fn(), "func")
+    base = med([r["work_ns"] for r in res["no probes"] if "work_ns" in r])
+    summary = []
+    for name, _ in configs:
+        recs = res[name]
+        ok = [r for r in recs if "work_ns" in r and "error" not in r]
+        row = {"name": name, "runs": len(ok), "failed": len(recs) - len(ok)}
+        if not ok:
+            row["error"] = recs[0].get("error") if recs else "no runs"
+            summary.append(row)
+            continue
+        works = [r["work_ns"] for r in ok]
+        row["work_s"] = med(works) / 1e9
+        row["spread_pct"] = spread_pct(works)
+        if name != "no probes" and base:
+            row["ns_per_call"] = (med(works) - base) / n
+            row["ns_per_call_range"] = [(min(works) - base) / n, (max(works) - base) / n]
+        seen = [r["seen_calls"] for r in ok if r.get("seen_calls") is not None]
+        if seen:
+            row["seen_calls"] = min(seen)
+        summary.append(row)
+    results["func"] = {"runs": res, "summary": summary, "calls": n}
+
+    rows = []
+    for s in summary:
+        if "error" in s:
+            rows.append([s["name"], "failed: " + s["error"], "", "", "", ""])
+            continue
+        rng = s.get("ns_per_call_range")
+        rows.append([s["name"], fmt(s["work_s"], ".3f"), "%.1f %%" % s["spread_pct"],
+                     fmt(s.get("ns_per_call"), ".0f"),
+                     "%.0f - %.0f" % tuple(rng) if rng else "-",
+                     s.get("seen_calls", "-")])
+    out = ["### Exact function tracing: added cost per call "
+           "(fixedwork -c %d, median of %d)" % (n, args.reps), "",
+           table(["configuration", "work s", "spread", "ns per call",
+                  "ns per call min - max", "calls seen"], rows)]
+    by = {s["name"]: s for s in summary}
+    e = by.get("ebprof -f", {}).get("ns_per_call")
+    c = by.get("ebprof -f --count-only", {}).get("ns_per_call")
+    f = by.get("funclatency", {}).get("ns_per_call")
+    out.append("")
+    if e and f:
+        out.append("goal ebprof -f no more than funclatency: %.0f vs %.0f ns -> %s"
+                   % (e, f, "met" if e <= f * 1.02 else "MISSED"))
+    if e and c:
+        out.append("goal --count-only about half: %.0f / %.0f = %.2f -> %s"
+                   % (c, e, c / e, "met" if c / e <= 0.6 else "MISSED"))
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------- attach
+
+def build_manyfuncs():
+    os.makedirs(BENCH_DIR, exist_ok=True)
+    src = os.path.join(BENCH_DIR, "manyfuncs.c")
+    binp = os.path.join(BENCH_DIR, "manyfuncs")
+    gen = os.path.join(ROOT, "scripts", "gen-manyfuncs.py")
+    with open(src + ".tmp", "w") as f:
+        subprocess.run([sys.executable, gen, "1000"], stdout=f, check=True)
+    os.replace(src + ".tmp", src)
+    cc = os.environ.get("CC", "cc")
+    subprocess.run([cc, "-O2", "-g", "-fno-omit-frame-pointer", "-o", binp, src],
+                   check=True)
+    return binp
+
+
+def run_attach(cmd, ready_rx, timeout):
+    """Launches a tracer on manyfuncs; times start -> ready line on stderr
+    (probes attached, target running) and start -> exit."""
+    t0 = time.monotonic()
+    p = start(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+              stderr=subprocess.PIPE)
+    watch = LineWatcher(p.stderr)
+    watch.start()
+    rc, ru, timed_out = reap(p, timeout)
+    t_end = time.monotonic()
+    watch.join(5)
+    r = {"cmd": cmd, "rc": rc, "total_s": t_end - t0, "timed_out": timed_out,
+         "cpu_s": ru.ru_utime + ru.ru_stime}
+    for t, text in watch.lines:
+        if text is None:
+            continue
+        m = re.search(r"attached (\d+) functions in ([\d.]+) s", text)
+        if m:
+            r["functions"] = int(m.group(1))
+            r["attach_s"] = float(m.group(2))
+        if ready_rx and "ready_s" not in r and re.search(ready_rx, text):
+            r["ready_s"] = t - t0
+    if "ready_s" in r:
+        r["after_ready_s"] = r["total_s"] - r["ready_s"]
+    if timed_out:
+        r["error"] = "timed out after %d s" % timeout
+    elif rc != 0:
+        lines = [l for l in watch.text().splitlines() if l.strip()]
+        r["error"] = "exit %d: %s" % (rc, lines[-1] if lines else "no output")
+    return r
+
+
+def bench_attach(args, tools, results):
+    binp = build_manyfuncs()
+    pats = {10: "f000*", 100: "f00*", 1000: "f0*"}
+    ns = [n for n in (10, 100, 1000) if n <= args.max_funcs]
+    configs = [("baseline (no probes)", lambda: run_attach(
+        [EBPROF, "-v", "cpu", "-o", "/dev/null", "--", binp],
+        r"profiling pid", args.attach_timeout))]
+    for n in ns:
+        configs.append(("ebprof %d functions" % n, (lambda n=n: run_attach(
+            [EBPROF, "-v", "-f", pats[n], "--max-overhead", "0", "--count-only",
+             "-o", "/dev/null", "--", binp], r"profiling pid",
+            args.attach_timeout))))
+    if tools.get("bpftrace") and not args.no_bpftrace_attach:
+        for n in ns:
+            if n > args.bpftrace_max_funcs:
+                continue
+            prog = "uprobe:%s:%s { @c = count(); }" % (binp, pats[n])
+            configs.append(("bpftrace %d functions" % n, (lambda prog=prog: run_attach(
+                [tools["bpftrace"], "-e", prog, "-c", binp], None,
+                args.attach_timeout))))
+    reps = args.attach_reps
+    log("attach: %d configurations x %d repetitions (1000 functions: %d)" %
+        (len(configs), reps, min(reps, args.attach_reps_1000)))
+    res = {name: [] for name, _ in configs}
+    for r in range(reps):
+        for name, fn in configs:
+            if " 1000 " in name and r >= args.attach_reps_1000:
+                continue
+            rec = fn()
+            res[name].append(rec)
+            log("  attach rep %d/%d %-22s %s" % (
+                r + 1, reps, name, rec.get("error") or
+                "attach %s s, ready %s s, total %.2f s" % (
+                    fmt(rec.get("attach_s"), ".3f"), fmt(rec.get("ready_s"), ".3f"),
+                    rec["total_s"])))
+    summary = []
+    for name, _ in configs:
+        recs = res[name]
+        ok = [r for r in recs if "error" not in r]
+        row = {"name": name, "runs": len(ok), "failed": len(recs) - len(ok)}
+        if not ok:
+            row["error"] = recs[0].get("error") if recs else "no runs"
+            summary.append(row)
+            continue
+        for k in ("attach_s", "ready_s", "total_s", "after_ready_s", "cpu_s"):
+            xs = [r[k] for r in ok if k in r]
+            if xs:
+                row[k] = med(xs)
+        fs = [r["functions"] for r in ok if "functions" in r]
+        if fs:
+            row["functions"] = min(fs)
+        summary.append(row)
+    results["attach"] = {"runs": res, "summary": summary}
+    rows = []
+    for s in summary:
+        if "error" in s:
+            rows.append([s["name"], "failed: " + s["error"], "", "", "", ""])
+            continue
+        rows.append([s["name"], s.get("functions", "-"),
+                     fmt(s.get("attach_s"), ".3f"), fmt(s.get("ready_s"), ".3f"),
+                     fmt(s.get("total_s"), ".2f"), fmt(s.get("after_ready_s"), ".2f")])
+    out = ["### Attach and detach time for N uprobes (manyfuncs, median of %d; "
+           "1000 functions: %d)" % (reps, min(reps, args.attach_reps_1000)),
+           "", table(["configuration", "functions", "attach s (reported)",
+                      "start to profiling s", "total s", "after start s (run + detach)"],
+                     rows)]
+    by = {s["name"]: s for s in summary}
+    a = by.get("ebprof 1000 functions", {})
+    if a.get("attach_s") is not None:
+        out += ["", "goal attach 1000 functions < 2 s: %.3f s -> %s" %
+                (a["attach_s"], "met" if a["attach_s"] < 2 else "MISSED")]
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------- main
+
+def machine():
+    model, cores = "unknown", os.cpu_count()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        with open("/proc/meminfo") as f:
+            kb = int(f.readline().split()[1])
+            mem = "%.1f GiB" % (kb / 1048576)
+    except (OSError, ValueError, IndexError):
+        pass
+    return {"cpu": model, "cpus": cores, "kernel": platform.release(), "memory": mem}
+
+
+def main():
+    global TMP
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--only", default="cpu,func,attach",
+                    help="comma-separated parts: cpu, func, attach")
+    ap.add_argument("--reps", type=int, default=5,
+                    help="repetitions per configuration (cpu, func)")
+    ap.add_argument("--rounds", type=int, default=1200,
+                    help="fixedwork rounds for the cpu part (1M steps each)")
+    ap.add_argument("--calls", type=int, default=200000,
+                    help="tiny_call calls for the func part")
+    ap.add_argument("--attach-reps", type=int, default=3,
+                    help="repetitions of the attach part (N = 10, 100)")
+    ap.add_argument("--attach-reps-1000", type=int, default=1,
+                    help="repetitions for N = 1000 (each takes minutes: the "
+                    "kernel removes uprobes one grace period at a time)")
+    ap.add_argument("--max-funcs", type=int, default=1000,
+                    help="largest N for the attach part (10, 100, 1000)")
+    ap.add_argument("--bpftrace-max-funcs", type=int, default=100,
+                    help="largest N for bpftrace in the attach part")
+    ap.add_argument("--no-bpftrace-attach", action="store_true")
+    ap.add_argument("--timeout", type=int, default=300,
+                    help="seconds before one cpu/func run is killed")
+    ap.add_argument("--attach-timeout", type=int, default=900,
+                    help="seconds before one attach run is killed")
+    ap.add_argument("--json", help="write raw results to this file")
+    args = ap.parse_args()
+    parts = [p.strip() for p in args.only.split(",") if p.strip()]
+    for p in parts:
+        if p not in ("cpu", "func", "attach"):
+            ap.error("unknown part %r" % p)
+    if min(args.reps, args.attach_reps) < 1:
+        ap.error("repetitions must be >= 1")
+
+    if os.geteuid() != 0:
+        sys.exit("bench: needs root (BPF, perf events): sudo make bench")
+    for path in (EBPROF, FIXEDWORK):
+        if not os.access(path, os.X_OK):
+            sys.exit("bench: %s missing; run make first" % os.path.relpath(path, ROOT))
+
+    atexit.register(cleanup)
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+    TMP = tempfile.mkdtemp(prefix="ebprof-bench.")
+
+    tools = {}
+    for name, probe in (("perf", ["--version"]), ("bpftrace", ["--version"]),
+                        ("funclatency", ["--help"])):
+        path, why = have_tool(name, probe)
+        tools[name] = path
+        if why:
+            print("skip: " + why, flush=True)
+
+    results = {"machine": machine(), "args": vars(args),
+               "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+    m = results["machine"]
+    print("## ebprof benchmarks\n\nmachine: %s, %s CPUs, %s RAM, kernel %s\n" %
+          (m["cpu"], m["cpus"], m["memory"], m["kernel"]), flush=True)
+    runners = {"cpu": bench_cpu, "func": bench_func, "attach": bench_attach}
+    reports = []
+    for p in parts:
+        try:
+            text = runners[p](args, tools, results)
+        except Exception as e:  # one broken part must not hide the others
+            text = "### %s\n\nfailed: %s: %s" % (p, type(e).__name__, e)
+            results.setdefault("errors", {})[p] = str(e)
+        reports.append(text)
+        print(text + "\n", flush=True)
+    if args.json:
+        with open(args.json + ".tmp", "w") as f:
+            json.dump(results, f, indent=1, default=str)
+        os.replace(args.json + ".tmp", args.json)
+        log("bench: raw results in %s" % args.json)
+    cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
