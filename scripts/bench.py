@@ -13,8 +13,9 @@ spreads evenly over them:
   func    added cost per traced call of a tiny function (fixedwork -c N)
           under ebprof -f (entry+return), ebprof --count-only, bpftrace
           uprobe+uretprobe and libbpf-tools funclatency
-  attach  time to attach N = 10, 100, 1000 uprobes (generated program with
-          1000 functions), and the time to tear them down again
+  attach  time to attach N = 10, 100, 1000 functions (entry and return
+          probes; generated program with 1000 functions) and the time to
+          tear them down again; bpftrace with entry probes for comparison
 
 Every process is started in its own session and killed by process group on
 any exit path, so nothing is left running.  A peer tool that is not
@@ -582,7 +583,7 @@ def bench_attach(args, tools, results):
         r"profiling pid", args.attach_timeout))]
     for n in ns:
         configs.append(("ebprof %d functions" % n, (lambda n=n: run_attach(
-            [EBPROF, "-v", "-f", pats[n], "--max-overhead", "0", "--count-only",
+            [EBPROF, "-v", "-f", pats[n], "--max-overhead", "0",
              "-o", "/dev/null", "--", binp], r"profiling pid",
             args.attach_timeout))))
     if tools.get("bpftrace") and not args.no_bpftrace_attach:
