@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Exact per-function profile: a uprobe at every traced function's entry and
- * a uretprobe at its return, each carrying the function id as bpf cookie.
+ * a uretprobe at its return, each carrying the function id as bpf cookie
+ * (low 32 bits) and its links' generation (high 32 bits).
  * A per-thread shadow stack gives cProfile semantics: tottime excludes
  * traced callees, cumtime counts only the outermost active frame of a
  * function, primitive calls are the non-recursive ones. */
@@ -13,9 +14,30 @@ char LICENSE[] SEC("license") = "GPL";
 
 const volatile bool count_only = false;
 
-/* Set by user space when it detaches a function's probes: its frames left
- * on shadow stacks are then not counted as mismatches. */
+/* Set by user space when it detaches a function's probes: its entries stop
+ * counting at once, and its frames left on shadow stacks are not counted as
+ * mismatches. */
 __u8 detached[FUNC_MAX_FUNCS + 1];
+
+/* The generation of the links whose hits count.  With uprobe_multi links
+ * the governor detaches functions by creating links of generation + 1 for
+ * the rest, switching this, then destroying the old links: for a moment
+ * every remaining function has two links, and exactly one of them counts. */
+__u32 generation;
+
+/* The last hit on this CPU that a newer link's handler left to its older
+ * twin (see accept()). */
+struct hit_mark {
+	__u64 sp;
+	__u32 tid, fid, kind, deferred;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct hit_mark);
+} last_hit SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -156,15 +178,50 @@ static int drop_frame(__u32 i, void *data)
 	return 0;
 }
 
+/* Does this hit count?  A function with links of two generations runs
+ * both links' programs for one call, newest link first (the kernel adds
+ * consumers at the head of a uprobe's list).  The current generation's hit
+ * counts.  If the switch happens between the two programs, the newer one
+ * saw the old generation and the older one sees the new: the newer one
+ * leaves a mark for this very hit (thread, stack pointer, function, kind)
+ * and the older one takes the hit in its place, so it counts once. */
+static __always_inline int accept(struct pt_regs *ctx, __u64 cookie, __u32 kind)
+{
+	__u32 gen = (__u32)(cookie >> 32), cur = generation, zero = 0, tid;
+	struct hit_mark *m = bpf_map_lookup_elem(&last_hit, &zero);
+	int twin;
+
+	if (!m)
+		return gen == cur;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	twin = m->deferred && m->tid == tid && m->fid == (__u32)cookie && m->kind == kind &&
+	       m->sp == PT_REGS_SP(ctx);
+	m->deferred = 0;
+	if (gen == cur)
+		return 1;
+	if (gen == cur + 1) {
+		m->sp = PT_REGS_SP(ctx);
+		m->tid = tid;
+		m->fid = (__u32)cookie;
+		m->kind = kind;
+		m->deferred = 1;
+		return 0;
+	}
+	return gen + 1 == cur && twin;
+}
+
 SEC("uprobe")
 int BPF_KPROBE(func_entry)
 {
-	__u32 fid = (__u32)bpf_get_attach_cookie(ctx);
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	__u32 fid = (__u32)cookie;
 	__u64 id = bpf_get_current_pid_tgid();
 	struct func_shadow *sh;
 	struct func_stats *st;
 	__u32 d, flags = 0, caller = (__u32)-1;
 
+	if (!accept(ctx, cookie, 0) || fid > FUNC_MAX_FUNCS || detached[fid])
+		return 0;
 	st = bpf_map_lookup_elem(&stats, &fid);
 	if (!st)
 		return 0;
@@ -234,7 +291,8 @@ SEC("uretprobe")
 int BPF_KRETPROBE(func_return)
 {
 	__u64 now = bpf_ktime_get_ns();
-	__u32 fid = (__u32)bpf_get_attach_cookie(ctx);
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	__u32 fid = (__u32)cookie;
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct func_shadow *sh;
 	struct func_stats *st;
@@ -243,13 +301,16 @@ int BPF_KRETPROBE(func_return)
 	__u64 dur, own;
 	int found = -1;
 
+	if (!accept(ctx, cookie, 1))
+		return 0;
 	st = bpf_map_lookup_elem(&stats, &fid);
 	if (!st)
 		return 0;
 	st->returns++;
 	sh = bpf_map_lookup_elem(&shadow, &tid);
 	if (!sh) {
-		count(FUNC_CNT_NO_ENTRY, 1);
+		if (fid > FUNC_MAX_FUNCS || !detached[fid])
+			count(FUNC_CNT_NO_ENTRY, 1);
 		return 0;
 	}
 	if (sh->overflow) {
@@ -266,7 +327,10 @@ int BPF_KRETPROBE(func_return)
 		found = fc.found;
 	}
 	if (found < 0) {
-		count(FUNC_CNT_NO_ENTRY, 1);
+		/* A detached function's entries stop counting before its
+		 * return probes are gone: its returns are expected. */
+		if (fid > FUNC_MAX_FUNCS || !detached[fid])
+			count(FUNC_CNT_NO_ENTRY, 1);
 		return 0;
 	}
 	k = (__u32)found & (FUNC_MAX_DEPTH - 1);

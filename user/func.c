@@ -1,8 +1,9 @@
 /* func collector: an exact per-function profile in the manner of Python's
  * cProfile/pstats, for native code.  Every function matching -f gets a
  * uprobe at entry and a uretprobe at return (bpf/func.bpf.c keeps a shadow
- * stack per thread); an overhead governor detaches the hottest functions
- * when the estimated probe cost exceeds --max-overhead. */
+ * stack per thread), placed as uprobe_multi links where the kernel has them
+ * (func_attach.c); an overhead governor detaches the hottest functions when
+ * the estimated probe cost exceeds --max-overhead. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 
 #include "func_user.h"
 #include "func.skel.h"
+#include "uprobe_multi.h"
 #include "util.h"
 
 /* Used when calibration fails: a uprobe+uretprobe pair as measured on
@@ -57,7 +59,9 @@ struct func_state {
 	struct func_bpf *skel;
 	struct func_targets tg;
 	size_t n;                 /* traced functions; id n is calibration */
-	struct bpf_link **lentry, **lret;
+	enum func_attach_kind kind;
+	struct func_probes probes;
+	int attached;             /* probes is set up (func_probes_attach ran) */
 	struct bpf_link *exit_link;
 	struct func_rate *rates;
 	uint64_t *last_entries;
@@ -99,18 +103,14 @@ static void func_close(void *state)
 
 	if (!s)
 		return;
-	if (s->lentry)
-		func_links_destroy(s->lentry, s->n);
-	if (s->lret)
-		func_links_destroy(s->lret, s->n);
+	if (s->attached)
+		func_probes_free(&s->probes);
 	bpf_link__destroy(s->exit_link);
 	func_bpf__destroy(s->skel);
 	func_targets_free(&s->tg);
 	for (size_t i = 0; i < s->nnotes; i++)
 		free(s->notes[i]);
 	free(s->notes);
-	free(s->lentry);
-	free(s->lret);
 	free(s->rates);
 	free(s->last_entries);
 	free(s->pick);
@@ -128,6 +128,18 @@ static int load_bpf(struct func_state *s)
 		return err;
 	}
 	s->skel->rodata->count_only = s->o->count_only != 0;
+	if (s->kind == FUNC_ATTACH_MULTI) {
+		err = bpf_program__set_expected_attach_type(
+			s->skel->progs.func_entry, (enum bpf_attach_type)UPROBE_MULTI_ATTACH_TYPE);
+		if (!err)
+			err = bpf_program__set_expected_attach_type(
+				s->skel->progs.func_return,
+				(enum bpf_attach_type)UPROBE_MULTI_ATTACH_TYPE);
+		if (err) {
+			ebprof_err("cannot set up the func BPF programs: %s", strerror(-err));
+			return err;
+		}
+	}
 	err = bpf_map__set_max_entries(s->skel->maps.stats, (uint32_t)s->n + 1);
 	if (!err)
 		err = bpf_map__set_max_entries(s->skel->maps.hist,
@@ -147,6 +159,7 @@ static int func_open(void **statep, const struct options *o, struct target *t)
 	struct func_where w = { .pid = t->pid, .exe = t->exe, .exe_open = t->exe_open,
 				.launched = t->launched };
 	struct func_state *s;
+	const char *why = "";
 	int err;
 
 	if (o->nfunc_patterns == 0) {
@@ -165,20 +178,22 @@ static int func_open(void **statep, const struct options *o, struct target *t)
 	if (err)
 		goto fail;
 	s->n = s->tg.n;
-	s->lentry = calloc(s->n, sizeof(*s->lentry));
-	s->lret = calloc(s->n, sizeof(*s->lret));
 	s->rates = calloc(s->n, sizeof(*s->rates));
 	s->last_entries = calloc(s->n, sizeof(*s->last_entries));
 	s->pick = calloc(s->n, sizeof(*s->pick));
-	if (!s->lentry || !s->lret || !s->rates || !s->last_entries || !s->pick) {
+	if (!s->rates || !s->last_entries || !s->pick) {
 		err = -ENOMEM;
 		goto fail;
 	}
+	s->kind = func_attach_choose(&why);
+	ebprof_verbose(1, "func: attach: %s%s%s", func_attach_kind_name(s->kind),
+		       s->kind == FUNC_ATTACH_MULTI ? "" : ": ",
+		       s->kind == FUNC_ATTACH_MULTI ? "" : why);
 	err = load_bpf(s);
 	if (err)
 		goto fail;
 	err = func_calibrate(s->skel->progs.func_entry,
-			     o->count_only ? NULL : s->skel->progs.func_return,
+			     o->count_only ? NULL : s->skel->progs.func_return, s->kind,
 			     (uint32_t)s->n, &s->cost_ns);
 	if (err || s->cost_ns <= 0) {
 		note(s, "probe cost calibration failed (%s); assuming %.0f ns per call",
@@ -196,14 +211,6 @@ fail:
 	return err;
 }
 
-static struct bpf_link *attach_one(const struct bpf_program *prog, pid_t pid,
-				   const struct func_target *f, uint32_t id, int ret)
-{
-	LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = id, .retprobe = ret);
-
-	return bpf_program__attach_uprobe_opts(prog, pid, f->path, (size_t)f->offset, &uo);
-}
-
 static int func_attach(void *state)
 {
 	struct func_state *s = state;
@@ -219,28 +226,18 @@ static int func_attach(void *state)
 			return err;
 		}
 	}
-	for (size_t i = 0; i < s->n; i++) {
-		const struct func_target *f = &s->tg.v[i];
-
-		/* Return probe first: a call entering in between then only
-		 * costs an unmatched return, never a stale frame. */
-		if (!s->o->count_only)
-			s->lret[i] = attach_one(s->skel->progs.func_return, s->t->pid, f,
-						(uint32_t)i, 1);
-		if (s->o->count_only || s->lret[i])
-			s->lentry[i] = attach_one(s->skel->progs.func_entry, s->t->pid, f,
-						  (uint32_t)i, 0);
-		if (!s->lentry[i]) {
-			err = errno ? -errno : -EINVAL;
-			ebprof_err("cannot attach a uprobe to %s in %s: %s", f->name,
-				   f->module, strerror(-err));
-			return err;
-		}
+	s->attached = 1;
+	err = func_probes_attach(&s->probes, s->kind, s->skel->progs.func_entry,
+				 s->o->count_only ? NULL : s->skel->progs.func_return,
+				 s->t->pid, &s->tg, &s->skel->bss->generation);
+	if (err)
+		return err;
+	for (size_t i = 0; i < s->n; i++)
 		s->rates[i].attached = 1;
-	}
 	s->t_attach = s->t_last_tick = now_ns();
 	s->attach_s = (double)(s->t_attach - t0) / 1e9;
-	ebprof_verbose(1, "func: attached %zu functions in %.3f s", s->n, s->attach_s);
+	ebprof_verbose(1, "func: attached %zu functions in %.3f s (%s)", s->n, s->attach_s,
+		       func_attach_kind_name(s->kind));
 	return 0;
 }
 
@@ -268,15 +265,23 @@ static int read_stats(struct func_state *s, uint32_t id, struct func_stats *sum)
 	return 0;
 }
 
-static void detach(struct func_state *s, size_t i)
+/* Stops tracing functions pick[0..n). */
+static void detach(struct func_state *s, const size_t *pick, size_t n)
 {
-	/* Mark first, so frames this leaves behind are not mismatches;
-	 * entry before return, so calls in flight still return. */
-	s->skel->bss->detached[i] = 1;
-	func_links_destroy(&s->lentry[i], 1);
-	func_links_destroy(&s->lret[i], 1);
-	s->rates[i].attached = 0;
-	s->ndetached++;
+	int err;
+
+	/* Mark first: their entries stop counting at once, and frames this
+	 * leaves behind are not mismatches. */
+	for (size_t k = 0; k < n; k++) {
+		__atomic_store_n(&s->skel->bss->detached[pick[k]], 1, __ATOMIC_SEQ_CST);
+		s->rates[pick[k]].attached = 0;
+	}
+	s->ndetached += n;
+	err = func_probes_detach(&s->probes, pick, n);
+	if (err)
+		note(s, "could not remove the probes of %zu detached function%s (%s): their "
+		     "counts stop, but their probes cost until the end", n, n == 1 ? "" : "s",
+		     strerror(-err));
 }
 
 static int func_tick(void *state)
@@ -314,8 +319,9 @@ static int func_tick(void *state)
 		     s->tg.v[i].name, s->tg.v[i].module, (double)(now - s->t_attach) / 1e9,
 		     s->rates[i].hits_per_s, fpct, pct, s->o->max_overhead);
 		ebprof_verbose(1, "func: %s", s->notes[s->nnotes - 1]);
-		detach(s, i);
 	}
+	if (npick)
+		detach(s, s->pick, npick);
 	return 0;
 }
 
@@ -500,6 +506,8 @@ static int add_info(struct func_state *s, struct profile *p, const struct fn_dat
 		err |= profile_info_int(p, "functions_dropped",
 					"functions matched but not traced (limit)", "count",
 					(int64_t)s->tg.dropped);
+	err |= profile_info_str(p, "attach", "probe attach mechanism",
+				func_attach_kind_name(s->kind));
 	err |= profile_info_double(p, "attach_s", "time to attach probes", "s", s->attach_s);
 	err |= profile_info_int(p, "probe_hits", "probe hits", "count", (int64_t)hits);
 	err |= profile_info_double(p, "probe_cost_ns",

@@ -2,7 +2,6 @@
  * functions to stop tracing when the estimated overhead exceeds the
  * budget (--max-overhead). */
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,13 +10,11 @@
 
 #include "func_user.h"
 #include "procmaps.h"
+#include "uprobe_multi.h"
 #include "util.h"
 
 #define CALIB_CALLS 1000  /* calls per round */
 #define CALIB_ROUNDS 3    /* median of */
-/* Closing a uprobe waits for an RCU grace period (~0.2 s here), so links
- * are destroyed by this many threads at once: their waits overlap. */
-#define FUNC_DESTROY_THREADS 64
 
 /* The function calibration probes: in ebprof's own binary, never inlined,
  * never folded into its callers' loops. */
@@ -25,41 +22,6 @@ __attribute__((noinline)) void ebprof_calibration_target(void);
 __attribute__((noinline)) void ebprof_calibration_target(void)
 {
 	__asm__ __volatile__("" ::: "memory");
-}
-
-struct destroy_slice {
-	struct bpf_link **links;
-	size_t n;
-};
-
-static void *destroy_slice(void *arg)
-{
-	struct destroy_slice *d = arg;
-
-	for (size_t i = 0; i < d->n; i++)
-		bpf_link__destroy(d->links[i]);
-	return NULL;
-}
-
-void func_links_destroy(struct bpf_link **links, size_t n)
-{
-	struct destroy_slice sl[FUNC_DESTROY_THREADS];
-	pthread_t th[FUNC_DESTROY_THREADS];
-	int started[FUNC_DESTROY_THREADS] = { 0 };
-	size_t nt = n < FUNC_DESTROY_THREADS ? n : FUNC_DESTROY_THREADS, at = 0;
-
-	for (size_t t = 0; t < nt; t++) {
-		sl[t].links = links + at;
-		sl[t].n = n / nt + (t < n % nt);
-		at += sl[t].n;
-		started[t] = pthread_create(&th[t], NULL, destroy_slice, &sl[t]) == 0;
-		if (!started[t])
-			destroy_slice(&sl[t]);
-	}
-	for (size_t t = 0; t < nt; t++)
-		if (started[t])
-			pthread_join(th[t], NULL);
-	memset(links, 0, n * sizeof(*links));
 }
 
 static uint64_t time_calls(void (*volatile fn)(void))
@@ -114,30 +76,55 @@ static struct bpf_link *attach_self(const struct bpf_program *prog, int ret,
 					       off, &uo);
 }
 
-int func_calibrate(const struct bpf_program *entry, const struct bpf_program *ret,
-		   uint32_t id, double *cost_ns)
+/* The probes of one traced call, placed as the run places them: return
+ * probe first.  0 or negative errno, with nothing left attached. */
+static int calib_attach(const struct bpf_program *entry, const struct bpf_program *ret,
+			enum func_attach_kind kind, uint64_t off, uint32_t id,
+			struct bpf_link **links, int *fds)
 {
-	struct bpf_link *le = NULL, *lr = NULL;
+	uint64_t cookie = func_cookie(0, id);
+	int err;
+
+	if (kind == FUNC_ATTACH_MULTI) {
+		if (ret && (fds[1] = uprobe_multi_attach(bpf_program__fd(ret), "/proc/self/exe",
+							 &off, &cookie, 1, 1, getpid())) < 0)
+			return fds[1];
+		fds[0] = uprobe_multi_attach(bpf_program__fd(entry), "/proc/self/exe", &off,
+					     &cookie, 1, 0, getpid());
+		if (fds[0] < 0) {
+			err = fds[0];
+			uprobe_multi_close(fds, 2);
+			return err;
+		}
+		return 0;
+	}
+	if (ret && !(links[1] = attach_self(ret, 1, off, id)))
+		return -errno;
+	if (!(links[0] = attach_self(entry, 0, off, id))) {
+		err = -errno;
+		func_links_destroy(links, 2);
+		return err;
+	}
+	return 0;
+}
+
+int func_calibrate(const struct bpf_program *entry, const struct bpf_program *ret,
+		   enum func_attach_kind kind, uint32_t id, double *cost_ns)
+{
+	struct bpf_link *links[2] = { NULL, NULL };
+	int fds[2] = { -1, -1 };
 	uint64_t off, base, probed;
 	int err = self_offset(&off);
 
 	if (err)
 		return err;
 	base = median_round();
-	if (ret && !(lr = attach_self(ret, 1, off, id)))
-		return -errno;
-	le = attach_self(entry, 0, off, id);
-	if (!le) {
-		err = -errno;
-		bpf_link__destroy(lr);
+	err = calib_attach(entry, ret, kind, off, id, links, fds);
+	if (err)
 		return err;
-	}
 	probed = median_round();
-	{
-		struct bpf_link *links[2] = { le, lr };
-
-		func_links_destroy(links, 2);
-	}
+	func_links_destroy(links, 2);
+	uprobe_multi_close(fds, 2);
 	*cost_ns = probed > base ? (double)(probed - base) / CALIB_CALLS : 0;
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "collector.h"
+#include "func_attach.h"
 /* The structs and limits shared with bpf/func.bpf.c (same file name). */
 #include "func.h"
 #include "target.h"
@@ -78,17 +79,13 @@ uint64_t func_hist_percentile(const uint64_t *buckets, size_t nbuckets,
 
 /* ---- overhead governor ---- */
 
-/* Times n calls of a function in ebprof itself with probes (from entry and
- * ret, cookie id) and without; returns the cost of one call's probes in ns
- * via *cost_ns.  0 or negative errno. */
+/* Times calls of a function in ebprof itself without probes and with
+ * probes placed the way kind places them (from entry and ret, ret NULL for
+ * entry probes only, cookie id); returns the cost of one call's probes in
+ * ns via *cost_ns.  0 or negative errno. */
 struct bpf_program;
 int func_calibrate(const struct bpf_program *entry, const struct bpf_program *ret,
-		   uint32_t id, double *cost_ns);
-
-/* Destroys n links (NULLs allowed) in parallel threads, so the RCU grace
- * period each uprobe's removal waits for overlaps; sets them to NULL. */
-struct bpf_link;
-void func_links_destroy(struct bpf_link **links, size_t n);
+		   enum func_attach_kind kind, uint32_t id, double *cost_ns);
 
 /* One traced function as the governor sees it. */
 struct func_rate {

@@ -1,0 +1,155 @@
+/* uprobe_multi links through the raw bpf(2) syscall (see uprobe_multi.h). */
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+
+#include "uprobe_multi.h"
+
+#define BPF_F_UPROBE_MULTI_RETURN_ 1u
+#define CLOSE_THREADS 16
+
+/* The head of union bpf_attr's link_create and its uprobe_multi member, as
+ * in the kernel's include/uapi/linux/bpf.h (older distribution headers do
+ * not have it). */
+struct link_create_uprobe_multi {
+	uint32_t prog_fd;
+	uint32_t target_fd;
+	uint32_t attach_type;
+	uint32_t flags;
+	uint64_t path;
+	uint64_t offsets;
+	uint64_t ref_ctr_offsets;
+	uint64_t cookies;
+	uint32_t cnt;
+	uint32_t uflags;
+	uint32_t pid;
+};
+
+static int link_create(int prog_fd, const char *path, const uint64_t *offsets,
+		       const uint64_t *cookies, uint32_t cnt, uint32_t flags, uint32_t pid)
+{
+	struct link_create_uprobe_multi a;
+	long fd;
+
+	memset(&a, 0, sizeof(a));
+	a.prog_fd = (uint32_t)prog_fd;
+	a.attach_type = UPROBE_MULTI_ATTACH_TYPE;
+	a.path = (uint64_t)(uintptr_t)path;
+	a.offsets = (uint64_t)(uintptr_t)offsets;
+	a.cookies = (uint64_t)(uintptr_t)cookies;
+	a.cnt = cnt;
+	a.uflags = flags;
+	a.pid = pid;
+	fd = syscall(__NR_bpf, BPF_LINK_CREATE, &a, sizeof(a));
+	return fd < 0 ? -errno : (int)fd;
+}
+
+int uprobe_multi_attach(int prog_fd, const char *path, const uint64_t *offsets,
+			const uint64_t *cookies, size_t cnt, int retprobe, pid_t pid)
+{
+	if (cnt == 0 || cnt > UINT32_MAX)
+		return -EINVAL;
+	return link_create(prog_fd, path, offsets, cookies, (uint32_t)cnt,
+			   retprobe ? BPF_F_UPROBE_MULTI_RETURN_ : 0,
+			   pid > 0 ? (uint32_t)pid : 0);
+}
+
+/* The answer libbpf's own feature probe relies on: a link on "/" (not a
+ * regular file) fails with EBADF where uprobe_multi exists; with an invalid
+ * pid, kernels that filter by process reject the pid first (EINVAL). */
+static int probe(const char **why)
+{
+	struct bpf_insn insns[2] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, po,
+		    .expected_attach_type = (enum bpf_attach_type)UPROBE_MULTI_ATTACH_TYPE);
+	uint64_t off = 0;
+	int prog, fd, ok = 0;
+
+	prog = bpf_prog_load(BPF_PROG_TYPE_KPROBE, "ebprof_probe", "GPL", insns, 2, &po);
+	if (prog < 0) {
+		*why = errno == EINVAL ? "the kernel has no uprobe_multi attach type"
+				       : "a uprobe_multi program does not load";
+		return 0;
+	}
+	fd = link_create(prog, "/", &off, NULL, 1, 0, 0);
+	if (fd != -EBADF) {
+		*why = fd == -EINVAL || fd == -EOPNOTSUPP ? "the kernel has no uprobe_multi links"
+							 : "uprobe_multi links do not work";
+	} else {
+		fd = link_create(prog, "/", &off, NULL, 1, 0, (uint32_t)-1);
+		if (fd == -EINVAL)
+			ok = 1;
+		else
+			*why = "the kernel's uprobe_multi pid filter is per thread (before 6.9)";
+	}
+	if (fd >= 0)
+		close(fd);
+	close(prog);
+	return ok;
+}
+
+int uprobe_multi_supported(const char **why)
+{
+	static int known = -1;
+	static const char *reason = "";
+
+	if (known < 0)
+		known = probe(&reason);
+	if (why)
+		*why = known ? "" : reason;
+	return known;
+}
+
+struct close_slice {
+	int *fds;
+	size_t n;
+};
+
+static void *close_slice(void *arg)
+{
+	struct close_slice *c = arg;
+
+	for (size_t i = 0; i < c->n; i++)
+		if (c->fds[i] >= 0)
+			close(c->fds[i]);
+	return NULL;
+}
+
+void uprobe_multi_close(int *fds, size_t n)
+{
+	struct close_slice sl[CLOSE_THREADS];
+	pthread_t th[CLOSE_THREADS];
+	int started[CLOSE_THREADS] = { 0 };
+	size_t live = 0, nt, at = 0;
+
+	for (size_t i = 0; i < n; i++)
+		live += fds[i] >= 0;
+	if (live <= 1) {
+		close_slice(&(struct close_slice){ fds, n });
+		nt = 0;
+	} else {
+		nt = live < CLOSE_THREADS ? live : CLOSE_THREADS;
+	}
+	for (size_t t = 0; t < nt; t++) {
+		sl[t].fds = fds + at;
+		sl[t].n = n / nt + (t < n % nt);
+		at += sl[t].n;
+		started[t] = pthread_create(&th[t], NULL, close_slice, &sl[t]) == 0;
+		if (!started[t])
+			close_slice(&sl[t]);
+	}
+	for (size_t t = 0; t < nt; t++)
+		if (started[t])
+			pthread_join(th[t], NULL);
+	for (size_t i = 0; i < n; i++)
+		fds[i] = -1;
+}
