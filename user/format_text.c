@@ -40,21 +40,28 @@ static void print_table(FILE *out, const struct ptable *t, int limit)
 				w[c] = strlen(buf);
 		}
 	}
+	size_t last = 0;
+	for (size_t c = 0; c < t->ncols; c++)
+		if (!t->cols[c].text_hidden)
+			last = c;
 	fprintf(out, "\n%s\n", t->title ? t->title : t->name);
 	for (int row = -1; row < (int)shown; row++) {
+		const char *sep = "";
 		for (size_t c = 0; c < t->ncols; c++) {
 			const char *s = buf;
+			if (t->cols[c].text_hidden)
+				continue;
 			if (row < 0)
 				s = t->cols[c].header;
 			else
 				cell_text(t, (size_t)row, c, buf, sizeof(buf));
-			int last = c + 1 == t->ncols;
 			if (t->cols[c].type != COL_STR)
-				fprintf(out, "%s%*s", c ? "  " : "", (int)w[c], s);
-			else if (last)
-				fprintf(out, "%s%s", c ? "  " : "", s);
+				fprintf(out, "%s%*s", sep, (int)w[c], s);
+			else if (c == last)
+				fprintf(out, "%s%s", sep, s);
 			else
-				fprintf(out, "%s%-*s", c ? "  " : "", (int)w[c], s);
+				fprintf(out, "%s%-*s", sep, (int)w[c], s);
+			sep = "  ";
 		}
 		fputc('\n', out);
 	}

@@ -612,6 +612,7 @@ int ptable_add_col(struct ptable *t, const char *key, const char *header,
 	c->header = dup_or_null(header ? header : key, &err);
 	c->unit = dup_or_null(unit ? unit : "", &err);
 	c->type = type;
+	c->text_hidden = 0;
 	if (err) {
 		free(c->key);
 		free(c->header);
@@ -620,6 +621,12 @@ int ptable_add_col(struct ptable *t, const char *key, const char *header,
 	}
 	t->ncols++;
 	return (int)t->ncols - 1;
+}
+
+void ptable_hide_col(struct ptable *t, size_t col)
+{
+	if (t && col < t->ncols)
+		t->cols[col].text_hidden = 1;
 }
 
 int64_t ptable_add_row(struct ptable *t)

@@ -60,6 +60,7 @@ struct pcol {
 	char *header; /* text header */
 	char *unit;   /* "ns", "%", "bytes", "count", "" */
 	enum col_type type;
+	int text_hidden; /* kept for sorting and json, left out of text tables */
 };
 
 union pcell {
@@ -149,6 +150,9 @@ int ptable_add_col(struct ptable *t, const char *key, const char *header,
 		   const char *unit, enum col_type type);
 /* Appends a zeroed row; returns its index or negative errno. */
 int64_t ptable_add_row(struct ptable *t);
+/* Keeps a column out of text tables (e.g. an integer sort key shown
+ * through a formatted string column). */
+void ptable_hide_col(struct ptable *t, size_t col);
 union pcell *ptable_cell(struct ptable *t, size_t row, size_t col);
 int ptable_set_str(struct ptable *t, size_t row, size_t col, const char *s);
 int ptable_col_index(const struct ptable *t, const char *key); /* key, then header */

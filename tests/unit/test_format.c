@@ -408,6 +408,20 @@ static void test_text(void **state)
 	free(out);
 	free(err);
 	profile_free(ps[1]);
+
+	/* A hidden column still sorts, but is not printed. */
+	struct ptable *ft = profile_find_table(p, "functions");
+	assert_non_null(ft);
+	ptable_hide_col(ft, 0);
+	o.sort = "calls";
+	o.limit = 0;
+	assert_int_equal(run("text", &p, 1, &o, &out, &err), 0);
+	if (!strstr(out, "\nPer function\n  Total  Share  Function\n"))
+		fail_msg("%s", out);
+	a = strstr(out, "heavy"), b = strstr(out, "medium"), c = strstr(out, "light");
+	assert_true(a && b && c && c < b && b < a); /* by calls, descending */
+	free(out);
+	free(err);
 	profile_free(p);
 }
 
