@@ -63,12 +63,12 @@ struct {
 	__type(value, struct func_stats);
 } stats SEC(".maps");
 
-/* max_entries: (number of functions + 1) * FUNC_HIST_BUCKETS. */
+/* max_entries: number of functions + 1 (set by user space). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct func_hist);
 } hist SEC(".maps");
 
 struct {
@@ -280,11 +280,11 @@ static __always_inline void add_edge(__u32 caller, __u32 callee, __u64 own,
 
 static __always_inline void add_hist(__u32 fid, __u64 dur)
 {
-	__u32 k = fid * FUNC_HIST_BUCKETS + func_hist_bucket(dur);
-	__u64 *c = bpf_map_lookup_elem(&hist, &k);
+	struct func_hist *h = bpf_map_lookup_elem(&hist, &fid);
+	__u32 b = func_hist_bucket(dur);
 
-	if (c)
-		*c += 1;
+	if (h && b < FUNC_HIST_BUCKETS)
+		h->b[b]++;
 }
 
 SEC("uretprobe")

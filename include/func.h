@@ -27,6 +27,11 @@
 #define FUNC_HIST_MAX_LOG2 40
 #define FUNC_HIST_BUCKETS ((FUNC_HIST_MAX_LOG2 - FUNC_HIST_SUB_BITS + 1) * FUNC_HIST_SUB)
 
+/* One function's latency histogram (per-CPU array indexed by function id). */
+struct func_hist {
+	__u64 b[FUNC_HIST_BUCKETS];
+};
+
 /* Frame flags */
 #define FUNC_FRAME_RECURSIVE 1u /* same function active deeper on this thread */
 #define FUNC_FRAME_EDGE_RECURSIVE 2u /* same caller->callee pair active deeper */

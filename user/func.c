@@ -69,6 +69,7 @@ struct func_state {
 	uint64_t t_attach, t_last_tick;
 	double cost_ns;
 	int calibrated;
+	struct func_calib *calib; /* calibration probes still coming off */
 	double peak_pct;          /* highest interval estimate */
 	size_t ndetached;
 	char **notes;
@@ -103,8 +104,14 @@ static void func_close(void *state)
 
 	if (!s)
 		return;
-	if (s->attached)
+	if (s->attached) {
+		uint64_t t0 = now_ns();
+
 		func_probes_free(&s->probes);
+		ebprof_verbose(1, "func: removed the probes in %.3f s",
+			       (double)(now_ns() - t0) / 1e9);
+	}
+	func_calib_wait(s->calib);
 	bpf_link__destroy(s->exit_link);
 	func_bpf__destroy(s->skel);
 	func_targets_free(&s->tg);
@@ -142,8 +149,7 @@ static int load_bpf(struct func_state *s)
 	}
 	err = bpf_map__set_max_entries(s->skel->maps.stats, (uint32_t)s->n + 1);
 	if (!err)
-		err = bpf_map__set_max_entries(s->skel->maps.hist,
-					       ((uint32_t)s->n + 1) * FUNC_HIST_BUCKETS);
+		err = bpf_map__set_max_entries(s->skel->maps.hist, (uint32_t)s->n + 1);
 	if (!err)
 		err = func_bpf__load(s->skel);
 	if (err) {
@@ -160,6 +166,7 @@ static int func_open(void **statep, const struct options *o, struct target *t)
 				.launched = t->launched };
 	struct func_state *s;
 	const char *why = "";
+	uint64_t t0 = now_ns();
 	int err;
 
 	if (o->nfunc_patterns == 0) {
@@ -177,6 +184,8 @@ static int func_open(void **statep, const struct options *o, struct target *t)
 		err = func_resolve(&w, o->func_patterns, (size_t)o->nfunc_patterns, &s->tg);
 	if (err)
 		goto fail;
+	ebprof_verbose(2, "func: resolved %zu functions in %.3f s", s->tg.n,
+		       (double)(now_ns() - t0) / 1e9);
 	s->n = s->tg.n;
 	s->rates = calloc(s->n, sizeof(*s->rates));
 	s->last_entries = calloc(s->n, sizeof(*s->last_entries));
@@ -189,12 +198,15 @@ static int func_open(void **statep, const struct options *o, struct target *t)
 	ebprof_verbose(1, "func: attach: %s%s%s", func_attach_kind_name(s->kind),
 		       s->kind == FUNC_ATTACH_MULTI ? "" : ": ",
 		       s->kind == FUNC_ATTACH_MULTI ? "" : why);
+	t0 = now_ns();
 	err = load_bpf(s);
 	if (err)
 		goto fail;
+	ebprof_verbose(2, "func: loaded BPF in %.3f s", (double)(now_ns() - t0) / 1e9);
+	t0 = now_ns();
 	err = func_calibrate(s->skel->progs.func_entry,
 			     o->count_only ? NULL : s->skel->progs.func_return, s->kind,
-			     (uint32_t)s->n, &s->cost_ns);
+			     (uint32_t)s->n, &s->cost_ns, &s->calib);
 	if (err || s->cost_ns <= 0) {
 		note(s, "probe cost calibration failed (%s); assuming %.0f ns per call",
 		     err ? strerror(-err) : "no measurable cost", FUNC_ASSUMED_COST_NS);
@@ -202,8 +214,9 @@ static int func_open(void **statep, const struct options *o, struct target *t)
 	} else {
 		s->calibrated = 1;
 	}
-	ebprof_verbose(1, "func: %zu functions, probe cost %.0f ns per call%s", s->n,
-		       s->cost_ns, s->calibrated ? "" : " (assumed)");
+	ebprof_verbose(1, "func: %zu functions, probe cost %.0f ns per call%s (calibrated "
+		       "in %.3f s)", s->n, s->cost_ns, s->calibrated ? "" : " (assumed)",
+		       (double)(now_ns() - t0) / 1e9);
 	*statep = s;
 	return 0;
 fail:
@@ -334,19 +347,16 @@ struct fn_data {
 	int64_t node;
 };
 
-static int read_hist(struct func_state *s, uint32_t id, uint64_t *buckets)
+/* Sum over CPUs of function id's histogram; pc has room for one per CPU. */
+static int read_hist(struct func_state *s, uint32_t id, struct func_hist *pc,
+		     uint64_t *buckets)
 {
-	int fd = bpf_map__fd(s->skel->maps.hist);
-	uint64_t pc[s->ncpus];
-
+	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.hist), &id, pc) != 0)
+		return -errno;
 	for (uint32_t b = 0; b < FUNC_HIST_BUCKETS; b++) {
-		uint32_t k = id * FUNC_HIST_BUCKETS + b;
-
 		buckets[b] = 0;
-		if (bpf_map_lookup_elem(fd, &k, pc) != 0)
-			return -errno;
 		for (int c = 0; c < s->ncpus; c++)
-			buckets[b] += pc[c];
+			buckets[b] += pc[c].b[b];
 	}
 	return 0;
 }
@@ -554,11 +564,13 @@ static int func_report(void *state, struct profile **out)
 	struct func_state *s = state;
 	struct fn_data *d = calloc(s->n ? s->n : 1, sizeof(*d));
 	uint64_t *buckets = calloc(FUNC_HIST_BUCKETS, sizeof(*buckets));
+	struct func_hist *pch = calloc((size_t)s->ncpus, sizeof(*pch));
 	struct profile *p = profile_new("func", "Exact function profile (uprobes)");
 	struct ptable *t = NULL;
+	uint64_t t0 = now_ns();
 	int err = 0;
 
-	if (!d || !buckets || !p) {
+	if (!d || !buckets || !pch || !p) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -577,7 +589,7 @@ static int func_report(void *state, struct profile **out)
 		err = read_stats(s, (uint32_t)i, &d[i].st);
 		if (err || (!d[i].st.entries && !d[i].st.ncalls && !d[i].inflight))
 			continue;
-		if (d[i].st.ncalls && read_hist(s, (uint32_t)i, buckets) == 0) {
+		if (d[i].st.ncalls && read_hist(s, (uint32_t)i, pch, buckets) == 0) {
 			d[i].p50 = func_hist_percentile(buckets, FUNC_HIST_BUCKETS, 50,
 							d[i].st.min, d[i].st.max);
 			d[i].p90 = func_hist_percentile(buckets, FUNC_HIST_BUCKETS, 90,
@@ -605,10 +617,12 @@ static int func_report(void *state, struct profile **out)
 out:
 	free(d);
 	free(buckets);
+	free(pch);
 	if (err) {
 		profile_free(p);
 		return err;
 	}
+	ebprof_verbose(2, "func: read the maps in %.3f s", (double)(now_ns() - t0) / 1e9);
 	*out = p;
 	return 0;
 }

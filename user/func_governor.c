@@ -2,6 +2,7 @@
  * functions to stop tracing when the estimated overhead exceeds the
  * budget (--max-overhead). */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -108,24 +109,60 @@ static int calib_attach(const struct bpf_program *entry, const struct bpf_progra
 	return 0;
 }
 
-int func_calibrate(const struct bpf_program *entry, const struct bpf_program *ret,
-		   enum func_attach_kind kind, uint32_t id, double *cost_ns)
-{
-	struct bpf_link *links[2] = { NULL, NULL };
-	int fds[2] = { -1, -1 };
-	uint64_t off, base, probed;
-	int err = self_offset(&off);
+/* The calibration probes, removed in the background: their removal waits
+ * for a grace period that need not delay the run. */
+struct func_calib {
+	struct bpf_link *links[2];
+	int fds[2];
+	pthread_t th;
+};
 
-	if (err)
+static void *calib_release(void *arg)
+{
+	struct func_calib *c = arg;
+
+	func_links_destroy(c->links, 2);
+	uprobe_multi_close(c->fds, 2);
+	return NULL;
+}
+
+void func_calib_wait(struct func_calib *c)
+{
+	if (!c)
+		return;
+	pthread_join(c->th, NULL);
+	free(c);
+}
+
+int func_calibrate(const struct bpf_program *entry, const struct bpf_program *ret,
+		   enum func_attach_kind kind, uint32_t id, double *cost_ns,
+		   struct func_calib **pending)
+{
+	struct func_calib *c = calloc(1, sizeof(*c));
+	uint64_t off, base, probed;
+	int err;
+
+	*pending = NULL;
+	if (!c)
+		return -ENOMEM;
+	c->fds[0] = c->fds[1] = -1;
+	err = self_offset(&off);
+	if (!err) {
+		base = median_round();
+		err = calib_attach(entry, ret, kind, off, id, c->links, c->fds);
+	}
+	if (err) {
+		free(c);
 		return err;
-	base = median_round();
-	err = calib_attach(entry, ret, kind, off, id, links, fds);
-	if (err)
-		return err;
+	}
 	probed = median_round();
-	func_links_destroy(links, 2);
-	uprobe_multi_close(fds, 2);
 	*cost_ns = probed > base ? (double)(probed - base) / CALIB_CALLS : 0;
+	if (pthread_create(&c->th, NULL, calib_release, c) == 0) {
+		*pending = c;
+	} else {
+		calib_release(c);
+		free(c);
+	}
 	return 0;
 }
 

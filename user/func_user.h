@@ -82,10 +82,15 @@ uint64_t func_hist_percentile(const uint64_t *buckets, size_t nbuckets,
 /* Times calls of a function in ebprof itself without probes and with
  * probes placed the way kind places them (from entry and ret, ret NULL for
  * entry probes only, cookie id); returns the cost of one call's probes in
- * ns via *cost_ns.  0 or negative errno. */
+ * ns via *cost_ns.  The probes come off in the background: on success
+ * *pending (maybe NULL) is for func_calib_wait().  0 or negative errno. */
 struct bpf_program;
+struct func_calib;
 int func_calibrate(const struct bpf_program *entry, const struct bpf_program *ret,
-		   enum func_attach_kind kind, uint32_t id, double *cost_ns);
+		   enum func_attach_kind kind, uint32_t id, double *cost_ns,
+		   struct func_calib **pending);
+/* Waits until the calibration probes are gone (NULL: nothing to wait for). */
+void func_calib_wait(struct func_calib *c);
 
 /* One traced function as the governor sees it. */
 struct func_rate {
