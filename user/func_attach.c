@@ -14,6 +14,9 @@
 /* Removing a perf-event uprobe waits for an RCU grace period, so links are
  * destroyed by this many threads at once: their waits overlap. */
 #define FUNC_DESTROY_THREADS 64
+/* The kernel's ENOTSUPP (not in libc's errno.h): uprobes refuse the
+ * instruction at the probed address. */
+#define ENOTSUPP_ 524
 
 struct destroy_slice {
 	struct bpf_link **links;
@@ -94,7 +97,8 @@ static int attach_perf(struct func_probes *p)
 		if (!p->lentry[i]) {
 			err = errno ? -errno : -EINVAL;
 			ebprof_err("cannot attach a uprobe to %s in %s: %s", f->name, f->module,
-				   strerror(-err));
+				   err == -ENOTSUPP_ ? "the kernel cannot probe its first instruction"
+						     : strerror(-err));
 			return err;
 		}
 		p->on[i] = 1;
@@ -165,7 +169,9 @@ static int attach_multi(struct func_probes *p, uint32_t gen, int **fdsp, size_t 
 				err = fd;
 				ebprof_err("cannot attach %s probes to %zu function%s in %s: %s",
 					   ret ? "return" : "entry", cnt, cnt == 1 ? "" : "s",
-					   f->module, strerror(-err));
+					   f->module, err == -ENOTSUPP_ ?
+					   "the kernel cannot probe the first instruction of "
+					   "one of them" : strerror(-err));
 			} else {
 				fds[nf++] = fd;
 			}

@@ -20,6 +20,7 @@
 
 #define MAX_NEEDED 256      /* libraries followed through DT_NEEDED */
 #define MAX_SUGGEST 5
+#define MAX_UNPROBEABLE_NAMED 5 /* functions named in the note */
 
 static const char *const std_lib_dirs[] = {
 	"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64",
@@ -473,6 +474,57 @@ static int locate(struct resolver *r, const char *lib, char *out, size_t len)
 
 /* ---- matching ---- */
 
+int func_insn_unprobeable(const uint8_t *b, size_t n)
+{
+#if defined(__x86_64__)
+	size_t i = 0;
+
+	/* x86 uprobes refuse a first instruction with a lock or ES/CS/SS/DS
+	 * prefix, and VEX-encoded ones (AVX; EVEX-encoded ones are taken). */
+	for (; i < n; i++) {
+		if (b[i] == 0xf0 || b[i] == 0x26 || b[i] == 0x2e || b[i] == 0x36 ||
+		    b[i] == 0x3e)
+			return 1;
+		if (b[i] != 0x66 && b[i] != 0x67 && b[i] != 0xf2 && b[i] != 0xf3 &&
+		    b[i] != 0x64 && b[i] != 0x65)
+			break;
+	}
+	if (i < n && (b[i] & 0xf0) == 0x40) /* REX */
+		i++;
+	return i < n && (b[i] == 0xc4 || b[i] == 0xc5);
+#else
+	(void)b;
+	(void)n;
+	return 0;
+#endif
+}
+
+/* Functions matched but left out because uprobes cannot be placed there. */
+struct unprobeable {
+	size_t n;
+	char names[256];
+};
+
+static void unprobeable_add(struct unprobeable *u, const char *name)
+{
+	size_t len = strlen(u->names);
+
+	if (u->n++ < MAX_UNPROBEABLE_NAMED)
+		snprintf(u->names + len, sizeof(u->names) - len, "%s%s", len ? ", " : "", name);
+}
+
+/* 1 when the instruction at file offset off of fd cannot take a uprobe. */
+static int unprobeable_at(int fd, uint64_t off)
+{
+	uint8_t b[16];
+	ssize_t got;
+
+	if (fd < 0)
+		return 0;
+	got = pread(fd, b, sizeof(b), (off_t)off);
+	return got > 0 && func_insn_unprobeable(b, (size_t)got);
+}
+
 static int add_target(struct func_targets *t, const struct rfile *f,
 		      const char *name, uint64_t off)
 {
@@ -535,9 +587,10 @@ static int resolve_one(struct resolver *r, const char *pattern)
 {
 	char buf[1024], tpath[PATH_MAX], full[PATH_MAX];
 	const char *lib, *glob;
+	struct unprobeable u = { 0 };
 	struct rfile *f;
 	size_t matched = 0;
-	int err;
+	int err, fd;
 
 	func_split_pattern(pattern, buf, sizeof(buf), &lib, &glob);
 	if (!*glob) {
@@ -556,7 +609,8 @@ static int resolve_one(struct resolver *r, const char *pattern)
 	}
 	if (err)
 		return err;
-	for (size_t i = 0; i < f->elf->nsyms; i++) {
+	fd = open(f->path, O_RDONLY | O_CLOEXEC);
+	for (size_t i = 0; i < f->elf->nsyms && !err; i++) {
 		const struct elfsym *s = &f->elf->syms[i];
 		uint64_t off;
 
@@ -564,16 +618,36 @@ static int resolve_one(struct resolver *r, const char *pattern)
 			continue;
 		if (elffile_addr_to_offset(f->elf, s->addr, &off) != 0)
 			continue;
-		err = add_target(r->out, f, s->name, off);
-		if (err)
-			return err;
 		matched++;
+		if (unprobeable_at(fd, off))
+			unprobeable_add(&u, s->name);
+		else
+			err = add_target(r->out, f, s->name, off);
 	}
+	if (fd >= 0)
+		close(fd);
+	if (err)
+		return err;
 	if (!matched) {
 		no_match(f, pattern, glob);
 		return -ENOENT;
 	}
-	return 0;
+	if (u.n == matched) {
+		ebprof_err("cannot trace %s in %s: uprobes cannot be placed on %s first "
+			   "instruction (lock prefix or AVX)", u.names, f->module,
+			   u.n == 1 ? "its" : "their");
+		return -EOPNOTSUPP;
+	}
+	if (u.n) {
+		char line[400];
+
+		snprintf(line, sizeof(line), "%zu function%s in %s not traced: uprobes cannot "
+			 "be placed on %s first instruction (lock prefix or AVX): %s%s", u.n,
+			 u.n == 1 ? "" : "s", f->module, u.n == 1 ? "its" : "their", u.names,
+			 u.n > MAX_UNPROBEABLE_NAMED ? ", ..." : "");
+		err = add_note(r->out, "%s%s", line, "");
+	}
+	return err;
 }
 
 void func_targets_free(struct func_targets *t)

@@ -61,6 +61,11 @@ int func_split_pattern(const char *pattern, char *buf, size_t len,
  * ("libc.so.6"), or a short name ("libc", "c") matching "libc.so*" or
  * "libc-*.so". */
 int func_lib_matches(const char *path, const char *want);
+/* 1 when a uprobe cannot be placed on the instruction starting at b (n
+ * bytes of it at most): on x86-64 a lock or ES/CS/SS/DS prefix, or a VEX
+ * encoding.  Matching functions that start so are left out, with a note,
+ * rather than failing the whole attach. */
+int func_insn_unprobeable(const uint8_t *b, size_t n);
 /* Levenshtein distance, capped at 255. */
 unsigned func_edit_distance(const char *a, const char *b);
 /* Writes up to max names from names[] that look like glob (substring of the

@@ -1,13 +1,18 @@
 /* func collector helpers: histogram buckets and percentiles, pattern
- * splitting, library names, close-match suggestions, governor choices. */
+ * splitting, library names, close-match suggestions, governor choices,
+ * instructions uprobes refuse, cookies, attach choice, closing links. */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "func_user.h"
+#include "uprobe_multi.h"
 
 static void test_hist_buckets(void **state)
 {
@@ -124,6 +129,65 @@ static void test_governor(void **state)
 	assert_int_equal(func_governor_pick(r, 3, 10000, 5, pick), 0);
 }
 
+static void test_unprobeable(void **state)
+{
+	static const uint8_t lock_dec[] = { 0xf0, 0xff, 0x0f };       /* lock decl (%rdi) */
+	static const uint8_t vmovd[] = { 0xc5, 0xf9, 0x6e, 0xc6 };    /* vmovd %esi,%xmm0 */
+	static const uint8_t vpxor[] = { 0xc4, 0x41, 0x01, 0xef, 0xff };
+	static const uint8_t evex[] = { 0x62, 0xe2, 0x7d, 0x28, 0x7a, 0xc6 };
+	static const uint8_t endbr[] = { 0xf3, 0x0f, 0x1e, 0xfa };    /* endbr64 */
+	static const uint8_t push[] = { 0x55 };                       /* push %rbp */
+	static const uint8_t sub[] = { 0x48, 0x83, 0xec, 0x08 };      /* sub $8,%rsp */
+	static const uint8_t cs_nop[] = { 0x2e, 0x0f, 0x1f, 0x84, 0x00 };
+	static const uint8_t data16_lock[] = { 0x66, 0xf0, 0x0f, 0xb1, 0x17 };
+
+#if defined(__x86_64__)
+	assert_true(func_insn_unprobeable(lock_dec, sizeof(lock_dec)));
+	assert_true(func_insn_unprobeable(vmovd, sizeof(vmovd)));
+	assert_true(func_insn_unprobeable(vpxor, sizeof(vpxor)));
+	assert_true(func_insn_unprobeable(cs_nop, sizeof(cs_nop)));
+	assert_true(func_insn_unprobeable(data16_lock, sizeof(data16_lock)));
+	assert_false(func_insn_unprobeable(evex, sizeof(evex)));
+#endif
+	assert_false(func_insn_unprobeable(endbr, sizeof(endbr)));
+	assert_false(func_insn_unprobeable(push, sizeof(push)));
+	assert_false(func_insn_unprobeable(sub, sizeof(sub)));
+	assert_false(func_insn_unprobeable(push, 0));
+}
+
+static void test_attach_helpers(void **state)
+{
+	assert_int_equal(func_cookie(0, 7), 7);
+	assert_int_equal(func_cookie(3, 7) >> 32, 3);
+	assert_int_equal((uint32_t)func_cookie(3, 7), 7);
+	assert_string_equal(func_attach_kind_name(FUNC_ATTACH_MULTI), "uprobe_multi");
+	assert_string_equal(func_attach_kind_name(FUNC_ATTACH_PERF), "perf uprobes");
+	/* the environment forces perf uprobes without asking the kernel */
+	setenv("EBPROF_NO_UPROBE_MULTI", "1", 1);
+	{
+		const char *why = NULL;
+
+		assert_int_equal(func_attach_choose(&why), FUNC_ATTACH_PERF);
+		assert_non_null(strstr(why, "EBPROF_NO_UPROBE_MULTI"));
+	}
+	unsetenv("EBPROF_NO_UPROBE_MULTI");
+}
+
+static void test_close_fds(void **state)
+{
+	int fds[6] = { -1, -1, -1, -1, -1, -1 }, p[2];
+
+	/* closes every open one (in threads), skips -1, and marks all -1 */
+	assert_int_equal(pipe(p), 0);
+	fds[1] = p[0];
+	fds[4] = p[1];
+	uprobe_multi_close(fds, 6);
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(fds[i], -1);
+	assert_int_equal(fcntl(p[0], F_GETFD), -1);
+	assert_int_equal(fcntl(p[1], F_GETFD), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -133,6 +197,9 @@ int main(void)
 		cmocka_unit_test(test_lib_matches),
 		cmocka_unit_test(test_suggest),
 		cmocka_unit_test(test_governor),
+		cmocka_unit_test(test_unprobeable),
+		cmocka_unit_test(test_attach_helpers),
+		cmocka_unit_test(test_close_fds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
