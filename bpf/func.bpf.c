@@ -22,21 +22,16 @@ __u8 detached[FUNC_MAX_FUNCS + 1];
 /* The generation of the links whose hits count.  With uprobe_multi links
  * the governor detaches functions by creating links of generation + 1 for
  * the rest, switching this, then destroying the old links: for a moment
- * every remaining function has two links, and exactly one of them counts. */
+ * every remaining function has two links, and exactly one of them counts
+ * (func_accept() in func.h). */
 __u32 generation;
 
-/* The last hit on this CPU that a newer link's handler left to its older
- * twin (see accept()). */
-struct hit_mark {
-	__u64 sp;
-	__u32 tid, fid, kind, deferred;
-};
-
+/* The last hit on this CPU (func_accept() in func.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct hit_mark);
+	__type(value, struct func_hit_mark);
 } last_hit SEC(".maps");
 
 struct {
@@ -178,36 +173,16 @@ static int drop_frame(__u32 i, void *data)
 	return 0;
 }
 
-/* Does this hit count?  A function with links of two generations runs
- * both links' programs for one call, newest link first (the kernel adds
- * consumers at the head of a uprobe's list).  The current generation's hit
- * counts.  If the switch happens between the two programs, the newer one
- * saw the old generation and the older one sees the new: the newer one
- * leaves a mark for this very hit (thread, stack pointer, function, kind)
- * and the older one takes the hit in its place, so it counts once. */
+/* Does this hit count (links of two generations, see func.h)? */
 static __always_inline int accept(struct pt_regs *ctx, __u64 cookie, __u32 kind)
 {
-	__u32 gen = (__u32)(cookie >> 32), cur = generation, zero = 0, tid;
-	struct hit_mark *m = bpf_map_lookup_elem(&last_hit, &zero);
-	int twin;
+	__u32 zero = 0;
+	struct func_hit_mark *m = bpf_map_lookup_elem(&last_hit, &zero);
 
 	if (!m)
-		return gen == cur;
-	tid = (__u32)bpf_get_current_pid_tgid();
-	twin = m->deferred && m->tid == tid && m->fid == (__u32)cookie && m->kind == kind &&
-	       m->sp == PT_REGS_SP(ctx);
-	m->deferred = 0;
-	if (gen == cur)
-		return 1;
-	if (gen == cur + 1) {
-		m->sp = PT_REGS_SP(ctx);
-		m->tid = tid;
-		m->fid = (__u32)cookie;
-		m->kind = kind;
-		m->deferred = 1;
-		return 0;
-	}
-	return gen + 1 == cur && twin;
+		return (__u32)(cookie >> 32) == generation;
+	return func_accept(m, cookie, generation, (__u32)bpf_get_current_pid_tgid(), kind,
+			   PT_REGS_SP(ctx));
 }
 
 SEC("uprobe")

@@ -88,6 +88,45 @@ enum func_counter {
 	FUNC_CNT_MAX,
 };
 
+/* Which link's hit counts while links of two generations coexist.  The
+ * governor (uprobe_multi) detaches functions by creating links of
+ * generation + 1 for the remaining ones, switching the current generation,
+ * then destroying the old links; meanwhile one call runs both links'
+ * programs, newest link first (the kernel adds consumers at the head of a
+ * uprobe's list).  The current generation's hit counts.  If the switch
+ * falls between the two programs, the newer one saw the old generation
+ * and the older one sees the new: the newer one leaves a mark for this
+ * very hit (thread, stack pointer, function, entry or return) and the
+ * older one takes the hit in its place, so it counts once.  m is per CPU,
+ * updated by every hit. */
+struct func_hit_mark {
+	__u64 sp;
+	__u32 tid, fid, kind, deferred;
+};
+
+/* 1 when the hit of a probe with cookie (generation << 32 | function id)
+ * counts, cur being the current generation. */
+static inline int func_accept(struct func_hit_mark *m, __u64 cookie, __u32 cur, __u32 tid,
+			      __u32 kind, __u64 sp)
+{
+	__u32 gen = (__u32)(cookie >> 32), fid = (__u32)cookie;
+	int twin = m->deferred && m->tid == tid && m->fid == fid && m->kind == kind &&
+		   m->sp == sp;
+
+	m->deferred = 0;
+	if (gen == cur)
+		return 1;
+	if (gen == cur + 1) {
+		m->sp = sp;
+		m->tid = tid;
+		m->fid = fid;
+		m->kind = kind;
+		m->deferred = 1;
+		return 0;
+	}
+	return gen + 1 == cur && twin;
+}
+
 /* Log-linear bucket of a duration; BPF and user space share it. */
 static inline __u32 func_hist_log2(__u64 v)
 {

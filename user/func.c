@@ -281,6 +281,7 @@ static int read_stats(struct func_state *s, uint32_t id, struct func_stats *sum)
 /* Stops tracing functions pick[0..n). */
 static void detach(struct func_state *s, const size_t *pick, size_t n)
 {
+	uint64_t t0 = now_ns();
 	int err;
 
 	/* Mark first: their entries stop counting at once, and frames this
@@ -291,6 +292,8 @@ static void detach(struct func_state *s, const size_t *pick, size_t n)
 	}
 	s->ndetached += n;
 	err = func_probes_detach(&s->probes, pick, n);
+	ebprof_verbose(1, "func: detached %zu function%s in %.3f s", n, n == 1 ? "" : "s",
+		       (double)(now_ns() - t0) / 1e9);
 	if (err)
 		note(s, "could not remove the probes of %zu detached function%s (%s): their "
 		     "counts stop, but their probes cost until the end", n, n == 1 ? "" : "s",

@@ -1,6 +1,7 @@
 /* func collector helpers: histogram buckets and percentiles, pattern
  * splitting, library names, close-match suggestions, governor choices,
- * instructions uprobes refuse, cookies, attach choice, closing links. */
+ * instructions uprobes refuse, cookies, attach choice, the generation
+ * switch, closing links. */
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -173,6 +174,60 @@ static void test_attach_helpers(void **state)
 	unsetenv("EBPROF_NO_UPROBE_MULTI");
 }
 
+/* One call seen by the links of generations old and old + 1 (newest
+ * first), the switch to old + 1 happening after `flip_after` of the two
+ * programs ran (0: before both, 1: between, 2: after both).  Returns how
+ * many of the two hits counted. */
+static int hit_pair(struct func_hit_mark *m, uint32_t old, int flip_after, uint32_t tid,
+		    uint32_t fid, uint32_t kind, uint64_t sp)
+{
+	uint32_t cur = flip_after == 0 ? old + 1 : old;
+	int n = func_accept(m, func_cookie(old + 1, fid), cur, tid, kind, sp);
+
+	if (flip_after == 1)
+		cur = old + 1;
+	n += func_accept(m, func_cookie(old, fid), cur, tid, kind, sp);
+	return n;
+}
+
+static void test_generation_switch(void **state)
+{
+	struct func_hit_mark m = { 0 };
+
+	/* one generation: its hits count, others' do not */
+	assert_true(func_accept(&m, func_cookie(0, 5), 0, 1, 0, 0x1000));
+	assert_false(func_accept(&m, func_cookie(1, 5), 2, 1, 0, 0x1000));
+	/* both links: exactly one hit counts wherever the switch falls */
+	for (int flip = 0; flip <= 2; flip++) {
+		memset(&m, 0, sizeof(m));
+		assert_int_equal(hit_pair(&m, 3, flip, 1, 5, 0, 0x1000), 1);
+		assert_int_equal(hit_pair(&m, 3, flip, 1, 5, 1, 0x1000), 1);
+		/* the same call again right after (a loop, entries only) */
+		assert_int_equal(hit_pair(&m, 3, flip, 1, 5, 0, 0x1000), 1);
+		assert_int_equal(hit_pair(&m, 3, flip, 1, 5, 0, 0x1000), 1);
+	}
+	/* a mark left by another thread, function, kind or frame is not
+	 * this hit's twin */
+	memset(&m, 0, sizeof(m));
+	assert_false(func_accept(&m, func_cookie(4, 5), 3, 1, 0, 0x1000));
+	assert_false(func_accept(&m, func_cookie(3, 5), 4, 2, 0, 0x1000));
+	assert_false(func_accept(&m, func_cookie(4, 5), 3, 1, 0, 0x1000));
+	assert_false(func_accept(&m, func_cookie(3, 6), 4, 1, 0, 0x1000));
+	assert_false(func_accept(&m, func_cookie(4, 5), 3, 1, 0, 0x1000));
+	assert_false(func_accept(&m, func_cookie(3, 5), 4, 1, 1, 0x1000));
+	assert_false(func_accept(&m, func_cookie(4, 5), 3, 1, 0, 0x1000));
+	assert_false(func_accept(&m, func_cookie(3, 5), 4, 1, 0, 0x2000));
+	/* a mark is used once, and any other hit in between clears it */
+	assert_false(func_accept(&m, func_cookie(4, 5), 3, 1, 0, 0x1000));
+	assert_true(func_accept(&m, func_cookie(3, 5), 4, 1, 0, 0x1000));
+	assert_false(func_accept(&m, func_cookie(3, 5), 4, 1, 0, 0x1000));
+	assert_false(func_accept(&m, func_cookie(4, 5), 3, 1, 0, 0x1000));
+	assert_true(func_accept(&m, func_cookie(4, 7), 4, 2, 0, 0x3000));
+	assert_false(func_accept(&m, func_cookie(3, 5), 4, 1, 0, 0x1000));
+	/* links two generations old never count */
+	assert_false(func_accept(&m, func_cookie(1, 5), 3, 1, 0, 0x1000));
+}
+
 static void test_close_fds(void **state)
 {
 	int fds[6] = { -1, -1, -1, -1, -1, -1 }, p[2];
@@ -199,6 +254,7 @@ int main(void)
 		cmocka_unit_test(test_governor),
 		cmocka_unit_test(test_unprobeable),
 		cmocka_unit_test(test_attach_helpers),
+		cmocka_unit_test(test_generation_switch),
 		cmocka_unit_test(test_close_fds),
 	};
 
