@@ -296,7 +296,7 @@ static void detach(struct func_state *s, const size_t *pick, size_t n)
 		       (double)(now_ns() - t0) / 1e9);
 	if (err)
 		note(s, "could not remove the probes of %zu detached function%s (%s): their "
-		     "counts stop, but their probes cost until the end", n, n == 1 ? "" : "s",
+		     "counts stop, but their probes cost until removed", n, n == 1 ? "" : "s",
 		     strerror(-err));
 }
 

@@ -108,23 +108,22 @@ static int attach_perf(struct func_probes *p)
 
 static void detach_perf(struct func_probes *p, const size_t *idx, size_t n)
 {
-	struct bpf_link **tmp = calloc(n ? n : 1, sizeof(*tmp));
+	struct bpf_link **tmp = calloc(2 * n + 1, sizeof(*tmp));
 
-	for (int pass = 0; pass < 2; pass++) {
-		/* Entry probes first, so calls in flight still return. */
-		struct bpf_link **from = pass == 0 ? p->lentry : p->lret;
-
-		for (size_t k = 0; k < n; k++) {
-			if (tmp) {
-				tmp[k] = from[idx[k]];
-			} else {
-				func_links_destroy(&from[idx[k]], 1);
-			}
-			from[idx[k]] = NULL;
+	/* Entry and return probes at once: the BPF side already ignores the
+	 * functions' entries, and returns without a frame. */
+	for (size_t k = 0; k < n; k++) {
+		if (tmp) {
+			tmp[2 * k] = p->lentry[idx[k]];
+			tmp[2 * k + 1] = p->lret[idx[k]];
+		} else {
+			func_links_destroy(&p->lentry[idx[k]], 1);
+			func_links_destroy(&p->lret[idx[k]], 1);
 		}
-		if (tmp)
-			func_links_destroy(tmp, n);
+		p->lentry[idx[k]] = p->lret[idx[k]] = NULL;
 	}
+	if (tmp)
+		func_links_destroy(tmp, 2 * n);
 	free(tmp);
 }
 
@@ -235,11 +234,8 @@ int func_probes_detach(struct func_probes *p, const size_t *idx, size_t n)
 	}
 	gen = *p->generation + 1;
 	err = attach_multi(p, gen, &fds, &nfds);
-	if (err) {
-		for (size_t k = 0; k < n; k++)
-			p->on[idx[k]] = 1;
+	if (err)
 		return err;
-	}
 	/* From here the new links' hits count and the old ones' do not. */
 	__atomic_store_n(p->generation, gen, __ATOMIC_SEQ_CST);
 	uprobe_multi_close(p->fds, p->nfds);

@@ -56,8 +56,8 @@ int func_probes_attach(struct func_probes *p, enum func_attach_kind kind,
 /* Removes the probes of functions idx[0..n).  Multi: links of the next
  * generation for the functions that stay, the generation switch, then the
  * old links' removal.  On failure prints one line and returns a negative
- * errno, with the functions still attached (the caller has already told
- * the BPF side to ignore them). */
+ * errno; the probes then stay until the next detach or func_probes_free()
+ * (the caller has already told the BPF side to ignore their hits). */
 int func_probes_detach(struct func_probes *p, const size_t *idx, size_t n);
 
 /* Removes every probe (in parallel, so the grace periods overlap) and
