@@ -5,6 +5,7 @@
  * (func_attach.c); an overhead governor detaches the hottest functions when
  * the estimated probe cost exceeds --max-overhead. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +28,7 @@ enum { M_TIME, M_CALLS };
 
 /* Table columns, in order. */
 enum {
-	C_CALLS, C_PRIM, C_TOTTIME, C_PERCALL, C_CUMTIME, C_CUMPERCALL, C_MIN,
+	C_NCALLS, C_CALLS, C_PRIM, C_TOTTIME, C_PERCALL, C_CUMTIME, C_CUMPERCALL, C_MIN,
 	C_MAX, C_P50, C_P90, C_P99, C_INFLIGHT, C_INFLIGHT_NS, C_NAME, C_MODULE,
 	C_N
 };
@@ -36,7 +37,10 @@ static const struct {
 	const char *key, *header, *unit;
 	enum col_type type;
 } columns[C_N] = {
-	[C_CALLS] = { "calls", "ncalls", "count", COL_INT },
+	/* pstats' "total/primitive" when they differ; the numbers behind it
+	 * are the (text-hidden) calls and prim columns. */
+	[C_NCALLS] = { "ncalls", "ncalls", "", COL_STR },
+	[C_CALLS] = { "calls", "calls", "count", COL_INT },
 	[C_PRIM] = { "prim", "primcalls", "count", COL_INT },
 	[C_TOTTIME] = { "tottime", "tottime", "ns", COL_INT },
 	[C_PERCALL] = { "percall", "percall", "ns", COL_INT },
@@ -465,6 +469,7 @@ static int add_row(struct ptable *t, const struct func_target *f, const struct f
 		   int count_only)
 {
 	int64_t r = ptable_add_row(t), v[C_N] = { 0 };
+	char ncalls[48];
 	uint64_t calls = count_only ? d->st.entries : d->st.ncalls;
 
 	if (r < 0)
@@ -482,9 +487,14 @@ static int add_row(struct ptable *t, const struct func_target *f, const struct f
 	v[C_P99] = (int64_t)d->p99;
 	v[C_INFLIGHT] = (int64_t)d->inflight;
 	v[C_INFLIGHT_NS] = (int64_t)d->inflight_ns;
-	for (size_t c = 0; c < C_NAME; c++)
+	for (size_t c = C_CALLS; c < C_NAME; c++)
 		ptable_cell(t, (size_t)r, c)->i = v[c];
-	if (ptable_set_str(t, (size_t)r, C_NAME, f->name) ||
+	if ((uint64_t)v[C_PRIM] != calls)
+		snprintf(ncalls, sizeof(ncalls), "%" PRIu64 "/%" PRId64, calls, v[C_PRIM]);
+	else
+		snprintf(ncalls, sizeof(ncalls), "%" PRIu64, calls);
+	if (ptable_set_str(t, (size_t)r, C_NCALLS, ncalls) ||
+	    ptable_set_str(t, (size_t)r, C_NAME, f->name) ||
 	    ptable_set_str(t, (size_t)r, C_MODULE, f->module))
 		return -ENOMEM;
 	return 0;
@@ -500,6 +510,8 @@ static struct ptable *new_table(struct profile *p)
 		if (ptable_add_col(t, columns[c].key, columns[c].header, columns[c].unit,
 				   columns[c].type) < 0)
 			return NULL;
+	ptable_hide_col(t, C_CALLS);
+	ptable_hide_col(t, C_PRIM);
 	return t;
 }
 
@@ -521,7 +533,8 @@ static int add_info(struct func_state *s, struct profile *p, const struct fn_dat
 					(int64_t)s->tg.dropped);
 	err |= profile_info_str(p, "attach", "probe attach mechanism",
 				func_attach_kind_name(s->kind));
-	err |= profile_info_double(p, "attach_s", "time to attach probes", "s", s->attach_s);
+	err |= profile_info_int(p, "attach_ns", "time to attach probes", "ns",
+				(int64_t)(s->attach_s * 1e9));
 	err |= profile_info_int(p, "probe_hits", "probe hits", "count", (int64_t)hits);
 	err |= profile_info_double(p, "probe_cost_ns",
 				   s->o->count_only ? "probe cost per call (entry probe)"
@@ -634,6 +647,8 @@ const struct collector_ops func_collector = {
 	.name = "func",
 	.desc = "exact per-function calls and times of -f functions (uprobes)",
 	.default_on = 0,
+	.sort_keys = "calls tottime cumtime percall cumpercall name module ncalls prim min max "
+		     "p50 p90 p99 inflight inflight_time",
 	.open = func_open,
 	.attach = func_attach,
 	.tick = func_tick,
