@@ -452,8 +452,9 @@ def bench_func(args, tools, results):
                     doc = json.load(f)
                 rep = doc["reports"][0]
                 r["probe_hits"] = rep["info"].get("probe_hits")
-                rows = rep["tables"][0]["rows"]
-                r["seen_calls"] = sum(row[0] for row in rows)
+                t = rep["tables"][0]
+                col = [c["key"] for c in t["columns"]].index("calls")
+                r["seen_calls"] = sum(row[col] for row in t["rows"])
             except (OSError, ValueError, KeyError, IndexError) as e:
                 r.setdefault("error", "no json report: %s" % e)
             return r
