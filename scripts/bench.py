@@ -684,9 +684,10 @@ def main():
                     help="tiny_call calls for the func part")
     ap.add_argument("--attach-reps", type=int, default=3,
                     help="repetitions of the attach part (N = 10, 100)")
-    ap.add_argument("--attach-reps-1000", type=int, default=1,
-                    help="repetitions for N = 1000 (each takes minutes: the "
-                    "kernel removes uprobes one grace period at a time)")
+    ap.add_argument("--attach-reps-1000", type=int, default=3,
+                    help="repetitions for N = 1000 (takes minutes on kernels "
+                    "without uprobe_multi, where the kernel removes uprobes "
+                    "one grace period at a time)")
     ap.add_argument("--max-funcs", type=int, default=1000,
                     help="largest N for the attach part (10, 100, 1000)")
     ap.add_argument("--bpftrace-max-funcs", type=int, default=100,
