@@ -34,12 +34,31 @@ static void read_comm(struct target *t)
 	}
 }
 
+/* The thread group of a thread id (a TID given to -p means its process). */
+static pid_t tgid_of(pid_t pid)
+{
+	char path[64], line[128];
+	pid_t tgid = pid;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return pid;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Tgid: %d", &tgid) == 1)
+			break;
+	fclose(f);
+	return tgid > 0 ? tgid : pid;
+}
+
 int target_attach(struct target *t, pid_t pid)
 {
 	char path[64];
 	ssize_t n;
 
 	memset(t, 0, sizeof(*t));
+	pid = tgid_of(pid);
 	t->pid = pid;
 	t->release_fd = -1;
 	t->pidfd = pidfd_open_(pid);

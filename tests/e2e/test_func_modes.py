@@ -142,6 +142,29 @@ def test_bad_patterns():
     snap.check("bad patterns")
 
 
+def test_thread_id():
+    """-p with the id of a non-main thread profiles its whole process."""
+    snap = BpfSnapshot()
+    p = start([workload("threads"), "4", "100", "1500"])
+    try:
+        tids = []
+        for _ in range(50):
+            tids = [int(t) for t in os.listdir(f"/proc/{p.pid}/task") if int(t) != p.pid]
+            if tids:
+                break
+            time.sleep(0.02)
+        check(bool(tids), "threads workload has worker threads", tids)
+        r, doc = run_json(["-p", str(tids[0]), "-f", "work,leaf"])
+        equal(r.returncode, 0, "-p TID: exit 0")
+        rows = rows_by_name(report(doc, "func"))
+        # Thread i calls work (i + 1) * 100 times: 100 * 4 * 5 / 2.
+        equal(rows.get("work", {}).get("calls"), 1000, "-p TID: work calls of all threads")
+        equal(rows.get("leaf", {}).get("calls"), 1000, "-p TID: leaf calls of all threads")
+    finally:
+        stop(p)
+    snap.check("-p TID")
+
+
 test_pid()
 test_inflight()
 test_count_only()
@@ -149,4 +172,5 @@ test_libc()
 test_dynsym()
 test_governor()
 test_bad_patterns()
+test_thread_id()
 finish()

@@ -22,6 +22,16 @@ __attribute__((noinline)) void work(long i)
 	nanosleep(&ts, NULL);
 }
 
+/* A thread that exists from the start and never calls work(): a profiler
+ * may be pointed at its thread id and must profile the whole process. */
+static void *idle_main(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return NULL;
+}
+
 static void *thread_main(void *arg)
 {
 	long n = (long)arg;
@@ -35,12 +45,14 @@ int main(int argc, char **argv)
 {
 	int n = argc > 1 ? atoi(argv[1]) : 4;
 	long delay_ms = argc > 3 ? atol(argv[3]) : 0;
-	pthread_t *t;
+	pthread_t *t, idle;
 
 	if (argc > 2)
 		calls = atol(argv[2]);
 	if (n < 1 || n > 1024)
 		return 2;
+	if (pthread_create(&idle, NULL, idle_main, NULL) != 0)
+		return 1;
 	if (delay_ms > 0)
 		usleep(delay_ms * 1000);
 	t = calloc(n, sizeof(*t));
