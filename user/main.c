@@ -73,7 +73,12 @@ static const char *errstr(int err)
 		return "no executable (a kernel thread, or a process that is exiting)";
 	case -EPERM:
 	case -EACCES:
-		return "permission denied (run as root, or with CAP_BPF and CAP_PERFMON)";
+		if (geteuid() == 0)
+			return "permission denied (the kernel will not let ebprof inspect this "
+			       "process: it holds capabilities ebprof lacks, or a security "
+			       "module forbids it)";
+		return "permission denied (run as root, or with CAP_BPF, CAP_PERFMON and "
+		       "CAP_SYS_PTRACE)";
 	default:
 		return strerror(-err);
 	}
