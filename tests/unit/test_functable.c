@@ -1,0 +1,97 @@
+/* The function table of stack profiles: self at the leaf-most real frame
+ * (markers are not functions), totals counted once per stack, shares of
+ * the chosen metric, default order by self then total. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "functable.h"
+#include "profile.h"
+
+static const union pcell *cell(struct ptable *t, size_t row, const char *key)
+{
+	int c = ptable_col_index(t, key);
+
+	assert_true(c >= 0);
+	return ptable_cell(t, row, (size_t)c);
+}
+
+static int64_t row_of(struct ptable *t, const char *name)
+{
+	for (size_t r = 0; r < t->nrows; r++)
+		if (!strcmp(cell(t, r, "name")->s, name))
+			return (int64_t)r;
+	return -1;
+}
+
+static void test_self_total_markers(void **state)
+{
+	struct profile *p = profile_new("cpu", "t");
+	int64_t main_f, a, b, sched, off;
+	struct ptable *t;
+
+	(void)state;
+	assert_int_equal(profile_add_metric(p, "oncpu", "samples", ""), 0);
+	assert_int_equal(profile_add_metric(p, "wall", "ns", ""), 1);
+	main_f = profile_frame(p, FRAME_USER, "main", "app", 0);
+	a = profile_frame(p, FRAME_USER, "a", "app", 0x10);
+	b = profile_frame(p, FRAME_USER, "b", "app", 0x20);
+	sched = profile_frame(p, FRAME_KERNEL, "schedule", "[kernel]", 0);
+	off = profile_frame(p, FRAME_MARKER, "[off-cpu]", NULL, 0);
+	{
+		/* main;a on CPU: 3 samples = 30 ns of wall. */
+		uint32_t s1[] = {main_f, a};
+		int64_t v1[] = {3, 30};
+		/* main;a;b on CPU: 1 sample. */
+		uint32_t s2[] = {main_f, a, b};
+		int64_t v2[] = {1, 10};
+		/* main;b;schedule;[off-cpu]: blocked 60 ns, self of schedule. */
+		uint32_t s3[] = {main_f, b, sched, off};
+		int64_t v3[] = {0, 60};
+		/* a;a recursion at another offset: total of a counted once. */
+		uint32_t s4[] = {a, (uint32_t)profile_frame(p, FRAME_USER, "a", "app", 0x30)};
+		int64_t v4[] = {0, 5};
+
+		assert_int_equal(profile_add_sample(p, s1, 2, v1), 0);
+		assert_int_equal(profile_add_sample(p, s2, 3, v2), 0);
+		assert_int_equal(profile_add_sample(p, s3, 4, v3), 0);
+		assert_int_equal(profile_add_sample(p, s4, 2, v4), 0);
+	}
+	assert_int_equal(profile_build_graph(p), 0);
+	assert_int_equal(profile_function_table(p, 1, "samples", 0), 0);
+	t = profile_find_table(p, "functions");
+	assert_non_null(t);
+	assert_int_equal(t->nrows, 4); /* main, a, b, schedule: no marker row */
+	assert_int_equal(row_of(t, "[off-cpu]"), -1);
+
+	/* Default order: self descending: schedule 60, a 35, b 10, main 0. */
+	assert_string_equal(cell(t, 0, "name")->s, "schedule");
+	assert_string_equal(cell(t, 1, "name")->s, "a");
+	assert_string_equal(cell(t, 2, "name")->s, "b");
+	assert_string_equal(cell(t, 3, "name")->s, "main");
+
+	assert_int_equal(cell(t, (size_t)row_of(t, "schedule"), "self")->i, 60);
+	assert_int_equal(cell(t, (size_t)row_of(t, "a"), "self")->i, 35);
+	/* a;a counts once: 30 + 10 + 5, not 50. */
+	assert_int_equal(cell(t, (size_t)row_of(t, "a"), "total")->i, 45);
+	assert_int_equal(cell(t, (size_t)row_of(t, "b"), "total")->i, 70);
+	assert_int_equal(cell(t, (size_t)row_of(t, "main"), "total")->i, 100);
+	assert_int_equal(cell(t, (size_t)row_of(t, "main"), "samples")->i, 4);
+	/* Shares of the whole (105 ns). */
+	assert_true(cell(t, (size_t)row_of(t, "main"), "total_pct")->d > 95.23 &&
+		    cell(t, (size_t)row_of(t, "main"), "total_pct")->d < 95.25);
+	assert_true(cell(t, (size_t)row_of(t, "schedule"), "self_pct")->d > 57.13 &&
+		    cell(t, (size_t)row_of(t, "schedule"), "self_pct")->d < 57.15);
+	assert_string_equal(cell(t, (size_t)row_of(t, "schedule"), "module")->s, "[kernel]");
+	profile_free(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_self_total_markers),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
