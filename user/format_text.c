@@ -55,7 +55,9 @@ static void print_table(FILE *out, const struct ptable *t, int limit)
 				s = t->cols[c].header;
 			else
 				cell_text(t, (size_t)row, c, buf, sizeof(buf));
-			if (t->cols[c].type != COL_STR)
+			/* Numbers, and strings that hold numbers ("3/1"), align
+			 * right. */
+			if (t->cols[c].type != COL_STR || !strcmp(t->cols[c].unit, "count"))
 				fprintf(out, "%s%*s", sep, (int)w[c], s);
 			else if (c == last)
 				fprintf(out, "%s%s", sep, s);

@@ -39,7 +39,7 @@ static const struct {
 } columns[C_N] = {
 	/* pstats' "total/primitive" when they differ; the numbers behind it
 	 * are the (text-hidden) calls and prim columns. */
-	[C_NCALLS] = { "ncalls", "ncalls", "", COL_STR },
+	[C_NCALLS] = { "ncalls", "ncalls", "count", COL_STR },
 	[C_CALLS] = { "calls", "calls", "count", COL_INT },
 	[C_PRIM] = { "prim", "primcalls", "count", COL_INT },
 	[C_TOTTIME] = { "tottime", "tottime", "ns", COL_INT },

@@ -54,7 +54,8 @@ struct pedge {
 enum col_type { COL_STR, COL_INT, COL_DOUBLE };
 
 /* Column units drive text formatting: "ns" is shown as a scaled duration,
- * "%" as a percentage, "bytes" scaled, anything else as a plain number. */
+ * "%" as a percentage, "bytes" scaled, anything else as a plain number; a
+ * string column with unit "count" holds numbers ("3/1") and aligns right. */
 struct pcol {
 	char *key;    /* stable name: json key and -s sort key */
 	char *header; /* text header */
