@@ -115,6 +115,27 @@ def test_errors():
     check(r.stderr.count("\n") == 1, "bad metric -> one line", r.stderr)
 
 
+def test_launch_duration_and_sigterm():
+    """-d expiring before a launched command ends: the report is written
+    then, the command runs on, ebprof exits with its status.  SIGTERM to
+    ebprof is passed on to the command."""
+    t0 = time.time()
+    r, doc = run_json(["-d", "0.5", "--", "sh", "-c", "sleep 1.5; exit 3"])
+    equal(r.returncode, 3, "-d with a command: exit status of the command")
+    check(time.time() - t0 >= 1.4, "-d with a command: the command was not cut short")
+    within(report(doc, "cpu")["info"]["duration"] / 1e9, 0.45, 1.0, "-d: collection time (s)")
+
+    snap = BpfSnapshot()
+    e = popen_ebprof(["--format", "json", "--", "sleep", "30"],
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)
+    e.send_signal(signal.SIGTERM)
+    out, err = e.communicate(timeout=20)
+    equal(e.returncode, 128 + signal.SIGTERM, "SIGTERM: passed on, the command's status")
+    check('"report":"cpu"' in out.replace(" ", ""), "SIGTERM with a command: report written")
+    snap.check("SIGTERM with a command")
+
+
 def test_deleted_binary(path="/tmp/ebprof-e2e-deleted"):
     """A binary deleted after start is read through /proc/PID/map_files."""
     import shutil
@@ -177,6 +198,7 @@ test_launch()
 test_pid()
 test_folded_and_output_file()
 test_exit_status()
+test_launch_duration_and_sigterm()
 test_deleted_binary()
 test_idle_target()
 test_errors()
