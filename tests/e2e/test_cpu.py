@@ -136,6 +136,25 @@ def test_launch_duration_and_sigterm():
     snap.check("SIGTERM with a command")
 
 
+def test_threads():
+    """Per-thread totals: threads N CALLS has main, an idle thread and N
+    workers; worker i blocks (i + 1) * CALLS times in the same 100 us sleep,
+    so their off-CPU times stand 1 : 2 : 3."""
+    r, doc = run_json(["cpu", "--", workload("threads"), "3", "300"])
+    equal(r.returncode, 0, "threads: exit 0")
+    rows = table(report(doc, "cpu"), "threads")
+    equal(len(rows), 5, "threads: main + idle + 3 workers")
+    main_tid = min(x["tid"] for x in rows)
+    main_wall = [x["wall"] for x in rows if x["tid"] == main_tid][0]
+    workers = sorted(x["offcpu"] for x in rows if x["tid"] != main_tid)[:3]
+    check(all(w > 0 for w in workers), "threads: every worker blocked", workers)
+    if workers[0]:
+        near(workers[1] / workers[0], 2.0, 0.15, "threads: worker 2 / worker 1 off-CPU")
+        near(workers[2] / workers[0], 3.0, 0.15, "threads: worker 3 / worker 1 off-CPU")
+    check(all(x["wall"] <= main_wall * 1.05 for x in rows),
+          "threads: no thread's wall exceeds the process's life", [x["wall"] for x in rows])
+
+
 def test_deleted_binary(path="/tmp/ebprof-e2e-deleted"):
     """A binary deleted after start is read through /proc/PID/map_files."""
     import shutil
@@ -199,6 +218,7 @@ test_pid()
 test_folded_and_output_file()
 test_exit_status()
 test_launch_duration_and_sigterm()
+test_threads()
 test_deleted_binary()
 test_idle_target()
 test_errors()
