@@ -295,6 +295,15 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 		return usage(err, "no target: give -p PID or -- COMMAND%s%s", "", "");
 	if (options_wants_report(o, "func") && o->nfunc_patterns == 0)
 		return usage(err, "the func report needs -f PATTERNS%s%s", "", "");
+	if (!strcmp(o->format, "callgrind") || !strcmp(o->format, "dot")) {
+		int n = 0;
+
+		for (const struct collector_ops *const *c = collector_list(); *c; c++)
+			n += options_wants_report(o, (*c)->name);
+		if (n > 1)
+			return usage(err, "--format %s renders one report: name one (e.g. cpu)%s",
+				     o->format, "");
+	}
 	if ((o->callers || o->callees) && !options_wants_report(o, "func"))
 		return usage(err, "--callers/--callees need the func report (-f PATTERNS)%s%s", "", "");
 	return PARSE_OK;

@@ -138,6 +138,8 @@ static void test_errors(void **state)
 	assert_usage(parse(&o, "-p", "1", "--callers", "x", NULL), "need the func report");
 	assert_usage(parse(&o, "-p", "1", "func", NULL), "needs -f");
 	assert_usage(parse(&o, "-p", "1", "-o", "", NULL), "empty output");
+	assert_usage(parse(&o, "-p", "1", "cpu", "-f", "x", "--format", "dot", NULL),
+		     "renders one report");
 }
 
 static void test_help_version(void **state)
