@@ -472,8 +472,10 @@ void elffile_free(struct elffile *f)
 }
 
 /* Reads everything from an open Elf.  path names the file (and its
- * directory for debuglink lookups); root may be NULL. */
-static int load_elf(Elf *e, const char *path, const char *root, struct elffile **out)
+ * directory for debuglink lookups); root may be NULL; debug 0: no debug
+ * file lookups (an image in memory). */
+static int load_elf(Elf *e, const char *path, const char *root, int debug,
+		    struct elffile **out)
 {
 	struct elffile_priv *p;
 	struct elffile *f;
@@ -503,7 +505,7 @@ static int load_elf(Elf *e, const char *path, const char *root, struct elffile *
 	err = collect_funcs(e, SHT_SYMTAB, &sv);
 	if (err == 0 && sv.n)
 		f->source = ELFSYM_SYMTAB;
-	else if (err == -ENOENT) {
+	else if (err == -ENOENT && debug) {
 		struct debug_want want = { f->build_id, f->debuglink != NULL, crc };
 
 		sv.n = 0;
@@ -541,7 +543,7 @@ int elffile_open_fd(int fd, const char *path, const char *root, struct elffile *
 	e = elf_begin(fd, ELF_C_READ, NULL);
 	if (!e)
 		return -ENOEXEC;
-	err = load_elf(e, path, root, out);
+	err = load_elf(e, path, root, 1, out);
 	elf_end(e);
 	return err;
 }
@@ -573,7 +575,7 @@ int elffile_open_mem(void *image, size_t size, const char *name, struct elffile 
 	e = elf_memory(image, size);
 	if (!e)
 		return -ENOEXEC;
-	err = load_elf(e, name, NULL, out);
+	err = load_elf(e, name, NULL, 0, out);
 	elf_end(e);
 	return err;
 }
