@@ -37,6 +37,7 @@ help:
 	@echo "make test       deps + build + unit tests + e2e tests (root)"
 	@echo "make unit       unit tests only (no privileges)"
 	@echo "make e2e        end-to-end tests with real BPF (root)"
+	@echo "make fuzz       build the parser fuzzers, run each FUZZ_SECONDS (default 30)"
 	@echo "make demo       deps + build + profile the bundled demo workload"
 	@echo "make bench      overhead benchmarks against perf/bpftrace (root)"
 	@echo "make vmlinux    regenerate vmlinux/vmlinux.h from this kernel's BTF"
@@ -68,6 +69,7 @@ $(BUILD) $(BUILD)/user $(BUILD)/tests $(BUILD)/workloads:
 	mkdir -p $@
 
 -include tests/unit/fixtures.mk
+-include tests/fuzz/fuzz.mk
 
 unit: $(UNIT_BINS) $(UNIT_FIXTURES)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
