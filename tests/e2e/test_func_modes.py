@@ -145,7 +145,7 @@ def test_bad_patterns():
 def test_thread_id():
     """-p with the id of a non-main thread profiles its whole process."""
     snap = BpfSnapshot()
-    p = start([workload("threads"), "4", "100", "1500"])
+    p = start([workload("threads"), "4", "100", "2500"])
     try:
         tids = []
         for _ in range(50):
