@@ -1,5 +1,6 @@
 /* The registry of collectors. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -37,18 +38,32 @@ static int has_word(const char *list, const char *w)
 	return 0;
 }
 
-int collector_check_sort(const struct options *o, const char *key)
+/* 0 when some wanted collector lists word in the field at offset off;
+ * else one line naming the valid words and -EINVAL. */
+static int check_word(const struct options *o, const char *what, const char *word, size_t off)
 {
 	char valid[512] = "";
 
 	for (size_t i = 0; collectors[i]; i++) {
+		const char *list = *(const char *const *)((const char *)collectors[i] + off);
+
 		if (!options_wants_report(o, collectors[i]->name))
 			continue;
-		if (!collectors[i]->sort_keys || has_word(collectors[i]->sort_keys, key))
+		if (!list || has_word(list, word))
 			return 0;
 		snprintf(valid + strlen(valid), sizeof(valid) - strlen(valid), "%s%s",
-			 valid[0] ? " " : "", collectors[i]->sort_keys);
+			 valid[0] ? " " : "", list);
 	}
-	fprintf(stderr, "ebprof: unknown sort key '%s' (valid: %s)\n", key, valid);
+	fprintf(stderr, "ebprof: unknown %s '%s' (valid: %s)\n", what, word, valid);
 	return -EINVAL;
+}
+
+int collector_check_sort(const struct options *o, const char *key)
+{
+	return check_word(o, "sort key", key, offsetof(struct collector_ops, sort_keys));
+}
+
+int collector_check_metric(const struct options *o, const char *name)
+{
+	return check_word(o, "metric", name, offsetof(struct collector_ops, metrics));
 }

@@ -15,6 +15,8 @@ struct collector_ops {
 	/* Column keys its tables can be sorted by (-s), space-separated, so a
 	 * typo fails before collecting rather than after. */
 	const char *sort_keys;
+	/* Its metrics, for --metric, space-separated. */
+	const char *metrics;
 	/* Validate options, open and load BPF.  state is collector-owned.
 	 * 0 or negative errno, with one line already printed on failure. */
 	int (*open)(void **state, const struct options *o, struct target *t);
@@ -31,5 +33,7 @@ const struct collector_ops *collector_find(const char *name);
 const struct collector_ops *const *collector_list(void);
 /* 0 when some wanted collector sorts by key; else one line and -EINVAL. */
 int collector_check_sort(const struct options *o, const char *key);
+/* The same for --metric. */
+int collector_check_metric(const struct options *o, const char *name);
 
 #endif

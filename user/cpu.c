@@ -44,13 +44,6 @@ static int cpu_open(void **statep, const struct options *o, struct target *t)
 
 	if (!s)
 		return -ENOMEM;
-	if (o->metric && !options_wants_report(o, "func") && strcmp(o->metric, "oncpu") &&
-	    strcmp(o->metric, "offcpu") && strcmp(o->metric, "wall")) {
-		ebprof_usage("unknown --metric '%s' for the cpu report (oncpu, offcpu, wall)",
-			     o->metric);
-		free(s);
-		return -EINVAL;
-	}
 	s->opts = o;
 	s->target = t;
 	s->period_ns = 1000000000ull / (uint64_t)o->frequency;
@@ -494,6 +487,7 @@ const struct collector_ops cpu_collector = {
 	.desc = "sampled on-CPU stacks and off-CPU (blocked) time per stack",
 	.default_on = 1,
 	.sort_keys = "self_pct total_pct self total samples name module tid oncpu offcpu wall comm",
+	.metrics = "oncpu offcpu wall",
 	.open = cpu_open,
 	.attach = cpu_attach,
 	.tick = cpu_tick,

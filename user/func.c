@@ -164,6 +164,19 @@ static int load_bpf(struct func_state *s)
 	return 0;
 }
 
+/* --callers/--callees name a traced function: a typo fails now, not after
+ * the whole collection. */
+static int check_graph_option(const struct func_targets *tg, const char *opt, const char *name)
+{
+	if (!name)
+		return 0;
+	for (size_t i = 0; i < tg->n; i++)
+		if (!strcmp(tg->v[i].name, name))
+			return 0;
+	ebprof_usage("%s %s: not among the traced functions (-f)", opt, name);
+	return -EINVAL;
+}
+
 static int func_open(void **statep, const struct options *o, struct target *t)
 {
 	struct func_where w = { .pid = t->pid, .exe = t->exe, .exe_open = t->exe_open,
@@ -190,6 +203,11 @@ static int func_open(void **statep, const struct options *o, struct target *t)
 		goto fail;
 	ebprof_verbose(2, "func: resolved %zu functions in %.3f s", s->tg.n,
 		       (double)(now_ns() - t0) / 1e9);
+	err = check_graph_option(&s->tg, "--callers", o->callers);
+	if (!err)
+		err = check_graph_option(&s->tg, "--callees", o->callees);
+	if (err)
+		goto fail;
 	s->n = s->tg.n;
 	s->rates = calloc(s->n, sizeof(*s->rates));
 	s->last_entries = calloc(s->n, sizeof(*s->last_entries));
@@ -649,6 +667,7 @@ const struct collector_ops func_collector = {
 	.default_on = 0,
 	.sort_keys = "calls tottime cumtime percall cumpercall name module ncalls prim min max "
 		     "p50 p90 p99 inflight inflight_time",
+	.metrics = "time calls",
 	.open = func_open,
 	.attach = func_attach,
 	.tick = func_tick,

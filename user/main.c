@@ -188,6 +188,8 @@ int main(int argc, char **argv)
 	libbpf_set_print(libbpf_log);
 	if (o.sort && collector_check_sort(&o, o.sort))
 		return 2;
+	if (o.metric && collector_check_metric(&o, o.metric))
+		return 2;
 	if (preflight())
 		return 1;
 

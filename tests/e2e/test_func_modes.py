@@ -139,6 +139,14 @@ def test_bad_patterns():
     lines = r.stderr.strip().splitlines()
     equal(len(lines), 1, "missing library: one line on stderr")
     check("libnosuchlib" in r.stderr, "missing library: named", r.stderr.strip())
+    # Mistakes in report options fail before anything is collected.
+    t0 = time.time()
+    r = run(["-f", "heavy", "--callers", "hevy", "--", workload("cprofile"), "2"])
+    equal(r.returncode, 2, "--callers of an untraced function: usage error")
+    check(r.stderr.count("\n") == 1 and "hevy" in r.stderr, "--callers: one line", r.stderr)
+    r = run(["-f", "heavy", "--metric", "bytes", "--", workload("cprofile"), "2"])
+    equal(r.returncode, 2, "unknown --metric: usage error")
+    check(time.time() - t0 < 3, "option errors come before the 2 s+ run")
     snap.check("bad patterns")
 
 
