@@ -97,12 +97,24 @@ static int cmp_smap(const void *a, const void *b)
 	return 0;
 }
 
+/* fd when it is a regular file (not a FIFO or device the target planted),
+ * else closes it: -EINVAL. */
+static int regular_or_close(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	return fd;
+}
+
 /* Opens a regular file at path inside the target's root without following
  * the target's symlinks out of it; never blocks on a FIFO. */
 static int open_in_root(const struct symbolizer *s, const char *path)
 {
 	char full[4096 + 64];
-	struct stat st;
 	int fd = -1, n;
 
 	if (s->rootfd >= 0) {
@@ -122,18 +134,13 @@ static int open_in_root(const struct symbolizer *s, const char *path)
 		if (fd < 0)
 			return -errno;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return -EINVAL;
-	}
-	return fd;
+	return regular_or_close(fd);
 }
 
 /* The exact file behind a mapping, even deleted (needs privileges). */
 static int open_map_file(const struct symbolizer *s, uint64_t start, uint64_t end)
 {
 	char p[96];
-	struct stat st;
 	int fd;
 
 	snprintf(p, sizeof(p), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)s->pid,
@@ -141,11 +148,7 @@ static int open_map_file(const struct symbolizer *s, uint64_t start, uint64_t en
 	fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return -EINVAL;
-	}
-	return fd;
+	return regular_or_close(fd);
 }
 
 /* Takes a descriptor of the mapped file: by path when it is still the file
