@@ -3,6 +3,7 @@
  * library's, found in /proc/PID/maps or, for a launched target not yet
  * exec'd, through the executable's DT_NEEDED and the library path. */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <gelf.h>
@@ -420,7 +421,12 @@ static int find_lib_needed(struct resolver *r, const char *lib, char *out, size_
 }
 
 /* Running target: the mapped file whose name matches. */
-static int find_lib_mapped(struct resolver *r, const char *lib, char *out, size_t len)
+/* A library mapped by the target: out gets its path as the target's maps
+ * name it (for the report), open its exact file through
+ * /proc/PID/map_files, which holds whatever the path means on the host
+ * (chroots, containers' mount namespaces, replaced or deleted files). */
+static int find_lib_mapped(struct resolver *r, const char *lib, char *out, size_t len,
+			   char *open_path, size_t open_len)
 {
 	int err;
 
@@ -433,17 +439,20 @@ static int find_lib_mapped(struct resolver *r, const char *lib, char *out, size_
 	for (size_t i = 0; i < r->maps.n; i++) {
 		const struct procmap *m = &r->maps.maps[i];
 
-		if (m->path && m->path[0] == '/' && !m->deleted &&
-		    func_lib_matches(m->path, lib)) {
+		if (m->path && m->path[0] == '/' && func_lib_matches(m->path, lib)) {
 			snprintf(out, len, "%s", m->path);
+			snprintf(open_path, open_len, "/proc/%d/map_files/%" PRIx64 "-%" PRIx64,
+				 (int)r->w->pid, m->start, m->end);
 			return 1;
 		}
 	}
 	return 0;
 }
 
-/* The file (path as the target sees it) of library lib. */
-static int locate(struct resolver *r, const char *lib, char *out, size_t len)
+/* The file of library lib: its path as the target sees it in out, the
+ * path ebprof opens and probes in open_path. */
+static int locate(struct resolver *r, const char *lib, char *out, size_t len,
+		  char *open_path, size_t open_len)
 {
 	int found;
 
@@ -453,8 +462,9 @@ static int locate(struct resolver *r, const char *lib, char *out, size_t len)
 			snprintf(out, len, "%s", lib);
 			found = 1;
 		}
+		snprintf(open_path, open_len, "%s", out);
 	} else {
-		found = find_lib_mapped(r, lib, out, len);
+		found = find_lib_mapped(r, lib, out, len, open_path, open_len);
 	}
 	if (found < 0) {
 		ebprof_err("cannot read the mappings of pid %d: %s", r->w->pid,
@@ -598,11 +608,9 @@ static int resolve_one(struct resolver *r, const char *pattern)
 		return -EINVAL;
 	}
 	if (lib) {
-		err = locate(r, lib, tpath, sizeof(tpath));
+		err = locate(r, lib, tpath, sizeof(tpath), full, sizeof(full));
 		if (err)
 			return err;
-		if (snprintf(full, sizeof(full), "%s%s", r->root, tpath) >= (int)sizeof(full))
-			return -ENAMETOOLONG;
 		err = open_file(r, full, base_name(tpath), &f);
 	} else {
 		err = open_file(r, r->w->exe_open, base_name(r->w->exe), &f);
