@@ -136,6 +136,20 @@ def test_launch_duration_and_sigterm():
     snap.check("SIGTERM with a command")
 
 
+def test_min_block():
+    """--min-block drops off-CPU episodes shorter than it: the 400 ms block
+    counts with --min-block 300000 (300 ms), not with 500000."""
+    for usec, counted in ((300000, True), (500000, False)):
+        r, doc = run_json(["--min-block", str(usec), "cpu", "--",
+                           workload("cpusplit"), "100", "400"])
+        equal(r.returncode, 0, f"--min-block {usec}: exit 0")
+        off = node_totals(report(doc, "cpu"), "offcpu").get("block_wait", 0) / 1e6
+        if counted:
+            near(off, 400, 0.10, f"--min-block {usec}: block_wait off-CPU ms")
+        else:
+            equal(off, 0, f"--min-block {usec}: block_wait not counted")
+
+
 def test_threads():
     """Per-thread totals: threads N CALLS has main, an idle thread and N
     workers; worker i blocks (i + 1) * CALLS times in the same 100 us sleep,
@@ -219,6 +233,7 @@ test_folded_and_output_file()
 test_exit_status()
 test_launch_duration_and_sigterm()
 test_threads()
+test_min_block()
 test_deleted_binary()
 test_idle_target()
 test_errors()
