@@ -154,7 +154,7 @@ def test_threads():
     """Per-thread totals: threads N CALLS has main, an idle thread and N
     workers; worker i blocks (i + 1) * CALLS times in the same 100 us sleep,
     so their off-CPU times stand 1 : 2 : 3."""
-    r, doc = run_json(["cpu", "--", workload("threads"), "3", "300"])
+    r, doc = run_json(["-F", "999", "cpu", "--", workload("threads"), "3", "300"])
     equal(r.returncode, 0, "threads: exit 0")
     rows = table(report(doc, "cpu"), "threads")
     equal(len(rows), 5, "threads: main + idle + 3 workers")
@@ -165,7 +165,8 @@ def test_threads():
     if workers[0]:
         near(workers[1] / workers[0], 2.0, 0.15, "threads: worker 2 / worker 1 off-CPU")
         near(workers[2] / workers[0], 3.0, 0.15, "threads: worker 3 / worker 1 off-CPU")
-    check(all(x["wall"] <= main_wall * 1.05 for x in rows),
+    # On-CPU time is samples x period: allow a few periods of quantization.
+    check(all(x["wall"] <= main_wall * 1.05 + 5e6 for x in rows),
           "threads: no thread's wall exceeds the process's life", [x["wall"] for x in rows])
 
 
