@@ -5,6 +5,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
@@ -582,22 +583,15 @@ int elffile_open_mem(void *image, size_t size, const char *name, struct elffile 
 
 const struct elfsym *elffile_lookup(const struct elffile *f, uint64_t addr)
 {
-	size_t lo = 0, hi;
 	const struct elfsym *s;
+	ssize_t i;
 
-	if (!f || !f->nsyms)
+	if (!f)
 		return NULL;
-	hi = f->nsyms;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (f->syms[mid].addr <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == 0)
+	i = sorted_find_le(f->syms, f->nsyms, sizeof(*f->syms), offsetof(struct elfsym, addr), addr);
+	if (i < 0)
 		return NULL;
-	s = &f->syms[lo - 1];
+	s = &f->syms[i];
 	return addr - s->addr < s->size ? s : NULL;
 }
 

@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,22 +122,15 @@ fail:
 
 const char *kallsyms_lookup(const struct kallsyms *k, uint64_t addr, uint64_t *off)
 {
-	size_t lo = 0, hi;
 	const struct ksym *s;
+	ssize_t i;
 
-	if (!k || !k->n)
+	if (!k)
 		return NULL;
-	hi = k->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (k->syms[mid].addr <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == 0)
+	i = sorted_find_le(k->syms, k->n, sizeof(*k->syms), offsetof(struct ksym, addr), addr);
+	if (i < 0)
 		return NULL;
-	s = &k->syms[lo - 1];
+	s = &k->syms[i];
 	if (addr - s->addr >= KALLSYMS_MAX_FUNC_SIZE)
 		return NULL;
 	if (off)

@@ -9,6 +9,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,27 +217,17 @@ int procmaps_read(pid_t pid, struct procmaps *out)
 
 const struct procmap *procmaps_find(const struct procmaps *m, uint64_t addr)
 {
-	size_t lo = 0, hi;
+	const struct procmap *p;
+	ssize_t i;
 
-	if (!m || !m->n)
+	if (!m)
 		return NULL;
 	/* Sorted by start: last mapping whose start <= addr. */
-	hi = m->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (m->maps[mid].start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == 0)
+	i = sorted_find_le(m->maps, m->n, sizeof(*m->maps), offsetof(struct procmap, start), addr);
+	if (i < 0)
 		return NULL;
-	{
-		const struct procmap *p = &m->maps[lo - 1];
-		if (addr < p->end && p->perms[2] == 'x')
-			return p;
-	}
-	return NULL;
+	p = &m->maps[i];
+	return addr < p->end && p->perms[2] == 'x' ? p : NULL;
 }
 
 void procmaps_free(struct procmaps *m)

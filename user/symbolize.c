@@ -17,6 +17,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/openat2.h>
@@ -74,18 +75,9 @@ static int mapvec_push(struct mapvec *mv, const struct smap *m)
 /* Index of the mapping containing addr, or -1. */
 static ssize_t mapvec_find(const struct mapvec *mv, uint64_t addr)
 {
-	size_t lo = 0, hi = mv->n;
+	ssize_t i = sorted_find_le(mv->v, mv->n, sizeof(*mv->v), offsetof(struct smap, start), addr);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (mv->v[mid].start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == 0 || addr >= mv->v[lo - 1].end)
-		return -1;
-	return (ssize_t)(lo - 1);
+	return i < 0 || addr >= mv->v[i].end ? -1 : i;
 }
 
 static int cmp_smap(const void *a, const void *b)

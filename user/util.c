@@ -94,6 +94,23 @@ int array_grow(void **arr, size_t *cap, size_t need, size_t elem)
 	return 0;
 }
 
+ssize_t sorted_find_le(const void *base, size_t n, size_t size, size_t key_off, uint64_t key)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		uint64_t k;
+
+		memcpy(&k, (const char *)base + mid * size + key_off, sizeof(k));
+		if (k <= key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (ssize_t)lo - 1;
+}
+
 int read_fd_all(int fd, char **buf, size_t *len)
 {
 	size_t cap = 0, n = 0;

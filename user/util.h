@@ -26,6 +26,11 @@ int task_alive(pid_t pid, pid_t tid);
  * doubling; new space is zeroed.  0 or -ENOMEM. */
 int array_grow(void **arr, size_t *cap, size_t need, size_t elem);
 
+/* In n elements of size bytes sorted by the uint64_t at key_off, the index
+ * of the last one whose key is <= key, or -1 when none is (binary search:
+ * "which symbol or mapping starts at or before this address"). */
+ssize_t sorted_find_le(const void *base, size_t n, size_t size, size_t key_off, uint64_t key);
+
 /* Reads a whole file whose size stat cannot tell (procfs) into a malloc'd,
  * NUL-terminated buffer; *len (may be NULL) excludes the NUL.  0 or -errno. */
 int read_fd_all(int fd, char **buf, size_t *len);
