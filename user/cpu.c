@@ -155,20 +155,6 @@ static void proc_kernel_stack(struct profile *p, struct stackbuf *st, pid_t pid,
 	}
 }
 
-static void task_comm(pid_t pid, uint32_t tid, char *comm, size_t len)
-{
-	char path[96];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%u/comm", (int)pid, tid);
-	f = fopen(path, "r");
-	if (!f)
-		return;
-	if (fgets(comm, (int)len, f))
-		comm[strcspn(comm, "\n")] = 0;
-	fclose(f);
-}
-
 /* Appends the frames of one stack id, root first, to st. */
 static void add_stack(struct cpu_state *s, struct profile *p, struct stackbuf *st,
 		      int stack_id, int kernel, uint64_t *ips)
@@ -338,7 +324,7 @@ static int add_whole_run_blocked(struct cpu_state *s, struct profile *p, uint64_
 		vals[M_OFFCPU] = vals[M_WALL] = (int64_t)elapsed;
 		err = st.err ? st.err : profile_add_sample(p, st.frames, (uint32_t)st.n, vals);
 		free(st.frames);
-		task_comm(s->target->pid, tid, th.comm, sizeof(th.comm));
+		task_comm(s->target->pid, (pid_t)tid, th.comm, sizeof(th.comm));
 		th.offcpu_ns = elapsed;
 		bpf_map_update_elem(tfd, &tid, &th, BPF_ANY);
 	}

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 
 #include "target.h"
+#include "util.h"
 
 static int pidfd_open_(pid_t pid)
 {
@@ -21,17 +22,8 @@ static int pidfd_open_(pid_t pid)
 
 static void read_comm(struct target *t)
 {
-	char path[64];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)t->pid);
-	f = fopen(path, "r");
 	t->comm[0] = 0;
-	if (f) {
-		if (fgets(t->comm, sizeof(t->comm), f))
-			t->comm[strcspn(t->comm, "\n")] = 0;
-		fclose(f);
-	}
+	task_comm(t->pid, t->pid, t->comm, sizeof(t->comm));
 }
 
 /* The thread group of a thread id (a TID given to -p means its process). */

@@ -154,6 +154,20 @@ int read_path_all(const char *path, char **buf, size_t *len)
 	return err;
 }
 
+void task_comm(pid_t pid, pid_t tid, char *comm, size_t len)
+{
+	char path[96];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", (int)pid, (int)tid);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	if (fgets(comm, (int)len, f))
+		comm[strcspn(comm, "\n")] = 0;
+	fclose(f);
+}
+
 void stackbuf_push(struct stackbuf *s, int64_t frame)
 {
 	if (frame < 0) {

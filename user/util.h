@@ -21,6 +21,9 @@ uint64_t now_ns(void); /* CLOCK_MONOTONIC */
 extern uint64_t ebprof_start_ns;
 /* 1 when thread tid of process pid still exists. */
 int task_alive(pid_t pid, pid_t tid);
+/* The thread's name from /proc into comm (unchanged when it cannot be
+ * read, e.g. the thread is gone). */
+void task_comm(pid_t pid, pid_t tid, char *comm, size_t len);
 
 /* Grows *arr (elem bytes each, *cap of them) to hold at least need,
  * doubling; new space is zeroed.  0 or -ENOMEM. */
