@@ -302,6 +302,8 @@ static int add_whole_run_blocked(struct cpu_state *s, struct profile *p, uint64_
 	DIR *d;
 	int err = 0;
 
+	if (elapsed < s->opts->min_block_ns)
+		return 0; /* the whole run is shorter than --min-block */
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)s->target->pid);
 	d = opendir(path);
 	if (!d)
@@ -315,8 +317,6 @@ static int add_whole_run_blocked(struct cpu_state *s, struct profile *p, uint64_
 
 		if (!tid || !bpf_map_lookup_elem(tfd, &tid, &th) ||
 		    !bpf_map_lookup_elem(sfd, &tid, &start))
-			continue;
-		if (elapsed < s->opts->min_block_ns)
 			continue;
 		stackbuf_push(&st, profile_frame(p, FRAME_MARKER, "[blocked whole run]", NULL, 0));
 		proc_kernel_stack(p, &st, s->target->pid, tid);
