@@ -60,7 +60,7 @@ $(BUILD)/user/%.o: user/%.c | $(SKELS) $(BUILD)/user
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(BUILD)/tests
 	$(CC) $(CFLAGS) -Wno-unused-parameter -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka
 
-$(BUILD)/workloads/%: tests/workloads/%.c | $(BUILD)/workloads
+$(BUILD)/workloads/%: tests/workloads/%.c tests/workloads/gate.h | $(BUILD)/workloads
 	$(CC) $(WL_CFLAGS) -o $@ $< -lm
 
 workloads: $(WL_BINS)

@@ -6,6 +6,8 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -107,6 +109,45 @@ def run_json(args, timeout=120):
     return r, doc
 
 
+def run_gated(args, target, timeout=120):
+    """Runs ebprof -v --format json against a workload started with START
+    "sig" (tests/workloads/gate.h) and opens its gate, SIGUSR1, once ebprof
+    says it is profiling: the work begins after every probe is attached,
+    however slow the machine.  Returns (CompletedProcess, doc)."""
+    fd, out = tempfile.mkstemp(prefix="ebprof-e2e-", suffix=".json")
+    os.close(fd)
+    cmd = [EBPROF, "-v", "--format", "json", "-o", out] + list(args)
+    print("  $", " ".join(cmd), flush=True)
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    _our_pids.add(p.pid)
+    watchdog = threading.Timer(timeout, p.kill)
+    watchdog.start()
+    err = []
+    try:
+        for line in p.stderr:
+            err.append(line)
+            if line.startswith("ebprof: profiling pid "):
+                os.kill(target.pid, signal.SIGUSR1)
+                break
+        err.append(p.stderr.read())
+        p.wait()
+    finally:
+        watchdog.cancel()
+    r = subprocess.CompletedProcess(cmd, p.returncode, "", "".join(err))
+    if r.returncode != 0:
+        print(r.stderr, file=sys.stderr)
+    try:
+        with open(out) as f:
+            doc = json.load(f)
+    except (OSError, json.JSONDecodeError):
+        print("  no JSON report:", r.stderr[:2000])
+        raise
+    finally:
+        if os.path.exists(out):
+            os.unlink(out)
+    return r, doc
+
+
 def report(doc, name):
     for rep in doc["reports"]:
         if rep["report"] == name:
@@ -147,11 +188,29 @@ def equal(actual, expected, what):
     check(actual == expected, f"{what}: {actual} == {expected}")
 
 
-def start(args):
-    """Starts a workload in the background (own process group)."""
+def start(args, gated=False):
+    """Starts a workload in the background (own process group).  gated: it
+    was given START "sig"; return once it waits at its gate (in sigwait,
+    so also after any exec in between, as through chroot)."""
     p = subprocess.Popen(args, start_new_session=True)
     _our_pids.add(p.pid)
+    if gated:
+        deadline = time.time() + 10
+        while time.time() < deadline and not _at_gate(p.pid):
+            time.sleep(0.01)
+        if not _at_gate(p.pid):
+            stop(p)
+            raise RuntimeError(f"{args[0]} did not reach its start gate")
     return p
+
+
+def _at_gate(pid):
+    """The main thread sleeps in sigwait (rt_sigtimedwait)."""
+    try:
+        with open(f"/proc/{pid}/wchan") as f:
+            return "sigtimedwait" in f.read()
+    except OSError:
+        return False
 
 
 def popen_ebprof(args, **kw):

@@ -6,7 +6,7 @@ import subprocess
 import time
 
 from lib import (BpfSnapshot, check, equal, finish, near, popen_ebprof, report, run,
-                 run_json, start, stop, table, within, workload)
+                 run_gated, run_json, start, stop, table, within, workload)
 
 CPU_MS, BLOCK_MS = 3000, 1000
 SPLIT = {"spin_a": 60.0, "spin_b": 30.0, "spin_c": 10.0}
@@ -55,10 +55,9 @@ def test_launch():
 
 def test_pid():
     snap = BpfSnapshot()
-    p = start([workload("cpusplit"), str(CPU_MS), str(BLOCK_MS), "700"])
+    p = start([workload("cpusplit"), str(CPU_MS), str(BLOCK_MS), "sig"], gated=True)
     try:
-        time.sleep(0.2)
-        r, doc = run_json(["-p", str(p.pid), "-F", "499"])
+        r, doc = run_gated(["-p", str(p.pid), "-F", "499"], p)
         equal(r.returncode, 0, "-p: exit status")
         rep = report(doc, "cpu")
         check_split(rep, "-p")
@@ -174,11 +173,10 @@ def test_deleted_binary(path="/tmp/ebprof-e2e-deleted"):
     """A binary deleted after start is read through /proc/PID/map_files."""
     import shutil
     shutil.copy(workload("cpusplit"), path)
-    p = start([path, "1500", "0", "300"])
+    p = start([path, "1500", "0", "sig"], gated=True)
     try:
-        time.sleep(0.1)
         os.unlink(path)
-        r, doc = run_json(["-p", str(p.pid), "cpu"])
+        r, doc = run_gated(["-p", str(p.pid), "cpu"], p)
         equal(r.returncode, 0, "deleted binary: exit 0")
         oncpu = node_totals(report(doc, "cpu"), "oncpu")
         check(oncpu.get("spin_a", 0) > 0 and oncpu.get("spin_b", 0) > 0,

@@ -6,8 +6,8 @@ import subprocess
 import tempfile
 import time
 
-from lib import (ROOT, BpfSnapshot, check, equal, finish, report, run, run_json, start,
-                 stop, table, within, workload)
+from lib import (ROOT, BpfSnapshot, check, equal, finish, report, run, run_gated, run_json,
+                 start, stop, table, within, workload)
 
 CALLS = {"heavy": 2, "medium": 400, "light": 200}
 
@@ -19,10 +19,9 @@ def rows_by_name(rep):
 def test_pid():
     """Attach to a running cprofile before its work starts: same counts."""
     snap = BpfSnapshot()
-    p = start([workload("cprofile"), "20", "1500"])  # scale 20, start after 1.5 s
+    p = start([workload("cprofile"), "20", "sig"], gated=True)  # scale 20
     try:
-        time.sleep(0.1)
-        r, doc = run_json(["-p", str(p.pid), "-f", "heavy,medium,light"])
+        r, doc = run_gated(["-p", str(p.pid), "-f", "heavy,medium,light"], p)
         equal(r.returncode, 0, "pid: exit status")
         rows = rows_by_name(report(doc, "func"))
         for f, n in CALLS.items():
@@ -36,9 +35,9 @@ def test_pid():
 def test_inflight():
     """Collection stopping mid-call: the call is in flight, not finished."""
     snap = BpfSnapshot()
-    p = start([workload("cprofile"), "1", "1000"])  # heavy starts after 1 s
+    p = start([workload("cprofile"), "1", "sig"], gated=True)  # heavy runs 4.1 s
     try:
-        r, doc = run_json(["-p", str(p.pid), "-f", "heavy", "-d", "2"])
+        r, doc = run_gated(["-p", str(p.pid), "-f", "heavy", "-d", "2"], p)
         equal(r.returncode, 0, "inflight: exit status")
         rows = rows_by_name(report(doc, "func"))
         heavy = rows.get("heavy", {})
@@ -153,7 +152,7 @@ def test_bad_patterns():
 def test_thread_id():
     """-p with the id of a non-main thread profiles its whole process."""
     snap = BpfSnapshot()
-    p = start([workload("threads"), "4", "100", "2500"])
+    p = start([workload("threads"), "4", "100", "sig"], gated=True)
     try:
         tids = []
         for _ in range(50):
@@ -162,7 +161,8 @@ def test_thread_id():
                 break
             time.sleep(0.02)
         check(bool(tids), "threads workload has worker threads", tids)
-        r, doc = run_json(["-p", str(tids[0]), "-f", "work,leaf"])
+        # 4 threads at ~6000 calls/s each: keep the governor out of a count test
+        r, doc = run_gated(["-p", str(tids[0]), "--max-overhead", "0", "-f", "work,leaf"], p)
         equal(r.returncode, 0, "-p TID: exit 0")
         rows = rows_by_name(report(doc, "func"))
         # Thread i calls work (i + 1) * 100 times: 100 * 4 * 5 / 2.

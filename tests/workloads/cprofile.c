@@ -3,11 +3,14 @@
  * (sleeps 10 ms each), then sleeps 2 s itself.  argv[1] divides every sleep
  * so tests run short.  Exact ground truth: ncalls main 1, heavy 2,
  * medium 400, light 200; heavy's own time = 2 * 2 s / scale; medium's
- * total = 400 * 10 ms / scale.  argv[2], when given, is a delay in ms
- * before main's work starts (time to attach with -p). */
+ * total = 400 * 10 ms / scale.  argv[2], when given, is the start gate
+ * (gate.h): a delay in ms, or "sig" to wait for SIGUSR1.
+ * Usage: cprofile [SCALE [START]] */
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "gate.h"
 
 static long scale = 1;
 
@@ -41,12 +44,13 @@ __attribute__((noinline)) void heavy(void)
 
 int main(int argc, char **argv)
 {
+	gate_init();
 	if (argc > 1)
 		scale = atol(argv[1]);
 	if (scale < 1)
 		scale = 1;
-	if (argc > 2)
-		usleep(atol(argv[2]) * 1000);
+	if (gate_wait(argc > 2 ? argv[2] : NULL))
+		return 2;
 	heavy();
 	heavy();
 	return 0;

@@ -1,14 +1,17 @@
 /* cpusplit: a CPU phase whose split is known, then a blocking phase.
  *
- *   cpusplit [CPU_MS [BLOCK_MS [START_DELAY_MS]]]   (defaults 2000 1000 0)
+ *   cpusplit [CPU_MS [BLOCK_MS [START]]]   (defaults 2000 1000 0)
  *
  * The CPU phase runs spin_a for 60 %, spin_b for 30 % and spin_c for 10 %
  * of CPU_MS of this thread's CPU time; then block_wait blocks in nanosleep
- * for BLOCK_MS.  With START_DELAY_MS it first sleeps (in wait_start) so a
- * profiler can attach with -p before the measured work begins. */
+ * for BLOCK_MS.  START is the start gate (gate.h), waited on in wait_start:
+ * a delay in ms or "sig", so a profiler can attach with -p before the
+ * measured work begins. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+
+#include "gate.h"
 
 static volatile unsigned long sink;
 
@@ -50,20 +53,24 @@ static __attribute__((noinline)) void sleep_ms(long ms)
 }
 
 __attribute__((noinline)) void block_wait(long ms) { sleep_ms(ms); sink++; }
-__attribute__((noinline)) void wait_start(long ms) { sleep_ms(ms); sink++; }
+__attribute__((noinline)) int wait_start(const char *start)
+{
+	int err = gate_wait(start);
+
+	sink++;
+	return err;
+}
 
 int main(int argc, char **argv)
 {
 	double cpu_ms = argc > 1 ? atof(argv[1]) : 2000;
 	long block_ms = argc > 2 ? atol(argv[2]) : 1000;
-	long delay_ms = argc > 3 ? atol(argv[3]) : 0;
 
-	if (cpu_ms < 0 || block_ms < 0 || delay_ms < 0) {
-		fprintf(stderr, "usage: cpusplit [CPU_MS [BLOCK_MS [START_DELAY_MS]]]\n");
+	gate_init();
+	if (cpu_ms < 0 || block_ms < 0 || wait_start(argc > 3 ? argv[3] : NULL)) {
+		fprintf(stderr, "usage: cpusplit [CPU_MS [BLOCK_MS [START]]]\n");
 		return 2;
 	}
-	if (delay_ms)
-		wait_start(delay_ms);
 	spin_a(cpu_ms * 0.6);
 	spin_b(cpu_ms * 0.3);
 	spin_c(cpu_ms * 0.1);

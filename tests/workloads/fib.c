@@ -1,9 +1,11 @@
 /* Recursive Fibonacci: fib(n) makes exactly 2*F(n+1)-1 calls, one of them
- * primitive (the outermost).  Usage: fib N [REPEAT] [START_DELAY_MS]
+ * primitive (the outermost).  Usage: fib N [REPEAT] [START]
  * repeats the top-level call REPEAT times (REPEAT primitive calls). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+
+#include "gate.h"
 
 long fib(int n);
 /* Through a volatile pointer: the compiler may not turn the recursion into
@@ -21,11 +23,11 @@ int main(int argc, char **argv)
 {
 	int n = argc > 1 ? atoi(argv[1]) : 20;
 	int repeat = argc > 2 ? atoi(argv[2]) : 1;
-	long delay_ms = argc > 3 ? atol(argv[3]) : 0;
 	volatile long sum = 0;
 
-	if (delay_ms > 0)
-		usleep(delay_ms * 1000);
+	gate_init();
+	if (gate_wait(argc > 3 ? argv[3] : NULL))
+		return 2;
 	for (int i = 0; i < repeat; i++)
 		sum += fib_call(n);
 	return sum == -1;

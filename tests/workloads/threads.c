@@ -1,10 +1,13 @@
 /* N threads, thread i calls work() exactly (i + 1) * CALLS times, each call
- * calling leaf() once.  Usage: threads N CALLS [START_DELAY_MS]
+ * calling leaf() once.  Usage: threads N CALLS [START]
+ * START is the start gate (gate.h): a delay in ms, or "sig".
  * Ground truth: work and leaf ncalls = CALLS * N * (N + 1) / 2. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "gate.h"
 
 static long calls = 100;
 static volatile long sink;
@@ -44,17 +47,17 @@ static void *thread_main(void *arg)
 int main(int argc, char **argv)
 {
 	int n = argc > 1 ? atoi(argv[1]) : 4;
-	long delay_ms = argc > 3 ? atol(argv[3]) : 0;
 	pthread_t *t, idle;
 
+	gate_init();
 	if (argc > 2)
 		calls = atol(argv[2]);
 	if (n < 1 || n > 1024)
 		return 2;
 	if (pthread_create(&idle, NULL, idle_main, NULL) != 0)
 		return 1;
-	if (delay_ms > 0)
-		usleep(delay_ms * 1000);
+	if (gate_wait(argc > 3 ? argv[3] : NULL))
+		return 2;
 	t = calloc(n, sizeof(*t));
 	if (!t)
 		return 1;
