@@ -75,10 +75,18 @@ static unsigned leading_underscores(const char *s)
 	return n;
 }
 
+/* Length of a symbol's name without its version: .symtab spells versioned
+ * definitions "name@@VER" (default) or "name@VER"; users name "name". */
+static size_t name_len(const char *s)
+{
+	return strcspn(s, "@");
+}
+
 int elfsym_name_cmp(const char *a, int a_global, const char *b, int b_global)
 {
 	unsigned ua, ub;
 	size_t la, lb;
+	int c;
 
 	if (a_global != b_global)
 		return a_global ? -1 : 1;
@@ -86,11 +94,12 @@ int elfsym_name_cmp(const char *a, int a_global, const char *b, int b_global)
 	ub = leading_underscores(b);
 	if (ua != ub)
 		return ua < ub ? -1 : 1;
-	la = strlen(a);
-	lb = strlen(b);
+	la = name_len(a);
+	lb = name_len(b);
 	if (la != lb)
 		return la < lb ? -1 : 1;
-	return strcmp(a, b);
+	c = strncmp(a, b, la);
+	return c ? c : strcmp(a, b);
 }
 
 static int symvec_push(struct symvec *sv, const struct rawsym *s)
@@ -151,7 +160,7 @@ static int collect_funcs(Elf *e, Elf64_Word type, struct symvec *sv)
 		    sym.st_value == 0)
 			continue;
 		r.name = elf_strptr(e, sh.sh_link, sym.st_name);
-		if (!r.name || !r.name[0])
+		if (!r.name || !r.name[0] || r.name[0] == '@')
 			continue;
 		r.addr = sym.st_value;
 		r.size = sym.st_size;
@@ -186,7 +195,8 @@ static uint64_t segment_end(const struct elffile *f, uint64_t addr)
 }
 
 /* Sorts, keeps one name per address (the preferred one, the largest size),
- * gives zero-sized symbols the room up to the next one, copies names. */
+ * gives zero-sized symbols the room up to the next one, copies names
+ * without their version suffix. */
 static int install_syms(struct elffile_priv *p, struct symvec *sv)
 {
 	struct elffile *f = &p->pub;
@@ -208,7 +218,7 @@ static int install_syms(struct elffile_priv *p, struct symvec *sv)
 	if (!f->syms)
 		return -ENOMEM;
 	for (i = 0; i < n; i++)
-		bytes += strlen(sv->v[i].name) + 1;
+		bytes += name_len(sv->v[i].name) + 1;
 	p->names = malloc(bytes);
 	if (!p->names) {
 		free(f->syms);
@@ -218,11 +228,12 @@ static int install_syms(struct elffile_priv *p, struct symvec *sv)
 	w = p->names;
 	for (i = 0; i < n; i++) {
 		struct rawsym *r = &sv->v[i];
-		size_t l = strlen(r->name) + 1;
+		size_t l = name_len(r->name);
 
 		memcpy(w, r->name, l);
+		w[l] = '\0';
 		f->syms[i].name = w;
-		w += l;
+		w += l + 1;
 		f->syms[i].addr = r->addr;
 		f->syms[i].size = r->size;
 		if (r->size == 0) {

@@ -1,7 +1,8 @@
 # Fixture binaries for the symbolizer unit tests (tests/unit/test_symbolize.c):
-# a PIE and a non-PIE executable linked against a small shared library, the
-# library stripped to its .dynsym, and the PIE stripped with its symbols in
-# a separate debug file found through .gnu_debuglink.
+# a PIE and a non-PIE executable linked against a small shared library (one
+# of its symbols versioned), the library stripped to its .dynsym, and the PIE
+# stripped with its symbols in a separate debug file found through
+# .gnu_debuglink.
 FIXT_DIR    := $(BUILD)/fixtures
 FIXT_SRC    := tests/unit/fixtures
 FIXT_CFLAGS := -O1 -g -fno-inline -Wall -Werror
@@ -15,8 +16,9 @@ UNIT_FIXTURES += $(FIXT_DIR)/libfixture.so $(FIXT_DIR)/libfixture_stripped.so \
 $(FIXT_DIR):
 	mkdir -p $@
 
-$(FIXT_DIR)/libfixture.so: $(FIXT_SRC)/fixture_lib.c | $(FIXT_DIR)
-	$(CC) $(FIXT_CFLAGS) -fPIC -shared -Wl,-soname,libfixture.so -o $@ $<
+$(FIXT_DIR)/libfixture.so: $(FIXT_SRC)/fixture_lib.c $(FIXT_SRC)/fixture_lib.map | $(FIXT_DIR)
+	$(CC) $(FIXT_CFLAGS) -fPIC -shared -Wl,-soname,libfixture.so \
+		-Wl,--version-script=$(FIXT_SRC)/fixture_lib.map -o $@ $<
 
 $(FIXT_DIR)/libfixture_stripped.so: $(FIXT_DIR)/libfixture.so
 	$(STRIP) --strip-all -o $@ $<

@@ -350,6 +350,28 @@ static void test_elf_debug_under_root(void **state)
 	rm_rf(root);
 }
 
+/* .symtab spells a versioned definition "lib_versioned@@FIXTURE_2"; the
+ * name users see and match is lib_versioned, in .symtab and .dynsym alike. */
+static void test_elf_symbol_versions(void **state)
+{
+	const char *files[] = { FIXT "libfixture.so", FIXT "libfixture_stripped.so" };
+
+	(void)state;
+	for (size_t k = 0; k < 2; k++) {
+		struct elffile *e;
+		size_t found = 0;
+
+		assert_int_equal(elffile_open(files[k], NULL, &e), 0);
+		for (size_t i = 0; i < e->nsyms; i++) {
+			assert_null(strchr(e->syms[i].name, '@'));
+			if (strcmp(e->syms[i].name, "lib_versioned") == 0)
+				found++;
+		}
+		assert_int_equal(found, 1);
+		elffile_free(e);
+	}
+}
+
 /* A stripped shared library still has its exports in .dynsym. */
 static void test_elf_dynsym(void **state)
 {
@@ -664,6 +686,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_elf_debuglink, kill_live_child),
 		cmocka_unit_test_teardown(test_elf_debug_under_root, kill_live_child),
 		cmocka_unit_test_teardown(test_elf_dynsym, kill_live_child),
+		cmocka_unit_test_teardown(test_elf_symbol_versions, kill_live_child),
 		cmocka_unit_test_teardown(test_elf_bad_files, kill_live_child),
 		cmocka_unit_test_teardown(test_kallsyms, kill_live_child),
 		cmocka_unit_test_teardown(test_symbolizer_process, kill_live_child),
