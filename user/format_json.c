@@ -189,9 +189,9 @@ static void write_profile(FILE *out, const struct profile *p)
 	json_str(out, dm >= 0 ? p->metrics[dm].name : NULL);
 	write_info(out, p);
 	fputs(",\"notes\":[", out);
-	for (size_t i = 0; i < p->nnotes; i++) {
+	for (size_t i = 0; i < p->notes.n; i++) {
 		fputs(i ? "," : "", out);
-		json_str(out, p->notes[i]);
+		json_str(out, p->notes.v[i]);
 	}
 	fputs("],\n\"frames\":[", out);
 	for (size_t i = 0; i < p->nframes; i++) {

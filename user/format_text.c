@@ -100,8 +100,8 @@ static void print_info(FILE *out, const struct profile *p)
 static void print_notes(FILE *out, const struct profile *p)
 {
 	char buf[CELL_MAX * 2];
-	for (size_t i = 0; i < p->nnotes; i++) {
-		snprintf(buf, sizeof(buf), "%s", p->notes[i]);
+	for (size_t i = 0; i < p->notes.n; i++) {
+		snprintf(buf, sizeof(buf), "%s", p->notes.v[i]);
 		fmt_sanitize(buf, NULL);
 		fprintf(out, "note: %s\n", buf);
 	}

@@ -76,8 +76,7 @@ struct func_state {
 	struct func_calib *calib; /* calibration probes still coming off */
 	double peak_pct;          /* highest interval estimate */
 	size_t ndetached;
-	char **notes;
-	size_t nnotes;
+	struct strlist notes;
 	int ncpus;
 	double attach_s;
 };
@@ -86,20 +85,13 @@ static int note(struct func_state *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static int note(struct func_state *s, const char *fmt, ...)
 {
-	char line[512], **v;
 	va_list ap;
+	int err;
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	err = strlist_vaddf(&s->notes, fmt, ap);
 	va_end(ap);
-	v = realloc(s->notes, (s->nnotes + 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	s->notes = v;
-	if (!(v[s->nnotes] = strdup(line)))
-		return -ENOMEM;
-	s->nnotes++;
-	return 0;
+	return err;
 }
 
 static void func_close(void *state)
@@ -119,9 +111,7 @@ static void func_close(void *state)
 	bpf_link__destroy(s->exit_link);
 	func_bpf__destroy(s->skel);
 	func_targets_free(&s->tg);
-	for (size_t i = 0; i < s->nnotes; i++)
-		free(s->notes[i]);
-	free(s->notes);
+	strlist_free(&s->notes);
 	free(s->rates);
 	free(s->last_entries);
 	free(s->pick);
@@ -356,7 +346,7 @@ static int func_tick(void *state)
 		     "of one CPU (total %.1f%% > --max-overhead %g%%); its counts stop there",
 		     s->tg.v[i].name, s->tg.v[i].module, (double)(now - s->t_attach) / 1e9,
 		     s->rates[i].hits_per_s, fpct, pct, s->o->max_overhead);
-		ebprof_verbose(1, "func: %s", s->notes[s->nnotes - 1]);
+		ebprof_verbose(1, "func: %s", s->notes.v[s->notes.n - 1]);
 	}
 	if (npick)
 		detach(s, s->pick, npick);
@@ -639,13 +629,13 @@ static int func_report(void *state, struct profile **out)
 		err = add_edges(s, p, d);
 	if (!err)
 		err = add_info(s, p, d);
-	for (size_t i = 0; i < s->tg.nnotes && !err; i++)
-		err = profile_note(p, "%s", s->tg.notes[i]);
+	for (size_t i = 0; i < s->tg.notes.n && !err; i++)
+		err = profile_note(p, "%s", s->tg.notes.v[i]);
 	if (!err && s->tg.dropped)
 		err = profile_note(p, "patterns matched %zu more functions than the limit of %d; "
 				   "those are not traced", s->tg.dropped, FUNC_MAX_FUNCS);
-	for (size_t i = 0; i < s->nnotes && !err; i++)
-		err = profile_note(p, "%s", s->notes[i]);
+	for (size_t i = 0; i < s->notes.n && !err; i++)
+		err = profile_note(p, "%s", s->notes.v[i]);
 	if (!err && s->o->count_only)
 		err = profile_note(p, "--count-only: entry probes only; times are not measured");
 out:

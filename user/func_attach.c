@@ -1,6 +1,5 @@
 /* func collector: placing and removing its probes (see func_attach.h). */
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,38 +17,17 @@
  * instruction at the probed address. */
 #define ENOTSUPP_ 524
 
-struct destroy_slice {
-	struct bpf_link **links;
-	size_t n;
-};
-
-static void *destroy_slice(void *arg)
+static void destroy_links(void *first, size_t n)
 {
-	struct destroy_slice *d = arg;
+	struct bpf_link **links = first;
 
-	for (size_t i = 0; i < d->n; i++)
-		bpf_link__destroy(d->links[i]);
-	return NULL;
+	for (size_t i = 0; i < n; i++)
+		bpf_link__destroy(links[i]);
 }
 
 void func_links_destroy(struct bpf_link **links, size_t n)
 {
-	struct destroy_slice sl[FUNC_DESTROY_THREADS];
-	pthread_t th[FUNC_DESTROY_THREADS];
-	int started[FUNC_DESTROY_THREADS] = { 0 };
-	size_t nt = n < FUNC_DESTROY_THREADS ? n : FUNC_DESTROY_THREADS, at = 0;
-
-	for (size_t t = 0; t < nt; t++) {
-		sl[t].links = links + at;
-		sl[t].n = n / nt + (t < n % nt);
-		at += sl[t].n;
-		started[t] = pthread_create(&th[t], NULL, destroy_slice, &sl[t]) == 0;
-		if (!started[t])
-			destroy_slice(&sl[t]);
-	}
-	for (size_t t = 0; t < nt; t++)
-		if (started[t])
-			pthread_join(th[t], NULL);
+	run_in_slices(links, n, sizeof(*links), FUNC_DESTROY_THREADS, destroy_links);
 	memset(links, 0, n * sizeof(*links));
 }
 

@@ -9,6 +9,7 @@
 #include <gelf.h>
 #include <libelf.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,23 +206,18 @@ struct resolver {
 	struct func_targets *out;
 };
 
-static int add_note(struct func_targets *t, const char *fmt, const char *a,
-		    const char *b)
+/* Each fact once, however many patterns or files bring it up. */
+static int add_note(struct func_targets *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int add_note(struct func_targets *t, const char *fmt, ...)
 {
-	char line[512], **v;
+	char line[512];
+	va_list ap;
 
-	snprintf(line, sizeof(line), fmt, a, b);
-	for (size_t i = 0; i < t->nnotes; i++)
-		if (strcmp(t->notes[i], line) == 0)
-			return 0;
-	v = realloc(t->notes, (t->nnotes + 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	t->notes = v;
-	if (!(v[t->nnotes] = strdup(line)))
-		return -ENOMEM;
-	t->nnotes++;
-	return 0;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	return strlist_has(&t->notes, line) ? 0 : strlist_addf(&t->notes, "%s", line);
 }
 
 /* Opens (once) the file ebprof reads at full; module names it. */
@@ -255,10 +251,10 @@ static int open_file(struct resolver *r, const char *full, const char *module,
 	}
 	r->nfiles++;
 	if (f->elf->source == ELFSYM_DYNSYM)
-		add_note(r->out, "%s has no .symtab: fell back to .dynsym (exported functions only)%s",
-			 f->module, "");
+		add_note(r->out, "%s has no .symtab: fell back to .dynsym (exported functions only)",
+			 f->module);
 	else if (f->elf->source == ELFSYM_DEBUGLINK)
-		add_note(r->out, "%s: symbols from its separate debug file%s", f->module, "");
+		add_note(r->out, "%s: symbols from its separate debug file", f->module);
 	*out = f;
 	return 0;
 }
@@ -646,15 +642,11 @@ static int resolve_one(struct resolver *r, const char *pattern)
 			   u.n == 1 ? "its" : "their");
 		return -EOPNOTSUPP;
 	}
-	if (u.n) {
-		char line[400];
-
-		snprintf(line, sizeof(line), "%zu function%s in %s not traced: uprobes cannot "
-			 "be placed on %s first instruction (lock prefix or AVX): %s%s", u.n,
-			 u.n == 1 ? "" : "s", f->module, u.n == 1 ? "its" : "their", u.names,
-			 u.n > MAX_UNPROBEABLE_NAMED ? ", ..." : "");
-		err = add_note(r->out, "%s%s", line, "");
-	}
+	if (u.n)
+		err = add_note(r->out, "%zu function%s in %s not traced: uprobes cannot be placed "
+			       "on %s first instruction (lock prefix or AVX): %s%s", u.n,
+			       u.n == 1 ? "" : "s", f->module, u.n == 1 ? "its" : "their", u.names,
+			       u.n > MAX_UNPROBEABLE_NAMED ? ", ..." : "");
 	return err;
 }
 
@@ -665,10 +657,8 @@ void func_targets_free(struct func_targets *t)
 		free(t->v[i].module);
 		free(t->v[i].path);
 	}
-	for (size_t i = 0; i < t->nnotes; i++)
-		free(t->notes[i]);
 	free(t->v);
-	free(t->notes);
+	strlist_free(&t->notes);
 	memset(t, 0, sizeof(*t));
 }
 

@@ -13,6 +13,7 @@
 /* The structs and limits shared with bpf/func.bpf.c (same file name). */
 #include "func.h"
 #include "target.h"
+#include "util.h"
 
 extern const struct collector_ops func_collector;
 
@@ -30,8 +31,7 @@ struct func_targets {
 	struct func_target *v;
 	size_t n, cap;
 	size_t dropped;   /* matches beyond FUNC_MAX_FUNCS, not traced */
-	char **notes;     /* facts for the report ("fell back to .dynsym") */
-	size_t nnotes;
+	struct strlist notes; /* facts for the report ("fell back to .dynsym"), each once */
 };
 
 /* Where the target's files are: pid for /proc/PID/{maps,root}, exe, and

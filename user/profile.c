@@ -241,9 +241,7 @@ void profile_free(struct profile *p)
 			free(p->info[i].v.s);
 	}
 	free(p->info);
-	for (size_t i = 0; i < p->nnotes; i++)
-		free(p->notes[i]);
-	free(p->notes);
+	strlist_free(&p->notes);
 	if (p->frame_index)
 		idx_free(&((struct pindex *)p->frame_index)->frames);
 	free(p->frame_index);
@@ -825,18 +823,11 @@ int profile_note(struct profile *p, const char *fmt, ...)
 {
 	if (!p || !fmt)
 		return -EINVAL;
-	char **n = realloc(p->notes, (p->nnotes + 1) * sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	p->notes = n;
 	va_list ap;
 	va_start(ap, fmt);
-	int r = vasprintf(&p->notes[p->nnotes], fmt, ap);
+	int err = strlist_vaddf(&p->notes, fmt, ap);
 	va_end(ap);
-	if (r < 0)
-		return -ENOMEM;
-	p->nnotes++;
-	return 0;
+	return err;
 }
 
 /* ---- names ------------------------------------------------------------ */

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "util.h"
+
 #define PROFILE_MAX_METRICS 8
 
 enum frame_kind {
@@ -118,8 +120,7 @@ struct profile {
 	struct pinfo *info;
 	size_t ninfo;
 
-	char **notes; /* warnings and events worth a line: detached probes, ... */
-	size_t nnotes;
+	struct strlist notes; /* warnings and events worth a line: detached probes, ... */
 };
 
 struct profile *profile_new(const char *report, const char *title);

@@ -1,6 +1,5 @@
 /* uprobe_multi links through the raw bpf(2) syscall (see uprobe_multi.h). */
 #include <errno.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -10,6 +9,7 @@
 #include <bpf/bpf.h>
 
 #include "uprobe_multi.h"
+#include "util.h"
 
 #define BPF_F_UPROBE_MULTI_RETURN_ 1u
 #define CLOSE_THREADS 16
@@ -109,47 +109,25 @@ int uprobe_multi_supported(const char **why)
 	return known;
 }
 
-struct close_slice {
-	int *fds;
-	size_t n;
-};
-
-static void *close_slice(void *arg)
+static void close_fds(void *first, size_t n)
 {
-	struct close_slice *c = arg;
+	int *fds = first;
 
-	for (size_t i = 0; i < c->n; i++)
-		if (c->fds[i] >= 0)
-			close(c->fds[i]);
-	return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
 }
 
 void uprobe_multi_close(int *fds, size_t n)
 {
-	struct close_slice sl[CLOSE_THREADS];
-	pthread_t th[CLOSE_THREADS];
-	int started[CLOSE_THREADS] = { 0 };
-	size_t live = 0, nt, at = 0;
+	size_t live = 0;
 
 	for (size_t i = 0; i < n; i++)
 		live += fds[i] >= 0;
-	if (live <= 1) {
-		close_slice(&(struct close_slice){ fds, n });
-		nt = 0;
-	} else {
-		nt = live < CLOSE_THREADS ? live : CLOSE_THREADS;
-	}
-	for (size_t t = 0; t < nt; t++) {
-		sl[t].fds = fds + at;
-		sl[t].n = n / nt + (t < n % nt);
-		at += sl[t].n;
-		started[t] = pthread_create(&th[t], NULL, close_slice, &sl[t]) == 0;
-		if (!started[t])
-			close_slice(&sl[t]);
-	}
-	for (size_t t = 0; t < nt; t++)
-		if (started[t])
-			pthread_join(th[t], NULL);
+	/* Each close waits for the kernel to retire the link's uprobes: on
+	 * threads of their own (one per live link, up to CLOSE_THREADS) the
+	 * waits overlap. */
+	run_in_slices(fds, n, sizeof(*fds), live < CLOSE_THREADS ? live : CLOSE_THREADS, close_fds);
 	for (size_t i = 0; i < n; i++)
 		fds[i] = -1;
 }

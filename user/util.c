@@ -1,5 +1,7 @@
+#define _GNU_SOURCE /* vasprintf */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -179,4 +181,90 @@ void stackbuf_push(struct stackbuf *s, int64_t frame)
 		return;
 	}
 	s->frames[s->n++] = (uint32_t)frame;
+}
+
+struct slice {
+	void (*fn)(void *first, size_t count);
+	void *first;
+	size_t count;
+};
+
+static void *slice_main(void *arg)
+{
+	struct slice *sl = arg;
+
+	sl->fn(sl->first, sl->count);
+	return NULL;
+}
+
+void run_in_slices(void *base, size_t n, size_t elem, size_t nthreads,
+		   void (*fn)(void *first, size_t count))
+{
+	struct slice sl[UTIL_MAX_SLICES];
+	pthread_t th[UTIL_MAX_SLICES];
+	int started[UTIL_MAX_SLICES] = { 0 };
+	size_t at = 0;
+
+	if (nthreads > UTIL_MAX_SLICES)
+		nthreads = UTIL_MAX_SLICES;
+	if (nthreads > n)
+		nthreads = n;
+	if (nthreads <= 1) {
+		if (n)
+			fn(base, n);
+		return;
+	}
+	for (size_t t = 0; t < nthreads; t++) {
+		sl[t].fn = fn;
+		sl[t].first = (char *)base + at * elem;
+		sl[t].count = n / nthreads + (t < n % nthreads);
+		at += sl[t].count;
+		started[t] = pthread_create(&th[t], NULL, slice_main, &sl[t]) == 0;
+		if (!started[t])
+			fn(sl[t].first, sl[t].count);
+	}
+	for (size_t t = 0; t < nthreads; t++)
+		if (started[t])
+			pthread_join(th[t], NULL);
+}
+
+int strlist_vaddf(struct strlist *l, const char *fmt, va_list ap)
+{
+	char **v = realloc(l->v, (l->n + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	l->v = v;
+	if (vasprintf(&v[l->n], fmt, ap) < 0)
+		return -ENOMEM;
+	l->n++;
+	return 0;
+}
+
+int strlist_addf(struct strlist *l, const char *fmt, ...)
+{
+	va_list ap;
+	int err;
+
+	va_start(ap, fmt);
+	err = strlist_vaddf(l, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+int strlist_has(const struct strlist *l, const char *s)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+void strlist_free(struct strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
 }

@@ -2,6 +2,7 @@
 #ifndef EBPROF_UTIL_H
 #define EBPROF_UTIL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -38,6 +39,27 @@ ssize_t sorted_find_le(const void *base, size_t n, size_t size, size_t key_off, 
  * NUL-terminated buffer; *len (may be NULL) excludes the NUL.  0 or -errno. */
 int read_fd_all(int fd, char **buf, size_t *len);
 int read_path_all(const char *path, char **buf, size_t *len);
+
+/* A growing list of malloc'd lines (a report's notes). */
+struct strlist {
+	char **v;
+	size_t n;
+};
+/* Appends one formatted line: 0 or -ENOMEM. */
+int strlist_addf(struct strlist *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int strlist_vaddf(struct strlist *l, const char *fmt, va_list ap);
+/* 1 when the list holds a line equal to s. */
+int strlist_has(const struct strlist *l, const char *s);
+void strlist_free(struct strlist *l);
+
+/* Runs fn over n elements of elem bytes at base, split into at most
+ * nthreads slices (capped at UTIL_MAX_SLICES), each on a thread of its own;
+ * a slice whose thread cannot start runs inline, and one slice runs inline.
+ * For work that mostly waits (removing probes waits for RCU grace periods):
+ * the waits overlap. */
+#define UTIL_MAX_SLICES 64
+void run_in_slices(void *base, size_t n, size_t elem, size_t nthreads,
+		   void (*fn)(void *first, size_t count));
 
 /* A stack being built, as frame indices root first. */
 struct stackbuf {

@@ -285,8 +285,8 @@ static void test_info_notes(void **state)
 	assert_int_equal(profile_info_int(p, "target", "Target", "", 3), 0);
 	assert_int_equal(profile_get_info(p, "target")->type, INFO_INT);
 	assert_int_equal(profile_note(p, "probe on %s detached after %d hits", "heavy", 10), 0);
-	assert_int_equal(p->nnotes, 1);
-	assert_string_equal(p->notes[0], "probe on heavy detached after 10 hits");
+	assert_int_equal(p->notes.n, 1);
+	assert_string_equal(p->notes.v[0], "probe on heavy detached after 10 hits");
 	profile_free(p);
 }
 

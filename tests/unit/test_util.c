@@ -1,0 +1,85 @@
+/* Unit tests of the shared helpers: work split over threads, note lists. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "util.h"
+
+static int cells[1000];
+static pthread_t caller;
+static size_t nslices, ninline;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Marks each element of its slice once; counts slices, and those run on
+ * the caller's own thread. */
+static void mark(void *first, size_t n)
+{
+	int *c = first;
+
+	for (size_t k = 0; k < n; k++)
+		c[k]++;
+	pthread_mutex_lock(&lock);
+	nslices++;
+	ninline += pthread_equal(caller, pthread_self()) != 0;
+	pthread_mutex_unlock(&lock);
+}
+
+static void test_slices(void **state)
+{
+	/* { elements, threads asked, slices expected } */
+	const size_t cases[][3] = {
+		{ 1000, 1, 1 }, { 1000, 7, 7 }, { 1000, 64, 64 }, { 1000, 500, UTIL_MAX_SLICES },
+		{ 3, 16, 3 },   { 1, 16, 1 },   { 0, 16, 0 },
+	};
+
+	(void)state;
+	caller = pthread_self();
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		size_t n = cases[c][0];
+
+		memset(cells, 0, sizeof(cells));
+		nslices = ninline = 0;
+		run_in_slices(cells, n, sizeof(cells[0]), cases[c][1], mark);
+		for (size_t i = 0; i < 1000; i++)
+			assert_int_equal(cells[i], i < n ? 1 : 0); /* each once, none beyond */
+		assert_int_equal(nslices, cases[c][2]);
+		/* one slice runs inline; several run on threads of their own */
+		assert_int_equal(ninline, cases[c][2] == 1 ? 1 : 0);
+	}
+}
+
+static void test_strlist(void **state)
+{
+	struct strlist l = { 0 };
+	char big[3000];
+
+	(void)state;
+	assert_int_equal(strlist_addf(&l, "detached %s at %.1f s", "hot", 1.5), 0);
+	assert_int_equal(strlist_addf(&l, "plain"), 0);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(strlist_addf(&l, "%s", big), 0);
+	assert_int_equal(l.n, 3);
+	assert_string_equal(l.v[0], "detached hot at 1.5 s");
+	assert_true(strlist_has(&l, "plain"));
+	assert_false(strlist_has(&l, "plai"));
+	assert_int_equal(strlen(l.v[2]), sizeof(big) - 1); /* not truncated */
+	strlist_free(&l);
+	assert_null(l.v);
+	assert_int_equal(l.n, 0);
+	assert_false(strlist_has(&l, "plain"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_slices),
+		cmocka_unit_test(test_strlist),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
