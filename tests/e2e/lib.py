@@ -116,10 +116,9 @@ def run_gated(args, target, timeout=120):
     however slow the machine.  Returns (CompletedProcess, doc)."""
     fd, out = tempfile.mkstemp(prefix="ebprof-e2e-", suffix=".json")
     os.close(fd)
-    cmd = [EBPROF, "-v", "--format", "json", "-o", out] + list(args)
-    print("  $", " ".join(cmd), flush=True)
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    _our_pids.add(p.pid)
+    args = ["-v", "--format", "json", "-o", out] + list(args)
+    print("  $", EBPROF, " ".join(args), flush=True)
+    p = popen_ebprof(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     watchdog = threading.Timer(timeout, p.kill)
     watchdog.start()
     err = []
@@ -133,7 +132,7 @@ def run_gated(args, target, timeout=120):
         p.wait()
     finally:
         watchdog.cancel()
-    r = subprocess.CompletedProcess(cmd, p.returncode, "", "".join(err))
+    r = subprocess.CompletedProcess(p.args, p.returncode, "", "".join(err))
     if r.returncode != 0:
         print(r.stderr, file=sys.stderr)
     try:
@@ -162,6 +161,21 @@ def table(rep, name):
             keys = [c["key"] for c in t["columns"]]
             return [dict(zip(keys, row)) for row in t["rows"]]
     raise KeyError(f"table {name} not in report {rep['report']}")
+
+
+def metric_index(rep, name):
+    return [x["name"] for x in rep["metrics"]].index(name)
+
+
+def node_totals(rep, metric):
+    """Inclusive value of metric per function name, from the call graph."""
+    m = metric_index(rep, metric)
+    out = {}
+    for n in rep["nodes"]:
+        f = rep["frames"][n["frame"]]
+        if f["func"]:
+            out[f["func"]] = out.get(f["func"], 0) + n["total"][m]
+    return out
 
 
 def info(rep, key):

@@ -6,8 +6,8 @@ import shutil
 import subprocess
 import tempfile
 
-from lib import (BpfSnapshot, check, equal, finish, report, run_gated, run_json, start, stop,
-                 table, workload)
+from lib import (BpfSnapshot, check, equal, finish, node_totals, report, run_gated, run_json,
+                 start, stop, table, workload)
 
 
 def make_root(tmp):
@@ -26,12 +26,6 @@ def make_root(tmp):
             shutil.copy(path, dest)
 
 
-def node_total(rep, func, metric):
-    m = [x["name"] for x in rep["metrics"]].index(metric)
-    return sum(n["total"][m] for n in rep["nodes"]
-               if rep["frames"][n["frame"]]["func"] == func)
-
-
 def main():
     tmp = tempfile.mkdtemp(prefix="ebprof-root-")
     # Named so that no host path matches: /app/cpusplit only exists inside.
@@ -43,8 +37,9 @@ def main():
             r, doc = run_gated(["-p", str(p.pid), "cpu"], p)
             equal(r.returncode, 0, "chroot cpu: exit 0")
             rep = report(doc, "cpu")
-            check(node_total(rep, "spin_a", "oncpu") > 0, "chroot cpu: spin_a symbolized")
-            check(node_total(rep, "block_wait", "offcpu") > 0, "chroot cpu: block_wait symbolized")
+            check(node_totals(rep, "oncpu").get("spin_a", 0) > 0, "chroot cpu: spin_a symbolized")
+            check(node_totals(rep, "offcpu").get("block_wait", 0) > 0,
+                  "chroot cpu: block_wait symbolized")
             mods = {f["module"] for f in rep["frames"] if f["func"]}
             check("libc.so.6" in mods, "chroot cpu: libc frames symbolized", sorted(m for m in mods if m)[:8])
         finally:

@@ -5,28 +5,18 @@ import signal
 import subprocess
 import time
 
-from lib import (BpfSnapshot, check, equal, finish, near, popen_ebprof, report, run,
-                 run_gated, run_json, start, stop, table, within, workload)
+from lib import (BpfSnapshot, check, equal, finish, metric_index, near, node_totals,
+                 popen_ebprof, report, run, run_gated, run_json, start, stop, table, within,
+                 workload)
 
 CPU_MS, BLOCK_MS = 3000, 1000
 SPLIT = {"spin_a": 60.0, "spin_b": 30.0, "spin_c": 10.0}
 
 
-def node_totals(rep, metric):
-    """Inclusive value of metric per function name, from the call graph."""
-    m = [x["name"] for x in rep["metrics"]].index(metric)
-    out = {}
-    for n in rep["nodes"]:
-        f = rep["frames"][n["frame"]]
-        if f["func"]:
-            out[f["func"]] = out.get(f["func"], 0) + n["total"][m]
-    return out
-
-
 def blocked_in(rep, func):
     """Off-CPU ns of stacks through func that were blocked, not [runnable]
     (a loaded machine preempts a spinning function: that is waiting to run)."""
-    m = [x["name"] for x in rep["metrics"]].index("offcpu")
+    m = metric_index(rep, "offcpu")
     names = [f["func"] for f in rep["frames"]]
     return sum(s["values"][m] for s in rep["samples"]
                if s["stack"] and names[s["stack"][-1]] != "[runnable]"

@@ -4,7 +4,7 @@ import shutil
 import subprocess
 import tempfile
 
-from lib import (BpfSnapshot, check, equal, finish, near, report, run, run_json,
+from lib import (BpfSnapshot, check, equal, finish, metric_index, near, report, run, run_json,
                  table, within, workload)
 
 PATTERNS = "main,heavy,medium,light"
@@ -77,7 +77,7 @@ def test_cprofile():
     equal(edges.get(("heavy", "light"), {}).get("calls"), 200, "cprofile: edge heavy->light")
     equal(edges.get(("main", "heavy"), {}).get("calls"), 2, "cprofile: edge main->heavy")
     equal(len(edges), 3, "cprofile: exactly three edges")
-    m = [x["name"] for x in rep["metrics"]].index("time")
+    m = metric_index(rep, "time")
     near(edges.get(("heavy", "medium"), {}).get("total", [0] * 2)[m], med.get("cumtime", 0),
          0.001, "cprofile: edge heavy->medium time = medium cumtime")
     # honest accounting

@@ -287,6 +287,22 @@ static void rm_rf(const char *dir)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* Puts the fixture's debug file at dir/name (dbg receives the path) and
+ * checks that opening bin under root finds it. */
+static void debug_found_at(const char *root, const char *bin, const char *dir,
+			   const char *name, char *dbg, size_t dbglen)
+{
+	struct elffile *e;
+
+	mkdirs(dir);
+	snprintf(dbg, dbglen, "%s/%s", dir, name);
+	copy_file(FIXT "fixture_stripped.debug", dbg);
+	assert_int_equal(elffile_open(bin, root, &e), 0);
+	assert_int_equal(e->source, ELFSYM_DEBUGLINK);
+	assert_non_null(elffile_lookup(e, e->syms[0].addr));
+	elffile_free(e);
+}
+
 /* Debug files under a root prefix: by build-id, in /usr/lib/debug<dir>,
  * in <dir>/.debug; and a wrong file with the right name is refused. */
 static void test_elf_debug_under_root(void **state)
@@ -294,7 +310,7 @@ static void test_elf_debug_under_root(void **state)
 	char root[] = "/tmp/ebprof-test-root-XXXXXX";
 	char bin[PATH_MAX], dbg[PATH_MAX + 64], dir[PATH_MAX];
 	struct elffile *e;
-	char bid[41];
+	char bid[41], name[48];
 
 	assert_non_null(mkdtemp(root));
 	snprintf(dir, sizeof(dir), "%s/opt/app", root);
@@ -308,13 +324,8 @@ static void test_elf_debug_under_root(void **state)
 
 	/* 1: /usr/lib/debug/.build-id/xx/rest.debug */
 	snprintf(dir, sizeof(dir), "%s/usr/lib/debug/.build-id/%.2s", root, bid);
-	mkdirs(dir);
-	snprintf(dbg, sizeof(dbg), "%s/%s.debug", dir, bid + 2);
-	copy_file(FIXT "fixture_stripped.debug", dbg);
-	assert_int_equal(elffile_open(bin, root, &e), 0);
-	assert_int_equal(e->source, ELFSYM_DEBUGLINK);
-	assert_non_null(elffile_lookup(e, e->syms[0].addr));
-	elffile_free(e);
+	snprintf(name, sizeof(name), "%s.debug", bid + 2);
+	debug_found_at(root, bin, dir, name, dbg, sizeof(dbg));
 	/* Without the root the same file is not found. */
 	assert_int_equal(elffile_open(bin, NULL, &e), 0);
 	assert_int_not_equal(e->source, ELFSYM_DEBUGLINK);
@@ -323,22 +334,12 @@ static void test_elf_debug_under_root(void **state)
 
 	/* 2: /usr/lib/debug/opt/app/<debuglink> */
 	snprintf(dir, sizeof(dir), "%s/usr/lib/debug/opt/app", root);
-	mkdirs(dir);
-	snprintf(dbg, sizeof(dbg), "%s/fixture_stripped.debug", dir);
-	copy_file(FIXT "fixture_stripped.debug", dbg);
-	assert_int_equal(elffile_open(bin, root, &e), 0);
-	assert_int_equal(e->source, ELFSYM_DEBUGLINK);
-	elffile_free(e);
+	debug_found_at(root, bin, dir, "fixture_stripped.debug", dbg, sizeof(dbg));
 	unlink(dbg);
 
 	/* 3: <dir>/.debug/<debuglink> */
 	snprintf(dir, sizeof(dir), "%s/opt/app/.debug", root);
-	mkdirs(dir);
-	snprintf(dbg, sizeof(dbg), "%s/fixture_stripped.debug", dir);
-	copy_file(FIXT "fixture_stripped.debug", dbg);
-	assert_int_equal(elffile_open(bin, root, &e), 0);
-	assert_int_equal(e->source, ELFSYM_DEBUGLINK);
-	elffile_free(e);
+	debug_found_at(root, bin, dir, "fixture_stripped.debug", dbg, sizeof(dbg));
 
 	/* A debug file of another build under the right name: refused. */
 	copy_file(FIXT "libfixture.so", dbg);
