@@ -202,21 +202,17 @@ static void add_stack(struct cpu_state *s, struct profile *p, struct stackbuf *s
 static int drain_counts(struct cpu_state *s, struct profile *p)
 {
 	int fd = bpf_map__fd(s->skel->maps.counts);
-	struct cpu_key key, next, *prev = NULL;
+	struct cpu_key key;
+	struct cpu_val v;
 	uint64_t *ips = calloc(CPU_MAX_STACK_DEPTH, sizeof(*ips));
 	struct stackbuf st = {0};
-	int err = 0;
+	int err = 0, started = 0;
 
 	if (!ips)
 		return -ENOMEM;
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		struct cpu_val v;
+	while (map_next_entry(fd, &key, sizeof(key), &started, &v)) {
 		int64_t vals[M_N];
 
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &v))
-			continue;
 		st.n = 0;
 		if (key.flags & CPU_KEY_PRE_ATTACH) {
 			stackbuf_push(&st, profile_frame(p, FRAME_MARKER,
@@ -262,17 +258,16 @@ static void add_inflight_offcpu(struct cpu_state *s, uint64_t now_kns)
 	int fd = bpf_map__fd(s->skel->maps.starts);
 	int cfd = bpf_map__fd(s->skel->maps.counts);
 	int tfd = bpf_map__fd(s->skel->maps.threads);
-	uint32_t tid, next, *prev = NULL;
+	uint32_t tid;
+	struct cpu_start st;
+	int started = 0;
 
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		struct cpu_start st;
+	while (map_next_entry(fd, &tid, sizeof(tid), &started, &st)) {
 		struct cpu_val v = {0};
 		struct cpu_thread th = {0};
 		uint64_t d;
 
-		tid = next;
-		prev = &tid;
-		if (bpf_map_lookup_elem(fd, &tid, &st) || st.ts > now_kns)
+		if (st.ts > now_kns)
 			continue;
 		if (!task_alive(s->target->pid, tid))
 			continue;
@@ -336,7 +331,9 @@ static int threads_table(struct cpu_state *s, struct profile *p)
 {
 	struct ptable *t = profile_table(p, "threads", "Threads");
 	int fd = bpf_map__fd(s->skel->maps.threads);
-	uint32_t tid, next, *prev = NULL;
+	uint32_t tid;
+	struct cpu_thread th;
+	int started = 0;
 
 	if (!t)
 		return -ENOMEM;
@@ -347,15 +344,9 @@ static int threads_table(struct cpu_state *s, struct profile *p)
 	ptable_add_col(t, "wall", "wall", "ns", COL_INT);
 	ptable_add_col(t, "comm", "thread", "", COL_STR);
 	t->sort_col = 4;
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		struct cpu_thread th;
-		int64_t r;
+	while (map_next_entry(fd, &tid, sizeof(tid), &started, &th)) {
+		int64_t r = ptable_add_row(t);
 
-		tid = next;
-		prev = &tid;
-		if (bpf_map_lookup_elem(fd, &tid, &th))
-			continue;
-		r = ptable_add_row(t);
 		if (r < 0)
 			return (int)r;
 		th.comm[CPU_COMM_LEN - 1] = 0;

@@ -381,16 +381,13 @@ static void read_inflight(struct func_state *s, struct fn_data *d)
 {
 	int fd = bpf_map__fd(s->skel->maps.shadow);
 	struct func_shadow *sh = malloc(sizeof(*sh));
-	uint32_t key, next, *prev = NULL;
+	uint32_t key;
 	uint64_t now = now_ns();
+	int started = 0;
 
 	if (!sh)
 		return;
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, sh) != 0)
-			continue;
+	while (map_next_entry(fd, &key, sizeof(key), &started, sh)) {
 		if ((pid_t)sh->tgid != s->t->pid || !task_alive(s->t->pid, (pid_t)key))
 			continue;
 		for (uint32_t i = 0; i < sh->depth && i < FUNC_MAX_DEPTH; i++) {
@@ -445,19 +442,16 @@ static int add_node(struct profile *p, const struct func_target *f, struct fn_da
 static int add_edges(struct func_state *s, struct profile *p, const struct fn_data *d)
 {
 	int fd = bpf_map__fd(s->skel->maps.edges);
-	struct func_edge_key key, next, *prev = NULL;
+	struct func_edge_key key;
 	struct func_edge_val pc[s->ncpus];
+	int started = 0;
 
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+	while (map_next_entry(fd, &key, sizeof(key), &started, pc)) {
 		uint64_t calls = 0, cum = 0;
 		int64_t e;
 
-		key = next;
-		prev = &key;
 		if (key.caller >= s->n || key.callee >= s->n ||
 		    d[key.caller].node < 0 || d[key.callee].node < 0)
-			continue;
-		if (bpf_map_lookup_elem(fd, &key, pc) != 0)
 			continue;
 		for (int c = 0; c < s->ncpus; c++) {
 			calls += pc[c].calls;

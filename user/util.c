@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+
 #include "util.h"
 
 int ebprof_verbosity;
@@ -267,4 +269,19 @@ void strlist_free(struct strlist *l)
 	free(l->v);
 	l->v = NULL;
 	l->n = 0;
+}
+
+int map_next_entry(int fd, void *key, size_t key_size, int *started, void *value)
+{
+	unsigned char next[UTIL_MAP_KEY_MAX];
+
+	if (key_size > sizeof(next))
+		return 0;
+	while (bpf_map_get_next_key(fd, *started ? key : NULL, next) == 0) {
+		memcpy(key, next, key_size);
+		*started = 1;
+		if (bpf_map_lookup_elem(fd, key, value) == 0)
+			return 1;
+	}
+	return 0;
 }

@@ -1,5 +1,7 @@
-/* Unit tests of the shared helpers: work split over threads, note lists. */
+/* Unit tests of the shared helpers: work split over threads, note lists,
+ * BPF map walks (a real map: the tests run as root, as ebprof does). */
 #include <pthread.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
 
 #include "util.h"
 
@@ -75,11 +80,45 @@ static void test_strlist(void **state)
 	assert_false(strlist_has(&l, "plain"));
 }
 
+static void test_map_walk(void **state)
+{
+	int fd = bpf_map_create(BPF_MAP_TYPE_HASH, "test_walk", sizeof(uint32_t),
+				sizeof(uint64_t), 256, NULL);
+	int seen[200] = { 0 }, started = 0;
+	uint32_t key;
+	uint64_t val;
+	size_t n = 0;
+
+	(void)state;
+	if (fd < 0)
+		fail_msg("cannot create a BPF map (root and BPF needed): %s", strerror(errno));
+	assert_int_equal(map_next_entry(fd, &key, sizeof(key), &started, &val), 0); /* empty */
+	for (uint32_t k = 0; k < 200; k++) {
+		uint64_t v = (uint64_t)k * 7;
+		assert_int_equal(bpf_map_update_elem(fd, &k, &v, BPF_ANY), 0);
+	}
+	started = 0;
+	while (map_next_entry(fd, &key, sizeof(key), &started, &val)) {
+		assert_true(key < 200);
+		assert_int_equal(val, (uint64_t)key * 7);
+		seen[key]++;
+		n++;
+	}
+	assert_int_equal(n, 200);
+	for (size_t k = 0; k < 200; k++)
+		assert_int_equal(seen[k], 1);
+	/* a key larger than the walker's buffer: refused, not overrun */
+	started = 0;
+	assert_int_equal(map_next_entry(fd, &key, UTIL_MAP_KEY_MAX + 1, &started, &val), 0);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_slices),
 		cmocka_unit_test(test_strlist),
+		cmocka_unit_test(test_map_walk),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
