@@ -158,6 +158,11 @@ int BPF_PROG(cpu_switch, bool preempt, struct task_struct *prev,
 		struct cpu_start pre = {};
 
 		tid = BPF_CORE_READ(next, pid);
+		/* Every thread that runs while we watch is known, whatever
+		 * follows: absent from threads means never switched in. */
+		t = thread_of(tid);
+		if (t)
+			BPF_CORE_READ_STR_INTO(&t->comm, next, comm);
 		s = bpf_map_lookup_elem(&starts, &tid);
 		if (!s) {
 			/* Switched out before we attached: its blocking time
@@ -180,11 +185,8 @@ int BPF_PROG(cpu_switch, bool preempt, struct task_struct *prev,
 				__sync_fetch_and_add(&v->offcpu_ns, delta);
 				__sync_fetch_and_add(&v->switches, 1);
 			}
-			t = thread_of(tid);
-			if (t) {
-				BPF_CORE_READ_STR_INTO(&t->comm, next, comm);
+			if (t)
 				__sync_fetch_and_add(&t->offcpu_ns, delta);
-			}
 		}
 		bpf_map_delete_elem(&starts, &tid);
 	}

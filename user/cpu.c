@@ -285,9 +285,11 @@ static void add_inflight_offcpu(struct cpu_state *s, uint64_t now_kns)
 }
 
 /* Threads that never ran while we watched: blocked for the whole run.
- * BPF never saw them switch, so their time comes from here, with the
- * kernel stack where they sleep (/proc/PID/task/TID/stack); their user
- * stack cannot be read from outside. */
+ * BPF never saw them switch in nor sampled them, so their time comes from
+ * here, with the kernel stack where they sleep (/proc/PID/task/TID/stack);
+ * their user stack cannot be read from outside.  A thread that is running
+ * now (on a CPU since before attach, never switched, never sampled) is not
+ * blocked. */
 static int add_whole_run_blocked(struct cpu_state *s, struct profile *p, uint64_t elapsed)
 {
 	int tfd = bpf_map__fd(s->skel->maps.threads);
@@ -311,7 +313,8 @@ static int add_whole_run_blocked(struct cpu_state *s, struct profile *p, uint64_
 		uint32_t tid = (uint32_t)strtoul(de->d_name, NULL, 10);
 
 		if (!tid || !bpf_map_lookup_elem(tfd, &tid, &th) ||
-		    !bpf_map_lookup_elem(sfd, &tid, &start))
+		    !bpf_map_lookup_elem(sfd, &tid, &start) ||
+		    task_state(s->target->pid, (pid_t)tid) == 'R')
 			continue;
 		stackbuf_push(&st, profile_frame(p, FRAME_MARKER, "[blocked whole run]", NULL, 0));
 		proc_kernel_stack(p, &st, s->target->pid, tid);
@@ -441,7 +444,9 @@ static int cpu_report(void *state, struct profile **out)
 		profile_info_int(p, "wall_total", "wall time (all threads)", "ns", wall);
 	}
 	if (s->skel->bss->stats[CPU_STAT_SAMPLES] == 0)
-		profile_note(p, "no on-CPU samples: the target did not run on a CPU while profiled");
+		profile_note(p, "no on-CPU samples at %d Hz: the target ran on a CPU for less than "
+			     "a few sampling periods while profiled, or not at all",
+			     s->opts->frequency);
 	*out = p;
 	return 0;
 }

@@ -172,6 +172,21 @@ void task_comm(pid_t pid, pid_t tid, char *comm, size_t len)
 	fclose(f);
 }
 
+char task_state(pid_t pid, pid_t tid)
+{
+	char path[96], *buf, *end, st = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+	if (read_path_all(path, &buf, NULL))
+		return 0;
+	/* "tid (comm) S ...": comm may hold spaces and parentheses */
+	end = strrchr(buf, ')');
+	if (end && end[1] == ' ')
+		st = end[2];
+	free(buf);
+	return st;
+}
+
 void stackbuf_push(struct stackbuf *s, int64_t frame)
 {
 	if (frame < 0) {

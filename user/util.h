@@ -26,6 +26,10 @@ int task_alive(pid_t pid, pid_t tid);
  * read, e.g. the thread is gone). */
 void task_comm(pid_t pid, pid_t tid, char *comm, size_t len);
 
+/* The thread's state letter from /proc (R running or runnable, S, D, ...),
+ * or 0 when it cannot be read. */
+char task_state(pid_t pid, pid_t tid);
+
 /* Grows *arr (elem bytes each, *cap of them) to hold at least need,
  * doubling; new space is zeroed.  0 or -ENOMEM. */
 int array_grow(void **arr, size_t *cap, size_t need, size_t elem);

@@ -148,6 +148,16 @@ def test_min_block():
             near(off, 400, 0.10, f"--min-block {usec}: block_wait off-CPU ms")
         else:
             equal(off, 0, f"--min-block {usec}: block_wait not counted")
+    # A thread that never blocks long enough to count and is never sampled
+    # (1 Hz, 0.5 s) was running, not blocked for the whole run.
+    r, doc = run_json(["-F", "1", "-d", "0.5", "--min-block", "200000", "cpu", "--",
+                       workload("cpusplit"), "2000", "0"])
+    equal(r.returncode, 0, "spinner at 1 Hz: exit 0")
+    rep = report(doc, "cpu")
+    names = {f["func"] for f in rep["frames"]}
+    check("[blocked whole run]" not in names, "spinner at 1 Hz: not blocked whole run",
+          sorted(n for n in names if n)[:6])
+    equal(rep["info"].get("offcpu_total"), 0, "spinner at 1 Hz: no off-CPU time")
 
 
 def test_threads():
