@@ -14,7 +14,6 @@
 
 const volatile __u32 targ_tgid = 0;
 const volatile __u64 min_block_ns = 0;
-const volatile bool kernel_stacks = true;
 
 __u64 stats[CPU_STAT_MAX] = {};
 /* Set by user space once attached (CLOCK_MONOTONIC, as bpf_ktime_get_ns). */
@@ -68,11 +67,12 @@ static __always_inline __s32 stack_id(void *ctx, __u64 flags, int lost_stat)
 	return id;
 }
 
-static __always_inline void fill_key(void *ctx, struct cpu_key *k, __u32 tid)
+/* with_kstack 0: the thread is in user mode, with no kernel stack. */
+static __always_inline void fill_key(void *ctx, struct cpu_key *k, __u32 tid, bool with_kstack)
 {
 	k->tid = tid;
 	k->ustack = stack_id(ctx, BPF_F_USER_STACK, CPU_STAT_USTACK_LOST);
-	k->kstack = kernel_stacks ? stack_id(ctx, 0, CPU_STAT_KSTACK_LOST) : -1;
+	k->kstack = with_kstack ? stack_id(ctx, 0, CPU_STAT_KSTACK_LOST) : -1;
 }
 
 static __always_inline struct cpu_val *val_of(struct cpu_key *k)
@@ -114,12 +114,9 @@ int cpu_sample(struct bpf_perf_event_data *ctx)
 	if ((__u32)(id >> 32) != targ_tgid)
 		return 0;
 	stat_inc(CPU_STAT_SAMPLES);
-	k.tid = (__u32)id;
-	k.ustack = stack_id(ctx, BPF_F_USER_STACK, CPU_STAT_USTACK_LOST);
 	/* A sample taken in user mode has no kernel stack (kernel addresses
 	 * have the top bit set). */
-	k.kstack = kernel_stacks && (long)PT_REGS_IP(&ctx->regs) < 0 ?
-		stack_id(ctx, 0, CPU_STAT_KSTACK_LOST) : -1;
+	fill_key(ctx, &k, (__u32)id, (long)PT_REGS_IP(&ctx->regs) < 0);
 	v = val_of(&k);
 	if (v)
 		__sync_fetch_and_add(&v->samples, 1);
@@ -144,7 +141,7 @@ int BPF_PROG(cpu_switch, bool preempt, struct task_struct *prev,
 
 		tid = BPF_CORE_READ(prev, pid);
 		s.ts = bpf_ktime_get_ns();
-		fill_key(ctx, &s.key, tid);
+		fill_key(ctx, &s.key, tid, true);
 		s.key.flags = prev_state == 0 ? CPU_KEY_RUNNABLE : 0;
 		if (bpf_map_update_elem(&starts, &tid, &s, BPF_ANY))
 			stat_inc(CPU_STAT_START_FULL);
@@ -181,10 +178,8 @@ int BPF_PROG(cpu_switch, bool preempt, struct task_struct *prev,
 		if (delta >= min_block_ns) {
 			stat_inc(CPU_STAT_SWITCHES);
 			v = val_of(&s->key);
-			if (v) {
+			if (v)
 				__sync_fetch_and_add(&v->offcpu_ns, delta);
-				__sync_fetch_and_add(&v->switches, 1);
-			}
 			if (t)
 				__sync_fetch_and_add(&t->offcpu_ns, delta);
 		}

@@ -27,7 +27,6 @@ struct cpu_key {
 struct cpu_val {
 	__u64 samples;   /* on-CPU samples */
 	__u64 offcpu_ns; /* off-CPU time */
-	__u64 switches;  /* off-CPU episodes */
 };
 
 /* A thread that switched out, until it runs again. */

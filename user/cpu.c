@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -37,6 +36,8 @@ struct cpu_state {
 	int first_seen;
 };
 
+static void cpu_close(void *state);
+
 static int cpu_open(void **statep, const struct options *o, struct target *t)
 {
 	struct cpu_state *s = calloc(1, sizeof(*s));
@@ -51,8 +52,7 @@ static int cpu_open(void **statep, const struct options *o, struct target *t)
 	if (!s->skel) {
 		err = -errno;
 		ebprof_err("cannot open the cpu BPF object: %s", strerror(-err));
-		free(s);
-		return err;
+		goto fail;
 	}
 	s->skel->rodata->targ_tgid = (uint32_t)t->pid;
 	s->skel->rodata->min_block_ns = o->min_block_ns;
@@ -60,19 +60,18 @@ static int cpu_open(void **statep, const struct options *o, struct target *t)
 	if (err) {
 		ebprof_err("cannot load the cpu BPF programs: %s%s", strerror(-err),
 			   err == -EPERM ? " (need root or CAP_BPF+CAP_PERFMON)" : "");
-		cpu_bpf__destroy(s->skel);
-		free(s);
-		return err;
+		goto fail;
 	}
 	err = symbolizer_new(t->pid, &s->sym);
 	if (err) {
 		ebprof_err("cannot read the mappings of pid %d: %s", t->pid, strerror(-err));
-		cpu_bpf__destroy(s->skel);
-		free(s);
-		return err;
+		goto fail;
 	}
 	*statep = s;
 	return 0;
+fail:
+	cpu_close(s);
+	return err;
 }
 
 static int cpu_attach(void *state)
@@ -276,7 +275,6 @@ static void add_inflight_offcpu(struct cpu_state *s, uint64_t now_kns)
 			continue;
 		bpf_map_lookup_elem(cfd, &st.key, &v);
 		v.offcpu_ns += d;
-		v.switches++;
 		bpf_map_update_elem(cfd, &st.key, &v, BPF_ANY);
 		bpf_map_lookup_elem(tfd, &tid, &th);
 		th.offcpu_ns += d;
@@ -397,24 +395,27 @@ static int cpu_report(void *state, struct profile **out)
 {
 	struct cpu_state *s = state;
 	struct profile *p;
-	uint64_t elapsed = now_ns() - s->t_start;
-	struct timespec ts;
+	uint64_t now, elapsed;
 	int metric, err;
 
 	/* Stop collecting first, so totals are one consistent snapshot. */
 	perf_events_close(&s->pe);
 	bpf_link__destroy(s->switch_link);
 	s->switch_link = NULL;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	add_inflight_offcpu(s, (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
+	now = now_ns(); /* CLOCK_MONOTONIC, as bpf_ktime_get_ns */
+	elapsed = now - s->t_start;
+	add_inflight_offcpu(s, now);
 	symbolizer_refresh(s->sym);
 
 	p = profile_new("cpu", "CPU: where the wall-clock time goes (on-CPU samples + off-CPU time)");
 	if (!p)
 		return -ENOMEM;
-	profile_add_metric(p, "oncpu", "samples", "on-CPU samples");
-	profile_add_metric(p, "offcpu", "ns", "time blocked or waiting to run");
-	profile_add_metric(p, "wall", "ns", "on-CPU samples x period + off-CPU time");
+	if (profile_add_metric(p, "oncpu", "samples", "on-CPU samples") != M_ONCPU ||
+	    profile_add_metric(p, "offcpu", "ns", "time blocked or waiting to run") != M_OFFCPU ||
+	    profile_add_metric(p, "wall", "ns", "on-CPU samples x period + off-CPU time") != M_WALL) {
+		profile_free(p);
+		return -ENOMEM;
+	}
 	metric = profile_metric_index(p, s->opts->metric ? s->opts->metric : "wall");
 	if (metric < 0)
 		metric = M_WALL; /* --metric names another report's metric */
@@ -433,16 +434,10 @@ static int cpu_report(void *state, struct profile **out)
 		return err;
 	}
 	stats_info(s, p, elapsed);
-	{
-		int64_t off = 0, wall = 0;
-
-		for (size_t i = 0; i < p->nsamples; i++) {
-			off += p->samples[i].values[M_OFFCPU];
-			wall += p->samples[i].values[M_WALL];
-		}
-		profile_info_int(p, "offcpu_total", "off-CPU time (all threads)", "ns", off);
-		profile_info_int(p, "wall_total", "wall time (all threads)", "ns", wall);
-	}
+	profile_info_int(p, "offcpu_total", "off-CPU time (all threads)", "ns",
+			 profile_metric_total(p, M_OFFCPU));
+	profile_info_int(p, "wall_total", "wall time (all threads)", "ns",
+			 profile_metric_total(p, M_WALL));
 	if (s->skel->bss->stats[CPU_STAT_SAMPLES] == 0)
 		profile_note(p, "no on-CPU samples at %d Hz: the target ran on a CPU for less than "
 			     "a few sampling periods while profiled, or not at all",

@@ -185,21 +185,6 @@ struct profile *writer_one_graph(struct profile **profiles, size_t n,
 	return NULL;
 }
 
-int64_t writer_metric_total(const struct profile *p, int m)
-{
-	int64_t sum = 0;
-	if (!p || m < 0 || (size_t)m >= p->nmetrics)
-		return 0;
-	if (p->nsamples) {
-		for (size_t i = 0; i < p->nsamples; i++)
-			sum += p->samples[i].values[m];
-	} else {
-		for (size_t i = 0; i < p->nnodes; i++)
-			sum += p->nodes[i].self[m];
-	}
-	return sum;
-}
-
 static int key_seen_before(struct profile **profiles, size_t pi, size_t ti,
 			   size_t ci)
 {

@@ -45,8 +45,6 @@ int writer_ensure_graph(struct profile *p);
  * NULL with a message on err when there is none or more than one. */
 struct profile *writer_one_graph(struct profile **profiles, size_t n,
 				 const char *format, FILE *err);
-/* Sum of metric m over the profile: samples when present, else node self. */
-int64_t writer_metric_total(const struct profile *p, int m);
 /* Applies a -s sort key to every table that has it (others keep their
  * default order); -EINVAL with the valid keys on err when no table has it.
  * NULL sort applies each table's default. */

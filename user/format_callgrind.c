@@ -96,7 +96,7 @@ static void put_header(FILE *out, const struct profile *p)
 		fprintf(out, " %s", ev[m]);
 	fputs("\nsummary:", out);
 	for (size_t m = 0; m < p->nmetrics; m++)
-		fprintf(out, " %lld", (long long)writer_metric_total(p, (int)m));
+		fprintf(out, " %lld", (long long)profile_metric_total(p, (int)m));
 	/* No source positions: one unknown file, set once, keeps
 	 * callgrind_annotate from tripping over a missing fl= line. */
 	fputs("\n\nfl=(1) ???\n", out);

@@ -136,7 +136,7 @@ static int derive_functions(struct profile *p, const struct write_opts *o,
 	if (m < 0 || r)
 		return m < 0 ? -EINVAL : r;
 	const char *unit = p->metrics[m].unit;
-	int64_t total = writer_metric_total(p, m);
+	int64_t total = profile_metric_total(p, m);
 	struct profile *tmp = profile_new(p->report, NULL);
 	char title[256], name[CELL_MAX];
 	snprintf(title, sizeof(title), "Top functions by self %s", p->metrics[m].name);

@@ -59,15 +59,12 @@ int profile_function_table(struct profile *p, int metric, const char *extra_key,
 {
 	struct ptable *t = profile_table(p, "functions", "Functions");
 	const char *unit = p->metrics[metric].unit;
-	int64_t sum = 0, *self = NULL, r = 0;
+	int64_t sum = profile_metric_total(p, metric), *self = NULL, r = 0;
 	size_t *order;
 	int c = 0, err;
 
 	if (!t)
 		return -ENOMEM;
-	/* The whole: every sample's value once. */
-	for (size_t i = 0; i < p->nsamples; i++)
-		sum += p->samples[i].values[metric];
 	err = leaf_self(p, metric, &self);
 	if (err)
 		return err;

@@ -9,8 +9,10 @@
 #include <bpf/libbpf.h>
 
 #include "perf.h"
+#include "util.h"
 
-int online_cpus(int **cpus, size_t *n)
+/* Online CPUs from /sys/devices/system/cpu/online into a malloc'd array. */
+static int online_cpus(int **cpus, size_t *n)
 {
 	FILE *f = fopen("/sys/devices/system/cpu/online", "r");
 	char buf[4096];
@@ -34,16 +36,9 @@ int online_cpus(int **cpus, size_t *n)
 			b = a;
 		}
 		for (int c = a; c <= b && c >= 0 && c < 65536; c++) {
-			if (cnt == cap) {
-				int *o;
-
-				cap = cap ? cap * 2 : 16;
-				o = realloc(out, cap * sizeof(*o));
-				if (!o) {
-					free(out);
-					return -ENOMEM;
-				}
-				out = o;
+			if (array_grow((void **)&out, &cap, cnt + 1, sizeof(*out))) {
+				free(out);
+				return -ENOMEM;
 			}
 			out[cnt++] = c;
 		}
@@ -66,9 +61,8 @@ int perf_events_open_cpu_clock(struct perf_events *pe, int freq, struct bpf_prog
 	memset(pe, 0, sizeof(*pe));
 	if (err)
 		return err;
-	pe->fds = calloc(n, sizeof(*pe->fds));
 	pe->links = calloc(n, sizeof(*pe->links));
-	if (!pe->fds || !pe->links) {
+	if (!pe->links) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -87,13 +81,14 @@ int perf_events_open_cpu_clock(struct perf_events *pe, int freq, struct bpf_prog
 			err = -errno;
 			goto out;
 		}
-		pe->fds[pe->n] = fd;
+		/* the link owns fd from here on */
 		pe->links[pe->n] = bpf_program__attach_perf_event(prog, fd);
-		pe->n++;
-		if (!pe->links[pe->n - 1]) {
+		if (!pe->links[pe->n]) {
 			err = -errno;
+			close(fd);
 			goto out;
 		}
+		pe->n++;
 	}
 out:
 	free(cpus);
@@ -104,12 +99,8 @@ out:
 
 void perf_events_close(struct perf_events *pe)
 {
-	for (size_t i = 0; i < pe->n; i++) {
+	for (size_t i = 0; i < pe->n; i++)
 		bpf_link__destroy(pe->links[i]); /* also closes the fd */
-		if (!pe->links[i])
-			close(pe->fds[i]);
-	}
-	free(pe->fds);
 	free(pe->links);
 	memset(pe, 0, sizeof(*pe));
 }

@@ -8,8 +8,7 @@ struct bpf_program;
 struct bpf_link;
 
 struct perf_events {
-	int *fds;
-	struct bpf_link **links;
+	struct bpf_link **links; /* each owns its perf event fd */
 	size_t n;
 };
 
@@ -17,7 +16,5 @@ struct perf_events {
  * attaches prog to each.  0 or negative errno. */
 int perf_events_open_cpu_clock(struct perf_events *pe, int freq, struct bpf_program *prog);
 void perf_events_close(struct perf_events *pe);
-/* Online CPUs from /sys/devices/system/cpu/online into a malloc'd array. */
-int online_cpus(int **cpus, size_t *n);
 
 #endif

@@ -277,6 +277,21 @@ int profile_add_metric(struct profile *p, const char *name, const char *unit,
 	return (int)p->nmetrics++;
 }
 
+int64_t profile_metric_total(const struct profile *p, int m)
+{
+	int64_t sum = 0;
+	if (!p || m < 0 || (size_t)m >= p->nmetrics)
+		return 0;
+	if (p->nsamples) {
+		for (size_t i = 0; i < p->nsamples; i++)
+			sum += p->samples[i].values[m];
+	} else {
+		for (size_t i = 0; i < p->nnodes; i++)
+			sum += p->nodes[i].self[m];
+	}
+	return sum;
+}
+
 int profile_metric_index(const struct profile *p, const char *name)
 {
 	if (!p || !name)

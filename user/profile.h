@@ -130,6 +130,8 @@ void profile_free(struct profile *p);
 int profile_add_metric(struct profile *p, const char *name, const char *unit,
 		       const char *desc);
 int profile_metric_index(const struct profile *p, const char *name);
+/* Sum of metric m over the profile: samples when present, else node self. */
+int64_t profile_metric_total(const struct profile *p, int m);
 
 /* Interns a frame; returns its index (>= 0) or negative errno. */
 int64_t profile_frame(struct profile *p, enum frame_kind kind, const char *func,
