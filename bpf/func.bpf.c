@@ -301,6 +301,11 @@ int BPF_KRETPROBE(func_return)
 		bpf_loop(d, find_frame, &fc, 0);
 		found = fc.found;
 	}
+	/* Once fid is detached its calls push no frame, so a return that
+	 * would unwind frames above its last frame belongs to such a call:
+	 * the frames above are live, and ours is still running. */
+	if (found >= 0 && (__u32)found + 1 < d && fid <= FUNC_MAX_FUNCS && detached[fid])
+		found = -1;
 	if (found < 0) {
 		/* A detached function's entries stop counting before its
 		 * return probes are gone: its returns are expected. */

@@ -194,6 +194,56 @@ def test_governor_switch(tmp, name, env):
     snap.check(name)
 
 
+MUTUAL_SRC = r"""
+/* h recurses into itself, and through g every fifth level: h is about five
+ * times hotter than g, so the governor detaches h first, while frames of
+ * both are live, and g keeps being traced for a while. */
+#include <stdlib.h>
+#include <time.h>
+static volatile long sink;
+__attribute__((noinline)) void g(int n);
+__attribute__((noinline)) void h(int n)
+{
+    if (n <= 0) { sink++; return; }
+    if (n % 5 == 0) g(n - 1); else h(n - 1);
+    sink++;
+}
+__attribute__((noinline)) void g(int n) { h(n); sink++; }
+int main(int argc, char **argv)
+{
+    double secs = atof(argv[1]);
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    do {
+        for (int i = 0; i < 100; i++)
+            h(40);
+        clock_gettime(CLOCK_MONOTONIC, &b);
+    } while (b.tv_sec - a.tv_sec + (b.tv_nsec - a.tv_nsec) / 1e9 < secs);
+    return 0;
+}
+"""
+
+
+def test_governor_recursion(tmp, name, env):
+    """Detaching a recursive function while its frames and a traced callee's
+    are live: its later calls push no frame, so their returns must not
+    unwind the callee's frames (seen as mismatches and returns without
+    entry before the fix)."""
+    snap = BpfSnapshot()
+    exe = os.path.join(tmp, "mutual")
+    if not os.path.exists(exe):
+        build(tmp, "mutual", MUTUAL_SRC)
+    with Env(**env):
+        r, doc = run_json(["--max-overhead", "50", "-f", "h,g", "--", exe, "1"], timeout=120)
+    equal(r.returncode, 0, f"{name}: exit status")
+    rep = report(doc, "func")
+    info = rep["info"]
+    check(any("detached h" in x for x in rep["notes"]), f"{name}: h detached", rep["notes"])
+    equal(info.get("lost_mismatch"), 0, f"{name}: no frame unwound by a detached call")
+    equal(info.get("lost_no_entry"), 0, f"{name}: no return without its entry")
+    snap.check(name)
+
+
 tmpdir = tempfile.mkdtemp()
 try:
     test_kind("default", {}, "uprobe_multi" if kernel_has_multi() else None)
@@ -202,6 +252,8 @@ try:
     test_libc()
     test_governor_switch(tmpdir, "switch default", {})
     test_governor_switch(tmpdir, "switch fallback", {"EBPROF_NO_UPROBE_MULTI": "1"})
+    test_governor_recursion(tmpdir, "recursion default", {})
+    test_governor_recursion(tmpdir, "recursion fallback", {"EBPROF_NO_UPROBE_MULTI": "1"})
 finally:
     shutil.rmtree(tmpdir)
 finish()
