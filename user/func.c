@@ -81,19 +81,6 @@ struct func_state {
 	double attach_s;
 };
 
-static int note(struct func_state *s, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static int note(struct func_state *s, const char *fmt, ...)
-{
-	va_list ap;
-	int err;
-
-	va_start(ap, fmt);
-	err = strlist_vaddf(&s->notes, fmt, ap);
-	va_end(ap);
-	return err;
-}
-
 static void func_close(void *state)
 {
 	struct func_state *s = state;
@@ -220,8 +207,9 @@ static int func_open(void **statep, const struct options *o, struct target *t)
 			     o->count_only ? NULL : s->skel->progs.func_return, s->kind,
 			     (uint32_t)s->n, &s->cost_ns, &s->calib);
 	if (err || s->cost_ns <= 0) {
-		note(s, "probe cost calibration failed (%s); assuming %.0f ns per call",
-		     err ? strerror(-err) : "no measurable cost", FUNC_ASSUMED_COST_NS);
+		strlist_addf(&s->notes, "probe cost calibration failed (%s); assuming %.0f ns "
+			     "per call", err ? strerror(-err) : "no measurable cost",
+			     FUNC_ASSUMED_COST_NS);
 		s->cost_ns = FUNC_ASSUMED_COST_NS;
 	} else {
 		s->calibrated = 1;
@@ -307,9 +295,9 @@ static void detach(struct func_state *s, const size_t *pick, size_t n)
 	ebprof_verbose(1, "func: detached %zu function%s in %.3f s", n, n == 1 ? "" : "s",
 		       (double)(now_ns() - t0) / 1e9);
 	if (err)
-		note(s, "could not remove the probes of %zu detached function%s (%s): their "
-		     "counts stop, but their probes cost until removed", n, n == 1 ? "" : "s",
-		     strerror(-err));
+		strlist_addf(&s->notes, "could not remove the probes of %zu detached function%s "
+			     "(%s): their counts stop, but their probes cost until removed", n,
+			     n == 1 ? "" : "s", strerror(-err));
 }
 
 static int func_tick(void *state)
@@ -342,11 +330,13 @@ static int func_tick(void *state)
 		size_t i = s->pick[k];
 		double fpct = s->rates[i].hits_per_s * s->cost_ns / 1e9 * 100.0;
 
-		note(s, "detached %s (%s) at %.1f s: %.0f calls/s cost an estimated %.1f%% "
-		     "of one CPU (total %.1f%% > --max-overhead %g%%); its counts stop there",
-		     s->tg.v[i].name, s->tg.v[i].module, (double)(now - s->t_attach) / 1e9,
-		     s->rates[i].hits_per_s, fpct, pct, s->o->max_overhead);
-		ebprof_verbose(1, "func: %s", s->notes.v[s->notes.n - 1]);
+		if (strlist_addf(&s->notes, "detached %s (%s) at %.1f s: %.0f calls/s cost an "
+				 "estimated %.1f%% of one CPU (total %.1f%% > --max-overhead "
+				 "%g%%); its counts stop there",
+				 s->tg.v[i].name, s->tg.v[i].module,
+				 (double)(now - s->t_attach) / 1e9, s->rates[i].hits_per_s, fpct, pct,
+				 s->o->max_overhead) == 0)
+			ebprof_verbose(1, "func: %s", s->notes.v[s->notes.n - 1]);
 	}
 	if (npick)
 		detach(s, s->pick, npick);

@@ -267,6 +267,7 @@ static int read_dynamic(const char *path, char ***needed, size_t *nneeded,
 {
 	Elf *e;
 	Elf_Scn *scn = NULL;
+	size_t cap = 0;
 	int fd, err = 0;
 
 	*needed = NULL;
@@ -305,24 +306,32 @@ static int read_dynamic(const char *path, char ***needed, size_t *nneeded,
 			if (!s)
 				continue;
 			if (d.d_tag == DT_NEEDED) {
-				char **v = realloc(*needed, (*nneeded + 1) * sizeof(*v));
-
-				if (!v || !(v[*nneeded] = strdup(s))) {
-					if (v)
-						*needed = v;
+				if (array_grow((void **)needed, &cap, *nneeded + 1, sizeof(**needed)) ||
+				    !((*needed)[*nneeded] = strdup(s))) {
 					err = -ENOMEM;
 					break;
 				}
-				*needed = v;
 				(*nneeded)++;
 			} else if (!*runpath || d.d_tag == DT_RUNPATH) {
 				free(*runpath);
-				*runpath = strdup(s);
+				if (!(*runpath = strdup(s))) {
+					err = -ENOMEM;
+					break;
+				}
 			}
 		}
 	}
 	elf_end(e);
 	close(fd);
+	if (err) {
+		for (size_t i = 0; i < *nneeded; i++)
+			free((*needed)[i]);
+		free(*needed);
+		free(*runpath);
+		*needed = NULL;
+		*nneeded = 0;
+		*runpath = NULL;
+	}
 	return err;
 }
 
@@ -386,11 +395,17 @@ static int find_lib_needed(struct resolver *r, const char *lib, char *out, size_
 	while (head < tail && !found) {
 		char *cur = queue[head++], **needed, *runpath, origin[PATH_MAX];
 		size_t nneeded;
+		int err;
 
 		snprintf(origin, sizeof(origin), "%s", cur);
 		*strrchr(origin, '/') = '\0';
-		if (read_dynamic(cur, &needed, &nneeded, &runpath) != 0)
-			continue;
+		err = read_dynamic(cur, &needed, &nneeded, &runpath);
+		if (err == -ENOMEM) {
+			found = err;
+			break;
+		}
+		if (err)
+			continue; /* a file that cannot be read: its libraries stay unknown */
 		for (size_t i = 0; i < nneeded; i++) {
 			int seen = 0;
 
@@ -416,7 +431,6 @@ static int find_lib_needed(struct resolver *r, const char *lib, char *out, size_
 	return found;
 }
 
-/* Running target: the mapped file whose name matches. */
 /* A library mapped by the target: out gets its path as the target's maps
  * name it (for the report), open its exact file through
  * /proc/PID/map_files, which holds whatever the path means on the host
@@ -458,13 +472,18 @@ static int locate(struct resolver *r, const char *lib, char *out, size_t len,
 			snprintf(out, len, "%s", lib);
 			found = 1;
 		}
-		snprintf(open_path, open_len, "%s", out);
+		if (found > 0)
+			snprintf(open_path, open_len, "%s", out);
 	} else {
 		found = find_lib_mapped(r, lib, out, len, open_path, open_len);
 	}
 	if (found < 0) {
-		ebprof_err("cannot read the mappings of pid %d: %s", r->w->pid,
-			   strerror(-found));
+		if (r->w->launched)
+			ebprof_err("cannot search the libraries of %s: %s", r->w->exe_open,
+				   strerror(-found));
+		else
+			ebprof_err("cannot read the mappings of pid %d: %s", r->w->pid,
+				   strerror(-found));
 		return found;
 	}
 	if (!found) {
@@ -543,15 +562,8 @@ static int add_target(struct func_targets *t, const struct rfile *f,
 		t->dropped++;
 		return 0;
 	}
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 64;
-
-		v = realloc(t->v, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		t->v = v;
-		t->cap = cap;
-	}
+	if (array_grow((void **)&t->v, &t->cap, t->n + 1, sizeof(*t->v)))
+		return -ENOMEM;
 	v = &t->v[t->n];
 	v->name = strdup(name);
 	v->module = strdup(f->module);
