@@ -504,6 +504,7 @@ static struct ptable *new_table(struct profile *p)
 			return NULL;
 	ptable_hide_col(t, C_CALLS);
 	ptable_hide_col(t, C_PRIM);
+	ptable_sort_as(t, C_NCALLS, C_CALLS);
 	return t;
 }
 

@@ -603,35 +603,38 @@ int ptable_add_col(struct ptable *t, const char *key, const char *header,
 	for (size_t c = 0; c < t->ncols; c++)
 		if (strcmp(t->cols[c].key, key) == 0)
 			return -EEXIST;
-	struct pcol *cols = realloc(t->cols, (t->ncols + 1) * sizeof(*cols));
-	if (!cols)
-		return -ENOMEM;
+	/* Everything that can fail before the table changes shape. */
+	int err = 0;
+	struct pcol c = {
+		.key = dup_or_null(key, &err),
+		.header = dup_or_null(header ? header : key, &err),
+		.unit = dup_or_null(unit ? unit : "", &err),
+		.type = type,
+	};
+	size_t nc = t->ncols + 1;
+	union pcell *cells = NULL;
+	struct pcol *cols = NULL;
+	if (!err && t->cap && !(cells = calloc(t->cap, nc * sizeof(*cells))))
+		err = -ENOMEM;
+	if (!err && !(cols = realloc(t->cols, nc * sizeof(*cols))))
+		err = -ENOMEM;
+	if (err) {
+		free(cells);
+		free(c.key);
+		free(c.header);
+		free(c.unit);
+		return err;
+	}
 	t->cols = cols;
-	if (t->cap) {
+	if (cells) {
 		/* Existing rows: re-layout with the new column zeroed. */
-		size_t nc = t->ncols + 1;
-		union pcell *cells = calloc(t->cap, nc * sizeof(*cells));
-		if (!cells)
-			return -ENOMEM;
 		for (size_t r = 0; r < t->nrows; r++)
 			memcpy(&cells[r * nc], &t->cells[r * t->ncols],
 			       t->ncols * sizeof(*cells));
 		free(t->cells);
 		t->cells = cells;
 	}
-	int err = 0;
-	struct pcol *c = &t->cols[t->ncols];
-	c->key = dup_or_null(key, &err);
-	c->header = dup_or_null(header ? header : key, &err);
-	c->unit = dup_or_null(unit ? unit : "", &err);
-	c->type = type;
-	c->text_hidden = 0;
-	if (err) {
-		free(c->key);
-		free(c->header);
-		free(c->unit);
-		return err;
-	}
+	t->cols[t->ncols] = c;
 	t->ncols++;
 	return (int)t->ncols - 1;
 }
@@ -640,6 +643,12 @@ void ptable_hide_col(struct ptable *t, size_t col)
 {
 	if (t && col < t->ncols)
 		t->cols[col].text_hidden = 1;
+}
+
+void ptable_sort_as(struct ptable *t, size_t col, size_t by)
+{
+	if (t && col < t->ncols && by < t->ncols)
+		t->cols[col].sort_as = (int)by + 1;
 }
 
 int64_t ptable_add_row(struct ptable *t)
@@ -686,9 +695,6 @@ int ptable_col_index(const struct ptable *t, const char *key)
 	for (size_t c = 0; c < t->ncols; c++)
 		if (strcmp(t->cols[c].key, key) == 0)
 			return (int)c;
-	for (size_t c = 0; c < t->ncols; c++)
-		if (strcmp(t->cols[c].header, key) == 0)
-			return (int)c;
 	return -ENOENT;
 }
 
@@ -726,6 +732,8 @@ void ptable_sort(struct ptable *t, int col, int asc)
 {
 	if (!t || col < 0 || (size_t)col >= t->ncols || t->nrows < 2)
 		return;
+	if (t->cols[col].sort_as)
+		col = t->cols[col].sort_as - 1;
 	size_t *order = malloc(t->nrows * sizeof(*order));
 	union pcell *cells = malloc(t->nrows * t->ncols * sizeof(*cells));
 	if (!order || !cells) {

@@ -64,6 +64,7 @@ struct pcol {
 	char *unit;   /* "ns", "%", "bytes", "count", "" */
 	enum col_type type;
 	int text_hidden; /* kept for sorting and json, left out of text tables */
+	int sort_as;     /* 1 + the column whose values order this one; 0: itself */
 };
 
 union pcell {
@@ -157,9 +158,12 @@ int64_t ptable_add_row(struct ptable *t);
 /* Keeps a column out of text tables (e.g. an integer sort key shown
  * through a formatted string column). */
 void ptable_hide_col(struct ptable *t, size_t col);
+/* Sorting by col orders rows by column by instead (a formatted string
+ * column, "177/1", sorted by the number behind it). */
+void ptable_sort_as(struct ptable *t, size_t col, size_t by);
 union pcell *ptable_cell(struct ptable *t, size_t row, size_t col);
 int ptable_set_str(struct ptable *t, size_t row, size_t col, const char *s);
-int ptable_col_index(const struct ptable *t, const char *key); /* key, then header */
+int ptable_col_index(const struct ptable *t, const char *key); /* by key; -ENOENT */
 /* Sorts rows by column (descending unless asc); strings always ascending. */
 void ptable_sort(struct ptable *t, int col, int asc);
 struct ptable *profile_find_table(const struct profile *p, const char *name);

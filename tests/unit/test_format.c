@@ -382,7 +382,12 @@ static void test_text(void **state)
 	free(out);
 	free(err);
 
-	o.sort = "Calls"; /* header works as well as key */
+	o.sort = "Calls"; /* a header is not a key, as the command line says */
+	assert_int_equal(run("text", &p, 1, &o, &out, &err), -EINVAL);
+	assert_non_null(strstr(err, "unknown sort key 'Calls'"));
+	free(out);
+	free(err);
+	o.sort = "calls";
 	o.limit = 0;
 	assert_int_equal(run("text", &p, 1, &o, &out, &err), 0);
 	const char *a = strstr(out, "light"), *b = strstr(out, "medium"), *c = strstr(out, "heavy");

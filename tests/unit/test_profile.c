@@ -244,7 +244,7 @@ static void test_table_sort(void **state)
 	ptable_cell(t, 3, 2)->d = 9.5;
 
 	assert_int_equal(ptable_col_index(t, "calls"), 1);
-	assert_int_equal(ptable_col_index(t, "Calls"), 1); /* header */
+	assert_int_equal(ptable_col_index(t, "Calls"), -ENOENT); /* headers are not keys */
 	assert_int_equal(ptable_col_index(t, "nope"), -ENOENT);
 
 	ptable_sort(t, 1, 0); /* descending, stable: a(7) b(5) c(5) d(1) */
@@ -263,6 +263,14 @@ static void test_table_sort(void **state)
 	assert_true(ptable_cell(t, 3, 2)->d == 9.5); /* rows move whole */
 	ptable_sort(t, 2, 0);
 	assert_string_equal(ptable_cell(t, 0, 0)->s, "d");
+	/* A string column sorted by the numbers of another ("ncalls" by calls):
+	 * descending by calls, not by text */
+	ptable_sort_as(t, 0, 1);
+	ptable_sort(t, 0, 0);
+	assert_string_equal(ptable_cell(t, 0, 0)->s, "a");
+	assert_int_equal(ptable_cell(t, 0, 1)->i, 7);
+	assert_int_equal(ptable_cell(t, 3, 1)->i, 1);
+	assert_string_equal(ptable_cell(t, 3, 0)->s, "d");
 	profile_free(p);
 }
 
