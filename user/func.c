@@ -69,6 +69,8 @@ struct func_state {
 	struct bpf_link *exit_link;
 	struct func_rate *rates;
 	uint64_t *last_entries;
+	uint32_t *batch_keys;           /* the governor's one read of all stats */
+	struct func_stats *batch_vals;  /* n x ncpus; NULL: one lookup per function */
 	size_t *pick;
 	uint64_t t_attach, t_last_tick;
 	double cost_ns;
@@ -101,6 +103,8 @@ static void func_close(void *state)
 	strlist_free(&s->notes);
 	free(s->rates);
 	free(s->last_entries);
+	free(s->batch_keys);
+	free(s->batch_vals);
 	free(s->pick);
 	free(s);
 }
@@ -189,7 +193,9 @@ static int func_open(void **statep, const struct options *o, struct target *t)
 	s->rates = calloc(s->n, sizeof(*s->rates));
 	s->last_entries = calloc(s->n, sizeof(*s->last_entries));
 	s->pick = calloc(s->n, sizeof(*s->pick));
-	if (!s->rates || !s->last_entries || !s->pick) {
+	s->batch_keys = calloc(s->n, sizeof(*s->batch_keys));
+	s->batch_vals = calloc(s->n * (size_t)s->ncpus, sizeof(*s->batch_vals));
+	if (!s->rates || !s->last_entries || !s->pick || !s->batch_keys || !s->batch_vals) {
 		err = -ENOMEM;
 		goto fail;
 	}
@@ -300,6 +306,39 @@ static void detach(struct func_state *s, const size_t *pick, size_t n)
 			     n == 1 ? "" : "s", strerror(-err));
 }
 
+/* Entry counts of every function into entries[]: one batch read of the
+ * stats map per tick (thousands of functions, ten ticks a second), else,
+ * when the kernel refuses batches, one lookup per attached function. */
+static void read_entries(struct func_state *s, uint64_t *entries)
+{
+	int fd = bpf_map__fd(s->skel->maps.stats);
+	uint32_t count = (uint32_t)s->n, next;
+	int err;
+
+	if (s->batch_vals) {
+		err = bpf_map_lookup_batch(fd, NULL, &next, s->batch_keys, s->batch_vals, &count,
+					   NULL);
+		if ((err == 0 || err == -ENOENT) && count == s->n) {
+			for (size_t i = 0; i < s->n; i++) {
+				entries[i] = 0;
+				for (int c = 0; c < s->ncpus; c++)
+					entries[i] += s->batch_vals[i * (size_t)s->ncpus + c].entries;
+			}
+			return;
+		}
+		ebprof_verbose(1, "func: batch read of the stats map refused (%s): one "
+			       "lookup per function", strerror(err ? -err : EIO));
+		free(s->batch_vals);
+		s->batch_vals = NULL;
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		struct func_stats st;
+
+		entries[i] = s->rates[i].attached && read_stats(s, (uint32_t)i, &st) == 0 ?
+			st.entries : s->last_entries[i];
+	}
+}
+
 static int func_tick(void *state)
 {
 	struct func_state *s = state;
@@ -309,15 +348,14 @@ static int func_tick(void *state)
 
 	if (dt < 0.05)
 		return 0;
-	for (size_t i = 0; i < s->n; i++) {
-		struct func_stats st;
+	uint64_t entries[s->n];
 
+	read_entries(s, entries);
+	for (size_t i = 0; i < s->n; i++) {
 		if (!s->rates[i].attached)
 			continue;
-		if (read_stats(s, (uint32_t)i, &st) != 0)
-			continue;
-		s->rates[i].hits_per_s = (double)(st.entries - s->last_entries[i]) / dt;
-		s->last_entries[i] = st.entries;
+		s->rates[i].hits_per_s = (double)(entries[i] - s->last_entries[i]) / dt;
+		s->last_entries[i] = entries[i];
 	}
 	s->t_last_tick = now;
 	pct = func_overhead_pct(s->rates, s->n, s->cost_ns);
