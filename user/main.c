@@ -250,26 +250,19 @@ int main(int argc, char **argv)
 		profile_free(profiles[i]);
 	for (int i = 0; i < nrun; i++)
 		run[i].ops->close(run[i].state);
-	if (err) {
+	status = target_wait(&t); /* a launched command's status; 0 for -p */
+	if (err)
 		status = err == -EINVAL ? 2 : 1;
-		if (t.launched)
-			target_wait(&t);
-	} else if (t.launched) {
-		status = target_wait(&t);
-	}
 	target_close(&t);
 	return status;
 
 fail:
 	for (int i = 0; i < nprof; i++)
 		profile_free(profiles[i]);
-	/* close() also for the collector whose open() failed: state is NULL */
+	/* the collectors that opened; one whose open() failed cleaned up itself */
 	for (int i = 0; i < nrun; i++)
 		run[i].ops->close(run[i].state);
-	if (t.launched && t.release_fd >= 0)
-		target_abort(&t);
-	else if (t.launched)
-		target_wait(&t);
+	target_abort(&t);
 	target_close(&t);
 	return ebprof_usage_error() || err == -EINVAL ? 2 : 1;
 }

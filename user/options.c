@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,10 +118,15 @@ void options_usage(FILE *f)
 		DEFAULT_LIMIT);
 }
 
-static int usage(FILE *err, const char *fmt, const char *a, const char *b)
+static int usage(FILE *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int usage(FILE *err, const char *fmt, ...)
 {
+	va_list ap;
+
 	fprintf(err, "ebprof: ");
-	fprintf(err, fmt, a, b);
+	va_start(ap, fmt);
+	vfprintf(err, fmt, ap);
+	va_end(ap);
 	fprintf(err, " (see ebprof --help)\n");
 	return PARSE_USAGE;
 }
@@ -159,23 +165,23 @@ static int add_patterns(struct options *o, char *arg, FILE *err)
 
 	for (tok = strtok_r(arg, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		if (o->nfunc_patterns == MAX_FUNC_PATTERNS)
-			return usage(err, "too many -f patterns (at most %s)%s", "64", "");
+			return usage(err, "too many -f patterns (at most %d)", MAX_FUNC_PATTERNS);
 		o->func_patterns[o->nfunc_patterns++] = tok;
 	}
 	if (o->nfunc_patterns == 0)
-		return usage(err, "-f needs at least one function pattern%s%s", "", "");
+		return usage(err, "-f needs at least one function pattern");
 	return PARSE_OK;
 }
 
 static int add_report(struct options *o, const char *name, FILE *err)
 {
 	if (!collector_find(name))
-		return usage(err, "unknown report '%s'%s", name, "");
+		return usage(err, "unknown report '%s'", name);
 	for (int i = 0; i < o->nreports; i++)
 		if (!strcmp(o->reports[i], name))
 			return PARSE_OK;
 	if (o->nreports == MAX_REPORTS)
-		return usage(err, "too many reports%s%s", "", "");
+		return usage(err, "too many reports");
 	o->reports[o->nreports++] = name;
 	return PARSE_OK;
 }
@@ -197,7 +203,7 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 		if (!strcmp(argv[i], "--")) {
 			nopt = i;
 			if (i + 1 >= argc)
-				return usage(err, "'--' must be followed by a command%s%s", "", "");
+				return usage(err, "'--' must be followed by a command");
 			o->argv = &argv[i + 1];
 			break;
 		}
@@ -210,28 +216,28 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 		switch (c) {
 		case 'p':
 			if (parse_long(arg, 1, INT_MAX, &l))
-				return usage(err, "invalid pid '%s'%s", arg, "");
+				return usage(err, "invalid pid '%s'", arg);
 			o->pid = (pid_t)l;
 			break;
 		case 'd':
 			if (parse_double(arg, 0.001, 1e9, &d))
-				return usage(err, "invalid duration '%s': seconds > 0 expected%s", arg, "");
+				return usage(err, "invalid duration '%s': seconds > 0 expected", arg);
 			o->duration = d;
 			break;
 		case 'F':
 			if (parse_long(arg, 1, MAX_FREQUENCY, &l))
-				return usage(err, "invalid frequency '%s': 1..100000 Hz%s", arg, "");
+				return usage(err, "invalid frequency '%s': 1..100000 Hz", arg);
 			o->frequency = (int)l;
 			break;
 		case 'o':
 			if (!*arg)
-				return usage(err, "empty output file name%s%s", "", "");
+				return usage(err, "empty output file name");
 			o->output = arg;
 			break;
 		case OPT_FORMAT:
 			if (!writer_find(arg))
-				return usage(err, "unknown format '%s'%s", arg,
-					     " (text, folded, json, callgrind, dot)");
+				return usage(err, "unknown format '%s' (text, folded, json, callgrind, dot)",
+					     arg);
 			o->format = arg;
 			break;
 		case 's':
@@ -239,7 +245,7 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 			break;
 		case 'n':
 			if (parse_long(arg, 0, INT_MAX, &l))
-				return usage(err, "invalid limit '%s': a count >= 0%s", arg, "");
+				return usage(err, "invalid limit '%s': a count >= 0", arg);
 			o->limit = (int)l;
 			o->limit_set = 1;
 			break;
@@ -251,7 +257,7 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 			break;
 		case OPT_MIN_BLOCK:
 			if (parse_long(arg, 0, LONG_MAX / 1000, &l))
-				return usage(err, "invalid --min-block '%s': microseconds%s", arg, "");
+				return usage(err, "invalid --min-block '%s': microseconds", arg);
 			o->min_block_ns = (uint64_t)l * 1000;
 			break;
 		case 'f':
@@ -262,7 +268,7 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 			break;
 		case OPT_MAX_OVERHEAD:
 			if (parse_double(arg, 0, 10000, &d))
-				return usage(err, "invalid --max-overhead '%s': percent >= 0%s", arg, "");
+				return usage(err, "invalid --max-overhead '%s': percent >= 0", arg);
 			o->max_overhead = d;
 			break;
 		case OPT_COUNT_ONLY:
@@ -281,31 +287,31 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 			fprintf(out, "ebprof %s\n", EBPROF_VERSION);
 			return PARSE_EXIT_OK;
 		case ':':
-			return usage(err, "option '%s' needs a value%s", argv[optind - 1], "");
+			return usage(err, "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return usage(err, "unknown option '%s'%s", argv[optind - 1], "");
+			return usage(err, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	for (int i = optind; i < nopt; i++)
 		if ((r = add_report(o, argv[i], err)) != PARSE_OK)
 			return r;
 	if (o->pid && o->argv)
-		return usage(err, "give either -p PID or -- COMMAND, not both%s%s", "", "");
+		return usage(err, "give either -p PID or -- COMMAND, not both");
 	if (!o->pid && !o->argv)
-		return usage(err, "no target: give -p PID or -- COMMAND%s%s", "", "");
+		return usage(err, "no target: give -p PID or -- COMMAND");
 	if (options_wants_report(o, "func") && o->nfunc_patterns == 0)
-		return usage(err, "the func report needs -f PATTERNS%s%s", "", "");
+		return usage(err, "the func report needs -f PATTERNS");
 	if (!strcmp(o->format, "callgrind") || !strcmp(o->format, "dot")) {
 		int n = 0;
 
 		for (const struct collector_ops *const *c = collector_list(); *c; c++)
 			n += options_wants_report(o, (*c)->name);
 		if (n > 1)
-			return usage(err, "--format %s renders one report: name one (e.g. cpu)%s",
-				     o->format, "");
+			return usage(err, "--format %s renders one report: name one (e.g. cpu)",
+				     o->format);
 	}
 	if ((o->callers || o->callees) && !options_wants_report(o, "func"))
-		return usage(err, "--callers/--callees need the func report (-f PATTERNS)%s%s", "", "");
+		return usage(err, "--callers/--callees need the func report (-f PATTERNS)");
 	return PARSE_OK;
 }
 

@@ -198,16 +198,12 @@ int procmaps_read(pid_t pid, struct procmaps *out)
 {
 	char path[64], *buf = NULL;
 	size_t len = 0;
-	int fd, err;
+	int err;
 
 	if (pid <= 0 || !out)
 		return -EINVAL;
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? -ESRCH : -errno;
-	err = read_fd_all(fd, &buf, &len);
-	close(fd);
+	err = read_path_all(path, &buf, &len);
 	if (err)
 		return err == -ENOENT ? -ESRCH : err;
 	err = procmaps_parse(buf, len, out, NULL);

@@ -52,7 +52,7 @@ int target_attach(struct target *t, pid_t pid)
 	memset(t, 0, sizeof(*t));
 	pid = tgid_of(pid);
 	t->pid = pid;
-	t->release_fd = -1;
+	t->release_fd = t->exec_fd = -1;
 	t->pidfd = pidfd_open_(pid);
 	if (t->pidfd < 0)
 		return -errno;
@@ -117,8 +117,7 @@ int target_launch(struct target *t, char **argv)
 	int err;
 
 	memset(t, 0, sizeof(*t));
-	t->release_fd = -1;
-	t->pidfd = -1;
+	t->release_fd = t->exec_fd = t->pidfd = -1;
 	t->launched = 1;
 	err = resolve_command(argv[0], t->exe, sizeof(t->exe));
 	if (err)
@@ -271,7 +270,7 @@ void target_close(struct target *t)
 		close(t->pidfd);
 	if (t->release_fd >= 0)
 		close(t->release_fd);
-	if (t->launched && t->exec_fd >= 0)
+	if (t->exec_fd >= 0)
 		close(t->exec_fd);
 	t->pidfd = t->release_fd = -1;
 	t->exec_fd = -1;
