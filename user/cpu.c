@@ -62,7 +62,9 @@ static int cpu_open(void **statep, const struct options *o, struct target *t)
 			   err == -EPERM ? " (need root or CAP_BPF+CAP_PERFMON)" : "");
 		goto fail;
 	}
-	err = symbolizer_new(t->pid, &s->sym);
+	/* A launched command is still ebprof's own fork until released: its
+	 * mappings are read from the first refresh on. */
+	err = t->launched ? 0 : symbolizer_new(t->pid, &s->sym);
 	if (err) {
 		ebprof_err("cannot read the mappings of pid %d: %s", t->pid, strerror(-err));
 		goto fail;
@@ -96,6 +98,18 @@ static int cpu_attach(void *state)
 	return 0;
 }
 
+/* Keeps mappings current (libraries loaded later, exec of a launched
+ * command); makes the symbolizer on first use for a launched command,
+ * kernel-only if it is already gone.  0 or -ENOMEM. */
+static int refresh_symbols(struct cpu_state *s)
+{
+	if (s->sym)
+		return symbolizer_refresh(s->sym), 0;
+	if (symbolizer_new(s->target->pid, &s->sym) == 0)
+		return 0;
+	return symbolizer_new(0, &s->sym);
+}
+
 static int cpu_tick(void *state)
 {
 	struct cpu_state *s = state;
@@ -106,10 +120,8 @@ static int cpu_tick(void *state)
 		ebprof_verbose(1, "cpu: first sample within %.1f ms of start",
 			       (double)(now - ebprof_start_ns) / 1e6);
 	}
-	/* Keep mappings current: libraries loaded later, exec of a
-	 * launched command. */
 	if (now - s->refreshed_at >= 200000000ull) {
-		symbolizer_refresh(s->sym);
+		refresh_symbols(s);
 		s->refreshed_at = now;
 	}
 	return 0;
@@ -405,7 +417,8 @@ static int cpu_report(void *state, struct profile **out)
 	now = now_ns(); /* CLOCK_MONOTONIC, as bpf_ktime_get_ns */
 	elapsed = now - s->t_start;
 	add_inflight_offcpu(s, now);
-	symbolizer_refresh(s->sym);
+	if (refresh_symbols(s))
+		return -ENOMEM;
 
 	p = profile_new("cpu", "CPU: where the wall-clock time goes (on-CPU samples + off-CPU time)");
 	if (!p)

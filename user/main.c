@@ -142,10 +142,17 @@ static void collect(const struct options *o, struct target *t, struct running *r
 {
 	uint64_t deadline = o->duration > 0 ? now_ns() + (uint64_t)(o->duration * 1e9) : 0;
 
-	while (!stop_requested) {
+	/* The first tick comes at once: a command just released has exec'd,
+	 * and a short one may be gone before the next. */
+	for (;;) {
 		struct pollfd pfd = {.fd = t->pidfd, .events = POLLIN};
 		int timeout = TICK_MS;
 
+		for (int i = 0; i < nrun; i++)
+			if (run[i].ops->tick)
+				run[i].ops->tick(run[i].state);
+		if (stop_requested || target_poll_exit(t))
+			break;
 		if (deadline) {
 			uint64_t now = now_ns();
 
@@ -155,11 +162,6 @@ static void collect(const struct options *o, struct target *t, struct running *r
 				timeout = (int)((deadline - now) / 1000000) + 1;
 		}
 		poll(&pfd, t->pidfd >= 0 ? 1 : 0, timeout);
-		for (int i = 0; i < nrun; i++)
-			if (run[i].ops->tick)
-				run[i].ops->tick(run[i].state);
-		if (target_poll_exit(t))
-			break;
 	}
 	if (stop_requested)
 		ebprof_verbose(1, "stopping on signal %d", (int)stop_requested);
