@@ -45,11 +45,6 @@ static void dot_escape(FILE *out, const char *s)
 	}
 }
 
-static double pct(int64_t v, int64_t total)
-{
-	return total > 0 ? 100.0 * (double)v / (double)total : 0.0;
-}
-
 static int dot_write(FILE *out, struct profile **profiles, size_t n,
 		     const struct write_opts *o, FILE *err)
 {
@@ -72,7 +67,7 @@ static int dot_write(FILE *out, struct profile **profiles, size_t n,
 		return -ENOMEM;
 	size_t pruned = 0;
 	for (size_t i = 0; i < p->nnodes; i++) {
-		keep[i] = pct(p->nodes[i].total[m], total) >= DOT_NODE_THRESHOLD;
+		keep[i] = profile_pct(p->nodes[i].total[m], total) >= DOT_NODE_THRESHOLD;
 		pruned += !keep[i];
 	}
 
@@ -92,7 +87,7 @@ static int dot_write(FILE *out, struct profile **profiles, size_t n,
 			continue;
 		const struct pnode *nd = &p->nodes[i];
 		const struct pframe *f = &p->frames[nd->frame];
-		double tp = pct(nd->total[m], total), sp = pct(nd->self[m], total);
+		double tp = profile_pct(nd->total[m], total), sp = profile_pct(nd->self[m], total);
 		heat(tp / 100.0, col, sizeof(col));
 		fprintf(out, "\tn%zu [label=\"", i);
 		dot_escape(out, pframe_name(f, name, sizeof(name), 0));
@@ -109,7 +104,7 @@ static int dot_write(FILE *out, struct profile **profiles, size_t n,
 		const struct pedge *e = &p->edges[i];
 		if (!keep[e->caller] || !keep[e->callee])
 			continue;
-		double ep = pct(e->total[m], total);
+		double ep = profile_pct(e->total[m], total);
 		heat(ep / 100.0, col, sizeof(col));
 		fprintf(out, "\tn%u -> n%u [label=\"", e->caller, e->callee);
 		if (e->calls)

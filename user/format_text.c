@@ -107,11 +107,6 @@ static void print_notes(FILE *out, const struct profile *p)
 	}
 }
 
-static double share(int64_t v, int64_t total)
-{
-	return total ? 100.0 * (double)v / (double)total : 0.0;
-}
-
 /* The metric named by --metric when this profile has it, else "time" when
  * asked for (prefer_time), else the profile's default. */
 static int text_metric(const struct profile *p, const char *name, int prefer_time)
@@ -160,9 +155,9 @@ static int derive_functions(struct profile *p, const struct write_opts *o,
 			break;
 		}
 		ptable_cell(t, row, 0)->i = nd->self[m];
-		ptable_cell(t, row, 1)->d = share(nd->self[m], total);
+		ptable_cell(t, row, 1)->d = profile_pct(nd->self[m], total);
 		ptable_cell(t, row, 2)->i = nd->total[m];
-		ptable_cell(t, row, 3)->d = share(nd->total[m], total);
+		ptable_cell(t, row, 3)->d = profile_pct(nd->total[m], total);
 		r = ptable_set_str(t, row, 4,
 				   pframe_name(&p->frames[nd->frame], name, sizeof(name), 0));
 	}

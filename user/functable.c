@@ -100,8 +100,8 @@ int profile_function_table(struct profile *p, int metric, const char *extra_key,
 		if (r < 0)
 			break;
 		c = 0;
-		ptable_cell(t, r, c++)->d = sum ? 100.0 * (double)self[i] / (double)sum : 0;
-		ptable_cell(t, r, c++)->d = sum ? 100.0 * (double)n->total[metric] / (double)sum : 0;
+		ptable_cell(t, r, c++)->d = profile_pct(self[i], sum);
+		ptable_cell(t, r, c++)->d = profile_pct(n->total[metric], sum);
 		ptable_cell(t, r, c++)->i = self[i];
 		ptable_cell(t, r, c++)->i = n->total[metric];
 		if (extra_metric >= 0)

@@ -133,6 +133,11 @@ int profile_add_metric(struct profile *p, const char *name, const char *unit,
 int profile_metric_index(const struct profile *p, const char *name);
 /* Sum of metric m over the profile: samples when present, else node self. */
 int64_t profile_metric_total(const struct profile *p, int m);
+/* v as a percentage of total (0 when total is not positive). */
+static inline double profile_pct(int64_t v, int64_t total)
+{
+	return total > 0 ? 100.0 * (double)v / (double)total : 0.0;
+}
 
 /* Interns a frame; returns its index (>= 0) or negative errno. */
 int64_t profile_frame(struct profile *p, enum frame_kind kind, const char *func,
