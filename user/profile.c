@@ -103,6 +103,8 @@ struct pindex {
 	struct idx nodes;  /* by node frame */
 	struct idx edges;  /* by (caller, callee) */
 	size_t nodes_indexed, edges_indexed;
+	int64_t *frame_node; /* the last graph's node of each sample frame, or -1 */
+	size_t nframe_node;
 };
 
 static struct pindex *pindex(struct profile *p)
@@ -207,6 +209,9 @@ static void graph_clear(struct profile *p)
 		idx_free(&x->nodes);
 		idx_free(&x->edges);
 		x->nodes_indexed = x->edges_indexed = 0;
+		free(x->frame_node);
+		x->frame_node = NULL;
+		x->nframe_node = 0;
 	}
 }
 
@@ -549,12 +554,27 @@ int profile_build_graph(struct profile *p)
 			prev = n;
 		}
 	}
-	free(node_of);
 	free(nstamp);
 	free(estamp);
-	if (err)
+	if (err) {
+		free(node_of);
 		graph_clear(p);
-	return err;
+		return err;
+	}
+	struct pindex *x = pindex(p);
+	if (!x) {
+		free(node_of);
+		return -ENOMEM;
+	}
+	x->frame_node = node_of;
+	x->nframe_node = nframes0;
+	return 0;
+}
+
+int64_t profile_frame_node(const struct profile *p, uint32_t frame)
+{
+	const struct pindex *x = p ? p->frame_index : NULL;
+	return x && frame < x->nframe_node ? x->frame_node[frame] : -1;
 }
 
 /* ---- tables ----------------------------------------------------------- */

@@ -151,6 +151,9 @@ int profile_add_sample(struct profile *p, const uint32_t *frames, uint32_t nfram
 /* Derives nodes and edges from the samples (self = leaf, total = every stack
  * containing the function, counted once per stack).  Replaces any graph. */
 int profile_build_graph(struct profile *p);
+/* The node that the last profile_build_graph() gave a sample's frame (its
+ * function's node: frames at other offsets share it), or -1. */
+int64_t profile_frame_node(const struct profile *p, uint32_t frame);
 int64_t profile_node(struct profile *p, uint32_t frame); /* find or add */
 int64_t profile_edge(struct profile *p, uint32_t caller, uint32_t callee);
 

@@ -180,6 +180,11 @@ static void test_graph_recursion(void **state)
 	assert_int_equal(nb->total[0], 13);
 	assert_int_equal(nb->self[0], 3);
 	assert_int_equal(p->frames[na->frame].offset, 0); /* node = function */
+	/* both offsets of a map to a's node; frames beyond the samples to none */
+	assert_ptr_equal(&p->nodes[profile_frame_node(p, a)], na);
+	assert_ptr_equal(&p->nodes[profile_frame_node(p, a2)], na);
+	assert_ptr_equal(&p->nodes[profile_frame_node(p, m)], nm);
+	assert_int_equal(profile_frame_node(p, (uint32_t)p->nframes + 5), -1);
 	assert_int_equal(p->nedges, 3);
 	assert_int_equal(edge_named(p, "main", "a")->total[0], 18);
 	assert_int_equal(edge_named(p, "a", "b")->total[0], 13);
