@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "collector.h"
+#include "util.h"
 
 extern const struct collector_ops cpu_collector;
 extern const struct collector_ops func_collector;
@@ -66,4 +67,13 @@ int collector_check_sort(const struct options *o, const char *key)
 int collector_check_metric(const struct options *o, const char *name)
 {
 	return check_word(o, "metric", name, offsetof(struct collector_ops, metrics));
+}
+
+void collector_bpf_error(const char *name, int loading, int err)
+{
+	if (!loading)
+		ebprof_err("cannot open the %s BPF object: %s", name, strerror(-err));
+	else
+		ebprof_err("cannot load the %s BPF programs: %s%s", name, strerror(-err),
+			   err == -EPERM ? " (need root or CAP_BPF+CAP_PERFMON)" : "");
 }

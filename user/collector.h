@@ -35,5 +35,8 @@ const struct collector_ops *const *collector_list(void);
 int collector_check_sort(const struct options *o, const char *key);
 /* The same for --metric. */
 int collector_check_metric(const struct options *o, const char *name);
+/* One line for a collector's BPF object that failed to open (loading 0) or
+ * to load into the kernel (loading 1), with the privilege hint on EPERM. */
+void collector_bpf_error(const char *name, int loading, int err);
 
 #endif

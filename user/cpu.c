@@ -51,15 +51,14 @@ static int cpu_open(void **statep, const struct options *o, struct target *t)
 	s->skel = cpu_bpf__open();
 	if (!s->skel) {
 		err = -errno;
-		ebprof_err("cannot open the cpu BPF object: %s", strerror(-err));
+		collector_bpf_error("cpu", 0, err);
 		goto fail;
 	}
 	s->skel->rodata->targ_tgid = (uint32_t)t->pid;
 	s->skel->rodata->min_block_ns = o->min_block_ns;
 	err = cpu_bpf__load(s->skel);
 	if (err) {
-		ebprof_err("cannot load the cpu BPF programs: %s%s", strerror(-err),
-			   err == -EPERM ? " (need root or CAP_BPF+CAP_PERFMON)" : "");
+		collector_bpf_error("cpu", 1, err);
 		goto fail;
 	}
 	/* A launched command is still ebprof's own fork until released: its

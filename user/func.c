@@ -116,7 +116,7 @@ static int load_bpf(struct func_state *s)
 	s->skel = func_bpf__open();
 	if (!s->skel) {
 		err = -errno;
-		ebprof_err("cannot open the func BPF object: %s", strerror(-err));
+		collector_bpf_error("func", 0, err);
 		return err;
 	}
 	s->skel->rodata->count_only = s->o->count_only != 0;
@@ -138,8 +138,7 @@ static int load_bpf(struct func_state *s)
 	if (!err)
 		err = func_bpf__load(s->skel);
 	if (err) {
-		ebprof_err("cannot load the func BPF programs: %s%s", strerror(-err),
-			   err == -EPERM ? " (need root or CAP_BPF+CAP_PERFMON)" : "");
+		collector_bpf_error("func", 1, err);
 		return err;
 	}
 	return 0;
