@@ -16,9 +16,11 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Iinclude -Ib
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
 SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
-USER_SRCS := $(wildcard user/*.c)
+# user/<stage>/*.c: one folder per stage of the pipeline (docs/ARCHITECTURE.md)
+USER_DIRS := $(sort $(dir $(wildcard user/*/*.c)))
+USER_SRCS := $(wildcard $(addsuffix *.c,$(USER_DIRS)))
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
-LIB_OBJS  := $(filter-out $(BUILD)/user/main.o,$(USER_OBJS))
+LIB_OBJS  := $(filter-out $(BUILD)/user/cli/main.o,$(USER_OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 WL_SRCS   := $(wildcard tests/workloads/*.c)
@@ -27,6 +29,8 @@ WL_BINS   := $(patsubst tests/workloads/%.c,$(BUILD)/workloads/%,$(WL_SRCS))
 # like a production binary built for profiling.
 WL_CFLAGS := -O2 -g -fno-omit-frame-pointer -fno-inline-small-functions -Wall -Werror -pthread
 
+# A recipe that fails leaves no half-written target behind.
+.DELETE_ON_ERROR:
 .SECONDARY:
 .PHONY: all deps test unit e2e demo bench vmlinux clean help workloads
 all: ebprof workloads
@@ -54,7 +58,8 @@ $(BUILD)/%.bpf.o: bpf/%.bpf.c vmlinux/vmlinux.h | $(BUILD)
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/user/%.o: user/%.c | $(SKELS) $(BUILD)/user
+$(BUILD)/user/%.o: user/%.c | $(SKELS)
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(BUILD)/tests
@@ -65,7 +70,7 @@ $(BUILD)/workloads/%: tests/workloads/%.c tests/workloads/gate.h | $(BUILD)/work
 
 workloads: $(WL_BINS)
 
-$(BUILD) $(BUILD)/user $(BUILD)/tests $(BUILD)/workloads:
+$(BUILD) $(BUILD)/tests $(BUILD)/workloads:
 	mkdir -p $@
 
 -include tests/unit/fixtures.mk
@@ -95,4 +100,4 @@ vmlinux:
 clean:
 	rm -rf $(BUILD) ebprof
 
--include $(wildcard $(BUILD)/*.d $(BUILD)/user/*.d $(BUILD)/tests/*.d)
+-include $(wildcard $(BUILD)/*.d $(BUILD)/user/*/*.d $(BUILD)/tests/*.d)

@@ -12,9 +12,9 @@ FUZZ_NAMES   := procmaps elf kallsyms
 FUZZ_BINS    := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))
 
 # The user sources each harness needs (never main.c).
-FUZZ_SRCS_procmaps := user/procmaps.c user/util.c
-FUZZ_SRCS_elf      := user/elfsym.c user/util.c
-FUZZ_SRCS_kallsyms := user/kallsyms.c user/elfsym.c user/util.c
+FUZZ_SRCS_procmaps := user/symbols/procmaps.c user/util/util.c
+FUZZ_SRCS_elf      := user/symbols/elfsym.c user/util/util.c
+FUZZ_SRCS_kallsyms := user/symbols/kallsyms.c user/symbols/elfsym.c user/util/util.c
 
 .PHONY: fuzz fuzz-build
 fuzz-build: $(FUZZ_BINS)
@@ -23,7 +23,7 @@ $(FUZZ_DIR):
 	mkdir -p $@
 
 define FUZZ_RULE
-$(FUZZ_DIR)/fuzz_$(1): tests/fuzz/fuzz_$(1).c $(FUZZ_SRCS_$(1)) $(wildcard user/*.h) | $(FUZZ_DIR)
+$(FUZZ_DIR)/fuzz_$(1): tests/fuzz/fuzz_$(1).c $(FUZZ_SRCS_$(1)) $(wildcard user/*/*.h) | $(FUZZ_DIR)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -std=gnu11 -Wall -Wextra -Werror -Iuser -o $$@ \
 		$$< $(FUZZ_SRCS_$(1)) -lelf -lz
 endef

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "elfsym.h"
+#include "symbols/elfsym.h"
 
 static void probe(const struct elffile *f, uint64_t addr)
 {

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "format.h"
+#include "output/writer.h"
 
 /* ---- fixtures --------------------------------------------------------- */
 

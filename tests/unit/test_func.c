@@ -12,8 +12,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "func_user.h"
-#include "uprobe_multi.h"
+#include "collect/func_user.h"
+#include "probe/uprobe_multi.h"
 
 static void test_hist_buckets(void **state)
 {

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "functable.h"
-#include "profile.h"
+#include "model/functable.h"
+#include "model/profile.h"
 
 static const union pcell *cell(struct ptable *t, size_t row, const char *key)
 {

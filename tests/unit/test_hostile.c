@@ -21,10 +21,10 @@
 
 #include <cmocka.h>
 
-#include "elfsym.h"
-#include "kallsyms.h"
-#include "procmaps.h"
-#include "util.h"
+#include "symbols/elfsym.h"
+#include "symbols/kallsyms.h"
+#include "symbols/procmaps.h"
+#include "util/util.h"
 
 #define CORPUS_DIR "tests/fuzz/corpus"
 #define MUTATIONS_PER_FILE 1000

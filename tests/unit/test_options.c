@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "options.h"
+#include "cli/options.h"
 
 static char errbuf[4096];
 

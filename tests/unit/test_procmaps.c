@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "procmaps.h"
+#include "symbols/procmaps.h"
 
 static void parse_str(const char *text, struct procmaps *pm, size_t *bad)
 {

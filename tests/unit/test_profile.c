@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "profile.h"
+#include "model/profile.h"
 
 static void test_frame_interning(void **state)
 {

@@ -21,10 +21,10 @@
 
 #include <cmocka.h>
 
-#include "elfsym.h"
-#include "kallsyms.h"
-#include "procmaps.h"
-#include "symbolize.h"
+#include "symbols/elfsym.h"
+#include "symbols/kallsyms.h"
+#include "symbols/procmaps.h"
+#include "symbols/symbolize.h"
 
 #define FIXT "build/fixtures/"
 #define KALLSYMS_FIXTURE "tests/unit/fixtures/kallsyms.txt"

@@ -13,7 +13,7 @@
 
 #include <bpf/bpf.h>
 
-#include "util.h"
+#include "util/util.h"
 
 static int cells[1000];
 static pthread_t caller;

@@ -1,0 +1,330 @@
+/* Command-line parsing: every report and option in one place. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "run/collector.h"
+#include "output/writer.h"
+#include "cli/options.h"
+
+#define DEFAULT_FREQUENCY 99
+#define MAX_FREQUENCY 100000
+#define DEFAULT_LIMIT 30
+#define DEFAULT_MAX_OVERHEAD 5.0
+
+enum {
+	OPT_FORMAT = 1000,
+	OPT_METRIC,
+	OPT_MIN_BLOCK,
+	OPT_MAX_OVERHEAD,
+	OPT_COUNT_ONLY,
+	OPT_CALLERS,
+	OPT_CALLEES,
+};
+
+static const struct option long_opts[] = {
+	{"pid", required_argument, NULL, 'p'},
+	{"duration", required_argument, NULL, 'd'},
+	{"frequency", required_argument, NULL, 'F'},
+	{"output", required_argument, NULL, 'o'},
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"sort", required_argument, NULL, 's'},
+	{"limit", required_argument, NULL, 'n'},
+	{"metric", required_argument, NULL, OPT_METRIC},
+	{"verbose", no_argument, NULL, 'v'},
+	{"min-block", required_argument, NULL, OPT_MIN_BLOCK},
+	{"functions", required_argument, NULL, 'f'},
+	{"max-overhead", required_argument, NULL, OPT_MAX_OVERHEAD},
+	{"count-only", no_argument, NULL, OPT_COUNT_ONLY},
+	{"callers", required_argument, NULL, OPT_CALLERS},
+	{"callees", required_argument, NULL, OPT_CALLEES},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
+};
+
+void options_usage(FILE *f)
+{
+	const struct collector_ops *const *c;
+	const struct writer *const *w;
+
+	fprintf(f,
+"Usage: ebprof [OPTIONS] -p PID [REPORT...]\n"
+"       ebprof [OPTIONS] [REPORT...] -- COMMAND [ARGS...]\n"
+"\n"
+"Profiles an unmodified native process from the outside with BPF: no\n"
+"ptrace, no LD_PRELOAD, no restart.  Attach to a running process with -p,\n"
+"or launch COMMAND with probes in place before its first instruction (then\n"
+"ebprof exits with the command's exit status).  Collection stops on Ctrl-C,\n"
+"SIGTERM, -d expiry or when the target exits; then the report is written.\n"
+"A second Ctrl-C quits at once.  Needs root (CAP_BPF and CAP_PERFMON).\n"
+"\n"
+"Reports (default: every report marked *):\n");
+	for (c = collector_list(); *c; c++)
+		fprintf(f, "  %-6s %c %s\n", (*c)->name, (*c)->default_on ? '*' : ' ', (*c)->desc);
+	fprintf(f,
+"\n"
+"Target:\n"
+"  -p, --pid PID            profile a running process (all its threads)\n"
+"  -- COMMAND [ARGS...]     launch COMMAND and profile it from the start\n"
+"\n"
+"Collection:\n"
+"  -d, --duration SECONDS   stop after SECONDS (fractions allowed)\n"
+"  -F, --frequency HZ       cpu: samples per second per CPU (default %d)\n"
+"      --min-block USEC     cpu: ignore off-CPU episodes shorter than USEC\n"
+"  -f, --functions PATTERNS func: trace these functions exactly (implies the\n"
+"                           func report); comma-separated globs over the\n"
+"                           executable's symbols ('handle_*'), or LIB:GLOB for\n"
+"                           a shared library ('libc:malloc', 'libssl:SSL_*')\n"
+"      --max-overhead PCT   func: detach the hottest probes when their\n"
+"                           estimated cost exceeds PCT %% of one CPU\n"
+"                           (default %.0f; 0 disables the guard)\n"
+"      --count-only         func: count calls only (entry probes, ~half cost)\n"
+"\n"
+"Output:\n"
+"  -o, --output FILE        write the report to FILE (atomically: a temporary\n"
+"                           file renamed when complete); default stdout\n"
+"      --format FORMAT      one of:",
+		DEFAULT_FREQUENCY, DEFAULT_MAX_OVERHEAD);
+	for (w = writer_list(); *w; w++)
+		fprintf(f, " %s", (*w)->name);
+	fprintf(f,
+" (default text)\n"
+"  -s, --sort KEY           sort tables by this column (cpu: self_pct,\n"
+"                           total_pct, samples, name; func: calls, tottime,\n"
+"                           cumtime, percall, name)\n"
+"  -n, --limit N            rows per table in text output (default %d, 0 = all)\n"
+"      --metric NAME        value for folded/dot/callgrind: cpu: oncpu, offcpu,\n"
+"                           wall (default wall, in microseconds in folded)\n"
+"      --callers FUNC       func: who called FUNC (pstats print_callers)\n"
+"      --callees FUNC       func: what FUNC called (pstats print_callees)\n"
+"  -v, --verbose            more detail on stderr (repeat for more)\n"
+"  -h, --help               this help\n"
+"  -V, --version            version\n"
+"\n"
+"Examples:\n"
+"  sudo ebprof -p 1234                               # until Ctrl-C\n"
+"  sudo ebprof -p 1234 -d 30 cpu --format folded -o cpu.folded\n"
+"  sudo ebprof cpu --metric offcpu --format folded -- ./server\n"
+"  sudo ebprof -f 'heavy,medium,light' -- ./myapp\n"
+"  sudo ebprof -p 1234 -f 'libc:malloc,libc:free' --count-only -d 10\n"
+"\n"
+"Exit status: 0 ok (or the command's status), 1 runtime failure, 2 usage error.\n",
+		DEFAULT_LIMIT);
+}
+
+static int usage(FILE *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int usage(FILE *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(err, "ebprof: ");
+	va_start(ap, fmt);
+	vfprintf(err, fmt, ap);
+	va_end(ap);
+	fprintf(err, " (see ebprof --help)\n");
+	return PARSE_USAGE;
+}
+
+static int parse_long(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_double(const char *s, double lo, double hi, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || v < lo || v > hi)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* Splits a comma-separated pattern list into o->func_patterns (the
+ * pieces point into the argument, which lives as long as argv). */
+static int add_patterns(struct options *o, char *arg, FILE *err)
+{
+	char *save, *tok;
+
+	for (tok = strtok_r(arg, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (o->nfunc_patterns == MAX_FUNC_PATTERNS)
+			return usage(err, "too many -f patterns (at most %d)", MAX_FUNC_PATTERNS);
+		o->func_patterns[o->nfunc_patterns++] = tok;
+	}
+	if (o->nfunc_patterns == 0)
+		return usage(err, "-f needs at least one function pattern");
+	return PARSE_OK;
+}
+
+static int add_report(struct options *o, const char *name, FILE *err)
+{
+	if (!collector_find(name))
+		return usage(err, "unknown report '%s'", name);
+	for (int i = 0; i < o->nreports; i++)
+		if (!strcmp(o->reports[i], name))
+			return PARSE_OK;
+	if (o->nreports == MAX_REPORTS)
+		return usage(err, "too many reports");
+	o->reports[o->nreports++] = name;
+	return PARSE_OK;
+}
+
+enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *out, FILE *err)
+{
+	int nopt = argc, c, r;
+	long l;
+	double d;
+
+	memset(o, 0, sizeof(*o));
+	o->frequency = DEFAULT_FREQUENCY;
+	o->format = "text";
+	o->limit = DEFAULT_LIMIT;
+	o->max_overhead = DEFAULT_MAX_OVERHEAD;
+
+	/* Everything after "--" is the command, untouched by getopt. */
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			nopt = i;
+			if (i + 1 >= argc)
+				return usage(err, "'--' must be followed by a command");
+			o->argv = &argv[i + 1];
+			break;
+		}
+	}
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(nopt, argv, ":p:d:F:o:s:n:vf:hV", long_opts, NULL)) != -1) {
+		const char *arg = optarg;
+
+		switch (c) {
+		case 'p':
+			if (parse_long(arg, 1, INT_MAX, &l))
+				return usage(err, "invalid pid '%s'", arg);
+			o->pid = (pid_t)l;
+			break;
+		case 'd':
+			if (parse_double(arg, 0.001, 1e9, &d))
+				return usage(err, "invalid duration '%s': seconds > 0 expected", arg);
+			o->duration = d;
+			break;
+		case 'F':
+			if (parse_long(arg, 1, MAX_FREQUENCY, &l))
+				return usage(err, "invalid frequency '%s': 1..100000 Hz", arg);
+			o->frequency = (int)l;
+			break;
+		case 'o':
+			if (!*arg)
+				return usage(err, "empty output file name");
+			o->output = arg;
+			break;
+		case OPT_FORMAT:
+			if (!writer_find(arg))
+				return usage(err, "unknown format '%s' (text, folded, json, callgrind, dot)",
+					     arg);
+			o->format = arg;
+			break;
+		case 's':
+			o->sort = arg;
+			break;
+		case 'n':
+			if (parse_long(arg, 0, INT_MAX, &l))
+				return usage(err, "invalid limit '%s': a count >= 0", arg);
+			o->limit = (int)l;
+			o->limit_set = 1;
+			break;
+		case OPT_METRIC:
+			o->metric = arg;
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		case OPT_MIN_BLOCK:
+			if (parse_long(arg, 0, LONG_MAX / 1000, &l))
+				return usage(err, "invalid --min-block '%s': microseconds", arg);
+			o->min_block_ns = (uint64_t)l * 1000;
+			break;
+		case 'f':
+			if ((r = add_patterns(o, optarg, err)) != PARSE_OK)
+				return r;
+			if ((r = add_report(o, "func", err)) != PARSE_OK)
+				return r;
+			break;
+		case OPT_MAX_OVERHEAD:
+			if (parse_double(arg, 0, 10000, &d))
+				return usage(err, "invalid --max-overhead '%s': percent >= 0", arg);
+			o->max_overhead = d;
+			break;
+		case OPT_COUNT_ONLY:
+			o->count_only = 1;
+			break;
+		case OPT_CALLERS:
+			o->callers = arg;
+			break;
+		case OPT_CALLEES:
+			o->callees = arg;
+			break;
+		case 'h':
+			options_usage(out);
+			return PARSE_EXIT_OK;
+		case 'V':
+			fprintf(out, "ebprof %s\n", EBPROF_VERSION);
+			return PARSE_EXIT_OK;
+		case ':':
+			return usage(err, "option '%s' needs a value", argv[optind - 1]);
+		default:
+			return usage(err, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	for (int i = optind; i < nopt; i++)
+		if ((r = add_report(o, argv[i], err)) != PARSE_OK)
+			return r;
+	if (o->pid && o->argv)
+		return usage(err, "give either -p PID or -- COMMAND, not both");
+	if (!o->pid && !o->argv)
+		return usage(err, "no target: give -p PID or -- COMMAND");
+	if (options_wants_report(o, "func") && o->nfunc_patterns == 0)
+		return usage(err, "the func report needs -f PATTERNS");
+	if (!strcmp(o->format, "callgrind") || !strcmp(o->format, "dot")) {
+		int n = 0;
+
+		for (const struct collector_ops *const *c = collector_list(); *c; c++)
+			n += options_wants_report(o, (*c)->name);
+		if (n > 1)
+			return usage(err, "--format %s renders one report: name one (e.g. cpu)",
+				     o->format);
+	}
+	if ((o->callers || o->callees) && !options_wants_report(o, "func"))
+		return usage(err, "--callers/--callees need the func report (-f PATTERNS)");
+	return PARSE_OK;
+}
+
+int options_wants_report(const struct options *o, const char *name)
+{
+	const struct collector_ops *c;
+
+	if (o->nreports == 0) {
+		c = collector_find(name);
+		return c && c->default_on;
+	}
+	for (int i = 0; i < o->nreports; i++)
+		if (!strcmp(o->reports[i], name))
+			return 1;
+	return 0;
+}

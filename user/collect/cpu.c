@@ -1,0 +1,485 @@
+/* cpu collector: where the wall-clock time goes.  On-CPU samples from a
+ * software cpu-clock perf event per online CPU, off-CPU time from
+ * sched_switch, both aggregated in BPF by (thread, user stack, kernel
+ * stack).  Wall time = on-CPU samples * period + off-CPU time. */
+#include <errno.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "run/collector.h"
+#include "cpu.h"
+#include "cpu.skel.h"
+#include "model/functable.h"
+#include "probe/perf_event.h"
+#include "symbols/symbolize.h"
+#include "util/util.h"
+
+enum { M_ONCPU, M_OFFCPU, M_WALL, M_N };
+
+struct cpu_state {
+	struct cpu_bpf *skel;
+	const struct options *opts;
+	struct target *target;
+	struct symbolizer *sym;
+	struct perf_events pe;
+	struct bpf_link *switch_link;
+	uint64_t t_start;  /* CLOCK_MONOTONIC ns at attach */
+	uint64_t period_ns;
+	uint64_t truncated;
+	uint64_t refreshed_at;
+	int first_seen;
+};
+
+static void cpu_close(void *state);
+
+static int cpu_open(void **statep, const struct options *o, struct target *t)
+{
+	struct cpu_state *s = calloc(1, sizeof(*s));
+	int err;
+
+	if (!s)
+		return -ENOMEM;
+	s->opts = o;
+	s->target = t;
+	s->period_ns = 1000000000ull / (uint64_t)o->frequency;
+	s->skel = cpu_bpf__open();
+	if (!s->skel) {
+		err = -errno;
+		collector_bpf_error("cpu", 0, err);
+		goto fail;
+	}
+	s->skel->rodata->targ_tgid = (uint32_t)t->pid;
+	s->skel->rodata->min_block_ns = o->min_block_ns;
+	err = cpu_bpf__load(s->skel);
+	if (err) {
+		collector_bpf_error("cpu", 1, err);
+		goto fail;
+	}
+	/* A launched command is still ebprof's own fork until released: its
+	 * mappings are read from the first refresh on. */
+	err = t->launched ? 0 : symbolizer_new(t->pid, &s->sym);
+	if (err) {
+		ebprof_err("cannot read the mappings of pid %d: %s", t->pid, strerror(-err));
+		goto fail;
+	}
+	*statep = s;
+	return 0;
+fail:
+	cpu_close(s);
+	return err;
+}
+
+static int cpu_attach(void *state)
+{
+	struct cpu_state *s = state;
+	int err;
+
+	err = perf_events_open_cpu_clock(&s->pe, s->opts->frequency,
+					 s->skel->progs.cpu_sample);
+	if (err) {
+		ebprof_err("cannot start cpu-clock sampling: %s", strerror(-err));
+		return err;
+	}
+	s->switch_link = bpf_program__attach(s->skel->progs.cpu_switch);
+	if (!s->switch_link) {
+		err = -errno;
+		ebprof_err("cannot attach to sched_switch: %s", strerror(-err));
+		return err;
+	}
+	s->t_start = now_ns();
+	s->skel->bss->attach_ns = s->t_start;
+	return 0;
+}
+
+/* Keeps mappings current (libraries loaded later, exec of a launched
+ * command); makes the symbolizer on first use for a launched command,
+ * kernel-only if it is already gone.  0 or -ENOMEM. */
+static int refresh_symbols(struct cpu_state *s)
+{
+	if (s->sym)
+		return symbolizer_refresh(s->sym), 0;
+	if (symbolizer_new(s->target->pid, &s->sym) == 0)
+		return 0;
+	return symbolizer_new(0, &s->sym);
+}
+
+static int cpu_tick(void *state)
+{
+	struct cpu_state *s = state;
+	uint64_t now = now_ns();
+
+	if (!s->first_seen && s->skel->bss->stats[CPU_STAT_SAMPLES]) {
+		s->first_seen = 1;
+		ebprof_verbose(1, "cpu: first sample within %.1f ms of start",
+			       (double)(now - ebprof_start_ns) / 1e6);
+	}
+	if (now - s->refreshed_at >= 200000000ull) {
+		refresh_symbols(s);
+		s->refreshed_at = now;
+	}
+	return 0;
+}
+
+static int is_profiler_frame(struct cpu_state *s, uint64_t ip)
+{
+	struct symres r;
+
+	symbolize_kernel(s->sym, ip, &r);
+	return r.func && (!strncmp(r.func, "bpf_prog_", 9) ||
+			  !strncmp(r.func, "bpf_trace_run", 13) ||
+			  !strncmp(r.func, "__bpf_trace_", 12));
+}
+
+/* Kernel frames of a sleeping thread, root first, from lines like
+ * "[<0>] do_nanosleep+0x6b/0x140" (leaf first). */
+static void proc_kernel_stack(struct profile *p, struct stackbuf *st, pid_t pid, uint32_t tid)
+{
+	char path[96], line[256], *names[CPU_MAX_STACK_DEPTH];
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%u/stack", (int)pid, tid);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (n < CPU_MAX_STACK_DEPTH && fgets(line, sizeof(line), f)) {
+		char *sym = strchr(line, ' ');
+
+		if (!sym)
+			continue;
+		sym++;
+		sym[strcspn(sym, "+ \n")] = 0;
+		if (*sym && (names[n] = strdup(sym)))
+			n++;
+	}
+	fclose(f);
+	while (n-- > 0) {
+		stackbuf_push(st, profile_frame(p, FRAME_KERNEL, names[n], "[kernel]", 0));
+		free(names[n]);
+	}
+}
+
+/* Appends the frames of one stack id, root first, to st. */
+static void add_stack(struct cpu_state *s, struct profile *p, struct stackbuf *st,
+		      int stack_id, int kernel, uint64_t *ips)
+{
+	int fd = bpf_map__fd(s->skel->maps.stacks);
+	uint32_t id = (uint32_t)stack_id;
+	int n = 0, skip;
+
+	if (stack_id < 0) {
+		if (!kernel)
+			stackbuf_push(st, profile_frame(p, FRAME_MARKER, "[no user stack]", NULL, 0));
+		return;
+	}
+	memset(ips, 0, CPU_MAX_STACK_DEPTH * sizeof(*ips));
+	if (bpf_map_lookup_elem(fd, &id, ips))
+		return;
+	while (n < CPU_MAX_STACK_DEPTH && ips[n])
+		n++;
+	if (n == CPU_MAX_STACK_DEPTH) {
+		s->truncated++;
+		stackbuf_push(st, profile_frame(p, FRAME_MARKER, "[truncated]", NULL, 0));
+	}
+	/* The leaf-side kernel frames of a switch-out are our own BPF
+	 * program and its trampoline: not the target's time. */
+	skip = 0;
+	if (kernel) {
+		while (skip < n && is_profiler_frame(s, ips[skip]))
+			skip++;
+	}
+	for (int i = n - 1; i >= skip; i--) {
+		struct symres r;
+
+		/* Return addresses point after the call: look up ip-1 for
+		 * every frame but the leaf. */
+		uint64_t a = i > skip ? ips[i] - 1 : ips[i];
+		if (kernel)
+			symbolize_kernel(s->sym, a, &r);
+		else
+			symbolize_user(s->sym, a, &r);
+		stackbuf_push(st, profile_frame(p, kernel ? FRAME_KERNEL : FRAME_USER,
+						r.func, r.module, r.offset));
+	}
+}
+
+static int drain_counts(struct cpu_state *s, struct profile *p)
+{
+	int fd = bpf_map__fd(s->skel->maps.counts);
+	struct cpu_key key;
+	struct cpu_val v;
+	uint64_t *ips = calloc(CPU_MAX_STACK_DEPTH, sizeof(*ips));
+	struct stackbuf st = {0};
+	int err = 0, started = 0;
+
+	if (!ips)
+		return -ENOMEM;
+	while (map_next_entry(fd, &key, sizeof(key), &started, &v)) {
+		int64_t vals[M_N];
+
+		st.n = 0;
+		if (key.flags & CPU_KEY_PRE_ATTACH) {
+			stackbuf_push(&st, profile_frame(p, FRAME_MARKER,
+							 "[blocked since before attach]", NULL, 0));
+		} else {
+			add_stack(s, p, &st, key.ustack, 0, ips);
+			add_stack(s, p, &st, key.kstack, 1, ips);
+		}
+		if (v.offcpu_ns) {
+			/* One entry holds either on- or off-CPU values in
+			 * practice; split them so off-CPU stacks end in a
+			 * marker frame. */
+			const char *m = key.flags & CPU_KEY_RUNNABLE ? "[runnable]" : "[off-cpu]";
+			size_t base = st.n;
+
+			stackbuf_push(&st, profile_frame(p, FRAME_MARKER, m, NULL, 0));
+			vals[M_ONCPU] = 0;
+			vals[M_OFFCPU] = (int64_t)v.offcpu_ns;
+			vals[M_WALL] = (int64_t)v.offcpu_ns;
+			err = st.err ? st.err : profile_add_sample(p, st.frames, (uint32_t)st.n, vals);
+			if (err)
+				break;
+			st.n = base;
+		}
+		if (v.samples) {
+			vals[M_ONCPU] = (int64_t)v.samples;
+			vals[M_OFFCPU] = 0;
+			vals[M_WALL] = (int64_t)(v.samples * s->period_ns);
+			err = st.err ? st.err : profile_add_sample(p, st.frames, (uint32_t)st.n, vals);
+			if (err)
+				break;
+		}
+	}
+	free(st.frames);
+	free(ips);
+	return err;
+}
+
+/* Threads still switched out when collection stops: their blocking time so
+ * far counts too (a thread asleep for the whole run is the answer). */
+static void add_inflight_offcpu(struct cpu_state *s, uint64_t now_kns)
+{
+	int fd = bpf_map__fd(s->skel->maps.starts);
+	int cfd = bpf_map__fd(s->skel->maps.counts);
+	int tfd = bpf_map__fd(s->skel->maps.threads);
+	uint32_t tid;
+	struct cpu_start st;
+	int started = 0;
+
+	while (map_next_entry(fd, &tid, sizeof(tid), &started, &st)) {
+		struct cpu_val v = {0};
+		struct cpu_thread th = {0};
+		uint64_t d;
+
+		if (st.ts > now_kns)
+			continue;
+		if (!task_alive(s->target->pid, tid))
+			continue;
+		d = now_kns - st.ts;
+		if (d < s->opts->min_block_ns)
+			continue;
+		bpf_map_lookup_elem(cfd, &st.key, &v);
+		v.offcpu_ns += d;
+		bpf_map_update_elem(cfd, &st.key, &v, BPF_ANY);
+		bpf_map_lookup_elem(tfd, &tid, &th);
+		th.offcpu_ns += d;
+		bpf_map_update_elem(tfd, &tid, &th, BPF_ANY);
+	}
+}
+
+/* Threads that never ran while we watched: blocked for the whole run.
+ * BPF never saw them switch in nor sampled them, so their time comes from
+ * here, with the kernel stack where they sleep (/proc/PID/task/TID/stack);
+ * their user stack cannot be read from outside.  A thread that is running
+ * now (on a CPU since before attach, never switched, never sampled) is not
+ * blocked. */
+static int add_whole_run_blocked(struct cpu_state *s, struct profile *p, uint64_t elapsed)
+{
+	int tfd = bpf_map__fd(s->skel->maps.threads);
+	int sfd = bpf_map__fd(s->skel->maps.starts);
+	char path[96];
+	struct dirent *de;
+	DIR *d;
+	int err = 0;
+
+	if (elapsed < s->opts->min_block_ns)
+		return 0; /* the whole run is shorter than --min-block */
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)s->target->pid);
+	d = opendir(path);
+	if (!d)
+		return 0; /* exited: every thread ran at least to exit */
+	while ((de = readdir(d)) && !err) {
+		struct cpu_thread th = {0};
+		struct cpu_start start;
+		struct stackbuf st = {0};
+		int64_t vals[M_N] = {0};
+		uint32_t tid = (uint32_t)strtoul(de->d_name, NULL, 10);
+
+		if (!tid || !bpf_map_lookup_elem(tfd, &tid, &th) ||
+		    !bpf_map_lookup_elem(sfd, &tid, &start) ||
+		    task_state(s->target->pid, (pid_t)tid) == 'R')
+			continue;
+		stackbuf_push(&st, profile_frame(p, FRAME_MARKER, "[blocked whole run]", NULL, 0));
+		proc_kernel_stack(p, &st, s->target->pid, tid);
+		stackbuf_push(&st, profile_frame(p, FRAME_MARKER, "[off-cpu]", NULL, 0));
+		vals[M_OFFCPU] = vals[M_WALL] = (int64_t)elapsed;
+		err = st.err ? st.err : profile_add_sample(p, st.frames, (uint32_t)st.n, vals);
+		free(st.frames);
+		task_comm(s->target->pid, (pid_t)tid, th.comm, sizeof(th.comm));
+		th.offcpu_ns = elapsed;
+		bpf_map_update_elem(tfd, &tid, &th, BPF_ANY);
+	}
+	closedir(d);
+	return err;
+}
+
+static int threads_table(struct cpu_state *s, struct profile *p)
+{
+	struct ptable *t = profile_table(p, "threads", "Threads");
+	int fd = bpf_map__fd(s->skel->maps.threads);
+	uint32_t tid;
+	struct cpu_thread th;
+	int started = 0;
+
+	if (!t)
+		return -ENOMEM;
+	ptable_add_col(t, "tid", "tid", "", COL_INT);
+	ptable_add_col(t, "oncpu", "on-cpu", "ns", COL_INT);
+	ptable_add_col(t, "samples", "samples", "count", COL_INT);
+	ptable_add_col(t, "offcpu", "off-cpu", "ns", COL_INT);
+	ptable_add_col(t, "wall", "wall", "ns", COL_INT);
+	ptable_add_col(t, "comm", "thread", "", COL_STR);
+	t->sort_col = 4;
+	while (map_next_entry(fd, &tid, sizeof(tid), &started, &th)) {
+		int64_t r = ptable_add_row(t);
+
+		if (r < 0)
+			return (int)r;
+		th.comm[CPU_COMM_LEN - 1] = 0;
+		ptable_cell(t, r, 0)->i = tid;
+		ptable_cell(t, r, 1)->i = (int64_t)(th.samples * s->period_ns);
+		ptable_cell(t, r, 2)->i = (int64_t)th.samples;
+		ptable_cell(t, r, 3)->i = (int64_t)th.offcpu_ns;
+		ptable_cell(t, r, 4)->i = (int64_t)(th.samples * s->period_ns + th.offcpu_ns);
+		ptable_set_str(t, r, 5, th.comm);
+	}
+	return 0;
+}
+
+static void stats_info(struct cpu_state *s, struct profile *p, uint64_t elapsed)
+{
+	const __u64 *st = s->skel->bss->stats;
+	uint64_t lost = st[CPU_STAT_USTACK_LOST] + st[CPU_STAT_KSTACK_LOST] +
+			st[CPU_STAT_STACK_COLLISION] + st[CPU_STAT_STACKMAP_FULL] +
+			st[CPU_STAT_MAP_FULL] + st[CPU_STAT_START_FULL] +
+			st[CPU_STAT_THREADS_FULL] + s->truncated;
+
+	profile_info_int(p, "duration", "duration", "ns", (int64_t)elapsed);
+	profile_info_int(p, "frequency", "frequency (Hz)", "count", s->opts->frequency);
+	profile_info_int(p, "samples", "on-CPU samples", "count", (int64_t)st[CPU_STAT_SAMPLES]);
+	profile_info_int(p, "oncpu", "on-CPU time (samples x period)", "ns",
+			 (int64_t)(st[CPU_STAT_SAMPLES] * s->period_ns));
+	profile_info_int(p, "offcpu_switches", "off-CPU episodes", "count",
+			 (int64_t)st[CPU_STAT_SWITCHES]);
+	profile_info_int(p, "lost", "lost or damaged samples", "count", (int64_t)lost);
+	profile_info_int(p, "lost_user_stack", "  user stack unavailable", "count",
+			 (int64_t)st[CPU_STAT_USTACK_LOST]);
+	profile_info_int(p, "lost_kernel_stack", "  kernel stack unavailable", "count",
+			 (int64_t)st[CPU_STAT_KSTACK_LOST]);
+	profile_info_int(p, "lost_collision", "  stack id collisions", "count",
+			 (int64_t)st[CPU_STAT_STACK_COLLISION]);
+	profile_info_int(p, "lost_stackmap_full", "  stack map full", "count",
+			 (int64_t)st[CPU_STAT_STACKMAP_FULL]);
+	profile_info_int(p, "lost_map_full", "  counts map full", "count",
+			 (int64_t)(st[CPU_STAT_MAP_FULL] + st[CPU_STAT_START_FULL] +
+				   st[CPU_STAT_THREADS_FULL]));
+	profile_info_int(p, "truncated", "  truncated stacks", "count", (int64_t)s->truncated);
+}
+
+static int cpu_report(void *state, struct profile **out)
+{
+	struct cpu_state *s = state;
+	struct profile *p;
+	uint64_t now, elapsed;
+	int metric, err;
+
+	/* Stop collecting first, so totals are one consistent snapshot. */
+	perf_events_close(&s->pe);
+	bpf_link__destroy(s->switch_link);
+	s->switch_link = NULL;
+	now = now_ns(); /* CLOCK_MONOTONIC, as bpf_ktime_get_ns */
+	elapsed = now - s->t_start;
+	add_inflight_offcpu(s, now);
+	if (refresh_symbols(s))
+		return -ENOMEM;
+
+	p = profile_new("cpu", "CPU: where the wall-clock time goes (on-CPU samples + off-CPU time)");
+	if (!p)
+		return -ENOMEM;
+	if (profile_add_metric(p, "oncpu", "samples", "on-CPU samples") != M_ONCPU ||
+	    profile_add_metric(p, "offcpu", "ns", "time blocked or waiting to run") != M_OFFCPU ||
+	    profile_add_metric(p, "wall", "ns", "on-CPU samples x period + off-CPU time") != M_WALL) {
+		profile_free(p);
+		return -ENOMEM;
+	}
+	metric = profile_metric_index(p, s->opts->metric ? s->opts->metric : "wall");
+	if (metric < 0)
+		metric = M_WALL; /* --metric names another report's metric */
+	p->default_metric = metric;
+	err = drain_counts(s, p);
+	if (!err)
+		err = add_whole_run_blocked(s, p, elapsed);
+	if (!err)
+		err = threads_table(s, p);
+	if (!err)
+		err = profile_build_graph(p);
+	if (!err)
+		err = profile_function_table(p, metric, "samples", M_ONCPU);
+	if (err) {
+		profile_free(p);
+		return err;
+	}
+	stats_info(s, p, elapsed);
+	profile_info_int(p, "offcpu_total", "off-CPU time (all threads)", "ns",
+			 profile_metric_total(p, M_OFFCPU));
+	profile_info_int(p, "wall_total", "wall time (all threads)", "ns",
+			 profile_metric_total(p, M_WALL));
+	if (s->skel->bss->stats[CPU_STAT_SAMPLES] == 0)
+		profile_note(p, "no on-CPU samples at %d Hz: the target ran on a CPU for less than "
+			     "a few sampling periods while profiled, or not at all",
+			     s->opts->frequency);
+	*out = p;
+	return 0;
+}
+
+static void cpu_close(void *state)
+{
+	struct cpu_state *s = state;
+
+	if (!s)
+		return;
+	perf_events_close(&s->pe);
+	bpf_link__destroy(s->switch_link);
+	cpu_bpf__destroy(s->skel);
+	symbolizer_free(s->sym);
+	free(s);
+}
+
+const struct collector_ops cpu_collector = {
+	.name = "cpu",
+	.desc = "sampled on-CPU stacks and off-CPU (blocked) time per stack",
+	.default_on = 1,
+	.sort_keys = "self_pct total_pct self total samples name module tid oncpu offcpu wall comm",
+	.metrics = "oncpu offcpu wall",
+	.open = cpu_open,
+	.attach = cpu_attach,
+	.tick = cpu_tick,
+	.report = cpu_report,
+	.close = cpu_close,
+};

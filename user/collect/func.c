@@ -1,0 +1,688 @@
+/* func collector: an exact per-function profile in the manner of Python's
+ * cProfile/pstats, for native code.  Every function matching -f gets a
+ * uprobe at entry and a uretprobe at return (bpf/func.bpf.c keeps a shadow
+ * stack per thread), placed as uprobe_multi links where the kernel has them
+ * (func_attach.c); an overhead governor detaches the hottest functions when
+ * the estimated probe cost exceeds --max-overhead. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "collect/func_user.h"
+#include "func.skel.h"
+#include "probe/uprobe_multi.h"
+#include "util/util.h"
+
+/* Used when calibration fails: a uprobe+uretprobe pair as measured on
+ * kernels with perf-event based uprobes (the report says it is assumed). */
+#define FUNC_ASSUMED_COST_NS 10000.0
+
+enum { M_TIME, M_CALLS };
+
+/* Table columns, in order. */
+enum {
+	C_NCALLS, C_CALLS, C_PRIM, C_TOTTIME, C_PERCALL, C_CUMTIME, C_CUMPERCALL, C_MIN,
+	C_MAX, C_P50, C_P90, C_P99, C_INFLIGHT, C_INFLIGHT_NS, C_NAME, C_MODULE,
+	C_N
+};
+
+static const struct {
+	const char *key, *header, *unit;
+	enum col_type type;
+} columns[C_N] = {
+	/* pstats' "total/primitive" when they differ; the numbers behind it
+	 * are the (text-hidden) calls and prim columns. */
+	[C_NCALLS] = { "ncalls", "ncalls", "count", COL_STR },
+	[C_CALLS] = { "calls", "calls", "count", COL_INT },
+	[C_PRIM] = { "prim", "primcalls", "count", COL_INT },
+	[C_TOTTIME] = { "tottime", "tottime", "ns", COL_INT },
+	[C_PERCALL] = { "percall", "percall", "ns", COL_INT },
+	[C_CUMTIME] = { "cumtime", "cumtime", "ns", COL_INT },
+	[C_CUMPERCALL] = { "cumpercall", "percall", "ns", COL_INT },
+	[C_MIN] = { "min", "min", "ns", COL_INT },
+	[C_MAX] = { "max", "max", "ns", COL_INT },
+	[C_P50] = { "p50", "p50", "ns", COL_INT },
+	[C_P90] = { "p90", "p90", "ns", COL_INT },
+	[C_P99] = { "p99", "p99", "ns", COL_INT },
+	[C_INFLIGHT] = { "inflight", "inflight", "count", COL_INT },
+	[C_INFLIGHT_NS] = { "inflight_time", "inflight time", "ns", COL_INT },
+	[C_NAME] = { "name", "function", "", COL_STR },
+	[C_MODULE] = { "module", "module", "", COL_STR },
+};
+
+struct func_state {
+	const struct options *o;
+	struct target *t;
+	struct func_bpf *skel;
+	struct func_targets tg;
+	size_t n;                 /* traced functions; id n is calibration */
+	enum func_attach_kind kind;
+	struct func_probes probes;
+	int attached;             /* probes is set up (func_probes_attach ran) */
+	struct bpf_link *exit_link;
+	struct func_rate *rates;
+	uint64_t *last_entries;
+	uint32_t *batch_keys;           /* the governor's one read of all stats */
+	struct func_stats *batch_vals;  /* n x ncpus; NULL: one lookup per function */
+	size_t *pick;
+	uint64_t t_attach, t_last_tick;
+	double cost_ns;
+	int calibrated;
+	struct func_calib *calib; /* calibration probes still coming off */
+	double peak_pct;          /* highest interval estimate */
+	size_t ndetached;
+	struct strlist notes;
+	int ncpus;
+	double attach_s;
+};
+
+static void func_close(void *state)
+{
+	struct func_state *s = state;
+
+	if (!s)
+		return;
+	if (s->attached) {
+		uint64_t t0 = now_ns();
+
+		func_probes_free(&s->probes);
+		ebprof_verbose(1, "func: removed the probes in %.3f s",
+			       (double)(now_ns() - t0) / 1e9);
+	}
+	func_calib_wait(s->calib);
+	bpf_link__destroy(s->exit_link);
+	func_bpf__destroy(s->skel);
+	func_targets_free(&s->tg);
+	strlist_free(&s->notes);
+	free(s->rates);
+	free(s->last_entries);
+	free(s->batch_keys);
+	free(s->batch_vals);
+	free(s->pick);
+	free(s);
+}
+
+static int load_bpf(struct func_state *s)
+{
+	int err;
+
+	s->skel = func_bpf__open();
+	if (!s->skel) {
+		err = -errno;
+		collector_bpf_error("func", 0, err);
+		return err;
+	}
+	s->skel->rodata->count_only = s->o->count_only != 0;
+	if (s->kind == FUNC_ATTACH_MULTI) {
+		err = bpf_program__set_expected_attach_type(
+			s->skel->progs.func_entry, (enum bpf_attach_type)UPROBE_MULTI_ATTACH_TYPE);
+		if (!err)
+			err = bpf_program__set_expected_attach_type(
+				s->skel->progs.func_return,
+				(enum bpf_attach_type)UPROBE_MULTI_ATTACH_TYPE);
+		if (err) {
+			ebprof_err("cannot set up the func BPF programs: %s", strerror(-err));
+			return err;
+		}
+	}
+	err = bpf_map__set_max_entries(s->skel->maps.stats, (uint32_t)s->n + 1);
+	if (!err)
+		err = bpf_map__set_max_entries(s->skel->maps.hist, (uint32_t)s->n + 1);
+	if (!err)
+		err = func_bpf__load(s->skel);
+	if (err) {
+		collector_bpf_error("func", 1, err);
+		return err;
+	}
+	return 0;
+}
+
+/* --callers/--callees name a traced function: a typo fails now, not after
+ * the whole collection. */
+static int check_graph_option(const struct func_targets *tg, const char *opt, const char *name)
+{
+	if (!name)
+		return 0;
+	for (size_t i = 0; i < tg->n; i++)
+		if (!strcmp(tg->v[i].name, name))
+			return 0;
+	ebprof_usage("%s %s: not among the traced functions (-f)", opt, name);
+	return -EINVAL;
+}
+
+static int func_open(void **statep, const struct options *o, struct target *t)
+{
+	struct func_where w = { .pid = t->pid, .exe = t->exe, .exe_open = t->exe_open,
+				.launched = t->launched };
+	struct func_state *s;
+	const char *why = "";
+	uint64_t t0 = now_ns();
+	int err;
+
+	if (o->nfunc_patterns == 0) {
+		ebprof_usage("the func report needs -f PATTERN[,PATTERN...]");
+		return -EINVAL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->o = o;
+	s->t = t;
+	s->ncpus = libbpf_num_possible_cpus();
+	err = s->ncpus > 0 ? 0 : s->ncpus;
+	if (!err)
+		err = func_resolve(&w, o->func_patterns, (size_t)o->nfunc_patterns, &s->tg);
+	if (err)
+		goto fail;
+	ebprof_verbose(2, "func: resolved %zu functions in %.3f s", s->tg.n,
+		       (double)(now_ns() - t0) / 1e9);
+	err = check_graph_option(&s->tg, "--callers", o->callers);
+	if (!err)
+		err = check_graph_option(&s->tg, "--callees", o->callees);
+	if (err)
+		goto fail;
+	s->n = s->tg.n;
+	s->rates = calloc(s->n, sizeof(*s->rates));
+	s->last_entries = calloc(s->n, sizeof(*s->last_entries));
+	s->pick = calloc(s->n, sizeof(*s->pick));
+	s->batch_keys = calloc(s->n, sizeof(*s->batch_keys));
+	s->batch_vals = calloc(s->n * (size_t)s->ncpus, sizeof(*s->batch_vals));
+	if (!s->rates || !s->last_entries || !s->pick || !s->batch_keys || !s->batch_vals) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	s->kind = func_attach_choose(&why);
+	ebprof_verbose(1, "func: attach: %s%s%s", func_attach_kind_name(s->kind),
+		       s->kind == FUNC_ATTACH_MULTI ? "" : ": ",
+		       s->kind == FUNC_ATTACH_MULTI ? "" : why);
+	t0 = now_ns();
+	err = load_bpf(s);
+	if (err)
+		goto fail;
+	ebprof_verbose(2, "func: loaded BPF in %.3f s", (double)(now_ns() - t0) / 1e9);
+	t0 = now_ns();
+	err = func_calibrate(s->skel->progs.func_entry,
+			     o->count_only ? NULL : s->skel->progs.func_return, s->kind,
+			     (uint32_t)s->n, &s->cost_ns, &s->calib);
+	if (err || s->cost_ns <= 0) {
+		strlist_addf(&s->notes, "probe cost calibration failed (%s); assuming %.0f ns "
+			     "per call", err ? strerror(-err) : "no measurable cost",
+			     FUNC_ASSUMED_COST_NS);
+		s->cost_ns = FUNC_ASSUMED_COST_NS;
+	} else {
+		s->calibrated = 1;
+	}
+	ebprof_verbose(1, "func: %zu functions, probe cost %.0f ns per call%s (calibrated "
+		       "in %.3f s)", s->n, s->cost_ns, s->calibrated ? "" : " (assumed)",
+		       (double)(now_ns() - t0) / 1e9);
+	*statep = s;
+	return 0;
+fail:
+	func_close(s);
+	return err;
+}
+
+static int func_attach(void *state)
+{
+	struct func_state *s = state;
+	uint64_t t0 = now_ns();
+	int err;
+
+	if (!s->o->count_only) {
+		s->exit_link = bpf_program__attach(s->skel->progs.func_thread_exit);
+		if (!s->exit_link) {
+			err = -errno;
+			ebprof_err("cannot attach to the sched_process_exit tracepoint: %s",
+				   strerror(-err));
+			return err;
+		}
+	}
+	s->attached = 1;
+	err = func_probes_attach(&s->probes, s->kind, s->skel->progs.func_entry,
+				 s->o->count_only ? NULL : s->skel->progs.func_return,
+				 s->t->pid, &s->tg, &s->skel->bss->generation);
+	if (err)
+		return err;
+	for (size_t i = 0; i < s->n; i++)
+		s->rates[i].attached = 1;
+	s->t_attach = s->t_last_tick = now_ns();
+	s->attach_s = (double)(s->t_attach - t0) / 1e9;
+	ebprof_verbose(1, "func: attached %zu functions in %.3f s (%s)", s->n, s->attach_s,
+		       func_attach_kind_name(s->kind));
+	return 0;
+}
+
+/* Sum over CPUs of function id's counters. */
+static int read_stats(struct func_state *s, uint32_t id, struct func_stats *sum)
+{
+	struct func_stats pc[s->ncpus];
+
+	memset(sum, 0, sizeof(*sum));
+	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.stats), &id, pc) != 0)
+		return -errno;
+	for (int c = 0; c < s->ncpus; c++) {
+		sum->entries += pc[c].entries;
+		sum->ncalls += pc[c].ncalls;
+		sum->prim += pc[c].prim;
+		sum->tottime += pc[c].tottime;
+		sum->cumtime += pc[c].cumtime;
+		sum->abandoned += pc[c].abandoned;
+		sum->returns += pc[c].returns;
+		if (pc[c].min && (!sum->min || pc[c].min < sum->min))
+			sum->min = pc[c].min;
+		if (pc[c].max > sum->max)
+			sum->max = pc[c].max;
+	}
+	return 0;
+}
+
+/* Stops tracing functions pick[0..n). */
+static void detach(struct func_state *s, const size_t *pick, size_t n)
+{
+	uint64_t t0 = now_ns();
+	int err;
+
+	/* Mark first: their entries stop counting at once, and frames this
+	 * leaves behind are not mismatches. */
+	for (size_t k = 0; k < n; k++) {
+		__atomic_store_n(&s->skel->bss->detached[pick[k]], 1, __ATOMIC_SEQ_CST);
+		s->rates[pick[k]].attached = 0;
+	}
+	s->ndetached += n;
+	err = func_probes_detach(&s->probes, pick, n);
+	ebprof_verbose(1, "func: detached %zu function%s in %.3f s", n, n == 1 ? "" : "s",
+		       (double)(now_ns() - t0) / 1e9);
+	if (err)
+		strlist_addf(&s->notes, "could not remove the probes of %zu detached function%s "
+			     "(%s): their counts stop, but their probes cost until removed", n,
+			     n == 1 ? "" : "s", strerror(-err));
+}
+
+/* Entry counts of every function into entries[]: one batch read of the
+ * stats map per tick (thousands of functions, ten ticks a second), else,
+ * when the kernel refuses batches, one lookup per attached function. */
+static void read_entries(struct func_state *s, uint64_t *entries)
+{
+	int fd = bpf_map__fd(s->skel->maps.stats);
+	uint32_t count = (uint32_t)s->n, next;
+	int err;
+
+	if (s->batch_vals) {
+		err = bpf_map_lookup_batch(fd, NULL, &next, s->batch_keys, s->batch_vals, &count,
+					   NULL);
+		if ((err == 0 || err == -ENOENT) && count == s->n) {
+			for (size_t i = 0; i < s->n; i++) {
+				entries[i] = 0;
+				for (int c = 0; c < s->ncpus; c++)
+					entries[i] += s->batch_vals[i * (size_t)s->ncpus + c].entries;
+			}
+			return;
+		}
+		ebprof_verbose(1, "func: batch read of the stats map refused (%s): one "
+			       "lookup per function", strerror(err ? -err : EIO));
+		free(s->batch_vals);
+		s->batch_vals = NULL;
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		struct func_stats st;
+
+		entries[i] = s->rates[i].attached && read_stats(s, (uint32_t)i, &st) == 0 ?
+			st.entries : s->last_entries[i];
+	}
+}
+
+static int func_tick(void *state)
+{
+	struct func_state *s = state;
+	uint64_t now = now_ns();
+	double dt = (double)(now - s->t_last_tick) / 1e9, pct;
+	size_t npick;
+
+	if (dt < 0.05)
+		return 0;
+	uint64_t entries[s->n];
+
+	read_entries(s, entries);
+	for (size_t i = 0; i < s->n; i++) {
+		if (!s->rates[i].attached)
+			continue;
+		s->rates[i].hits_per_s = (double)(entries[i] - s->last_entries[i]) / dt;
+		s->last_entries[i] = entries[i];
+	}
+	s->t_last_tick = now;
+	pct = func_overhead_pct(s->rates, s->n, s->cost_ns);
+	if (pct > s->peak_pct)
+		s->peak_pct = pct;
+	if (s->o->max_overhead <= 0 || pct <= s->o->max_overhead)
+		return 0;
+	npick = func_governor_pick(s->rates, s->n, s->cost_ns, s->o->max_overhead, s->pick);
+	for (size_t k = 0; k < npick; k++) {
+		size_t i = s->pick[k];
+		double fpct = s->rates[i].hits_per_s * s->cost_ns / 1e9 * 100.0;
+
+		if (strlist_addf(&s->notes, "detached %s (%s) at %.1f s: %.0f calls/s cost an "
+				 "estimated %.1f%% of one CPU (total %.1f%% > --max-overhead "
+				 "%g%%); its counts stop there",
+				 s->tg.v[i].name, s->tg.v[i].module,
+				 (double)(now - s->t_attach) / 1e9, s->rates[i].hits_per_s, fpct, pct,
+				 s->o->max_overhead) == 0)
+			ebprof_verbose(1, "func: %s", s->notes.v[s->notes.n - 1]);
+	}
+	if (npick)
+		detach(s, s->pick, npick);
+	return 0;
+}
+
+/* ---- report ---- */
+
+struct fn_data {
+	struct func_stats st;
+	uint64_t inflight, inflight_ns;
+	uint64_t p50, p90, p99;
+	int64_t node;
+};
+
+/* Sum over CPUs of function id's histogram; pc has room for one per CPU. */
+static int read_hist(struct func_state *s, uint32_t id, struct func_hist *pc,
+		     uint64_t *buckets)
+{
+	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.hist), &id, pc) != 0)
+		return -errno;
+	for (uint32_t b = 0; b < FUNC_HIST_BUCKETS; b++) {
+		buckets[b] = 0;
+		for (int c = 0; c < s->ncpus; c++)
+			buckets[b] += pc[c].b[b];
+	}
+	return 0;
+}
+
+/* Calls still on a shadow stack: in flight, not counted as finished. */
+static void read_inflight(struct func_state *s, struct fn_data *d)
+{
+	int fd = bpf_map__fd(s->skel->maps.shadow);
+	struct func_shadow *sh = malloc(sizeof(*sh));
+	uint32_t key;
+	uint64_t now = now_ns();
+	int started = 0;
+
+	if (!sh)
+		return;
+	while (map_next_entry(fd, &key, sizeof(key), &started, sh)) {
+		if ((pid_t)sh->tgid != s->t->pid || !task_alive(s->t->pid, (pid_t)key))
+			continue;
+		for (uint32_t i = 0; i < sh->depth && i < FUNC_MAX_DEPTH; i++) {
+			const struct func_frame *f = &sh->frames[i];
+
+			if (f->func >= s->n)
+				continue;
+			d[f->func].inflight++;
+			if (now > f->start)
+				d[f->func].inflight_ns += now - f->start;
+		}
+	}
+	free(sh);
+}
+
+static uint64_t read_counter(struct func_state *s, uint32_t which)
+{
+	uint64_t pc[s->ncpus], sum = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.counters), &which, pc) != 0)
+		return 0;
+	for (int c = 0; c < s->ncpus; c++)
+		sum += pc[c];
+	return sum;
+}
+
+static int add_node(struct profile *p, const struct func_target *f, struct fn_data *d,
+		    int count_only)
+{
+	int64_t fr = profile_frame(p, FRAME_USER, f->name, f->module, 0);
+	uint32_t frame;
+	int64_t vals[2];
+	struct pnode *nd;
+
+	if (fr < 0)
+		return (int)fr;
+	frame = (uint32_t)fr;
+	d->node = profile_node(p, frame);
+	if (d->node < 0)
+		return (int)d->node;
+	nd = &p->nodes[d->node];
+	nd->calls = count_only ? d->st.entries : d->st.ncalls;
+	nd->self[M_TIME] = (int64_t)d->st.tottime;
+	nd->total[M_TIME] = (int64_t)d->st.cumtime;
+	nd->self[M_CALLS] = nd->total[M_CALLS] = (int64_t)nd->calls;
+	/* A flat sample per function (its own time), for stack writers. */
+	vals[M_TIME] = (int64_t)d->st.tottime;
+	vals[M_CALLS] = (int64_t)nd->calls;
+	return profile_add_sample(p, &frame, 1, vals);
+}
+
+static int add_edges(struct func_state *s, struct profile *p, const struct fn_data *d)
+{
+	int fd = bpf_map__fd(s->skel->maps.edges);
+	struct func_edge_key key;
+	struct func_edge_val pc[s->ncpus];
+	int started = 0;
+
+	while (map_next_entry(fd, &key, sizeof(key), &started, pc)) {
+		uint64_t calls = 0, cum = 0;
+		int64_t e;
+
+		if (key.caller >= s->n || key.callee >= s->n ||
+		    d[key.caller].node < 0 || d[key.callee].node < 0)
+			continue;
+		for (int c = 0; c < s->ncpus; c++) {
+			calls += pc[c].calls;
+			cum += pc[c].cumtime;
+		}
+		e = profile_edge(p, (uint32_t)d[key.caller].node, (uint32_t)d[key.callee].node);
+		if (e < 0)
+			return (int)e;
+		p->edges[e].calls += calls;
+		p->edges[e].total[M_TIME] += (int64_t)cum;
+		p->edges[e].total[M_CALLS] += (int64_t)calls;
+	}
+	return 0;
+}
+
+static int add_row(struct ptable *t, const struct func_target *f, const struct fn_data *d,
+		   int count_only)
+{
+	int64_t r = ptable_add_row(t), v[C_N] = { 0 };
+	char ncalls[48];
+	uint64_t calls = count_only ? d->st.entries : d->st.ncalls;
+
+	if (r < 0)
+		return (int)r;
+	v[C_CALLS] = (int64_t)calls;
+	v[C_PRIM] = (int64_t)d->st.prim;
+	v[C_TOTTIME] = (int64_t)d->st.tottime;
+	v[C_PERCALL] = d->st.ncalls ? (int64_t)(d->st.tottime / d->st.ncalls) : 0;
+	v[C_CUMTIME] = (int64_t)d->st.cumtime;
+	v[C_CUMPERCALL] = d->st.prim ? (int64_t)(d->st.cumtime / d->st.prim) : 0;
+	v[C_MIN] = (int64_t)d->st.min;
+	v[C_MAX] = (int64_t)d->st.max;
+	v[C_P50] = (int64_t)d->p50;
+	v[C_P90] = (int64_t)d->p90;
+	v[C_P99] = (int64_t)d->p99;
+	v[C_INFLIGHT] = (int64_t)d->inflight;
+	v[C_INFLIGHT_NS] = (int64_t)d->inflight_ns;
+	for (size_t c = C_CALLS; c < C_NAME; c++)
+		ptable_cell(t, (size_t)r, c)->i = v[c];
+	if ((uint64_t)v[C_PRIM] != calls)
+		snprintf(ncalls, sizeof(ncalls), "%" PRIu64 "/%" PRId64, calls, v[C_PRIM]);
+	else
+		snprintf(ncalls, sizeof(ncalls), "%" PRIu64, calls);
+	if (ptable_set_str(t, (size_t)r, C_NCALLS, ncalls) ||
+	    ptable_set_str(t, (size_t)r, C_NAME, f->name) ||
+	    ptable_set_str(t, (size_t)r, C_MODULE, f->module))
+		return -ENOMEM;
+	return 0;
+}
+
+static struct ptable *new_table(struct profile *p)
+{
+	struct ptable *t = profile_table(p, "functions", "Functions (cProfile-style)");
+
+	if (!t)
+		return NULL;
+	for (size_t c = 0; c < C_N; c++)
+		if (ptable_add_col(t, columns[c].key, columns[c].header, columns[c].unit,
+				   columns[c].type) < 0)
+			return NULL;
+	ptable_hide_col(t, C_CALLS);
+	ptable_hide_col(t, C_PRIM);
+	ptable_sort_as(t, C_NCALLS, C_CALLS);
+	return t;
+}
+
+static int add_info(struct func_state *s, struct profile *p, const struct fn_data *d)
+{
+	uint64_t hits = 0, elapsed = now_ns() - s->t_attach, calls = 0;
+	double pct;
+	int err = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		hits += d[i].st.entries + d[i].st.returns;
+		calls += d[i].st.entries;
+	}
+	pct = elapsed ? (double)calls * s->cost_ns / (double)elapsed * 100.0 : 0;
+	err |= profile_info_int(p, "functions", "functions traced", "count", (int64_t)s->n);
+	if (s->tg.dropped)
+		err |= profile_info_int(p, "functions_dropped",
+					"functions matched but not traced (limit)", "count",
+					(int64_t)s->tg.dropped);
+	err |= profile_info_str(p, "attach", "probe attach mechanism",
+				func_attach_kind_name(s->kind));
+	err |= profile_info_int(p, "attach_ns", "time to attach probes", "ns",
+				(int64_t)(s->attach_s * 1e9));
+	err |= profile_info_int(p, "probe_hits", "probe hits", "count", (int64_t)hits);
+	err |= profile_info_double(p, "probe_cost_ns",
+				   s->o->count_only ? "probe cost per call (entry probe)"
+						    : "probe cost per call (entry+return probes)",
+				   "ns", s->cost_ns);
+	err |= profile_info_str(p, "probe_cost_source", "probe cost source",
+				s->calibrated ? "calibrated" : "assumed");
+	err |= profile_info_double(p, "overhead_pct", "estimated overhead (% of one CPU, run average)",
+				   "%", pct);
+	err |= profile_info_double(p, "peak_overhead_pct",
+				   "estimated overhead (% of one CPU, peak 100 ms interval)", "%",
+				   s->peak_pct);
+	err |= profile_info_double(p, "max_overhead_pct", "overhead budget (--max-overhead)",
+				   "%", s->o->max_overhead);
+	err |= profile_info_int(p, "detached", "functions detached by the governor", "count",
+				(int64_t)s->ndetached);
+	if (!s->o->count_only) {
+		static const struct {
+			uint32_t which;
+			const char *key, *label;
+		} lost[] = {
+			{ FUNC_CNT_OVERFLOW, "lost_overflow",
+			  "calls not timed (shadow stack deeper than limit)" },
+			{ FUNC_CNT_MISMATCH, "lost_mismatch",
+			  "frames unwound without their return (longjmp, missed return)" },
+			{ FUNC_CNT_NO_ENTRY, "lost_no_entry", "returns without a seen entry" },
+			{ FUNC_CNT_ABANDONED, "lost_abandoned", "calls abandoned by exiting threads" },
+			{ FUNC_CNT_THREADS_FULL, "lost_threads_full",
+			  "entries dropped (too many threads)" },
+			{ FUNC_CNT_EDGES_FULL, "lost_edges_full", "edge updates dropped (edge map full)" },
+			{ FUNC_CNT_DETACHED, "lost_detached",
+			  "calls in flight when their function was detached" },
+		};
+		for (size_t i = 0; i < sizeof(lost) / sizeof(lost[0]); i++)
+			err |= profile_info_int(p, lost[i].key, lost[i].label, "count",
+						(int64_t)read_counter(s, lost[i].which));
+	}
+	return err ? -ENOMEM : 0;
+}
+
+static int func_report(void *state, struct profile **out)
+{
+	struct func_state *s = state;
+	struct fn_data *d = calloc(s->n ? s->n : 1, sizeof(*d));
+	uint64_t *buckets = calloc(FUNC_HIST_BUCKETS, sizeof(*buckets));
+	struct func_hist *pch = calloc((size_t)s->ncpus, sizeof(*pch));
+	struct profile *p = profile_new("func", "Exact function profile (uprobes)");
+	struct ptable *t = NULL;
+	uint64_t t0 = now_ns();
+	int err = 0;
+
+	if (!d || !buckets || !pch || !p) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (profile_add_metric(p, "time", "ns", "time in the function: self = tottime, "
+			       "total = cumtime") != M_TIME ||
+	    profile_add_metric(p, "calls", "count", "finished calls") != M_CALLS ||
+	    !(t = new_table(p))) {
+		err = -ENOMEM;
+		goto out;
+	}
+	t->sort_col = C_CUMTIME;
+	if (!s->o->count_only)
+		read_inflight(s, d);
+	for (size_t i = 0; i < s->n && !err; i++) {
+		d[i].node = -1;
+		err = read_stats(s, (uint32_t)i, &d[i].st);
+		if (err || (!d[i].st.entries && !d[i].st.ncalls && !d[i].inflight))
+			continue;
+		if (d[i].st.ncalls && read_hist(s, (uint32_t)i, pch, buckets) == 0) {
+			d[i].p50 = func_hist_percentile(buckets, FUNC_HIST_BUCKETS, 50,
+							d[i].st.min, d[i].st.max);
+			d[i].p90 = func_hist_percentile(buckets, FUNC_HIST_BUCKETS, 90,
+							d[i].st.min, d[i].st.max);
+			d[i].p99 = func_hist_percentile(buckets, FUNC_HIST_BUCKETS, 99,
+							d[i].st.min, d[i].st.max);
+		}
+		err = add_node(p, &s->tg.v[i], &d[i], s->o->count_only);
+		if (!err)
+			err = add_row(t, &s->tg.v[i], &d[i], s->o->count_only);
+	}
+	if (!err && !s->o->count_only)
+		err = add_edges(s, p, d);
+	if (!err)
+		err = add_info(s, p, d);
+	for (size_t i = 0; i < s->tg.notes.n && !err; i++)
+		err = profile_note(p, "%s", s->tg.notes.v[i]);
+	if (!err && s->tg.dropped)
+		err = profile_note(p, "patterns matched %zu more functions than the limit of %d; "
+				   "those are not traced", s->tg.dropped, FUNC_MAX_FUNCS);
+	for (size_t i = 0; i < s->notes.n && !err; i++)
+		err = profile_note(p, "%s", s->notes.v[i]);
+	if (!err && s->o->count_only)
+		err = profile_note(p, "--count-only: entry probes only; times are not measured");
+out:
+	free(d);
+	free(buckets);
+	free(pch);
+	if (err) {
+		profile_free(p);
+		return err;
+	}
+	ebprof_verbose(2, "func: read the maps in %.3f s", (double)(now_ns() - t0) / 1e9);
+	*out = p;
+	return 0;
+}
+
+const struct collector_ops func_collector = {
+	.name = "func",
+	.desc = "exact per-function calls and times of -f functions (uprobes)",
+	.default_on = 0,
+	.sort_keys = "calls tottime cumtime percall cumpercall name module ncalls prim min max "
+		     "p50 p90 p99 inflight inflight_time",
+	.metrics = "time calls",
+	.open = func_open,
+	.attach = func_attach,
+	.tick = func_tick,
+	.report = func_report,
+	.close = func_close,
+};

@@ -1,0 +1,310 @@
+/* Human-readable text: per report a heading, aligned facts, notes, every
+ * table (sorted, limited), and pstats-style callers/callees on request.
+ * A stack profile without tables gets a derived "top functions" table. */
+#include "output/writer.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CELL_MAX 512
+
+static void cell_text(const struct ptable *t, size_t r, size_t c, char *buf, size_t len)
+{
+	const union pcell *v = &t->cells[r * t->ncols + c];
+	const struct pcol *col = &t->cols[c];
+	if (col->type == COL_INT) {
+		fmt_value(buf, len, v->i, col->unit);
+	} else if (col->type == COL_DOUBLE) {
+		fmt_double(buf, len, v->d, col->unit);
+	} else {
+		snprintf(buf, len, "%s", v->s ? v->s : "");
+		fmt_sanitize(buf, NULL);
+	}
+}
+
+static void print_table(FILE *out, const struct ptable *t, int limit)
+{
+	size_t shown = t->nrows;
+	if (limit > 0 && (size_t)limit < shown)
+		shown = (size_t)limit;
+	size_t *w = calloc(t->ncols ? t->ncols : 1, sizeof(*w));
+	if (!w)
+		return;
+	char buf[CELL_MAX];
+	for (size_t c = 0; c < t->ncols; c++) {
+		w[c] = strlen(t->cols[c].header);
+		for (size_t r = 0; r < shown; r++) {
+			cell_text(t, r, c, buf, sizeof(buf));
+			if (strlen(buf) > w[c])
+				w[c] = strlen(buf);
+		}
+	}
+	size_t last = 0;
+	for (size_t c = 0; c < t->ncols; c++)
+		if (!t->cols[c].text_hidden)
+			last = c;
+	fprintf(out, "\n%s\n", t->title ? t->title : t->name);
+	for (int row = -1; row < (int)shown; row++) {
+		const char *sep = "";
+		for (size_t c = 0; c < t->ncols; c++) {
+			const char *s = buf;
+			if (t->cols[c].text_hidden)
+				continue;
+			if (row < 0)
+				s = t->cols[c].header;
+			else
+				cell_text(t, (size_t)row, c, buf, sizeof(buf));
+			/* Numbers, and strings that hold numbers ("3/1"), align
+			 * right. */
+			if (t->cols[c].type != COL_STR || !strcmp(t->cols[c].unit, "count"))
+				fprintf(out, "%s%*s", sep, (int)w[c], s);
+			else if (c == last)
+				fprintf(out, "%s%s", sep, s);
+			else
+				fprintf(out, "%s%-*s", sep, (int)w[c], s);
+			sep = "  ";
+		}
+		fputc('\n', out);
+	}
+	if (!t->nrows)
+		fprintf(out, "(none)\n");
+	if (shown < t->nrows)
+		fprintf(out, "... %zu more rows (use -n 0 for all)\n", t->nrows - shown);
+	free(w);
+}
+
+static void print_info(FILE *out, const struct profile *p)
+{
+	size_t lw = 0;
+	for (size_t i = 0; i < p->ninfo; i++) {
+		size_t l = strlen(p->info[i].label ? p->info[i].label : p->info[i].key);
+		if (l > lw)
+			lw = l;
+	}
+	char buf[CELL_MAX];
+	for (size_t i = 0; i < p->ninfo; i++) {
+		const struct pinfo *in = &p->info[i];
+		if (in->type == INFO_INT)
+			fmt_value(buf, sizeof(buf), in->v.i, in->unit);
+		else if (in->type == INFO_DOUBLE)
+			fmt_double(buf, sizeof(buf), in->v.d, in->unit);
+		else
+			snprintf(buf, sizeof(buf), "%s", in->v.s ? in->v.s : "");
+		fmt_sanitize(buf, NULL);
+		const char *label = in->label ? in->label : in->key;
+		fprintf(out, "%s:%*s %s\n", label, (int)(lw - strlen(label)), "", buf);
+	}
+}
+
+static void print_notes(FILE *out, const struct profile *p)
+{
+	char buf[CELL_MAX * 2];
+	for (size_t i = 0; i < p->notes.n; i++) {
+		snprintf(buf, sizeof(buf), "%s", p->notes.v[i]);
+		fmt_sanitize(buf, NULL);
+		fprintf(out, "note: %s\n", buf);
+	}
+}
+
+/* The metric named by --metric when this profile has it, else "time" when
+ * asked for (prefer_time), else the profile's default. */
+static int text_metric(const struct profile *p, const char *name, int prefer_time)
+{
+	int m = name ? profile_metric_index(p, name) : -1;
+	if (m < 0 && prefer_time)
+		m = profile_metric_index(p, "time");
+	return m >= 0 ? m : writer_pick_metric(p, NULL, NULL);
+}
+
+/* "Top functions" derived from the call graph of a stack profile without
+ * tables, held in a scratch profile so that it sorts and prints like any
+ * table.  *out is NULL when the profile needs none. */
+static int derive_functions(struct profile *p, const struct write_opts *o,
+			    struct profile **out)
+{
+	*out = NULL;
+	if (p->ntables || !p->nsamples || !p->nmetrics)
+		return 0;
+	int m = text_metric(p, o->metric, 0);
+	int r = writer_ensure_graph(p);
+	if (m < 0 || r)
+		return m < 0 ? -EINVAL : r;
+	const char *unit = p->metrics[m].unit;
+	int64_t total = profile_metric_total(p, m);
+	struct profile *tmp = profile_new(p->report, NULL);
+	char title[256], name[CELL_MAX];
+	snprintf(title, sizeof(title), "Top functions by self %s", p->metrics[m].name);
+	struct ptable *t = tmp ? profile_table(tmp, "functions", title) : NULL;
+	if (!t || ptable_add_col(t, "self", "self", unit, COL_INT) < 0 ||
+	    ptable_add_col(t, "self_pct", "self%", "%", COL_DOUBLE) < 0 ||
+	    ptable_add_col(t, "total", "total", unit, COL_INT) < 0 ||
+	    ptable_add_col(t, "total_pct", "total%", "%", COL_DOUBLE) < 0 ||
+	    ptable_add_col(t, "function", "function", "", COL_STR) < 0) {
+		profile_free(tmp);
+		return -ENOMEM;
+	}
+	t->sort_col = 0;
+	for (size_t i = 0; i < p->nnodes && !r; i++) {
+		const struct pnode *nd = &p->nodes[i];
+		if (!nd->self[m] && !nd->total[m])
+			continue; /* e.g. an off-CPU marker in the on-CPU view */
+		int64_t row = ptable_add_row(t);
+		if (row < 0) {
+			r = (int)row;
+			break;
+		}
+		ptable_cell(t, row, 0)->i = nd->self[m];
+		ptable_cell(t, row, 1)->d = profile_pct(nd->self[m], total);
+		ptable_cell(t, row, 2)->i = nd->total[m];
+		ptable_cell(t, row, 3)->d = profile_pct(nd->total[m], total);
+		r = ptable_set_str(t, row, 4,
+				   pframe_name(&p->frames[nd->frame], name, sizeof(name), 0));
+	}
+	if (r)
+		profile_free(tmp);
+	else
+		*out = tmp;
+	return r;
+}
+
+static int node_is(const struct profile *p, uint32_t node, const char *func)
+{
+	const char *f = p->frames[p->nodes[node].frame].func;
+	return f && strcmp(f, func) == 0;
+}
+
+static int has_function(const struct profile *p, const char *func)
+{
+	for (size_t i = 0; i < p->nnodes; i++)
+		if (node_is(p, (uint32_t)i, func))
+			return 1;
+	return 0;
+}
+
+/* pstats print_callers / print_callees from the graph edges. */
+static int print_relatives(FILE *out, const struct profile *p, const char *func,
+			   int callers, const struct write_opts *o)
+{
+	int m = text_metric(p, o->metric, 1);
+	struct profile *tmp = profile_new("tmp", NULL);
+	char title[CELL_MAX + 64], name[CELL_MAX];
+	snprintf(title, sizeof(title), "Function %s %s", func,
+		 callers ? "was called by..." : "called...");
+	fmt_sanitize(title, NULL);
+	struct ptable *t = tmp ? profile_table(tmp, "relatives", title) : NULL;
+	int r = 0;
+	if (!t || ptable_add_col(t, "calls", "calls", "count", COL_INT) < 0 ||
+	    (m >= 0 && ptable_add_col(t, "metric", p->metrics[m].name,
+				      p->metrics[m].unit, COL_INT) < 0) ||
+	    ptable_add_col(t, "function", callers ? "caller" : "callee", "", COL_STR) < 0) {
+		profile_free(tmp);
+		return -ENOMEM;
+	}
+	int namecol = m >= 0 ? 2 : 1;
+	for (size_t i = 0; i < p->nedges && !r; i++) {
+		const struct pedge *e = &p->edges[i];
+		if (!node_is(p, callers ? e->callee : e->caller, func))
+			continue;
+		uint32_t other = callers ? e->caller : e->callee;
+		int64_t row = ptable_add_row(t);
+		if (row < 0) {
+			r = (int)row;
+			break;
+		}
+		ptable_cell(t, row, 0)->i = (int64_t)e->calls;
+		if (m >= 0)
+			ptable_cell(t, row, 1)->i = e->total[m];
+		r = ptable_set_str(t, row, namecol,
+				   pframe_name(&p->frames[p->nodes[other].frame], name,
+					       sizeof(name), 0));
+	}
+	if (!r) {
+		ptable_sort(t, m >= 0 ? 1 : 0, 0);
+		print_table(out, t, 0);
+	}
+	profile_free(tmp);
+	return r;
+}
+
+static int check_function(struct profile **profiles, size_t n, const char *func,
+			  FILE *err)
+{
+	int found = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!profiles[i])
+			continue;
+		int r = writer_ensure_graph(profiles[i]);
+		if (r)
+			return r;
+		found |= has_function(profiles[i], func);
+	}
+	if (!found) {
+		if (err)
+			fprintf(err, "ebprof: no function '%s' in the report\n", func);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void print_profile(FILE *out, const struct profile *p, int first)
+{
+	char title[256];
+	snprintf(title, sizeof(title), "%s", p->title ? p->title : p->report);
+	fmt_sanitize(title, NULL);
+	fprintf(out, "%s%s\n", first ? "" : "\n", title);
+	for (size_t j = strlen(title); j; j--)
+		fputc('=', out);
+	fputc('\n', out);
+	print_info(out, p);
+	print_notes(out, p);
+}
+
+static int text_write(FILE *out, struct profile **profiles, size_t n,
+		      const struct write_opts *opts, FILE *err)
+{
+	struct write_opts none = { 0 };
+	const struct write_opts *o = opts ? opts : &none;
+	/* profiles, then the scratch profiles of derived tables */
+	struct profile **all = calloc(2 * n + 1, sizeof(*all));
+	int r = all ? 0 : -ENOMEM;
+	size_t nall = n;
+	for (size_t i = 0; i < n && !r; i++) {
+		all[i] = profiles[i];
+		if (profiles[i])
+			r = derive_functions(profiles[i], o, &all[n + i]);
+		nall++;
+	}
+	if (!r)
+		r = writer_sort_tables(all, nall, o->sort, err);
+	if (!r && o->callers)
+		r = check_function(profiles, n, o->callers, err);
+	if (!r && o->callees)
+		r = check_function(profiles, n, o->callees, err);
+	for (size_t i = 0, k = 0; i < n && !r; i++) {
+		struct profile *p = profiles[i];
+		if (!p)
+			continue;
+		print_profile(out, p, !k++);
+		for (size_t t = 0; t < p->ntables; t++)
+			print_table(out, p->tables[t], o->limit);
+		if (all[n + i])
+			print_table(out, all[n + i]->tables[0], o->limit);
+		if (o->callers && has_function(p, o->callers))
+			r = print_relatives(out, p, o->callers, 1, o);
+		if (!r && o->callees && has_function(p, o->callees))
+			r = print_relatives(out, p, o->callees, 0, o);
+	}
+	for (size_t i = n; all && i < nall; i++)
+		profile_free(all[i]);
+	free(all);
+	if (!r && ferror(out))
+		r = -EIO;
+	return r;
+}
+
+const struct writer writer_text = {
+	.name = "text",
+	.desc = "human-readable report (default)",
+	.write = text_write,
+};

@@ -1,0 +1,57 @@
+/* Writers: each renders a list of profiles (one per report) to a stream. */
+#ifndef EBPROF_FORMAT_H
+#define EBPROF_FORMAT_H
+
+#include <stdio.h>
+#include "model/profile.h"
+
+#define EBPROF_JSON_SCHEMA "ebprof-profile"
+#define EBPROF_JSON_SCHEMA_VERSION 1
+
+struct write_opts {
+	const char *sort;   /* column key or header; NULL = table default */
+	int limit;          /* max rows per table; 0 = all */
+	const char *metric; /* single-metric writers; NULL = profile default */
+	const char *callers; /* func report: show callers of this function */
+	const char *callees;
+};
+
+struct writer {
+	const char *name; /* "text", "folded", ... */
+	const char *desc;
+	/* 0 or negative errno; -EINVAL with a message on err for bad options
+	 * (unknown metric, format that cannot render these profiles). */
+	int (*write)(FILE *out, struct profile **profiles, size_t n,
+		     const struct write_opts *o, FILE *err);
+};
+
+const struct writer *writer_find(const char *name);
+/* NULL-terminated list for --help. */
+const struct writer *const *writer_list(void);
+
+/* Shared by writers: value formatting by unit. */
+void fmt_value(char *buf, size_t len, int64_t v, const char *unit);
+void fmt_double(char *buf, size_t len, double v, const char *unit);
+/* Index of the metric named, or the default; -1 when unknown (message on err). */
+int writer_pick_metric(const struct profile *p, const char *name, FILE *err);
+
+/* Replaces control bytes and any byte in extra (may be NULL) with '?', in
+ * place: names come from the target and must not drive a terminal or break
+ * a line-based format. */
+void fmt_sanitize(char *s, const char *extra);
+/* Derives the call graph when a profile has samples but no graph. */
+int writer_ensure_graph(struct profile *p);
+/* The one profile with a call graph or samples, for single-graph formats;
+ * NULL with a message on err when there is none or more than one. */
+struct profile *writer_one_graph(struct profile **profiles, size_t n,
+				 const char *format, FILE *err);
+/* Applies a -s sort key to every table that has it (others keep their
+ * default order); -EINVAL with the valid keys on err when no table has it.
+ * NULL sort applies each table's default. */
+int writer_sort_tables(struct profile **profiles, size_t n, const char *sort,
+		       FILE *err);
+
+extern const struct writer writer_text, writer_folded, writer_json,
+	writer_callgrind, writer_dot;
+
+#endif

@@ -1,0 +1,640 @@
+/* Function symbols and load segments of one ELF file, read with libelf.
+ * The file comes from the target: every size and index is checked, names
+ * are copied out, and nothing is trusted to be sorted or unique. */
+#include "symbols/elfsym.h"
+#include "util/util.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define NT_GNU_BUILD_ID_TYPE 3
+#define BUILD_ID_MAX_BYTES 20
+#define ELFSYM_MAX_SYMS (1u << 24) /* more is not a real file */
+
+/* The public struct plus what only this file needs. */
+struct elffile_priv {
+	struct elffile pub;
+	char *names; /* one block holding every symbol name */
+};
+
+/* A symbol while collecting: name points into libelf's string table. */
+struct rawsym {
+	const char *name;
+	uint64_t addr, size;
+	int global;
+};
+
+struct symvec {
+	struct rawsym *v;
+	size_t n, cap;
+	/* A debug file whose string table the names point into: closed once
+	 * the names are copied. */
+	Elf *owner;
+	int owner_fd;
+};
+
+static void symvec_free(struct symvec *sv)
+{
+	free(sv->v);
+	if (sv->owner) {
+		elf_end(sv->owner);
+		close(sv->owner_fd);
+	}
+	memset(sv, 0, sizeof(*sv));
+}
+
+static int libelf_ready(void)
+{
+	static int ready;
+
+	if (!ready) {
+		if (elf_version(EV_CURRENT) == EV_NONE)
+			return -ENOSYS;
+		ready = 1;
+	}
+	return 0;
+}
+
+static unsigned leading_underscores(const char *s)
+{
+	unsigned n = 0;
+
+	while (s[n] == '_')
+		n++;
+	return n;
+}
+
+/* Length of a symbol's name without its version: .symtab spells versioned
+ * definitions "name@@VER" (default) or "name@VER"; users name "name". */
+static size_t name_len(const char *s)
+{
+	return strcspn(s, "@");
+}
+
+int elfsym_name_cmp(const char *a, int a_global, const char *b, int b_global)
+{
+	unsigned ua, ub;
+	size_t la, lb;
+	int c;
+
+	if (a_global != b_global)
+		return a_global ? -1 : 1;
+	ua = leading_underscores(a);
+	ub = leading_underscores(b);
+	if (ua != ub)
+		return ua < ub ? -1 : 1;
+	la = name_len(a);
+	lb = name_len(b);
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	c = strncmp(a, b, la);
+	return c ? c : strcmp(a, b);
+}
+
+static int symvec_push(struct symvec *sv, const struct rawsym *s)
+{
+	if (sv->n >= ELFSYM_MAX_SYMS)
+		return -E2BIG;
+	if (array_grow((void **)&sv->v, &sv->cap, sv->n + 1, sizeof(*sv->v)))
+		return -ENOMEM;
+	sv->v[sv->n++] = *s;
+	return 0;
+}
+
+static Elf_Scn *find_section(Elf *e, Elf64_Word type, const char *name)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	if (name && elf_getshdrstrndx(e, &shstrndx) != 0)
+		return NULL;
+	while ((scn = elf_nextscn(e, scn)) != NULL) {
+		GElf_Shdr sh;
+		const char *n;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != type)
+			continue;
+		if (!name)
+			return scn;
+		n = elf_strptr(e, shstrndx, sh.sh_name);
+		if (n && strcmp(n, name) == 0)
+			return scn;
+	}
+	return NULL;
+}
+
+/* FUNC and IFUNC symbols defined in the first section of the given type. */
+static int collect_funcs(Elf *e, Elf64_Word type, struct symvec *sv)
+{
+	Elf_Scn *scn = find_section(e, type, NULL);
+	Elf_Data *data;
+	GElf_Shdr sh;
+	size_t i, n;
+
+	if (!scn || !gelf_getshdr(scn, &sh) || sh.sh_entsize == 0)
+		return -ENOENT;
+	data = elf_getdata(scn, NULL);
+	if (!data)
+		return -ENOENT;
+	n = data->d_size / sh.sh_entsize;
+	for (i = 0; i < n; i++) {
+		GElf_Sym sym;
+		struct rawsym r;
+		int t, err;
+
+		if (!gelf_getsym(data, (int)i, &sym))
+			break;
+		t = GELF_ST_TYPE(sym.st_info);
+		if ((t != STT_FUNC && t != STT_GNU_IFUNC) || sym.st_shndx == SHN_UNDEF ||
+		    sym.st_value == 0)
+			continue;
+		r.name = elf_strptr(e, sh.sh_link, sym.st_name);
+		if (!r.name || !r.name[0] || r.name[0] == '@')
+			continue;
+		r.addr = sym.st_value;
+		r.size = sym.st_size;
+		r.global = GELF_ST_BIND(sym.st_info) != STB_LOCAL;
+		err = symvec_push(sv, &r);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int cmp_rawsym(const void *a, const void *b)
+{
+	const struct rawsym *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return elfsym_name_cmp(x->name, x->global, y->name, y->global);
+}
+
+/* End of the PT_LOAD segment holding addr, or 0. */
+static uint64_t segment_end(const struct elffile *f, uint64_t addr)
+{
+	size_t i;
+
+	for (i = 0; i < f->nloads; i++) {
+		uint64_t v = f->loads[i].vaddr;
+		if (addr >= v && addr - v < f->loads[i].memsz)
+			return v + f->loads[i].memsz;
+	}
+	return 0;
+}
+
+/* Sorts, keeps one name per address (the preferred one, the largest size),
+ * gives zero-sized symbols the room up to the next one, copies names
+ * without their version suffix. */
+static int install_syms(struct elffile_priv *p, struct symvec *sv)
+{
+	struct elffile *f = &p->pub;
+	size_t i, n = 0, bytes = 0;
+	char *w;
+
+	if (sv->n == 0)
+		return 0;
+	qsort(sv->v, sv->n, sizeof(*sv->v), cmp_rawsym);
+	for (i = 0; i < sv->n; i++) {
+		if (n && sv->v[n - 1].addr == sv->v[i].addr) {
+			if (sv->v[i].size > sv->v[n - 1].size)
+				sv->v[n - 1].size = sv->v[i].size;
+			continue;
+		}
+		sv->v[n++] = sv->v[i];
+	}
+	f->syms = calloc(n, sizeof(*f->syms));
+	if (!f->syms)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		bytes += name_len(sv->v[i].name) + 1;
+	p->names = malloc(bytes);
+	if (!p->names) {
+		free(f->syms);
+		f->syms = NULL;
+		return -ENOMEM;
+	}
+	w = p->names;
+	for (i = 0; i < n; i++) {
+		struct rawsym *r = &sv->v[i];
+		size_t l = name_len(r->name);
+
+		memcpy(w, r->name, l);
+		w[l] = '\0';
+		f->syms[i].name = w;
+		w += l + 1;
+		f->syms[i].addr = r->addr;
+		f->syms[i].size = r->size;
+		if (r->size == 0) {
+			uint64_t end = i + 1 < n ? sv->v[i + 1].addr : segment_end(f, r->addr);
+			f->syms[i].size = end > r->addr ? end - r->addr : 1;
+		}
+	}
+	f->nsyms = n;
+	return 0;
+}
+
+static void read_loads(Elf *e, struct elffile *f)
+{
+	size_t i, n;
+	uint64_t lowest = UINT64_MAX;
+
+	if (elf_getphdrnum(e, &n) != 0)
+		return;
+	for (i = 0; i < n && f->nloads < sizeof(f->loads) / sizeof(f->loads[0]); i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		f->loads[f->nloads].vaddr = ph.p_vaddr;
+		f->loads[f->nloads].offset = ph.p_offset;
+		f->loads[f->nloads].filesz = ph.p_filesz;
+		f->loads[f->nloads].memsz = ph.p_memsz;
+		f->loads[f->nloads].flags = ph.p_flags;
+		f->nloads++;
+		if (ph.p_vaddr < lowest) {
+			lowest = ph.p_vaddr;
+			f->load_bias_base = (ph.p_vaddr - ph.p_offset) & ~(uint64_t)0xfff;
+		}
+	}
+}
+
+/* Looks for NT_GNU_BUILD_ID in one block of notes. */
+static int build_id_from_notes(Elf_Data *data, char out[41])
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t off = 0, name_off, desc_off;
+	GElf_Nhdr nh;
+
+	while (data && off < data->d_size &&
+	       (off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
+		const unsigned char *d;
+		size_t i;
+
+		if (nh.n_type != NT_GNU_BUILD_ID_TYPE || nh.n_namesz != 4 ||
+		    memcmp((const char *)data->d_buf + name_off, "GNU", 4) != 0)
+			continue;
+		if (nh.n_descsz == 0 || nh.n_descsz > BUILD_ID_MAX_BYTES ||
+		    desc_off + nh.n_descsz > data->d_size)
+			continue;
+		d = (const unsigned char *)data->d_buf + desc_off;
+		for (i = 0; i < nh.n_descsz; i++) {
+			out[2 * i] = hex[d[i] >> 4];
+			out[2 * i + 1] = hex[d[i] & 15];
+		}
+		out[2 * i] = '\0';
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static void read_build_id(Elf *e, char out[41])
+{
+	Elf_Scn *scn = NULL;
+	size_t i, n;
+
+	out[0] = '\0';
+	while ((scn = elf_nextscn(e, scn)) != NULL) {
+		GElf_Shdr sh;
+
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_NOTE &&
+		    build_id_from_notes(elf_getdata(scn, NULL), out) == 0)
+			return;
+	}
+	if (elf_getphdrnum(e, &n) != 0)
+		return;
+	for (i = 0; i < n; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(e, (int)i, &ph) && ph.p_type == PT_NOTE &&
+		    build_id_from_notes(elf_getdata_rawchunk(e, (int64_t)ph.p_offset,
+							     ph.p_filesz, ELF_T_NHDR), out) == 0)
+			return;
+	}
+}
+
+/* .gnu_debuglink: NUL-terminated file name, padding to 4, CRC32. */
+static int read_debuglink(Elf *e, char **name, uint32_t *crc)
+{
+	Elf_Scn *scn = find_section(e, SHT_PROGBITS, ".gnu_debuglink");
+	Elf_Data *d = scn ? elf_getdata(scn, NULL) : NULL;
+	const unsigned char *b;
+	size_t len, crc_off;
+	GElf_Ehdr eh;
+
+	if (!d || !d->d_buf || d->d_size < 5 || !gelf_getehdr(e, &eh))
+		return -ENOENT;
+	b = d->d_buf;
+	len = strnlen((const char *)b, d->d_size);
+	crc_off = (len + 1 + 3) & ~(size_t)3;
+	if (len == 0 || len >= NAME_MAX || crc_off + 4 > d->d_size)
+		return -ENOENT;
+	/* A file name, not a path: never let the target steer us elsewhere. */
+	if (memchr(b, '/', len) || strcmp((const char *)b, "..") == 0 ||
+	    strcmp((const char *)b, ".") == 0)
+		return -EINVAL;
+	if (eh.e_ident[EI_DATA] == ELFDATA2MSB)
+		*crc = (uint32_t)b[crc_off] << 24 | (uint32_t)b[crc_off + 1] << 16 |
+		       (uint32_t)b[crc_off + 2] << 8 | b[crc_off + 3];
+	else
+		*crc = (uint32_t)b[crc_off + 3] << 24 | (uint32_t)b[crc_off + 2] << 16 |
+		       (uint32_t)b[crc_off + 1] << 8 | b[crc_off];
+	*name = strndup((const char *)b, len);
+	return *name ? 0 : -ENOMEM;
+}
+
+static int file_crc32(int fd, uint32_t *out)
+{
+	unsigned char buf[65536];
+	uLong crc = crc32(0L, Z_NULL, 0);
+	ssize_t r;
+
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return -errno;
+	while ((r = read(fd, buf, sizeof(buf))) != 0) {
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		crc = crc32(crc, buf, (uInt)r);
+	}
+	*out = (uint32_t)crc;
+	return 0;
+}
+
+/* What a debug file must match: the build-id, else the debuglink CRC. */
+struct debug_want {
+	const char *build_id;
+	int check_crc;
+	uint32_t crc;
+};
+
+/* Collects the .symtab functions of candidate debug file path when it
+ * matches.  0 when symbols were taken. */
+static int try_debug_file(const char *path, const struct debug_want *want,
+			  struct symvec *sv)
+{
+	char bid[41];
+	Elf *e;
+	int fd, err = -ENOENT;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	e = elf_begin(fd, ELF_C_READ, NULL);
+	if (!e || elf_kind(e) != ELF_K_ELF || !find_section(e, SHT_SYMTAB, NULL))
+		goto out;
+	read_build_id(e, bid);
+	if (want->build_id[0] && bid[0]) {
+		if (strcmp(bid, want->build_id) != 0)
+			goto out;
+	} else {
+		uint32_t crc;
+
+		if (!want->check_crc || file_crc32(fd, &crc) || crc != want->crc)
+			goto out;
+	}
+	err = collect_funcs(e, SHT_SYMTAB, sv);
+	if (!err && sv->n == 0)
+		err = -ENOENT;
+	if (!err) {
+		sv->owner = e;
+		sv->owner_fd = fd;
+		return 0;
+	}
+	sv->n = 0;
+out:
+	if (e)
+		elf_end(e);
+	close(fd);
+	return err;
+}
+
+/* Formats a candidate path and tries it.  0 when symbols were taken. */
+__attribute__((format(printf, 3, 4)))
+static int try_candidate(const struct debug_want *want, struct symvec *sv,
+			 const char *fmt, ...)
+{
+	char cand[PATH_MAX];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(cand, sizeof(cand), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(cand))
+		return -ENAMETOOLONG;
+	return try_debug_file(cand, want, sv);
+}
+
+/* The candidates gdb uses, in its order, all under root. */
+static int find_debug_syms(const char *path, const char *root, const char *debuglink,
+			   const struct debug_want *want, struct symvec *sv)
+{
+	const char *slash, *dir, *tdir;
+	size_t rl = strlen(root);
+	int dirlen, dl;
+
+	if (strlen(want->build_id) > 2 &&
+	    try_candidate(want, sv, "%s/usr/lib/debug/.build-id/%.2s/%s.debug", root,
+			  want->build_id, want->build_id + 2) == 0)
+		return 0;
+	if (!debuglink)
+		return -ENOENT;
+	slash = strrchr(path, '/');
+	dir = slash ? path : ".";
+	dirlen = slash ? (int)(slash - path) : 1;
+	dl = dirlen;
+	/* The directory as the target sees it, for /usr/lib/debug<dir>. */
+	tdir = dir;
+	if (rl && slash && strncmp(path, root, rl) == 0 && (size_t)dl >= rl) {
+		tdir = path + rl;
+		dl -= (int)rl;
+	}
+	if (try_candidate(want, sv, "%.*s/%s", dirlen, dir, debuglink) == 0 ||
+	    try_candidate(want, sv, "%.*s/.debug/%s", dirlen, dir, debuglink) == 0 ||
+	    try_candidate(want, sv, "%s/usr/lib/debug%.*s/%s", root, dl, tdir, debuglink) == 0)
+		return 0;
+	return -ENOENT;
+}
+
+void elffile_free(struct elffile *f)
+{
+	struct elffile_priv *p = (struct elffile_priv *)f;
+
+	if (!f)
+		return;
+	free(f->path);
+	free(f->syms);
+	free(f->debuglink);
+	free(p->names);
+	free(p);
+}
+
+/* Reads everything from an open Elf.  path names the file (and its
+ * directory for debuglink lookups); root may be NULL; debug 0: no debug
+ * file lookups (an image in memory). */
+static int load_elf(Elf *e, const char *path, const char *root, int debug,
+		    struct elffile **out)
+{
+	struct elffile_priv *p;
+	struct elffile *f;
+	struct symvec sv = { 0 };
+	uint32_t crc = 0;
+	GElf_Ehdr eh;
+	int err;
+
+	if (elf_kind(e) != ELF_K_ELF || !gelf_getehdr(e, &eh))
+		return -ENOEXEC;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	f = &p->pub;
+	f->path = strdup(path);
+	if (!f->path) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	f->is_pie_or_dyn = eh.e_type == ET_DYN;
+	read_loads(e, f);
+	read_build_id(e, f->build_id);
+	err = read_debuglink(e, &f->debuglink, &crc);
+	if (err == -ENOMEM)
+		goto fail;
+
+	err = collect_funcs(e, SHT_SYMTAB, &sv);
+	if (err == 0 && sv.n)
+		f->source = ELFSYM_SYMTAB;
+	else if (err == -ENOENT && debug) {
+		struct debug_want want = { f->build_id, f->debuglink != NULL, crc };
+
+		sv.n = 0;
+		if (find_debug_syms(path, root ? root : "", f->debuglink, &want, &sv) == 0)
+			f->source = ELFSYM_DEBUGLINK;
+	}
+	if (f->source == ELFSYM_NONE) {
+		sv.n = 0;
+		err = collect_funcs(e, SHT_DYNSYM, &sv);
+		if (err == 0 && sv.n)
+			f->source = ELFSYM_DYNSYM;
+	}
+	err = install_syms(p, &sv);
+	if (err)
+		goto fail;
+	symvec_free(&sv);
+	*out = f;
+	return 0;
+fail:
+	symvec_free(&sv);
+	elffile_free(f);
+	return err;
+}
+
+int elffile_open_fd(int fd, const char *path, const char *root, struct elffile **out)
+{
+	Elf *e;
+	int err;
+
+	if (fd < 0 || !path || !out)
+		return -EINVAL;
+	err = libelf_ready();
+	if (err)
+		return err;
+	e = elf_begin(fd, ELF_C_READ, NULL);
+	if (!e)
+		return -ENOEXEC;
+	err = load_elf(e, path, root, 1, out);
+	elf_end(e);
+	return err;
+}
+
+int elffile_open(const char *path, const char *root, struct elffile **out)
+{
+	int fd, err;
+
+	if (!path || !out)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	err = elffile_open_fd(fd, path, root, out);
+	close(fd);
+	return err;
+}
+
+int elffile_open_mem(void *image, size_t size, const char *name, struct elffile **out)
+{
+	Elf *e;
+	int err;
+
+	if (!image || !name || !out)
+		return -EINVAL;
+	err = libelf_ready();
+	if (err)
+		return err;
+	e = elf_memory(image, size);
+	if (!e)
+		return -ENOEXEC;
+	err = load_elf(e, name, NULL, 0, out);
+	elf_end(e);
+	return err;
+}
+
+const struct elfsym *elffile_lookup(const struct elffile *f, uint64_t addr)
+{
+	const struct elfsym *s;
+	ssize_t i;
+
+	if (!f)
+		return NULL;
+	i = sorted_find_le(f->syms, f->nsyms, sizeof(*f->syms), offsetof(struct elfsym, addr), addr);
+	if (i < 0)
+		return NULL;
+	s = &f->syms[i];
+	return addr - s->addr < s->size ? s : NULL;
+}
+
+int elffile_offset_to_addr(const struct elffile *f, uint64_t off, uint64_t *addr)
+{
+	size_t i, best = SIZE_MAX;
+
+	if (!f || !addr)
+		return -EINVAL;
+	for (i = 0; i < f->nloads; i++) {
+		if (off < f->loads[i].offset || off - f->loads[i].offset >= f->loads[i].filesz)
+			continue;
+		if (best == SIZE_MAX || (f->loads[i].flags & PF_X))
+			best = i;
+	}
+	if (best == SIZE_MAX)
+		return -ENOENT;
+	*addr = f->loads[best].vaddr + (off - f->loads[best].offset);
+	return 0;
+}
+
+int elffile_addr_to_offset(const struct elffile *f, uint64_t addr, uint64_t *off)
+{
+	size_t i;
+
+	if (!f || !off)
+		return -EINVAL;
+	for (i = 0; i < f->nloads; i++) {
+		if (addr < f->loads[i].vaddr || addr - f->loads[i].vaddr >= f->loads[i].filesz)
+			continue;
+		*off = f->loads[i].offset + (addr - f->loads[i].vaddr);
+		return 0;
+	}
+	return -ENOENT;
+}
