@@ -26,6 +26,13 @@ static int64_t row_of(struct ptable *t, const char *name)
 	return -1;
 }
 
+static const struct pcol_def cols[] = {
+	FUNCTABLE_VALUE_COLS,
+	{ "samples", "samples", NULL, COL_INT, 0, 0, "oncpu" },
+	FUNCTABLE_NAME_COLS,
+};
+static const struct ptable_def def = { "functions", "Functions", cols, ARRAY_SIZE(cols), 0, 0 };
+
 static void test_self_total_markers(void **state)
 {
 	struct profile *p = profile_new("cpu", "t");
@@ -60,7 +67,7 @@ static void test_self_total_markers(void **state)
 		assert_int_equal(profile_add_sample(p, s4, 2, v4), 0);
 	}
 	assert_int_equal(profile_build_graph(p), 0);
-	assert_int_equal(profile_function_table(p, 1, "samples", 0), 0);
+	assert_int_equal(profile_function_table(p, &def, 1), 0);
 	t = profile_find_table(p, "functions");
 	assert_non_null(t);
 	assert_int_equal(t->nrows, 4); /* main, a, b, schedule: no marker row */

@@ -241,6 +241,9 @@ int main(int argc, char **argv)
 
 	collect(&o, &t, run, nrun);
 
+	for (int i = 0; i < nrun; i++)
+		if (run[i].ops->stop)
+			run[i].ops->stop(run[i].state);
 	for (int i = 0; i < nrun; i++) {
 		err = run[i].ops->report(run[i].state, &profiles[nprof]);
 		if (err)

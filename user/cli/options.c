@@ -25,6 +25,7 @@ enum {
 	OPT_COUNT_ONLY,
 	OPT_CALLERS,
 	OPT_CALLEES,
+	OPT_PROBE_COST,
 };
 
 static const struct option long_opts[] = {
@@ -43,6 +44,7 @@ static const struct option long_opts[] = {
 	{"count-only", no_argument, NULL, OPT_COUNT_ONLY},
 	{"callers", required_argument, NULL, OPT_CALLERS},
 	{"callees", required_argument, NULL, OPT_CALLEES},
+	{"probe-cost", required_argument, NULL, OPT_PROBE_COST},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -85,6 +87,9 @@ void options_usage(FILE *f)
 "                           estimated cost exceeds PCT %% of one CPU\n"
 "                           (default %.0f; 0 disables the guard)\n"
 "      --count-only         func: count calls only (entry probes, ~half cost)\n"
+"      --probe-cost NS      func: what one traced call costs, in ns, for the\n"
+"                           governor and the report, instead of calibrating\n"
+"                           it at start (also EBPROF_PROBE_COST_NS=NS)\n"
 "\n"
 "Output:\n"
 "  -o, --output FILE        write the report to FILE (atomically: a temporary\n"
@@ -95,12 +100,22 @@ void options_usage(FILE *f)
 		fprintf(f, " %s", (*w)->name);
 	fprintf(f,
 " (default text)\n"
-"  -s, --sort KEY           sort tables by this column (cpu: self_pct,\n"
-"                           total_pct, samples, name; func: calls, tottime,\n"
-"                           cumtime, percall, name)\n"
+"  -s, --sort KEY           sort tables by this column:\n");
+	for (c = collector_list(); *c; c++) {
+		fprintf(f, "                             %s: ", (*c)->name);
+		collector_print_sort_keys(f, *c, " ");
+		fprintf(f, "\n");
+	}
+	fprintf(f,
 "  -n, --limit N            rows per table in text output (default %d, 0 = all)\n"
-"      --metric NAME        value for folded/dot/callgrind: cpu: oncpu, offcpu,\n"
-"                           wall (default wall, in microseconds in folded)\n"
+"      --metric NAME        value for folded/dot/callgrind (cpu's wall is in\n"
+"                           microseconds in folded):\n", DEFAULT_LIMIT);
+	for (c = collector_list(); *c; c++) {
+		fprintf(f, "                             %s: ", (*c)->name);
+		collector_print_metrics(f, *c, " ");
+		fprintf(f, " (default %s)\n", (*c)->metrics[(*c)->default_metric].name);
+	}
+	fprintf(f,
 "      --callers FUNC       func: who called FUNC (pstats print_callers)\n"
 "      --callees FUNC       func: what FUNC called (pstats print_callees)\n"
 "  -v, --verbose            more detail on stderr (repeat for more)\n"
@@ -114,8 +129,7 @@ void options_usage(FILE *f)
 "  sudo ebprof -f 'heavy,medium,light' -- ./myapp\n"
 "  sudo ebprof -p 1234 -f 'libc:malloc,libc:free' --count-only -d 10\n"
 "\n"
-"Exit status: 0 ok (or the command's status), 1 runtime failure, 2 usage error.\n",
-		DEFAULT_LIMIT);
+"Exit status: 0 ok (or the command's status), 1 runtime failure, 2 usage error.\n");
 }
 
 static int usage(FILE *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -197,6 +211,12 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 	o->format = "text";
 	o->limit = DEFAULT_LIMIT;
 	o->max_overhead = DEFAULT_MAX_OVERHEAD;
+	if (getenv("EBPROF_PROBE_COST_NS")) {
+		if (parse_double(getenv("EBPROF_PROBE_COST_NS"), 1, 1e9, &o->probe_cost_ns))
+			return usage(err, "invalid EBPROF_PROBE_COST_NS '%s': nanoseconds >= 1",
+				     getenv("EBPROF_PROBE_COST_NS"));
+		o->probe_cost_from = "EBPROF_PROBE_COST_NS";
+	}
 
 	/* Everything after "--" is the command, untouched by getopt. */
 	for (int i = 1; i < argc; i++) {
@@ -235,9 +255,14 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 			o->output = arg;
 			break;
 		case OPT_FORMAT:
-			if (!writer_find(arg))
-				return usage(err, "unknown format '%s' (text, folded, json, callgrind, dot)",
-					     arg);
+			if (!writer_find(arg)) {
+				char names[256] = "";
+
+				for (const struct writer *const *w = writer_list(); *w; w++)
+					snprintf(names + strlen(names), sizeof(names) - strlen(names),
+						 "%s%s", names[0] ? ", " : "", (*w)->name);
+				return usage(err, "unknown format '%s' (%s)", arg, names);
+			}
 			o->format = arg;
 			break;
 		case 's':
@@ -274,6 +299,12 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 		case OPT_COUNT_ONLY:
 			o->count_only = 1;
 			break;
+		case OPT_PROBE_COST:
+			if (parse_double(arg, 1, 1e9, &d))
+				return usage(err, "invalid --probe-cost '%s': nanoseconds >= 1", arg);
+			o->probe_cost_ns = d;
+			o->probe_cost_from = "--probe-cost";
+			break;
 		case OPT_CALLERS:
 			o->callers = arg;
 			break;
@@ -301,7 +332,7 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 		return usage(err, "no target: give -p PID or -- COMMAND");
 	if (options_wants_report(o, "func") && o->nfunc_patterns == 0)
 		return usage(err, "the func report needs -f PATTERNS");
-	if (!strcmp(o->format, "callgrind") || !strcmp(o->format, "dot")) {
+	if (writer_find(o->format)->one_report) {
 		int n = 0;
 
 		for (const struct collector_ops *const *c = collector_list(); *c; c++)

@@ -29,6 +29,8 @@ struct options {
 	int nfunc_patterns;
 	double max_overhead;  /* percent of one CPU; 0 disables */
 	int count_only;
+	double probe_cost_ns; /* --probe-cost: cost of one traced call; 0 = calibrate */
+	const char *probe_cost_from; /* "--probe-cost" or "EBPROF_PROBE_COST_NS" */
 	const char *callers;  /* --callers FUNC */
 	const char *callees;  /* --callees FUNC */
 };

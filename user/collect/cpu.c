@@ -22,6 +22,39 @@
 
 enum { M_ONCPU, M_OFFCPU, M_WALL, M_N };
 
+static const struct pmetric_def cpu_metrics[M_N] = {
+	[M_ONCPU] = { "oncpu", "samples", "on-CPU samples" },
+	[M_OFFCPU] = { "offcpu", "ns", "time blocked or waiting to run" },
+	[M_WALL] = { "wall", "ns", "on-CPU samples x period + off-CPU time" },
+};
+
+static const struct pcol_def function_cols[] = {
+	FUNCTABLE_VALUE_COLS,
+	{ "samples", "samples", NULL, COL_INT, 0, 0, "oncpu" },
+	FUNCTABLE_NAME_COLS,
+};
+
+static const struct ptable_def function_table = {
+	"functions", "Functions", function_cols, ARRAY_SIZE(function_cols), 0, 0,
+};
+
+enum { T_TID, T_ONCPU, T_SAMPLES, T_OFFCPU, T_WALL, T_COMM };
+
+static const struct pcol_def thread_cols[] = {
+	[T_TID] = { "tid", "tid", "", COL_INT },
+	[T_ONCPU] = { "oncpu", "on-cpu", "ns", COL_INT },
+	[T_SAMPLES] = { "samples", "samples", "count", COL_INT },
+	[T_OFFCPU] = { "offcpu", "off-cpu", "ns", COL_INT },
+	[T_WALL] = { "wall", "wall", "ns", COL_INT },
+	[T_COMM] = { "comm", "thread", "", COL_STR },
+};
+
+static const struct ptable_def thread_table = {
+	"threads", "Threads", thread_cols, ARRAY_SIZE(thread_cols), T_WALL, 0,
+};
+
+static const struct ptable_def *const cpu_tables[] = { &function_table, &thread_table, NULL };
+
 struct cpu_state {
 	struct cpu_bpf *skel;
 	const struct options *opts;
@@ -341,7 +374,7 @@ static int add_whole_run_blocked(struct cpu_state *s, struct profile *p, uint64_
 
 static int threads_table(struct cpu_state *s, struct profile *p)
 {
-	struct ptable *t = profile_table(p, "threads", "Threads");
+	struct ptable *t = profile_table_def(p, &thread_table, NULL);
 	int fd = bpf_map__fd(s->skel->maps.threads);
 	uint32_t tid;
 	struct cpu_thread th;
@@ -349,25 +382,18 @@ static int threads_table(struct cpu_state *s, struct profile *p)
 
 	if (!t)
 		return -ENOMEM;
-	ptable_add_col(t, "tid", "tid", "", COL_INT);
-	ptable_add_col(t, "oncpu", "on-cpu", "ns", COL_INT);
-	ptable_add_col(t, "samples", "samples", "count", COL_INT);
-	ptable_add_col(t, "offcpu", "off-cpu", "ns", COL_INT);
-	ptable_add_col(t, "wall", "wall", "ns", COL_INT);
-	ptable_add_col(t, "comm", "thread", "", COL_STR);
-	t->sort_col = 4;
 	while (map_next_entry(fd, &tid, sizeof(tid), &started, &th)) {
 		int64_t r = ptable_add_row(t);
 
 		if (r < 0)
 			return (int)r;
 		th.comm[CPU_COMM_LEN - 1] = 0;
-		ptable_cell(t, r, 0)->i = tid;
-		ptable_cell(t, r, 1)->i = (int64_t)(th.samples * s->period_ns);
-		ptable_cell(t, r, 2)->i = (int64_t)th.samples;
-		ptable_cell(t, r, 3)->i = (int64_t)th.offcpu_ns;
-		ptable_cell(t, r, 4)->i = (int64_t)(th.samples * s->period_ns + th.offcpu_ns);
-		ptable_set_str(t, r, 5, th.comm);
+		ptable_cell(t, r, T_TID)->i = tid;
+		ptable_cell(t, r, T_ONCPU)->i = (int64_t)(th.samples * s->period_ns);
+		ptable_cell(t, r, T_SAMPLES)->i = (int64_t)th.samples;
+		ptable_cell(t, r, T_OFFCPU)->i = (int64_t)th.offcpu_ns;
+		ptable_cell(t, r, T_WALL)->i = (int64_t)(th.samples * s->period_ns + th.offcpu_ns);
+		ptable_set_str(t, r, T_COMM, th.comm);
 	}
 	return 0;
 }
@@ -422,9 +448,7 @@ static int cpu_report(void *state, struct profile **out)
 	p = profile_new("cpu", "CPU: where the wall-clock time goes (on-CPU samples + off-CPU time)");
 	if (!p)
 		return -ENOMEM;
-	if (profile_add_metric(p, "oncpu", "samples", "on-CPU samples") != M_ONCPU ||
-	    profile_add_metric(p, "offcpu", "ns", "time blocked or waiting to run") != M_OFFCPU ||
-	    profile_add_metric(p, "wall", "ns", "on-CPU samples x period + off-CPU time") != M_WALL) {
+	if (profile_add_metric_defs(p, cpu_metrics, M_N)) {
 		profile_free(p);
 		return -ENOMEM;
 	}
@@ -440,7 +464,7 @@ static int cpu_report(void *state, struct profile **out)
 	if (!err)
 		err = profile_build_graph(p);
 	if (!err)
-		err = profile_function_table(p, metric, "samples", M_ONCPU);
+		err = profile_function_table(p, &function_table, metric);
 	if (err) {
 		profile_free(p);
 		return err;
@@ -475,8 +499,10 @@ const struct collector_ops cpu_collector = {
 	.name = "cpu",
 	.desc = "sampled on-CPU stacks and off-CPU (blocked) time per stack",
 	.default_on = 1,
-	.sort_keys = "self_pct total_pct self total samples name module tid oncpu offcpu wall comm",
-	.metrics = "oncpu offcpu wall",
+	.tables = cpu_tables,
+	.metrics = cpu_metrics,
+	.nmetrics = M_N,
+	.default_metric = M_WALL,
 	.open = cpu_open,
 	.attach = cpu_attach,
 	.tick = cpu_tick,

@@ -33,15 +33,17 @@ enum {
 	C_N
 };
 
-static const struct {
-	const char *key, *header, *unit;
-	enum col_type type;
-} columns[C_N] = {
+static const struct pmetric_def func_metrics[] = {
+	[M_TIME] = { "time", "ns", "time in the function: self = tottime, total = cumtime" },
+	[M_CALLS] = { "calls", "count", "finished calls" },
+};
+
+static const struct pcol_def columns[C_N] = {
 	/* pstats' "total/primitive" when they differ; the numbers behind it
 	 * are the (text-hidden) calls and prim columns. */
-	[C_NCALLS] = { "ncalls", "ncalls", "count", COL_STR },
-	[C_CALLS] = { "calls", "calls", "count", COL_INT },
-	[C_PRIM] = { "prim", "primcalls", "count", COL_INT },
+	[C_NCALLS] = { "ncalls", "ncalls", "count", COL_STR, 0, 1 + C_CALLS },
+	[C_CALLS] = { "calls", "calls", "count", COL_INT, 1 },
+	[C_PRIM] = { "prim", "primcalls", "count", COL_INT, 1 },
 	[C_TOTTIME] = { "tottime", "tottime", "ns", COL_INT },
 	[C_PERCALL] = { "percall", "percall", "ns", COL_INT },
 	[C_CUMTIME] = { "cumtime", "cumtime", "ns", COL_INT },
@@ -56,6 +58,12 @@ static const struct {
 	[C_NAME] = { "name", "function", "", COL_STR },
 	[C_MODULE] = { "module", "module", "", COL_STR },
 };
+
+static const struct ptable_def function_table = {
+	"functions", "Functions (cProfile-style)", columns, C_N, C_CUMTIME, 0,
+};
+
+static const struct ptable_def *const func_tables[] = { &function_table, NULL };
 
 struct func_state {
 	const struct options *o;
@@ -74,7 +82,7 @@ struct func_state {
 	size_t *pick;
 	uint64_t t_attach, t_last_tick;
 	double cost_ns;
-	int calibrated;
+	const char *cost_source;  /* "calibrated", "assumed", or the override's name */
 	struct func_calib *calib; /* calibration probes still coming off */
 	double peak_pct;          /* highest interval estimate */
 	size_t ndetached;
@@ -208,20 +216,25 @@ static int func_open(void **statep, const struct options *o, struct target *t)
 		goto fail;
 	ebprof_verbose(2, "func: loaded BPF in %.3f s", (double)(now_ns() - t0) / 1e9);
 	t0 = now_ns();
-	err = func_calibrate(s->skel->progs.func_entry,
-			     o->count_only ? NULL : s->skel->progs.func_return, s->kind,
-			     (uint32_t)s->n, &s->cost_ns, &s->calib);
-	if (err || s->cost_ns <= 0) {
-		strlist_addf(&s->notes, "probe cost calibration failed (%s); assuming %.0f ns "
-			     "per call", err ? strerror(-err) : "no measurable cost",
-			     FUNC_ASSUMED_COST_NS);
-		s->cost_ns = FUNC_ASSUMED_COST_NS;
+	if (o->probe_cost_ns > 0) {
+		s->cost_ns = o->probe_cost_ns;
+		s->cost_source = o->probe_cost_from;
 	} else {
-		s->calibrated = 1;
+		err = func_calibrate(s->skel->progs.func_entry,
+				     o->count_only ? NULL : s->skel->progs.func_return, s->kind,
+				     (uint32_t)s->n, &s->cost_ns, &s->calib);
+		if (err || s->cost_ns <= 0) {
+			strlist_addf(&s->notes, "probe cost calibration failed (%s); assuming %.0f "
+				     "ns per call (--probe-cost sets it)",
+				     err ? strerror(-err) : "no measurable cost", FUNC_ASSUMED_COST_NS);
+			s->cost_ns = FUNC_ASSUMED_COST_NS;
+			s->cost_source = "assumed";
+		} else {
+			s->cost_source = "calibrated";
+		}
 	}
-	ebprof_verbose(1, "func: %zu functions, probe cost %.0f ns per call%s (calibrated "
-		       "in %.3f s)", s->n, s->cost_ns, s->calibrated ? "" : " (assumed)",
-		       (double)(now_ns() - t0) / 1e9);
+	ebprof_verbose(1, "func: %zu functions, probe cost %.0f ns per call (%s in %.3f s)", s->n,
+		       s->cost_ns, s->cost_source, (double)(now_ns() - t0) / 1e9);
 	*statep = s;
 	return 0;
 fail:
@@ -529,22 +542,6 @@ static int add_row(struct ptable *t, const struct func_target *f, const struct f
 	return 0;
 }
 
-static struct ptable *new_table(struct profile *p)
-{
-	struct ptable *t = profile_table(p, "functions", "Functions (cProfile-style)");
-
-	if (!t)
-		return NULL;
-	for (size_t c = 0; c < C_N; c++)
-		if (ptable_add_col(t, columns[c].key, columns[c].header, columns[c].unit,
-				   columns[c].type) < 0)
-			return NULL;
-	ptable_hide_col(t, C_CALLS);
-	ptable_hide_col(t, C_PRIM);
-	ptable_sort_as(t, C_NCALLS, C_CALLS);
-	return t;
-}
-
 static int add_info(struct func_state *s, struct profile *p, const struct fn_data *d)
 {
 	uint64_t hits = 0, elapsed = now_ns() - s->t_attach, calls = 0;
@@ -570,8 +567,7 @@ static int add_info(struct func_state *s, struct profile *p, const struct fn_dat
 				   s->o->count_only ? "probe cost per call (entry probe)"
 						    : "probe cost per call (entry+return probes)",
 				   "ns", s->cost_ns);
-	err |= profile_info_str(p, "probe_cost_source", "probe cost source",
-				s->calibrated ? "calibrated" : "assumed");
+	err |= profile_info_str(p, "probe_cost_source", "probe cost source", s->cost_source);
 	err |= profile_info_double(p, "overhead_pct", "estimated overhead (% of one CPU, run average)",
 				   "%", pct);
 	err |= profile_info_double(p, "peak_overhead_pct",
@@ -620,14 +616,11 @@ static int func_report(void *state, struct profile **out)
 		err = -ENOMEM;
 		goto out;
 	}
-	if (profile_add_metric(p, "time", "ns", "time in the function: self = tottime, "
-			       "total = cumtime") != M_TIME ||
-	    profile_add_metric(p, "calls", "count", "finished calls") != M_CALLS ||
-	    !(t = new_table(p))) {
+	if (profile_add_metric_defs(p, func_metrics, ARRAY_SIZE(func_metrics)) ||
+	    !(t = profile_table_def(p, &function_table, NULL))) {
 		err = -ENOMEM;
 		goto out;
 	}
-	t->sort_col = C_CUMTIME;
 	if (!s->o->count_only)
 		read_inflight(s, d);
 	for (size_t i = 0; i < s->n && !err; i++) {
@@ -677,9 +670,9 @@ const struct collector_ops func_collector = {
 	.name = "func",
 	.desc = "exact per-function calls and times of -f functions (uprobes)",
 	.default_on = 0,
-	.sort_keys = "calls tottime cumtime percall cumpercall name module ncalls prim min max "
-		     "p50 p90 p99 inflight inflight_time",
-	.metrics = "time calls",
+	.tables = func_tables,
+	.metrics = func_metrics,
+	.nmetrics = ARRAY_SIZE(func_metrics),
 	.open = func_open,
 	.attach = func_attach,
 	.tick = func_tick,

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "model/functable.h"
 
@@ -27,53 +28,68 @@ static int leaf_self(struct profile *p, int metric, int64_t **out)
 	return 0;
 }
 
-int profile_function_table(struct profile *p, int metric, const char *extra_key,
-			   int extra_metric)
+/* Value of column def for node i. */
+static void fill_cell(struct profile *p, struct ptable *t, int64_t r, size_t c,
+		      const struct pcol_def *def, int metric, size_t i, int64_t self, int64_t sum)
 {
-	struct ptable *t = profile_table(p, "functions", "Functions");
+	const struct pnode *n = &p->nodes[i];
+	const struct pframe *f = &p->frames[n->frame];
+	char name[512];
+	int m;
+
+	if (def->metric) {
+		m = profile_metric_index(p, def->metric);
+		ptable_cell(t, (size_t)r, c)->i = m >= 0 ? n->total[m] : 0;
+	} else if (!strcmp(def->key, "self_pct")) {
+		ptable_cell(t, (size_t)r, c)->d = profile_pct(self, sum);
+	} else if (!strcmp(def->key, "total_pct")) {
+		ptable_cell(t, (size_t)r, c)->d = profile_pct(n->total[metric], sum);
+	} else if (!strcmp(def->key, "self")) {
+		ptable_cell(t, (size_t)r, c)->i = self;
+	} else if (!strcmp(def->key, "total")) {
+		ptable_cell(t, (size_t)r, c)->i = n->total[metric];
+	} else if (!strcmp(def->key, "name")) {
+		ptable_set_str(t, (size_t)r, c, pframe_name(f, name, sizeof(name), 0));
+	} else if (!strcmp(def->key, "module")) {
+		ptable_set_str(t, (size_t)r, c, f->module ? f->module : "");
+	}
+}
+
+int profile_function_table(struct profile *p, const struct ptable_def *def, int metric)
+{
+	struct ptable *t = profile_table(p, def->name, def->title);
 	const char *unit = p->metrics[metric].unit;
 	int64_t sum = profile_metric_total(p, metric), *self = NULL, r = 0;
-	int c = 0, err;
+	int err;
 
 	if (!t)
 		return -ENOMEM;
 	err = leaf_self(p, metric, &self);
 	if (err)
 		return err;
-	ptable_add_col(t, "self_pct", "self%", "%", COL_DOUBLE);
-	ptable_add_col(t, "total_pct", "total%", "%", COL_DOUBLE);
-	ptable_add_col(t, "self", "self", unit, COL_INT);
-	ptable_add_col(t, "total", "total", unit, COL_INT);
-	if (extra_metric >= 0)
-		ptable_add_col(t, extra_key, extra_key, p->metrics[extra_metric].unit, COL_INT);
-	ptable_add_col(t, "name", "function", "", COL_STR);
-	ptable_add_col(t, "module", "module", "", COL_STR);
-	t->sort_col = 0;
-	for (size_t i = 0; i < p->nnodes; i++) {
-		const struct pnode *n = &p->nodes[i];
-		const struct pframe *f = &p->frames[n->frame];
-		char name[512];
+	for (size_t c = 0; c < def->ncols && !err; c++) {
+		const struct pcol_def *d = &def->cols[c];
+		int m = d->metric ? profile_metric_index(p, d->metric) : metric;
+		const char *u = d->unit ? d->unit : m >= 0 ? p->metrics[m].unit : unit;
 
-		if (f->kind == FRAME_MARKER)
+		err = ptable_add_col(t, d->key, d->header, u, d->type) < 0 ? -ENOMEM : 0;
+	}
+	t->sort_col = def->sort_col;
+	for (size_t i = 0; i < p->nnodes && !err; i++) {
+		if (p->frames[p->nodes[i].frame].kind == FRAME_MARKER)
 			continue;
 		r = ptable_add_row(t);
 		if (r < 0)
 			break;
-		c = 0;
-		ptable_cell(t, r, c++)->d = profile_pct(self[i], sum);
-		ptable_cell(t, r, c++)->d = profile_pct(n->total[metric], sum);
-		ptable_cell(t, r, c++)->i = self[i];
-		ptable_cell(t, r, c++)->i = n->total[metric];
-		if (extra_metric >= 0)
-			ptable_cell(t, r, c++)->i = n->total[extra_metric];
-		ptable_set_str(t, r, c++, pframe_name(f, name, sizeof(name), 0));
-		ptable_set_str(t, r, c++, f->module ? f->module : "");
+		for (size_t c = 0; c < def->ncols; c++)
+			fill_cell(p, t, r, c, &def->cols[c], metric, i, self[i], sum);
 	}
 	free(self);
-	if (r < 0)
-		return (int)r;
+	if (err || r < 0)
+		return err ? err : (int)r;
 	/* By self, and equal self by total: ptable_sort is stable. */
 	ptable_sort(t, ptable_col_index(t, "total"), 0);
-	ptable_sort(t, t->sort_col, 0);
+	if (t->sort_col >= 0)
+		ptable_sort(t, t->sort_col, 0);
 	return 0;
 }

@@ -6,11 +6,22 @@
 
 #include "model/profile.h"
 
-/* Builds table "functions" from p's graph (profile_build_graph first):
- * self%, total% and self/total of `metric`, plus the inclusive value of
- * `extra_metric` (e.g. on-CPU samples; -1 for none) under column key
- * extra_key.  Default sort: self, descending.  Markers are left out. */
-int profile_function_table(struct profile *p, int metric, const char *extra_key,
-			   int extra_metric);
+/* The columns a function table can have, for a collector's ptable_def:
+ * the shares and values of the table's metric first, then any column
+ * naming another metric (pcol_def.metric: its inclusive value), then the
+ * function and its module.  Units left NULL are the metric's. */
+#define FUNCTABLE_VALUE_COLS                                 \
+	{ "self_pct", "self%", "%", COL_DOUBLE, 0, 0, NULL }, \
+	{ "total_pct", "total%", "%", COL_DOUBLE, 0, 0, NULL }, \
+	{ "self", "self", NULL, COL_INT, 0, 0, NULL },      \
+	{ "total", "total", NULL, COL_INT, 0, 0, NULL }
+#define FUNCTABLE_NAME_COLS                           \
+	{ "name", "function", "", COL_STR, 0, 0, NULL }, \
+	{ "module", "module", "", COL_STR, 0, 0, NULL }
+
+/* Builds table def (columns from FUNCTABLE_*) from p's graph
+ * (profile_build_graph first) for `metric`.  Default sort: self, then
+ * total, descending.  Markers are left out.  0 or negative errno. */
+int profile_function_table(struct profile *p, const struct ptable_def *def, int metric);
 
 #endif

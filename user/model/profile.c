@@ -605,6 +605,42 @@ struct ptable *profile_table(struct profile *p, const char *name, const char *ti
 	return t;
 }
 
+struct ptable *profile_table_def(struct profile *p, const struct ptable_def *def,
+				 const char *metric_unit)
+{
+	struct ptable *t;
+
+	if (!def || profile_find_table(p, def->name))
+		return NULL;
+	t = profile_table(p, def->name, def->title);
+	if (!t)
+		return NULL;
+	for (size_t c = 0; c < def->ncols; c++) {
+		const struct pcol_def *d = &def->cols[c];
+
+		if (ptable_add_col(t, d->key, d->header, d->unit ? d->unit : metric_unit,
+				   d->type) < 0)
+			return NULL;
+		t->cols[c].text_hidden = d->text_hidden;
+		if (d->sort_as > 0 && (size_t)d->sort_as <= def->ncols)
+			t->cols[c].sort_as = d->sort_as;
+	}
+	t->sort_col = def->sort_col;
+	t->sort_asc = def->sort_asc;
+	return t;
+}
+
+int profile_add_metric_defs(struct profile *p, const struct pmetric_def *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int r = profile_add_metric(p, m[i].name, m[i].unit, m[i].desc);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 struct ptable *profile_find_table(const struct profile *p, const char *name)
 {
 	if (!p || !name)

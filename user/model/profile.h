@@ -124,6 +124,32 @@ struct profile {
 	struct strlist notes; /* warnings and events worth a line: detached probes, ... */
 };
 
+/* Static definitions of a report's tables and metrics.  A collector
+ * declares them once; they build its profile's tables (profile_table_def)
+ * and metrics (profile_add_metric_defs), and the command line takes its
+ * sort keys (-s) and metric names (--metric) from the same lists, so a
+ * column exists in one place only. */
+struct pcol_def {
+	const char *key, *header;
+	const char *unit;   /* NULL: the unit of the table's metric (functable) */
+	enum col_type type;
+	int text_hidden;    /* as pcol.text_hidden */
+	int sort_as;        /* as pcol.sort_as: 1 + the column whose values order this one */
+	const char *metric; /* functable: the column holds this metric's inclusive value */
+};
+
+struct ptable_def {
+	const char *name, *title;
+	const struct pcol_def *cols;
+	size_t ncols;
+	int sort_col; /* default sort column, -1 none */
+	int sort_asc;
+};
+
+struct pmetric_def {
+	const char *name, *unit, *desc;
+};
+
 struct profile *profile_new(const char *report, const char *title);
 void profile_free(struct profile *p);
 
@@ -159,6 +185,13 @@ int64_t profile_edge(struct profile *p, uint32_t caller, uint32_t callee);
 
 /* Tables */
 struct ptable *profile_table(struct profile *p, const char *name, const char *title);
+/* A new table with def's name, title, columns and default sort; units left
+ * NULL in def take metric_unit (may be NULL).  NULL on failure. */
+struct ptable *profile_table_def(struct profile *p, const struct ptable_def *def,
+				 const char *metric_unit);
+/* Adds n metrics in order (their indices are 0..n-1 on a new profile);
+ * 0 or negative errno. */
+int profile_add_metric_defs(struct profile *p, const struct pmetric_def *m, size_t n);
 int ptable_add_col(struct ptable *t, const char *key, const char *header,
 		   const char *unit, enum col_type type);
 /* Appends a zeroed row; returns its index or negative errno. */

@@ -171,5 +171,6 @@ out:
 const struct writer writer_callgrind = {
 	.name = "callgrind",
 	.desc = "callgrind format for KCachegrind / callgrind_annotate",
+	.one_report = 1,
 	.write = callgrind_write,
 };

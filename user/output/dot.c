@@ -122,5 +122,6 @@ static int dot_write(FILE *out, struct profile **profiles, size_t n,
 const struct writer writer_dot = {
 	.name = "dot",
 	.desc = "graphviz call graph (render with dot -Tsvg)",
+	.one_report = 1,
 	.write = dot_write,
 };

@@ -19,6 +19,7 @@ struct write_opts {
 struct writer {
 	const char *name; /* "text", "folded", ... */
 	const char *desc;
+	int one_report; /* renders one report's graph only (one report must be named) */
 	/* 0 or negative errno; -EINVAL with a message on err for bad options
 	 * (unknown metric, format that cannot render these profiles). */
 	int (*write)(FILE *out, struct profile **profiles, size_t n,

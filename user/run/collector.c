@@ -29,44 +29,86 @@ const struct collector_ops *collector_find(const char *name)
 	return NULL;
 }
 
-static int has_word(const char *list, const char *w)
+/* 1 when some table of c has a column named key. */
+static int has_sort_key(const struct collector_ops *c, const char *key)
 {
-	size_t n = strlen(w);
+	for (const struct ptable_def *const *t = c->tables; t && *t; t++)
+		for (size_t i = 0; i < (*t)->ncols; i++)
+			if (!strcmp((*t)->cols[i].key, key))
+				return 1;
+	return 0;
+}
 
-	for (const char *p = list; (p = strstr(p, w)); p += n)
-		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == 0))
+static int has_metric(const struct collector_ops *c, const char *name)
+{
+	for (size_t i = 0; i < c->nmetrics; i++)
+		if (!strcmp(c->metrics[i].name, name))
 			return 1;
 	return 0;
 }
 
-/* 0 when some wanted collector lists word in the field at offset off;
- * else one line naming the valid words and -EINVAL. */
-static int check_word(const struct options *o, const char *what, const char *word, size_t off)
+/* 1 when column i of table t is the first of its key in c's tables. */
+static int first_of_key(const struct collector_ops *c, const struct ptable_def *t, size_t i)
 {
-	char valid[512] = "";
+	for (const struct ptable_def *const *u = c->tables; *u; u++)
+		for (size_t j = 0; j < (*u)->ncols; j++) {
+			if (*u == t && j == i)
+				return 1;
+			if (!strcmp((*u)->cols[j].key, t->cols[i].key))
+				return 0;
+		}
+	return 0;
+}
 
+void collector_print_sort_keys(FILE *f, const struct collector_ops *c, const char *sep)
+{
+	int first = 1;
+
+	for (const struct ptable_def *const *t = c->tables; t && *t; t++)
+		for (size_t i = 0; i < (*t)->ncols; i++)
+			if (first_of_key(c, *t, i)) {
+				fprintf(f, "%s%s", first ? "" : sep, (*t)->cols[i].key);
+				first = 0;
+			}
+}
+
+void collector_print_metrics(FILE *f, const struct collector_ops *c, const char *sep)
+{
+	for (size_t i = 0; i < c->nmetrics; i++)
+		fprintf(f, "%s%s", i ? sep : "", c->metrics[i].name);
+}
+
+/* 0 when some wanted collector has word (has()); else one line naming the
+ * valid words (print()) and -EINVAL. */
+static int check_word(const struct options *o, const char *what, const char *word,
+		      int (*has)(const struct collector_ops *, const char *),
+		      void (*print)(FILE *, const struct collector_ops *, const char *))
+{
+	int first = 1;
+
+	for (size_t i = 0; collectors[i]; i++)
+		if (options_wants_report(o, collectors[i]->name) && has(collectors[i], word))
+			return 0;
+	fprintf(stderr, "ebprof: unknown %s '%s' (valid: ", what, word);
 	for (size_t i = 0; collectors[i]; i++) {
-		const char *list = *(const char *const *)((const char *)collectors[i] + off);
-
 		if (!options_wants_report(o, collectors[i]->name))
 			continue;
-		if (!list || has_word(list, word))
-			return 0;
-		snprintf(valid + strlen(valid), sizeof(valid) - strlen(valid), "%s%s",
-			 valid[0] ? " " : "", list);
+		fprintf(stderr, "%s", first ? "" : " ");
+		print(stderr, collectors[i], " ");
+		first = 0;
 	}
-	fprintf(stderr, "ebprof: unknown %s '%s' (valid: %s)\n", what, word, valid);
+	fprintf(stderr, ")\n");
 	return -EINVAL;
 }
 
 int collector_check_sort(const struct options *o, const char *key)
 {
-	return check_word(o, "sort key", key, offsetof(struct collector_ops, sort_keys));
+	return check_word(o, "sort key", key, has_sort_key, collector_print_sort_keys);
 }
 
 int collector_check_metric(const struct options *o, const char *name)
 {
-	return check_word(o, "metric", name, offsetof(struct collector_ops, metrics));
+	return check_word(o, "metric", name, has_metric, collector_print_metrics);
 }
 
 void collector_bpf_error(const char *name, int loading, int err)

@@ -1,6 +1,7 @@
 /* A collector = one BPF object (bpf/<name>.bpf.c) + one user module
- * (user/<name>.c) behind this interface.  Adding one touches its two files
- * and the registry in collector.c. */
+ * (user/collect/<name>.c) behind this interface.  Adding one touches those
+ * files, its shared header include/<name>.h, and the registry in
+ * collector.c (docs/ARCHITECTURE.md). */
 #ifndef EBPROF_COLLECTOR_H
 #define EBPROF_COLLECTOR_H
 
@@ -12,11 +13,13 @@ struct collector_ops {
 	const char *name;  /* report name on the command line */
 	const char *desc;  /* one line for --help */
 	int default_on;    /* runs when no report is named */
-	/* Column keys its tables can be sorted by (-s), space-separated, so a
-	 * typo fails before collecting rather than after. */
-	const char *sort_keys;
-	/* Its metrics, for --metric, space-separated. */
-	const char *metrics;
+	/* Every table its report can have, NULL-terminated: their column
+	 * keys are the -s sort keys, checked before collecting. */
+	const struct ptable_def *const *tables;
+	/* Its metrics (--metric), in profile order. */
+	const struct pmetric_def *metrics;
+	size_t nmetrics;
+	int default_metric; /* index into metrics */
 	/* Validate options, open and load BPF.  state is collector-owned.
 	 * 0 or negative errno, with one line already printed on failure. */
 	int (*open)(void **state, const struct options *o, struct target *t);
@@ -24,7 +27,11 @@ struct collector_ops {
 	int (*attach)(void *state);
 	/* Called about every 100 ms while collecting (ring buffers, governor). */
 	int (*tick)(void *state);
-	/* Read maps into a new profile. */
+	/* Stops collecting (NULL: nothing to stop), so that the final
+	 * report is one consistent snapshot. */
+	void (*stop)(void *state);
+	/* Reads the maps into a new profile.  May be called more than once,
+	 * while collecting (a snapshot) and after stop (the final report). */
 	int (*report)(void *state, struct profile **out);
 	void (*close)(void *state);
 };
@@ -35,6 +42,10 @@ const struct collector_ops *const *collector_list(void);
 int collector_check_sort(const struct options *o, const char *key);
 /* The same for --metric. */
 int collector_check_metric(const struct options *o, const char *name);
+/* Writes c's sort keys (the columns of every table, each once) or
+ * its metric names, separated by sep, to f. */
+void collector_print_sort_keys(FILE *f, const struct collector_ops *c, const char *sep);
+void collector_print_metrics(FILE *f, const struct collector_ops *c, const char *sep);
 /* One line for a collector's BPF object that failed to open (loading 0) or
  * to load into the kernel (loading 1), with the privilege hint on EPERM. */
 void collector_bpf_error(const char *name, int loading, int err);

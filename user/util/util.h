@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 /* One line on stderr: "ebprof: <message>". */
 void ebprof_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A usage error: the same line; main exits with status 2 when it sees
