@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """ebprof overhead benchmarks against perf, bpftrace and libbpf-tools.
 
-Run as root from the repository root after `make` (`sudo make bench` does
+Run as root from the repository root after `make` (`make bench`, as root, does
 both).  One run measures, with the repetitions of every configuration
 interleaved (round-robin, rotating order) so slow drift of the machine
 spreads evenly over them:
@@ -707,7 +707,7 @@ def main():
         ap.error("repetitions must be >= 1")
 
     if os.geteuid() != 0:
-        sys.exit("bench: needs root (BPF, perf events): sudo make bench")
+        sys.exit("bench: needs root (BPF, perf events): run make bench as root")
     for path in (EBPROF, FIXEDWORK):
         if not os.access(path, os.X_OK):
             sys.exit("bench: %s missing; run make first" % os.path.relpath(path, ROOT))

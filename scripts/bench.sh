@@ -1,13 +1,13 @@
 #!/bin/sh
 # Overhead benchmarks: ebprof against perf, bpftrace and libbpf-tools.
-# `sudo make bench` builds everything first and runs this; extra arguments
+# `make bench` (as root) builds everything first and runs this; extra arguments
 # go to scripts/bench.py (see `scripts/bench.py --help`), e.g.
 #   scripts/bench.sh --only cpu --reps 7
 # Prints the result tables; raw numbers go to build/bench/results.json.
 set -e
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" != 0 ]; then
-	echo "bench: needs root (BPF and perf events): sudo make bench" >&2
+	echo "bench: needs root (BPF and perf events): run make bench as root" >&2
 	exit 1
 fi
 for f in ebprof build/workloads/fixedwork; do

@@ -14,7 +14,7 @@ if [ -z "$missing" ]; then
 	exit 0
 fi
 if [ "$(id -u)" != 0 ]; then
-	echo "deps: missing packages:$missing; run as root (sudo make deps)" >&2
+	echo "deps: missing packages:$missing; run make deps as root" >&2
 	exit 1
 fi
 echo "deps: installing$missing"

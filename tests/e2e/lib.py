@@ -16,6 +16,12 @@ WL = os.path.join(ROOT, "build", "workloads")
 
 _failures = []
 
+# Tests that check exact counts turn the overhead governor off: whether it
+# would detach a function depends on what a probe hit costs on the machine
+# (about 1 us on bare metal, 25 us on slow VMs).  Governor tests size their
+# workloads from the probe cost the run itself calibrated (calibration_run).
+EXACT = ["--max-overhead", "0"]
+
 
 def workload(name):
     return os.path.join(WL, name)
@@ -122,17 +128,22 @@ def run_gated(args, target, timeout=120):
     watchdog = threading.Timer(timeout, p.kill)
     watchdog.start()
     err = []
+    opened = None
     try:
         for line in p.stderr:
             err.append(line)
             if line.startswith("ebprof: profiling pid "):
                 os.kill(target.pid, signal.SIGUSR1)
+                opened = time.monotonic()
                 break
         err.append(p.stderr.read())
         p.wait()
     finally:
         watchdog.cancel()
     r = subprocess.CompletedProcess(p.args, p.returncode, "", "".join(err))
+    # Seconds from the gate's opening to ebprof's exit: an upper bound for
+    # anything the report measured of the work, however slow the machine.
+    r.gate_to_exit_s = time.monotonic() - opened if opened else 0.0
     if r.returncode != 0:
         print(r.stderr, file=sys.stderr)
     try:
@@ -145,6 +156,35 @@ def run_gated(args, target, timeout=120):
         if os.path.exists(out):
             os.unlink(out)
     return r, doc
+
+
+def wait_profiling(proc, timeout=120):
+    """Reads an ebprof started with -v and stderr=PIPE until it says it is
+    profiling (every probe attached); returns the lines read."""
+    lines = []
+    deadline = time.monotonic() + timeout
+    for line in proc.stderr:
+        lines.append(line)
+        if line.startswith("ebprof: profiling pid ") or time.monotonic() > deadline:
+            break
+    return lines
+
+
+def calibration_run(args):
+    """Runs ebprof --format json with the governor off (args: the -f and
+    the command) and returns its func report: what a probe hit costs here
+    (info probe_cost_ns, as calibrated or overridden with --probe-cost /
+    EBPROF_PROBE_COST_NS) and the overhead the governor estimated
+    (info peak_overhead_pct), from which governor tests size their budgets
+    and call rates."""
+    r, doc = run_json(EXACT + list(args))
+    if r.returncode != 0:
+        raise RuntimeError(f"calibration run failed: {r.stderr}")
+    rep = report(doc, "func")
+    print(f"  info: calibration: probe cost {rep['info']['probe_cost_ns']:.0f} ns "
+          f"({rep['info']['probe_cost_source']}), peak estimate "
+          f"{rep['info']['peak_overhead_pct']:.1f}%", flush=True)
+    return rep
 
 
 def report(doc, name):

@@ -6,7 +6,8 @@ import shutil
 import subprocess
 import tempfile
 
-from lib import (BpfSnapshot, check, equal, finish, node_totals, report, run_gated, run_json,
+from lib import (EXACT, BpfSnapshot, check, equal, finish, node_totals, report, run_gated,
+                 run_json,
                  start, stop, table, workload)
 
 
@@ -49,8 +50,7 @@ def main():
         snap = BpfSnapshot()
         p = start(["chroot", tmp, "/app/cprofile", "100", "sig"], gated=True)
         try:
-            # ~6000 calls/s: without --max-overhead 0 the governor may detach nanosleep
-            r, doc = run_gated(["-p", str(p.pid), "--max-overhead", "0",
+            r, doc = run_gated(EXACT + ["-p", str(p.pid),
                                 "-f", "heavy,medium,light,libc:nanosleep"], p)
             equal(r.returncode, 0, "chroot func: exit 0")
             rows = {x["name"]: x for x in table(report(doc, "func"), "functions")}

