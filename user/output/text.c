@@ -1,6 +1,7 @@
 /* Human-readable text: per report a heading, aligned facts, notes, every
- * table (sorted, limited), and pstats-style callers/callees on request.
- * It prints the tables the collector made and derives none. */
+ * table (cut to -n rows, in the order it has: the run loop sorts tables by
+ * -s, model/tablesort.h), and pstats-style callers/callees on request.  It
+ * prints the tables the collector made and derives none. */
 #include "output/writer.h"
 
 #include <errno.h>
@@ -214,9 +215,9 @@ static int text_write(FILE *out, struct profile **profiles, size_t n,
 {
 	struct write_opts none = { 0 };
 	const struct write_opts *o = opts ? opts : &none;
-	int r = writer_sort_tables(profiles, n, o->sort, err);
+	int r = 0;
 
-	if (!r && o->callers)
+	if (o->callers)
 		r = check_function(profiles, n, o->callers, err);
 	if (!r && o->callees)
 		r = check_function(profiles, n, o->callees, err);

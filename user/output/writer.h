@@ -9,7 +9,6 @@
 #define EBPROF_JSON_SCHEMA_VERSION 1
 
 struct write_opts {
-	const char *sort;   /* column key or header; NULL = table default */
 	int limit;          /* max rows per table; 0 = all */
 	const char *metric; /* single-metric writers; NULL = profile default */
 	const char *callers; /* func report: show callers of this function */
@@ -46,11 +45,6 @@ int writer_ensure_graph(struct profile *p);
  * NULL with a message on err when there is none or more than one. */
 struct profile *writer_one_graph(struct profile **profiles, size_t n,
 				 const char *format, FILE *err);
-/* Applies a -s sort key to every table that has it (others keep their
- * default order); -EINVAL with the valid keys on err when no table has it.
- * NULL sort applies each table's default. */
-int writer_sort_tables(struct profile **profiles, size_t n, const char *sort,
-		       FILE *err);
 
 extern const struct writer writer_text, writer_folded, writer_json,
 	writer_callgrind, writer_dot;
