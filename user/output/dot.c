@@ -54,9 +54,6 @@ static int dot_write(FILE *out, struct profile **profiles, size_t n,
 	int m = writer_pick_metric(p, o ? o->metric : NULL, err);
 	if (m < 0)
 		return -EINVAL;
-	int r = writer_ensure_graph(p);
-	if (r)
-		return r;
 	int64_t total = profile_metric_total(p, m);
 	if (total <= 0) /* e.g. a graph whose self costs are unknown */
 		for (size_t i = 0; i < p->nnodes; i++)

@@ -181,14 +181,9 @@ static int check_function(struct profile **profiles, size_t n, const char *func,
 			  FILE *err)
 {
 	int found = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (!profiles[i])
-			continue;
-		int r = writer_ensure_graph(profiles[i]);
-		if (r)
-			return r;
-		found |= has_function(profiles[i], func);
-	}
+	for (size_t i = 0; i < n; i++)
+		if (profiles[i])
+			found |= has_function(profiles[i], func);
 	if (!found) {
 		if (err)
 			fprintf(err, "ebprof: no function '%s' in the report\n", func);

@@ -148,13 +148,6 @@ int writer_pick_metric(const struct profile *p, const char *name, FILE *err)
 	return -1;
 }
 
-int writer_ensure_graph(struct profile *p)
-{
-	if (!p || p->nnodes || !p->nsamples)
-		return 0;
-	return profile_build_graph(p);
-}
-
 struct profile *writer_one_graph(struct profile **profiles, size_t n,
 				 const char *format, FILE *err)
 {

@@ -15,6 +15,10 @@ struct write_opts {
 	const char *callees;
 };
 
+/* A writer renders profiles as they are: their tables in the order they
+ * have (the run loop sorts them, model/tablesort.h), the call graph their
+ * collector built or filled (profile_build_graph for stack profiles).  It
+ * derives nothing into them. */
 struct writer {
 	const char *name; /* "text", "folded", ... */
 	const char *desc;
@@ -39,8 +43,6 @@ int writer_pick_metric(const struct profile *p, const char *name, FILE *err);
  * place: names come from the target and must not drive a terminal or break
  * a line-based format. */
 void fmt_sanitize(char *s, const char *extra);
-/* Derives the call graph when a profile has samples but no graph. */
-int writer_ensure_graph(struct profile *p);
 /* The one profile with a call graph or samples, for single-graph formats;
  * NULL with a message on err when there is none or more than one. */
 struct profile *writer_one_graph(struct profile **profiles, size_t n,
