@@ -91,7 +91,7 @@ static int run(const char *fmt, struct profile **ps, size_t n, const struct writ
 	const struct writer *w = writer_find(fmt);
 	assert_non_null(w);
 	struct write_opts none = { 0 };
-	int r = w->write(fo, ps, n, o ? o : &none, fe);
+	int r = w->write(fo, (const struct profile *const *)ps, n, o ? o : &none, fe);
 	fclose(fo);
 	fclose(fe);
 	return r;

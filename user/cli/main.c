@@ -119,7 +119,8 @@ static int write_output(const struct options *o, struct profile **profiles, size
 		}
 		fchmod(fd, 0644);
 	}
-	err = w->write(f, profiles, n, &wo, stderr);
+	/* C does not convert T ** to const T *const * by itself. */
+	err = w->write(f, (const struct profile *const *)profiles, n, &wo, stderr);
 	if (fflush(f) && !err)
 		err = -errno;
 	if (o->output) {

@@ -102,11 +102,11 @@ static void put_header(FILE *out, const struct profile *p)
 	fputs("\n\nfl=(1) ???\n", out);
 }
 
-static int callgrind_write(FILE *out, struct profile **profiles, size_t n,
+static int callgrind_write(FILE *out, const struct profile *const *profiles, size_t n,
 			   const struct write_opts *o, FILE *err)
 {
 	(void)o;
-	struct profile *p = writer_one_graph(profiles, n, "callgrind", err);
+	const struct profile *p = writer_one_graph(profiles, n, "callgrind", err);
 	if (!p)
 		return -EINVAL;
 	if (!p->nmetrics) {

@@ -45,10 +45,10 @@ static void dot_escape(FILE *out, const char *s)
 	}
 }
 
-static int dot_write(FILE *out, struct profile **profiles, size_t n,
+static int dot_write(FILE *out, const struct profile *const *profiles, size_t n,
 		     const struct write_opts *o, FILE *err)
 {
-	struct profile *p = writer_one_graph(profiles, n, "dot", err);
+	const struct profile *p = writer_one_graph(profiles, n, "dot", err);
 	if (!p)
 		return -EINVAL;
 	int m = writer_pick_metric(p, o ? o->metric : NULL, err);

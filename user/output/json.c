@@ -239,7 +239,7 @@ static void write_profile(FILE *out, const struct profile *p)
 	fputs("]}", out);
 }
 
-static int json_write(FILE *out, struct profile **profiles, size_t n,
+static int json_write(FILE *out, const struct profile *const *profiles, size_t n,
 		      const struct write_opts *o, FILE *err)
 {
 	(void)o;

@@ -177,8 +177,8 @@ static int print_relatives(FILE *out, const struct profile *p, const char *func,
 	return r;
 }
 
-static int check_function(struct profile **profiles, size_t n, const char *func,
-			  FILE *err)
+static int check_function(const struct profile *const *profiles, size_t n,
+			  const char *func, FILE *err)
 {
 	int found = 0;
 	for (size_t i = 0; i < n; i++)
@@ -205,7 +205,7 @@ static void print_profile(FILE *out, const struct profile *p, int first)
 	print_notes(out, p);
 }
 
-static int text_write(FILE *out, struct profile **profiles, size_t n,
+static int text_write(FILE *out, const struct profile *const *profiles, size_t n,
 		      const struct write_opts *opts, FILE *err)
 {
 	struct write_opts none = { 0 };
@@ -217,7 +217,7 @@ static int text_write(FILE *out, struct profile **profiles, size_t n,
 	if (!r && o->callees)
 		r = check_function(profiles, n, o->callees, err);
 	for (size_t i = 0, k = 0; i < n && !r; i++) {
-		struct profile *p = profiles[i];
+		const struct profile *p = profiles[i];
 		if (!p)
 			continue;
 		print_profile(out, p, !k++);

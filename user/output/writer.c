@@ -148,10 +148,10 @@ int writer_pick_metric(const struct profile *p, const char *name, FILE *err)
 	return -1;
 }
 
-struct profile *writer_one_graph(struct profile **profiles, size_t n,
-				 const char *format, FILE *err)
+const struct profile *writer_one_graph(const struct profile *const *profiles, size_t n,
+				       const char *format, FILE *err)
 {
-	struct profile *found = NULL;
+	const struct profile *found = NULL;
 	size_t count = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (profiles[i] && (profiles[i]->nnodes || profiles[i]->nsamples)) {

@@ -25,7 +25,7 @@ struct writer {
 	int one_report; /* renders one report's graph only (one report must be named) */
 	/* 0 or negative errno; -EINVAL with a message on err for bad options
 	 * (unknown metric, format that cannot render these profiles). */
-	int (*write)(FILE *out, struct profile **profiles, size_t n,
+	int (*write)(FILE *out, const struct profile *const *profiles, size_t n,
 		     const struct write_opts *o, FILE *err);
 };
 
@@ -45,8 +45,8 @@ int writer_pick_metric(const struct profile *p, const char *name, FILE *err);
 void fmt_sanitize(char *s, const char *extra);
 /* The one profile with a call graph or samples, for single-graph formats;
  * NULL with a message on err when there is none or more than one. */
-struct profile *writer_one_graph(struct profile **profiles, size_t n,
-				 const char *format, FILE *err);
+const struct profile *writer_one_graph(const struct profile *const *profiles, size_t n,
+				       const char *format, FILE *err);
 
 extern const struct writer writer_text, writer_folded, writer_json,
 	writer_callgrind, writer_dot;
