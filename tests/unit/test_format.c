@@ -9,6 +9,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "model/functable.h"
+#include "model/tablesort.h"
 #include "output/writer.h"
 
 /* ---- fixtures --------------------------------------------------------- */
@@ -89,7 +91,7 @@ static int run(const char *fmt, struct profile **ps, size_t n, const struct writ
 	const struct writer *w = writer_find(fmt);
 	assert_non_null(w);
 	struct write_opts none = { 0 };
-	int r = w->write(fo, ps, n, o ? o : &none, fe);
+	int r = w->write(fo, (const struct profile *const *)ps, n, o ? o : &none, fe);
 	fclose(fo);
 	fclose(fe);
 	return r;
@@ -335,16 +337,27 @@ static void test_json(void **state)
 	assert_non_null(strstr(out, "{\"key\":\"share\",\"header\":\"Share\",\"unit\":\"%\","
 				    "\"type\":\"double\"}"));
 	assert_non_null(strstr(out, "\"we\\\"ird\\\\\\n\\u0001\\u00ff\xc3\xa9\""));
-	/* rows in the table's default order (time, descending), all of them */
+	/* rows as the table has them (the writer does not sort), all of them */
 	const char *h = strstr(out, "[10,830000000,"), *m = strstr(out, "[100,12500000,"),
 		   *l = strstr(out, "[1000,12500,");
-	assert_true(h && m && l && h < m && m < l);
+	assert_true(h && m && l && h < l && l < m);
 	/* the cpu profile's graph was not derived behind the caller's back */
 	assert_non_null(strstr(out, "\"nodes\":[],\n\"edges\":[]"));
 	free(out);
 	free(err);
 
-	struct write_opts o = { .sort = "calls", .limit = 1 };
+	/* in the table's default order (time, descending) once the run loop sorted */
+	assert_int_equal(profile_sort_tables(ps, 2, NULL, NULL), 0);
+	assert_int_equal(run("json", ps, 2, NULL, &out, &err), 0);
+	h = strstr(out, "[10,830000000,");
+	m = strstr(out, "[100,12500000,");
+	l = strstr(out, "[1000,12500,");
+	assert_true(h && m && l && h < m && m < l);
+	free(out);
+	free(err);
+
+	struct write_opts o = { .limit = 1 };
+	assert_int_equal(profile_sort_tables(ps, 2, "calls", NULL), 0);
 	assert_int_equal(run("json", ps, 2, &o, &out, &err), 0);
 	h = strstr(out, "[10,830000000,");
 	m = strstr(out, "[100,12500000,");
@@ -364,6 +377,7 @@ static void test_text(void **state)
 	struct profile *p = func_profile();
 	char *out, *err;
 	struct write_opts o = { .limit = 2 };
+	assert_int_equal(profile_sort_tables(&p, 1, NULL, NULL), 0); /* the run loop's */
 	assert_int_equal(run("text", &p, 1, &o, &out, &err), 0);
 	assert_string_equal(err, "");
 	assert_string_equal(out,
@@ -382,12 +396,8 @@ static void test_text(void **state)
 	free(out);
 	free(err);
 
-	o.sort = "Calls"; /* a header is not a key, as the command line says */
-	assert_int_equal(run("text", &p, 1, &o, &out, &err), -EINVAL);
-	assert_non_null(strstr(err, "unknown sort key 'Calls'"));
-	free(out);
-	free(err);
-	o.sort = "calls";
+	/* Tables are printed in the order they have: -s is the run loop's. */
+	assert_int_equal(profile_sort_tables(&p, 1, "calls", NULL), 0);
 	o.limit = 0;
 	assert_int_equal(run("text", &p, 1, &o, &out, &err), 0);
 	const char *a = strstr(out, "light"), *b = strstr(out, "medium"), *c = strstr(out, "heavy");
@@ -395,19 +405,11 @@ static void test_text(void **state)
 	free(out);
 	free(err);
 
-	/* A second report: keys listed once; a key of only one table is valid. */
+	/* A second report's table, empty. */
 	struct profile *ps[2] = { p, profile_new("net", "Network") };
 	struct ptable *t = profile_table(ps[1], "sockets", "Sockets");
 	ptable_add_col(t, "remote", "Remote", "", COL_STR);
 	ptable_add_col(t, "calls", "Calls", "count", COL_INT);
-	o.sort = "bogus";
-	assert_int_equal(run("text", ps, 2, &o, &out, &err), -EINVAL);
-	assert_string_equal(out, "");
-	assert_string_equal(err, "ebprof: unknown sort key 'bogus' (valid: calls time share "
-				 "function remote)\n");
-	free(out);
-	free(err);
-	o.sort = "time";
 	assert_int_equal(run("text", ps, 2, &o, &out, &err), 0);
 	assert_non_null(strstr(out, "\nSockets\nRemote  Calls\n(none)\n"));
 	free(out);
@@ -418,8 +420,7 @@ static void test_text(void **state)
 	struct ptable *ft = profile_find_table(p, "functions");
 	assert_non_null(ft);
 	ptable_hide_col(ft, 0);
-	o.sort = "calls";
-	o.limit = 0;
+	assert_int_equal(profile_sort_tables(&p, 1, "calls", NULL), 0);
 	assert_int_equal(run("text", &p, 1, &o, &out, &err), 0);
 	if (!strstr(out, "\nPer function\n  Total  Share  Function\n"))
 		fail_msg("%s", out);
@@ -459,21 +460,36 @@ static void test_text_callers(void **state)
 	profile_free(p);
 }
 
+/* A stack profile's function table is its collector's (profile_function_table,
+ * as cpu builds it); the text writer prints it like any table. */
 static void test_text_stack_profile(void **state)
 {
 	(void)state;
+	static const struct pcol_def cols[] = { FUNCTABLE_VALUE_COLS, FUNCTABLE_NAME_COLS };
+	static const struct ptable_def def = {
+		"functions", "Functions", cols, ARRAY_SIZE(cols), 0, 0,
+	};
 	struct profile *p = cpu_profile();
 	char *out, *err;
-	struct write_opts o = { .sort = "total" };
+	struct write_opts o = { 0 };
+
 	assert_int_equal(run("text", &p, 1, &o, &out, &err), 0);
-	assert_non_null(strstr(out,
-		"Top functions by self oncpu\n"
-		"self  self%  total  total%  function\n"
-		"   0   0.0%      7  100.0%  main\n"
-		"   5  71.4%      5   71.4%  work\n"));
-	assert_non_null(strstr(out, "   2  28.6%      2   28.6%  do_syscall_64\n"));
-	assert_non_null(strstr(out, "   0   0.0%      2   28.6%  libc.so.6+0x1a2b\n"));
-	assert_null(strstr(out, "[off-cpu]")); /* nothing on-CPU: not listed */
+	assert_string_equal(out, "CPU profile\n===========\n"); /* no table derived */
+	free(out);
+	free(err);
+
+	assert_int_equal(profile_build_graph(p), 0);
+	assert_int_equal(profile_function_table(p, &def, 0), 0);
+	assert_int_equal(profile_sort_tables(&p, 1, "total", NULL), 0);
+	assert_int_equal(run("text", &p, 1, &o, &out, &err), 0);
+	if (!strstr(out, "\nFunctions\n"
+			 "self%  total%  self  total  function          module\n"
+			 " 0.0%  100.0%     0      7  main              app\n"
+			 "71.4%   71.4%     5      5  work              app\n"))
+		fail_msg("%s", out);
+	assert_non_null(strstr(out, "28.6%   28.6%     2      2  do_syscall_64     [kernel]\n"));
+	assert_non_null(strstr(out, " 0.0%   28.6%     0      2  libc.so.6+0x1a2b  libc.so.6\n"));
+	assert_null(strstr(out, "[off-cpu]")); /* a marker is not a function */
 	free(out);
 	free(err);
 	profile_free(p);
@@ -526,8 +542,10 @@ static void test_callgrind(void **state)
 	free(out);
 	free(err);
 
-	/* stack profiles get their graph derived; several need a choice */
+	/* a stack profile's graph is its collector's (here built by the test);
+	 * several graphs need a choice */
 	struct profile *ps[2] = { cpu_profile(), p };
+	assert_int_equal(profile_build_graph(ps[0]), 0);
 	assert_int_equal(run("callgrind", ps, 2, NULL, &out, &err), -EINVAL);
 	assert_string_equal(err, "ebprof: format callgrind renders one report; name one of: "
 				 "cpu func\n");

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "model/profile.h"
+#include "model/tablesort.h"
 
 static void test_frame_interning(void **state)
 {
@@ -279,6 +280,57 @@ static void test_table_sort(void **state)
 	profile_free(p);
 }
 
+/* A one-table report with column "calls" (and key) for the -s tests. */
+static struct profile *calls_report(const char *report, const char *key)
+{
+	struct profile *p = profile_new(report, report);
+	struct ptable *t = profile_table(p, "t", "T");
+	const int64_t calls[] = { 5, 7, 1 };
+
+	assert_int_equal(ptable_add_col(t, key, "Key", "", COL_STR), 0);
+	assert_int_equal(ptable_add_col(t, "calls", "Calls", "count", COL_INT), 1);
+	for (int i = 0; i < 3; i++) {
+		int64_t r = ptable_add_row(t);
+
+		assert_int_equal(ptable_set_str(t, r, 0, (const char[]){ (char)('a' + i), 0 }), 0);
+		ptable_cell(t, r, 1)->i = calls[i];
+	}
+	t->sort_col = 0; /* default: by key, ascending */
+	return p;
+}
+
+/* -s: tables with the key sort by it, the others take their default; a
+ * key no table has changes nothing and names every key once. */
+static void test_sort_tables(void **state)
+{
+	(void)state;
+	struct profile *ps[3] = { calls_report("func", "name"), NULL, calls_report("net", "remote") };
+	struct ptable *a = ps[0]->tables[0], *b = ps[2]->tables[0];
+	char *e;
+	size_t el;
+	FILE *fe = open_memstream(&e, &el);
+
+	assert_int_equal(profile_sort_tables(ps, 3, "calls", fe), 0);
+	assert_int_equal(ptable_cell(a, 0, 1)->i, 7);
+	assert_int_equal(ptable_cell(b, 2, 1)->i, 1);
+	assert_int_equal(profile_sort_tables(ps, 3, "remote", fe), 0);
+	assert_string_equal(ptable_cell(b, 0, 0)->s, "a");
+	assert_string_equal(ptable_cell(a, 0, 0)->s, "a"); /* its default order */
+	assert_int_equal(profile_sort_tables(ps, 3, "calls", fe), 0);
+	assert_int_equal(profile_sort_tables(ps, 3, "Calls", fe), -EINVAL); /* a header */
+	assert_int_equal(profile_sort_tables(ps, 3, "bogus", fe), -EINVAL);
+	assert_int_equal(ptable_cell(a, 0, 1)->i, 7); /* unchanged */
+	assert_int_equal(profile_sort_tables(ps, 3, NULL, fe), 0);
+	assert_string_equal(ptable_cell(a, 0, 0)->s, "a");
+	assert_int_equal(profile_sort_tables(ps, 3, "bogus", NULL), -EINVAL);
+	fclose(fe);
+	assert_string_equal(e, "ebprof: unknown sort key 'Calls' (valid: name calls remote)\n"
+			       "ebprof: unknown sort key 'bogus' (valid: name calls remote)\n");
+	free(e);
+	profile_free(ps[0]);
+	profile_free(ps[2]);
+}
+
 static void test_info_notes(void **state)
 {
 	(void)state;
@@ -313,6 +365,7 @@ int main(void)
 		cmocka_unit_test(test_graph_recursion),
 		cmocka_unit_test(test_graph_direct),
 		cmocka_unit_test(test_table_sort),
+		cmocka_unit_test(test_sort_tables),
 		cmocka_unit_test(test_info_notes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 
 #include "run/collector.h"
+#include "model/tablesort.h"
 #include "output/writer.h"
 #include "cli/options.h"
 #include "run/target.h"
@@ -85,12 +86,12 @@ static const char *errstr(int err)
 }
 
 /* Writes the report to stdout, or to FILE via a temporary file renamed
- * into place once complete. */
+ * into place once complete.  Tables are put in -s order here, once, for
+ * every format: writers render profiles as they are. */
 static int write_output(const struct options *o, struct profile **profiles, size_t n)
 {
 	const struct writer *w = writer_find(o->format);
 	struct write_opts wo = {
-		.sort = o->sort,
 		.limit = o->limit_set || !strcmp(o->format, "text") ? o->limit : 0,
 		.metric = o->metric,
 		.callers = o->callers,
@@ -100,6 +101,9 @@ static int write_output(const struct options *o, struct profile **profiles, size
 	FILE *f = stdout;
 	int err, fd = -1;
 
+	err = profile_sort_tables(profiles, n, o->sort, stderr);
+	if (err)
+		return err;
 	if (o->output) {
 		if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", o->output) >= (int)sizeof(tmp))
 			return -ENAMETOOLONG;
@@ -115,7 +119,8 @@ static int write_output(const struct options *o, struct profile **profiles, size
 		}
 		fchmod(fd, 0644);
 	}
-	err = w->write(f, profiles, n, &wo, stderr);
+	/* C does not convert T ** to const T *const * by itself. */
+	err = w->write(f, (const struct profile *const *)profiles, n, &wo, stderr);
 	if (fflush(f) && !err)
 		err = -errno;
 	if (o->output) {

@@ -45,18 +45,15 @@ static void dot_escape(FILE *out, const char *s)
 	}
 }
 
-static int dot_write(FILE *out, struct profile **profiles, size_t n,
+static int dot_write(FILE *out, const struct profile *const *profiles, size_t n,
 		     const struct write_opts *o, FILE *err)
 {
-	struct profile *p = writer_one_graph(profiles, n, "dot", err);
+	const struct profile *p = writer_one_graph(profiles, n, "dot", err);
 	if (!p)
 		return -EINVAL;
 	int m = writer_pick_metric(p, o ? o->metric : NULL, err);
 	if (m < 0)
 		return -EINVAL;
-	int r = writer_ensure_graph(p);
-	if (r)
-		return r;
 	int64_t total = profile_metric_total(p, m);
 	if (total <= 0) /* e.g. a graph whose self costs are unknown */
 		for (size_t i = 0; i < p->nnodes; i++)

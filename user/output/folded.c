@@ -145,7 +145,7 @@ static void write_lines(FILE *out, const struct folder *f, const char *unit)
 	}
 }
 
-static int folded_write(FILE *out, struct profile **profiles, size_t n,
+static int folded_write(FILE *out, const struct profile *const *profiles, size_t n,
 			const struct write_opts *o, FILE *err)
 {
 	const char *metric = o ? o->metric : NULL;

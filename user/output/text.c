@@ -1,6 +1,7 @@
 /* Human-readable text: per report a heading, aligned facts, notes, every
- * table (sorted, limited), and pstats-style callers/callees on request.
- * A stack profile without tables gets a derived "top functions" table. */
+ * table (cut to -n rows, in the order it has: the run loop sorts tables by
+ * -s, model/tablesort.h), and pstats-style callers/callees on request.  It
+ * prints the tables the collector made and derives none. */
 #include "output/writer.h"
 
 #include <errno.h>
@@ -107,65 +108,14 @@ static void print_notes(FILE *out, const struct profile *p)
 	}
 }
 
-/* The metric named by --metric when this profile has it, else "time" when
- * asked for (prefer_time), else the profile's default. */
-static int text_metric(const struct profile *p, const char *name, int prefer_time)
+/* The metric named by --metric when this profile has it, else "time",
+ * else the profile's default. */
+static int text_metric(const struct profile *p, const char *name)
 {
 	int m = name ? profile_metric_index(p, name) : -1;
-	if (m < 0 && prefer_time)
+	if (m < 0)
 		m = profile_metric_index(p, "time");
 	return m >= 0 ? m : writer_pick_metric(p, NULL, NULL);
-}
-
-/* "Top functions" derived from the call graph of a stack profile without
- * tables, held in a scratch profile so that it sorts and prints like any
- * table.  *out is NULL when the profile needs none. */
-static int derive_functions(struct profile *p, const struct write_opts *o,
-			    struct profile **out)
-{
-	*out = NULL;
-	if (p->ntables || !p->nsamples || !p->nmetrics)
-		return 0;
-	int m = text_metric(p, o->metric, 0);
-	int r = writer_ensure_graph(p);
-	if (m < 0 || r)
-		return m < 0 ? -EINVAL : r;
-	const char *unit = p->metrics[m].unit;
-	int64_t total = profile_metric_total(p, m);
-	struct profile *tmp = profile_new(p->report, NULL);
-	char title[256], name[CELL_MAX];
-	snprintf(title, sizeof(title), "Top functions by self %s", p->metrics[m].name);
-	struct ptable *t = tmp ? profile_table(tmp, "functions", title) : NULL;
-	if (!t || ptable_add_col(t, "self", "self", unit, COL_INT) < 0 ||
-	    ptable_add_col(t, "self_pct", "self%", "%", COL_DOUBLE) < 0 ||
-	    ptable_add_col(t, "total", "total", unit, COL_INT) < 0 ||
-	    ptable_add_col(t, "total_pct", "total%", "%", COL_DOUBLE) < 0 ||
-	    ptable_add_col(t, "function", "function", "", COL_STR) < 0) {
-		profile_free(tmp);
-		return -ENOMEM;
-	}
-	t->sort_col = 0;
-	for (size_t i = 0; i < p->nnodes && !r; i++) {
-		const struct pnode *nd = &p->nodes[i];
-		if (!nd->self[m] && !nd->total[m])
-			continue; /* e.g. an off-CPU marker in the on-CPU view */
-		int64_t row = ptable_add_row(t);
-		if (row < 0) {
-			r = (int)row;
-			break;
-		}
-		ptable_cell(t, row, 0)->i = nd->self[m];
-		ptable_cell(t, row, 1)->d = profile_pct(nd->self[m], total);
-		ptable_cell(t, row, 2)->i = nd->total[m];
-		ptable_cell(t, row, 3)->d = profile_pct(nd->total[m], total);
-		r = ptable_set_str(t, row, 4,
-				   pframe_name(&p->frames[nd->frame], name, sizeof(name), 0));
-	}
-	if (r)
-		profile_free(tmp);
-	else
-		*out = tmp;
-	return r;
 }
 
 static int node_is(const struct profile *p, uint32_t node, const char *func)
@@ -186,7 +136,7 @@ static int has_function(const struct profile *p, const char *func)
 static int print_relatives(FILE *out, const struct profile *p, const char *func,
 			   int callers, const struct write_opts *o)
 {
-	int m = text_metric(p, o->metric, 1);
+	int m = text_metric(p, o->metric);
 	struct profile *tmp = profile_new("tmp", NULL);
 	char title[CELL_MAX + 64], name[CELL_MAX];
 	snprintf(title, sizeof(title), "Function %s %s", func,
@@ -227,18 +177,13 @@ static int print_relatives(FILE *out, const struct profile *p, const char *func,
 	return r;
 }
 
-static int check_function(struct profile **profiles, size_t n, const char *func,
-			  FILE *err)
+static int check_function(const struct profile *const *profiles, size_t n,
+			  const char *func, FILE *err)
 {
 	int found = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (!profiles[i])
-			continue;
-		int r = writer_ensure_graph(profiles[i]);
-		if (r)
-			return r;
-		found |= has_function(profiles[i], func);
-	}
+	for (size_t i = 0; i < n; i++)
+		if (profiles[i])
+			found |= has_function(profiles[i], func);
 	if (!found) {
 		if (err)
 			fprintf(err, "ebprof: no function '%s' in the report\n", func);
@@ -260,44 +205,29 @@ static void print_profile(FILE *out, const struct profile *p, int first)
 	print_notes(out, p);
 }
 
-static int text_write(FILE *out, struct profile **profiles, size_t n,
+static int text_write(FILE *out, const struct profile *const *profiles, size_t n,
 		      const struct write_opts *opts, FILE *err)
 {
 	struct write_opts none = { 0 };
 	const struct write_opts *o = opts ? opts : &none;
-	/* profiles, then the scratch profiles of derived tables */
-	struct profile **all = calloc(2 * n + 1, sizeof(*all));
-	int r = all ? 0 : -ENOMEM;
-	size_t nall = n;
-	for (size_t i = 0; i < n && !r; i++) {
-		all[i] = profiles[i];
-		if (profiles[i])
-			r = derive_functions(profiles[i], o, &all[n + i]);
-		nall++;
-	}
-	if (!r)
-		r = writer_sort_tables(all, nall, o->sort, err);
-	if (!r && o->callers)
+	int r = 0;
+
+	if (o->callers)
 		r = check_function(profiles, n, o->callers, err);
 	if (!r && o->callees)
 		r = check_function(profiles, n, o->callees, err);
 	for (size_t i = 0, k = 0; i < n && !r; i++) {
-		struct profile *p = profiles[i];
+		const struct profile *p = profiles[i];
 		if (!p)
 			continue;
 		print_profile(out, p, !k++);
 		for (size_t t = 0; t < p->ntables; t++)
 			print_table(out, p->tables[t], o->limit);
-		if (all[n + i])
-			print_table(out, all[n + i]->tables[0], o->limit);
 		if (o->callers && has_function(p, o->callers))
 			r = print_relatives(out, p, o->callers, 1, o);
 		if (!r && o->callees && has_function(p, o->callees))
 			r = print_relatives(out, p, o->callees, 0, o);
 	}
-	for (size_t i = n; all && i < nall; i++)
-		profile_free(all[i]);
-	free(all);
 	if (!r && ferror(out))
 		r = -EIO;
 	return r;

@@ -1,7 +1,6 @@
 /* Writer registry and helpers shared by the writers. */
 #include "output/writer.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,17 +148,10 @@ int writer_pick_metric(const struct profile *p, const char *name, FILE *err)
 	return -1;
 }
 
-int writer_ensure_graph(struct profile *p)
+const struct profile *writer_one_graph(const struct profile *const *profiles, size_t n,
+				       const char *format, FILE *err)
 {
-	if (!p || p->nnodes || !p->nsamples)
-		return 0;
-	return profile_build_graph(p);
-}
-
-struct profile *writer_one_graph(struct profile **profiles, size_t n,
-				 const char *format, FILE *err)
-{
-	struct profile *found = NULL;
+	const struct profile *found = NULL;
 	size_t count = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (profiles[i] && (profiles[i]->nnodes || profiles[i]->nsamples)) {
@@ -183,64 +175,4 @@ struct profile *writer_one_graph(struct profile **profiles, size_t n,
 		}
 	}
 	return NULL;
-}
-
-static int key_seen_before(struct profile **profiles, size_t pi, size_t ti,
-			   size_t ci)
-{
-	const char *key = profiles[pi]->tables[ti]->cols[ci].key;
-	for (size_t i = 0; i <= pi; i++) {
-		for (size_t t = 0; profiles[i] && t < profiles[i]->ntables; t++) {
-			const struct ptable *tb = profiles[i]->tables[t];
-			for (size_t c = 0; c < tb->ncols; c++) {
-				if (i == pi && t == ti && c == ci)
-					return 0;
-				if (strcmp(tb->cols[c].key, key) == 0)
-					return 1;
-			}
-		}
-	}
-	return 0;
-}
-
-/* Every column key of every table, once, in order. */
-static void print_keys(struct profile **profiles, size_t n, FILE *err)
-{
-	for (size_t i = 0; i < n; i++)
-		for (size_t t = 0; profiles[i] && t < profiles[i]->ntables; t++)
-			for (size_t c = 0; c < profiles[i]->tables[t]->ncols; c++)
-				if (!key_seen_before(profiles, i, t, c))
-					fprintf(err, " %s", profiles[i]->tables[t]->cols[c].key);
-}
-
-int writer_sort_tables(struct profile **profiles, size_t n, const char *sort,
-		       FILE *err)
-{
-	int matched = 0;
-	for (size_t i = 0; i < n; i++) {
-		for (size_t t = 0; profiles[i] && t < profiles[i]->ntables; t++) {
-			struct ptable *tb = profiles[i]->tables[t];
-			if (sort && ptable_col_index(tb, sort) >= 0)
-				matched = 1;
-		}
-	}
-	if (sort && !matched) {
-		if (err) {
-			fprintf(err, "ebprof: unknown sort key '%s' (valid:", sort);
-			print_keys(profiles, n, err);
-			fprintf(err, ")\n");
-		}
-		return -EINVAL;
-	}
-	for (size_t i = 0; i < n; i++) {
-		for (size_t t = 0; profiles[i] && t < profiles[i]->ntables; t++) {
-			struct ptable *tb = profiles[i]->tables[t];
-			int c = sort ? ptable_col_index(tb, sort) : -1;
-			if (c >= 0)
-				ptable_sort(tb, c, 0);
-			else if (tb->sort_col >= 0)
-				ptable_sort(tb, tb->sort_col, tb->sort_asc);
-		}
-	}
-	return 0;
 }

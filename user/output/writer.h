@@ -9,20 +9,23 @@
 #define EBPROF_JSON_SCHEMA_VERSION 1
 
 struct write_opts {
-	const char *sort;   /* column key or header; NULL = table default */
 	int limit;          /* max rows per table; 0 = all */
 	const char *metric; /* single-metric writers; NULL = profile default */
 	const char *callers; /* func report: show callers of this function */
 	const char *callees;
 };
 
+/* A writer renders profiles as they are: their tables in the order they
+ * have (the run loop sorts them, model/tablesort.h), the call graph their
+ * collector built or filled (profile_build_graph for stack profiles).  It
+ * derives nothing into them. */
 struct writer {
 	const char *name; /* "text", "folded", ... */
 	const char *desc;
 	int one_report; /* renders one report's graph only (one report must be named) */
 	/* 0 or negative errno; -EINVAL with a message on err for bad options
 	 * (unknown metric, format that cannot render these profiles). */
-	int (*write)(FILE *out, struct profile **profiles, size_t n,
+	int (*write)(FILE *out, const struct profile *const *profiles, size_t n,
 		     const struct write_opts *o, FILE *err);
 };
 
@@ -40,17 +43,10 @@ int writer_pick_metric(const struct profile *p, const char *name, FILE *err);
  * place: names come from the target and must not drive a terminal or break
  * a line-based format. */
 void fmt_sanitize(char *s, const char *extra);
-/* Derives the call graph when a profile has samples but no graph. */
-int writer_ensure_graph(struct profile *p);
 /* The one profile with a call graph or samples, for single-graph formats;
  * NULL with a message on err when there is none or more than one. */
-struct profile *writer_one_graph(struct profile **profiles, size_t n,
-				 const char *format, FILE *err);
-/* Applies a -s sort key to every table that has it (others keep their
- * default order); -EINVAL with the valid keys on err when no table has it.
- * NULL sort applies each table's default. */
-int writer_sort_tables(struct profile **profiles, size_t n, const char *sort,
-		       FILE *err);
+const struct profile *writer_one_graph(const struct profile *const *profiles, size_t n,
+				       const char *format, FILE *err);
 
 extern const struct writer writer_text, writer_folded, writer_json,
 	writer_callgrind, writer_dot;
