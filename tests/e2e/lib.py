@@ -53,8 +53,16 @@ def _fd_owners(kind):
 
 def bpf_objects(kind="prog"):
     """{id: set of owner pids} of the BPF objects of this kind now loaded."""
-    out = subprocess.run(["bpftool", "-j", kind, "show"], capture_output=True,
-                         text=True, check=True).stdout
+    # bpftool fails when an object it listed is freed before it reads it
+    # (RCU frees them after their last holder exits): list again.
+    for attempt in range(10):
+        r = subprocess.run(["bpftool", "-j", kind, "show"], capture_output=True, text=True)
+        if r.returncode == 0:
+            break
+        time.sleep(0.1)
+    else:
+        raise RuntimeError(f"bpftool {kind} show: {r.stderr.strip()}")
+    out = r.stdout
     owners = _fd_owners(kind)
     return {o["id"]: owners.get(o["id"], set()) for o in json.loads(out or "[]")}
 
