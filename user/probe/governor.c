@@ -16,6 +16,7 @@ struct uprobe_governor {
 	size_t n;                 /* probes */
 	int ncpus;
 	size_t stride;            /* one CPU's value in a per-CPU lookup */
+	/* Per probe, carved from one block that starts at rates. */
 	struct uprobe_rate *rates;
 	uint64_t *last;           /* hit counts at the last tick */
 	uint64_t *entries;        /* hit counts now */
@@ -75,13 +76,31 @@ void uprobe_governor__free(struct uprobe_governor *g)
 	if (!g)
 		return;
 	free(g->rates);
-	free(g->last);
-	free(g->entries);
-	free(g->pick);
-	free(g->batch_keys);
 	free(g->batch_vals);
 	free(g->one);
 	free(g);
+}
+
+/* The per-probe arrays, in one block (their alignments fall in this
+ * order). */
+static int alloc_arrays(struct uprobe_governor *g, size_t n)
+{
+	unsigned char *p = calloc(n, sizeof(*g->rates) + sizeof(*g->last) +
+				  sizeof(*g->entries) + sizeof(*g->pick) +
+				  sizeof(*g->batch_keys));
+
+	if (!p)
+		return -ENOMEM;
+	g->rates = (struct uprobe_rate *)p;
+	p += n * sizeof(*g->rates);
+	g->last = (uint64_t *)p;
+	p += n * sizeof(*g->last);
+	g->entries = (uint64_t *)p;
+	p += n * sizeof(*g->entries);
+	g->pick = (size_t *)p;
+	p += n * sizeof(*g->pick);
+	g->batch_keys = (uint32_t *)p;
+	return 0;
 }
 
 struct uprobe_governor *uprobe_governor__new(const struct uprobe_governor_opts *o)
@@ -102,15 +121,9 @@ struct uprobe_governor *uprobe_governor__new(const struct uprobe_governor_opts *
 	/* Per-CPU values come 8-byte aligned. */
 	g->stride = (o->value_size + 7) & ~(size_t)7;
 	n = n ? n : 1;
-	g->rates = calloc(n, sizeof(*g->rates));
-	g->last = calloc(n, sizeof(*g->last));
-	g->entries = calloc(n, sizeof(*g->entries));
-	g->pick = calloc(n, sizeof(*g->pick));
-	g->batch_keys = calloc(n, sizeof(*g->batch_keys));
 	g->batch_vals = calloc(n * (size_t)g->ncpus, g->stride);
 	g->one = calloc((size_t)g->ncpus, g->stride);
-	if (!g->rates || !g->last || !g->entries || !g->pick || !g->batch_keys ||
-	    !g->batch_vals || !g->one) {
+	if (alloc_arrays(g, n) || !g->batch_vals || !g->one) {
 		uprobe_governor__free(g);
 		goto nomem;
 	}
