@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Exact per-function profile: a uprobe at every traced function's entry and
  * a uretprobe at its return, each carrying the function id as bpf cookie
- * (low 32 bits) and its links' generation (high 32 bits).
+ * (low 32 bits) and its links' generation (high 32 bits): hits count
+ * through the probe layer's generation filter (uprobe_gen.bpf.h).
  * A per-thread shadow stack gives cProfile semantics: tottime excludes
  * traced callees, cumtime counts only the outermost active frame of a
  * function, primitive calls are the non-recursive ones. */
@@ -9,6 +10,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "func.h"
+#include "uprobe_gen.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -18,21 +20,6 @@ const volatile bool count_only = false;
  * counting at once, and its frames left on shadow stacks are not counted as
  * mismatches. */
 __u8 detached[FUNC_MAX_FUNCS + 1];
-
-/* The generation of the links whose hits count.  With uprobe_multi links
- * the governor detaches functions by creating links of generation + 1 for
- * the rest, switching this, then destroying the old links: for a moment
- * every remaining function has two links, and exactly one of them counts
- * (func_accept() in func.h). */
-__u32 generation;
-
-/* The last hit on this CPU (func_accept() in func.h). */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct func_hit_mark);
-} last_hit SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -173,18 +160,6 @@ static int drop_frame(__u32 i, void *data)
 	return 0;
 }
 
-/* Does this hit count (links of two generations, see func.h)? */
-static __always_inline int accept(struct pt_regs *ctx, __u64 cookie, __u32 kind)
-{
-	__u32 zero = 0;
-	struct func_hit_mark *m = bpf_map_lookup_elem(&last_hit, &zero);
-
-	if (!m)
-		return (__u32)(cookie >> 32) == generation;
-	return func_accept(m, cookie, generation, (__u32)bpf_get_current_pid_tgid(), kind,
-			   PT_REGS_SP(ctx));
-}
-
 SEC("uprobe")
 int BPF_KPROBE(func_entry)
 {
@@ -195,7 +170,7 @@ int BPF_KPROBE(func_entry)
 	struct func_stats *st;
 	__u32 d, flags = 0, caller = (__u32)-1;
 
-	if (!accept(ctx, cookie, 0) || fid > FUNC_MAX_FUNCS || detached[fid])
+	if (!uprobe_gen_hit(ctx, cookie, 0) || fid > FUNC_MAX_FUNCS || detached[fid])
 		return 0;
 	st = bpf_map_lookup_elem(&stats, &fid);
 	if (!st)
@@ -276,7 +251,7 @@ int BPF_KRETPROBE(func_return)
 	__u64 dur, own;
 	int found = -1;
 
-	if (!accept(ctx, cookie, 1))
+	if (!uprobe_gen_hit(ctx, cookie, 1))
 		return 0;
 	st = bpf_map_lookup_elem(&stats, &fid);
 	if (!st)

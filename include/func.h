@@ -1,5 +1,5 @@
 /* The func collector: structs and limits shared by bpf/func.bpf.c and
- * user/func*.c.  Compiles under vmlinux.h (BPF) and under libc (user). */
+ * user/collect/func*.c.  Compiles under vmlinux.h (BPF) and under libc (user). */
 #ifndef EBPROF_FUNC_H
 #define EBPROF_FUNC_H
 
@@ -75,57 +75,32 @@ struct func_edge_val {
 	__u64 cumtime; /* callee's inclusive time, outermost pair only */
 };
 
-/* Global counters (per-CPU array). */
+/* Global loss counters (per-CPU array indexed by enum func_counter): one
+ * list for the BPF side, the enum, and the report's info keys and labels.
+ * X(NAME, key, label): NAME gives FUNC_CNT_NAME. */
+#define FUNC_LOSSES(X)                                                              \
+	/* calls deeper than FUNC_MAX_DEPTH: not timed */                            \
+	X(OVERFLOW, "lost_overflow", "calls not timed (shadow stack deeper than limit)") \
+	/* frames unwound: their return was never seen */                            \
+	X(MISMATCH, "lost_mismatch",                                                 \
+	  "frames unwound without their return (longjmp, missed return)")           \
+	/* returns whose entry was not seen (started before attach) */               \
+	X(NO_ENTRY, "lost_no_entry", "returns without a seen entry")                 \
+	/* frames dropped at thread exit */                                          \
+	X(ABANDONED, "lost_abandoned", "calls abandoned by exiting threads")         \
+	/* entries dropped: shadow stack map full */                                 \
+	X(THREADS_FULL, "lost_threads_full", "entries dropped (too many threads)")   \
+	/* edge updates dropped: edge map full */                                    \
+	X(EDGES_FULL, "lost_edges_full", "edge updates dropped (edge map full)")     \
+	/* frames of a detached function unwound */                                  \
+	X(DETACHED, "lost_detached", "calls in flight when their function was detached")
+
+#define FUNC_CNT_ENUM_(name, key, label) FUNC_CNT_##name,
 enum func_counter {
-	FUNC_CNT_OVERFLOW = 0,   /* calls deeper than FUNC_MAX_DEPTH: not timed */
-	FUNC_CNT_MISMATCH,       /* frames unwound: their return was never seen */
-	FUNC_CNT_NO_ENTRY,       /* returns whose entry was not seen (started
-				  * before attach) */
-	FUNC_CNT_ABANDONED,      /* frames dropped at thread exit */
-	FUNC_CNT_THREADS_FULL,   /* entries dropped: shadow stack map full */
-	FUNC_CNT_EDGES_FULL,     /* edge updates dropped: edge map full */
-	FUNC_CNT_DETACHED,       /* frames of a detached function unwound */
+	FUNC_LOSSES(FUNC_CNT_ENUM_)
 	FUNC_CNT_MAX,
 };
-
-/* Which link's hit counts while links of two generations coexist.  The
- * governor (uprobe_multi) detaches functions by creating links of
- * generation + 1 for the remaining ones, switching the current generation,
- * then destroying the old links; meanwhile one call runs both links'
- * programs, newest link first (the kernel adds consumers at the head of a
- * uprobe's list).  The current generation's hit counts.  If the switch
- * falls between the two programs, the newer one saw the old generation
- * and the older one sees the new: the newer one leaves a mark for this
- * very hit (thread, stack pointer, function, entry or return) and the
- * older one takes the hit in its place, so it counts once.  m is per CPU,
- * updated by every hit. */
-struct func_hit_mark {
-	__u64 sp;
-	__u32 tid, fid, kind, deferred;
-};
-
-/* 1 when the hit of a probe with cookie (generation << 32 | function id)
- * counts, cur being the current generation. */
-static inline int func_accept(struct func_hit_mark *m, __u64 cookie, __u32 cur, __u32 tid,
-			      __u32 kind, __u64 sp)
-{
-	__u32 gen = (__u32)(cookie >> 32), fid = (__u32)cookie;
-	int twin = m->deferred && m->tid == tid && m->fid == fid && m->kind == kind &&
-		   m->sp == sp;
-
-	m->deferred = 0;
-	if (gen == cur)
-		return 1;
-	if (gen == cur + 1) {
-		m->sp = sp;
-		m->tid = tid;
-		m->fid = fid;
-		m->kind = kind;
-		m->deferred = 1;
-		return 0;
-	}
-	return gen + 1 == cur && twin;
-}
+#undef FUNC_CNT_ENUM_
 
 /* Log-linear bucket of a duration; BPF and user space share it. */
 static inline __u32 func_hist_log2(__u64 v)

@@ -1,12 +1,14 @@
 /* func collector: an exact per-function profile in the manner of Python's
  * cProfile/pstats, for native code.  Every function matching -f gets a
  * uprobe at entry and a uretprobe at return (bpf/func.bpf.c keeps a shadow
- * stack per thread), placed as uprobe_multi links where the kernel has them
- * (func_attach.c); an overhead governor detaches the hottest functions when
- * the estimated probe cost exceeds --max-overhead. */
+ * stack per thread).  The probe layer (user/probe/) resolves -f patterns,
+ * places the probes (as uprobe_multi links where the kernel has them),
+ * calibrates their cost, and governs: it detaches the hottest functions
+ * when the estimated probe cost exceeds --max-overhead. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,14 +17,15 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "collect/func_user.h"
+#include "collect/func_hist.h"
 #include "func.skel.h"
-#include "probe/uprobe_multi.h"
+#include "probe/calibrate.h"
+#include "probe/governor.h"
+#include "probe/resolve.h"
+#include "probe/uprobe_set.h"
+#include "run/collector.h"
+#include "run/target.h"
 #include "util/util.h"
-
-/* Used when calibration fails: a uprobe+uretprobe pair as measured on
- * kernels with perf-event based uprobes (the report says it is assumed). */
-#define FUNC_ASSUMED_COST_NS 10000.0
 
 enum { M_TIME, M_CALLS };
 
@@ -69,23 +72,14 @@ struct func_state {
 	const struct options *o;
 	struct target *t;
 	struct func_bpf *skel;
-	struct func_targets tg;
+	struct uprobe_targets tg;
 	size_t n;                 /* traced functions; id n is calibration */
-	enum func_attach_kind kind;
-	struct func_probes probes;
-	int attached;             /* probes is set up (func_probes_attach ran) */
+	struct uprobe_set *probes; /* probe i is function i, cookie i */
+	int attached;             /* uprobe_set__attach ran */
 	struct bpf_link *exit_link;
-	struct func_rate *rates;
-	uint64_t *last_entries;
-	uint32_t *batch_keys;           /* the governor's one read of all stats */
-	struct func_stats *batch_vals;  /* n x ncpus; NULL: one lookup per function */
-	size_t *pick;
-	uint64_t t_attach, t_last_tick;
-	double cost_ns;
-	const char *cost_source;  /* "calibrated", "assumed", or the override's name */
-	struct func_calib *calib; /* calibration probes still coming off */
-	double peak_pct;          /* highest interval estimate */
-	size_t ndetached;
+	struct uprobe_governor *gov;
+	uint64_t t_attach;
+	struct uprobe_cost cost;
 	struct strlist notes;
 	int ncpus;
 	double attach_s;
@@ -97,24 +91,49 @@ static void func_close(void *state)
 
 	if (!s)
 		return;
-	if (s->attached) {
+	if (s->probes) {
 		uint64_t t0 = now_ns();
 
-		func_probes_free(&s->probes);
-		ebprof_verbose(1, "func: removed the probes in %.3f s",
-			       (double)(now_ns() - t0) / 1e9);
+		uprobe_set__free(s->probes);
+		if (s->attached)
+			ebprof_verbose(1, "func: removed the probes in %.3f s",
+				       (double)(now_ns() - t0) / 1e9);
 	}
-	func_calib_wait(s->calib);
+	uprobe_cost_wait(&s->cost);
+	uprobe_governor__free(s->gov);
 	bpf_link__destroy(s->exit_link);
 	func_bpf__destroy(s->skel);
-	func_targets_free(&s->tg);
+	uprobe_targets_free(&s->tg);
 	strlist_free(&s->notes);
-	free(s->rates);
-	free(s->last_entries);
-	free(s->batch_keys);
-	free(s->batch_vals);
-	free(s->pick);
 	free(s);
+}
+
+/* The probe set on the opened object: function i is probe i, cookie i. */
+static int new_probes(struct func_state *s)
+{
+	struct uprobe_set_opts so = {
+		.mode = UPROBE_SET_AUTO,
+		.entry = s->skel->progs.func_entry,
+		.ret = s->o->count_only ? NULL : s->skel->progs.func_return,
+		.pid = s->t->pid,
+	};
+	enum uprobe_attach_kind kind;
+	int err;
+
+	s->probes = uprobe_set__new(&so);
+	if (!s->probes)
+		return -errno;
+	kind = uprobe_set__kind(s->probes);
+	ebprof_verbose(1, "func: attach: %s%s%s", uprobe_attach_kind_name(kind),
+		       kind == UPROBE_ATTACH_MULTI ? "" : ": ", uprobe_set__why(s->probes));
+	for (size_t i = 0; i < s->tg.n; i++) {
+		err = uprobe_set__add(s->probes, &s->tg.v[i], (uint32_t)i);
+		if (err < 0) {
+			ebprof_err("cannot set up the func probes: %s", strerror(-err));
+			return err;
+		}
+	}
+	return 0;
 }
 
 static int load_bpf(struct func_state *s)
@@ -128,18 +147,9 @@ static int load_bpf(struct func_state *s)
 		return err;
 	}
 	s->skel->rodata->count_only = s->o->count_only != 0;
-	if (s->kind == FUNC_ATTACH_MULTI) {
-		err = bpf_program__set_expected_attach_type(
-			s->skel->progs.func_entry, (enum bpf_attach_type)UPROBE_MULTI_ATTACH_TYPE);
-		if (!err)
-			err = bpf_program__set_expected_attach_type(
-				s->skel->progs.func_return,
-				(enum bpf_attach_type)UPROBE_MULTI_ATTACH_TYPE);
-		if (err) {
-			ebprof_err("cannot set up the func BPF programs: %s", strerror(-err));
-			return err;
-		}
-	}
+	err = new_probes(s);
+	if (err)
+		return err;
 	err = bpf_map__set_max_entries(s->skel->maps.stats, (uint32_t)s->n + 1);
 	if (!err)
 		err = bpf_map__set_max_entries(s->skel->maps.hist, (uint32_t)s->n + 1);
@@ -154,7 +164,7 @@ static int load_bpf(struct func_state *s)
 
 /* --callers/--callees name a traced function: a typo fails now, not after
  * the whole collection. */
-static int check_graph_option(const struct func_targets *tg, const char *opt, const char *name)
+static int check_graph_option(const struct uprobe_targets *tg, const char *opt, const char *name)
 {
 	if (!name)
 		return 0;
@@ -167,10 +177,9 @@ static int check_graph_option(const struct func_targets *tg, const char *opt, co
 
 static int func_open(void **statep, const struct options *o, struct target *t)
 {
-	struct func_where w = { .pid = t->pid, .exe = t->exe, .exe_open = t->exe_open,
-				.launched = t->launched };
+	struct uprobe_where w = { .pid = t->pid, .exe = t->exe, .exe_open = t->exe_open,
+				  .launched = t->launched };
 	struct func_state *s;
-	const char *why = "";
 	uint64_t t0 = now_ns();
 	int err;
 
@@ -186,7 +195,8 @@ static int func_open(void **statep, const struct options *o, struct target *t)
 	s->ncpus = libbpf_num_possible_cpus();
 	err = s->ncpus > 0 ? 0 : s->ncpus;
 	if (!err)
-		err = func_resolve(&w, o->func_patterns, (size_t)o->nfunc_patterns, &s->tg);
+		err = uprobe_resolve(&w, o->func_patterns, (size_t)o->nfunc_patterns,
+				     FUNC_MAX_FUNCS, &s->tg);
 	if (err)
 		goto fail;
 	ebprof_verbose(2, "func: resolved %zu functions in %.3f s", s->tg.n,
@@ -197,49 +207,46 @@ static int func_open(void **statep, const struct options *o, struct target *t)
 	if (err)
 		goto fail;
 	s->n = s->tg.n;
-	s->rates = calloc(s->n, sizeof(*s->rates));
-	s->last_entries = calloc(s->n, sizeof(*s->last_entries));
-	s->pick = calloc(s->n, sizeof(*s->pick));
-	s->batch_keys = calloc(s->n, sizeof(*s->batch_keys));
-	s->batch_vals = calloc(s->n * (size_t)s->ncpus, sizeof(*s->batch_vals));
-	if (!s->rates || !s->last_entries || !s->pick || !s->batch_keys || !s->batch_vals) {
-		err = -ENOMEM;
-		goto fail;
-	}
-	s->kind = func_attach_choose(&why);
-	ebprof_verbose(1, "func: attach: %s%s%s", func_attach_kind_name(s->kind),
-		       s->kind == FUNC_ATTACH_MULTI ? "" : ": ",
-		       s->kind == FUNC_ATTACH_MULTI ? "" : why);
 	t0 = now_ns();
 	err = load_bpf(s);
 	if (err)
 		goto fail;
 	ebprof_verbose(2, "func: loaded BPF in %.3f s", (double)(now_ns() - t0) / 1e9);
 	t0 = now_ns();
-	if (o->probe_cost_ns > 0) {
-		s->cost_ns = o->probe_cost_ns;
-		s->cost_source = o->probe_cost_from;
-	} else {
-		err = func_calibrate(s->skel->progs.func_entry,
-				     o->count_only ? NULL : s->skel->progs.func_return, s->kind,
-				     (uint32_t)s->n, &s->cost_ns, &s->calib);
-		if (err || s->cost_ns <= 0) {
-			strlist_addf(&s->notes, "probe cost calibration failed (%s); assuming %.0f "
-				     "ns per call (--probe-cost sets it)",
-				     err ? strerror(-err) : "no measurable cost", FUNC_ASSUMED_COST_NS);
-			s->cost_ns = FUNC_ASSUMED_COST_NS;
-			s->cost_source = "assumed";
-		} else {
-			s->cost_source = "calibrated";
-		}
-	}
+	uprobe_cost_get(&s->cost, s->probes, (uint32_t)s->n, o->probe_cost_ns,
+			o->probe_cost_from, &s->notes);
 	ebprof_verbose(1, "func: %zu functions, probe cost %.0f ns per call (%s in %.3f s)", s->n,
-		       s->cost_ns, s->cost_source, (double)(now_ns() - t0) / 1e9);
+		       s->cost.ns, s->cost.source, (double)(now_ns() - t0) / 1e9);
 	*statep = s;
 	return 0;
 fail:
 	func_close(s);
 	return err;
+}
+
+/* The governor, from the moment the probes are on. */
+static int start_governor(struct func_state *s)
+{
+	struct uprobe_governor_opts go = {
+		.name = "func",
+		.set = s->probes,
+		.stats_fd = bpf_map__fd(s->skel->maps.stats),
+		.value_size = sizeof(struct func_stats),
+		.count_off = offsetof(struct func_stats, entries),
+		.cost_ns = s->cost.ns,
+		.budget_pct = s->o->max_overhead,
+		.detached = s->skel->bss->detached,
+		.notes = &s->notes,
+	};
+	int err;
+
+	s->gov = uprobe_governor__new(&go);
+	if (!s->gov) {
+		err = -errno;
+		ebprof_err("cannot start the overhead governor: %s", strerror(-err));
+		return err;
+	}
+	return 0;
 }
 
 static int func_attach(void *state)
@@ -258,18 +265,14 @@ static int func_attach(void *state)
 		}
 	}
 	s->attached = 1;
-	err = func_probes_attach(&s->probes, s->kind, s->skel->progs.func_entry,
-				 s->o->count_only ? NULL : s->skel->progs.func_return,
-				 s->t->pid, &s->tg, &s->skel->bss->generation);
+	err = uprobe_set__attach(s->probes, &s->skel->bss->generation);
 	if (err)
 		return err;
-	for (size_t i = 0; i < s->n; i++)
-		s->rates[i].attached = 1;
-	s->t_attach = s->t_last_tick = now_ns();
+	s->t_attach = now_ns();
 	s->attach_s = (double)(s->t_attach - t0) / 1e9;
 	ebprof_verbose(1, "func: attached %zu functions in %.3f s (%s)", s->n, s->attach_s,
-		       func_attach_kind_name(s->kind));
-	return 0;
+		       uprobe_attach_kind_name(uprobe_set__kind(s->probes)));
+	return start_governor(s);
 }
 
 /* Sum over CPUs of function id's counters. */
@@ -296,100 +299,11 @@ static int read_stats(struct func_state *s, uint32_t id, struct func_stats *sum)
 	return 0;
 }
 
-/* Stops tracing functions pick[0..n). */
-static void detach(struct func_state *s, const size_t *pick, size_t n)
-{
-	uint64_t t0 = now_ns();
-	int err;
-
-	/* Mark first: their entries stop counting at once, and frames this
-	 * leaves behind are not mismatches. */
-	for (size_t k = 0; k < n; k++) {
-		__atomic_store_n(&s->skel->bss->detached[pick[k]], 1, __ATOMIC_SEQ_CST);
-		s->rates[pick[k]].attached = 0;
-	}
-	s->ndetached += n;
-	err = func_probes_detach(&s->probes, pick, n);
-	ebprof_verbose(1, "func: detached %zu function%s in %.3f s", n, n == 1 ? "" : "s",
-		       (double)(now_ns() - t0) / 1e9);
-	if (err)
-		strlist_addf(&s->notes, "could not remove the probes of %zu detached function%s "
-			     "(%s): their counts stop, but their probes cost until removed", n,
-			     n == 1 ? "" : "s", strerror(-err));
-}
-
-/* Entry counts of every function into entries[]: one batch read of the
- * stats map per tick (thousands of functions, ten ticks a second), else,
- * when the kernel refuses batches, one lookup per attached function. */
-static void read_entries(struct func_state *s, uint64_t *entries)
-{
-	int fd = bpf_map__fd(s->skel->maps.stats);
-	uint32_t count = (uint32_t)s->n, next;
-	int err;
-
-	if (s->batch_vals) {
-		err = bpf_map_lookup_batch(fd, NULL, &next, s->batch_keys, s->batch_vals, &count,
-					   NULL);
-		if ((err == 0 || err == -ENOENT) && count == s->n) {
-			for (size_t i = 0; i < s->n; i++) {
-				entries[i] = 0;
-				for (int c = 0; c < s->ncpus; c++)
-					entries[i] += s->batch_vals[i * (size_t)s->ncpus + c].entries;
-			}
-			return;
-		}
-		ebprof_verbose(1, "func: batch read of the stats map refused (%s): one "
-			       "lookup per function", strerror(err ? -err : EIO));
-		free(s->batch_vals);
-		s->batch_vals = NULL;
-	}
-	for (size_t i = 0; i < s->n; i++) {
-		struct func_stats st;
-
-		entries[i] = s->rates[i].attached && read_stats(s, (uint32_t)i, &st) == 0 ?
-			st.entries : s->last_entries[i];
-	}
-}
-
 static int func_tick(void *state)
 {
 	struct func_state *s = state;
-	uint64_t now = now_ns();
-	double dt = (double)(now - s->t_last_tick) / 1e9, pct;
-	size_t npick;
 
-	if (dt < 0.05)
-		return 0;
-	uint64_t entries[s->n];
-
-	read_entries(s, entries);
-	for (size_t i = 0; i < s->n; i++) {
-		if (!s->rates[i].attached)
-			continue;
-		s->rates[i].hits_per_s = (double)(entries[i] - s->last_entries[i]) / dt;
-		s->last_entries[i] = entries[i];
-	}
-	s->t_last_tick = now;
-	pct = func_overhead_pct(s->rates, s->n, s->cost_ns);
-	if (pct > s->peak_pct)
-		s->peak_pct = pct;
-	if (s->o->max_overhead <= 0 || pct <= s->o->max_overhead)
-		return 0;
-	npick = func_governor_pick(s->rates, s->n, s->cost_ns, s->o->max_overhead, s->pick);
-	for (size_t k = 0; k < npick; k++) {
-		size_t i = s->pick[k];
-		double fpct = s->rates[i].hits_per_s * s->cost_ns / 1e9 * 100.0;
-
-		if (strlist_addf(&s->notes, "detached %s (%s) at %.1f s: %.0f calls/s cost an "
-				 "estimated %.1f%% of one CPU (total %.1f%% > --max-overhead "
-				 "%g%%); its counts stop there",
-				 s->tg.v[i].name, s->tg.v[i].module,
-				 (double)(now - s->t_attach) / 1e9, s->rates[i].hits_per_s, fpct, pct,
-				 s->o->max_overhead) == 0)
-			ebprof_verbose(1, "func: %s", s->notes.v[s->notes.n - 1]);
-	}
-	if (npick)
-		detach(s, s->pick, npick);
+	uprobe_governor__tick(s->gov);
 	return 0;
 }
 
@@ -454,7 +368,7 @@ static uint64_t read_counter(struct func_state *s, uint32_t which)
 	return sum;
 }
 
-static int add_node(struct profile *p, const struct func_target *f, struct fn_data *d,
+static int add_node(struct profile *p, const struct uprobe_target *f, struct fn_data *d,
 		    int count_only)
 {
 	int64_t fr = profile_frame(p, FRAME_USER, f->name, f->module, 0);
@@ -507,7 +421,7 @@ static int add_edges(struct func_state *s, struct profile *p, const struct fn_da
 	return 0;
 }
 
-static int add_row(struct ptable *t, const struct func_target *f, const struct fn_data *d,
+static int add_row(struct ptable *t, const struct uprobe_target *f, const struct fn_data *d,
 		   int count_only)
 {
 	int64_t r = ptable_add_row(t), v[C_N] = { 0 };
@@ -552,51 +466,38 @@ static int add_info(struct func_state *s, struct profile *p, const struct fn_dat
 		hits += d[i].st.entries + d[i].st.returns;
 		calls += d[i].st.entries;
 	}
-	pct = elapsed ? (double)calls * s->cost_ns / (double)elapsed * 100.0 : 0;
+	pct = elapsed ? (double)calls * s->cost.ns / (double)elapsed * 100.0 : 0;
 	err |= profile_info_int(p, "functions", "functions traced", "count", (int64_t)s->n);
 	if (s->tg.dropped)
 		err |= profile_info_int(p, "functions_dropped",
 					"functions matched but not traced (limit)", "count",
 					(int64_t)s->tg.dropped);
 	err |= profile_info_str(p, "attach", "probe attach mechanism",
-				func_attach_kind_name(s->kind));
+				uprobe_attach_kind_name(uprobe_set__kind(s->probes)));
 	err |= profile_info_int(p, "attach_ns", "time to attach probes", "ns",
 				(int64_t)(s->attach_s * 1e9));
 	err |= profile_info_int(p, "probe_hits", "probe hits", "count", (int64_t)hits);
 	err |= profile_info_double(p, "probe_cost_ns",
 				   s->o->count_only ? "probe cost per call (entry probe)"
 						    : "probe cost per call (entry+return probes)",
-				   "ns", s->cost_ns);
-	err |= profile_info_str(p, "probe_cost_source", "probe cost source", s->cost_source);
+				   "ns", s->cost.ns);
+	err |= profile_info_str(p, "probe_cost_source", "probe cost source", s->cost.source);
 	err |= profile_info_double(p, "overhead_pct", "estimated overhead (% of one CPU, run average)",
 				   "%", pct);
 	err |= profile_info_double(p, "peak_overhead_pct",
 				   "estimated overhead (% of one CPU, peak 100 ms interval)", "%",
-				   s->peak_pct);
+				   uprobe_governor__peak_pct(s->gov));
 	err |= profile_info_double(p, "max_overhead_pct", "overhead budget (--max-overhead)",
 				   "%", s->o->max_overhead);
 	err |= profile_info_int(p, "detached", "functions detached by the governor", "count",
-				(int64_t)s->ndetached);
+				(int64_t)uprobe_governor__ndetached(s->gov));
 	if (!s->o->count_only) {
-		static const struct {
-			uint32_t which;
-			const char *key, *label;
-		} lost[] = {
-			{ FUNC_CNT_OVERFLOW, "lost_overflow",
-			  "calls not timed (shadow stack deeper than limit)" },
-			{ FUNC_CNT_MISMATCH, "lost_mismatch",
-			  "frames unwound without their return (longjmp, missed return)" },
-			{ FUNC_CNT_NO_ENTRY, "lost_no_entry", "returns without a seen entry" },
-			{ FUNC_CNT_ABANDONED, "lost_abandoned", "calls abandoned by exiting threads" },
-			{ FUNC_CNT_THREADS_FULL, "lost_threads_full",
-			  "entries dropped (too many threads)" },
-			{ FUNC_CNT_EDGES_FULL, "lost_edges_full", "edge updates dropped (edge map full)" },
-			{ FUNC_CNT_DETACHED, "lost_detached",
-			  "calls in flight when their function was detached" },
-		};
-		for (size_t i = 0; i < sizeof(lost) / sizeof(lost[0]); i++)
-			err |= profile_info_int(p, lost[i].key, lost[i].label, "count",
-						(int64_t)read_counter(s, lost[i].which));
+		/* The loss counters, in enum func_counter's order. */
+#define FUNC_LOSS_INFO_(name, key, label)                                           \
+		err |= profile_info_int(p, key, label, "count",                     \
+					(int64_t)read_counter(s, FUNC_CNT_##name));
+		FUNC_LOSSES(FUNC_LOSS_INFO_)
+#undef FUNC_LOSS_INFO_
 	}
 	return err ? -ENOMEM : 0;
 }

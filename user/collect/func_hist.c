@@ -1,5 +1,5 @@
 /* func collector: percentiles of the log-linear latency histograms. */
-#include "collect/func_user.h"
+#include "collect/func_hist.h"
 
 uint64_t func_hist_percentile(const uint64_t *buckets, size_t nbuckets,
 			      double pct, uint64_t min, uint64_t max)

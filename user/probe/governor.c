@@ -1,185 +1,53 @@
-/* func collector: what one probe hit costs on this machine, and which
- * functions to stop tracing when the estimated overhead exceeds the
- * budget (--max-overhead). */
+/* Probe layer: the overhead governor (see governor.h). */
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "collect/func_user.h"
-#include "symbols/procmaps.h"
-#include "probe/uprobe_multi.h"
+#include "probe/governor.h"
+#include "probe/resolve.h"
+#include "probe/uprobe_set.h"
 #include "util/util.h"
 
-#define CALIB_CALLS 1000  /* calls per round */
-#define CALIB_ROUNDS 3    /* median of */
-
-/* The function calibration probes: in ebprof's own binary, never inlined,
- * never folded into its callers' loops. */
-__attribute__((noinline)) void ebprof_calibration_target(void);
-__attribute__((noinline)) void ebprof_calibration_target(void)
-{
-	__asm__ __volatile__("" ::: "memory");
-}
-
-static uint64_t time_calls(void (*volatile fn)(void))
-{
-	uint64_t t0 = now_ns();
-
-	for (int i = 0; i < CALIB_CALLS; i++)
-		fn();
-	return now_ns() - t0;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static uint64_t median_round(void)
-{
-	uint64_t t[CALIB_ROUNDS];
-
-	for (int r = 0; r < CALIB_ROUNDS; r++)
-		t[r] = time_calls(ebprof_calibration_target);
-	qsort(t, CALIB_ROUNDS, sizeof(t[0]), cmp_u64);
-	return t[CALIB_ROUNDS / 2];
-}
-
-/* File offset of ebprof_calibration_target in /proc/self/exe. */
-static int self_offset(uint64_t *off)
-{
-	struct procmaps m = { 0 };
-	const struct procmap *pm;
-	uint64_t addr = (uint64_t)(uintptr_t)&ebprof_calibration_target;
-	int err = procmaps_read(getpid(), &m);
-
-	if (err)
-		return err;
-	pm = procmaps_find(&m, addr);
-	if (pm)
-		*off = addr - pm->start + pm->offset;
-	procmaps_free(&m);
-	return pm ? 0 : -ENOENT;
-}
-
-static struct bpf_link *attach_self(const struct bpf_program *prog, int ret,
-				    uint64_t off, uint32_t id)
-{
-	LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = id, .retprobe = ret);
-
-	return bpf_program__attach_uprobe_opts(prog, getpid(), "/proc/self/exe",
-					       off, &uo);
-}
-
-/* The probes of one traced call, placed as the run places them: return
- * probe first.  0 or negative errno, with nothing left attached. */
-static int calib_attach(const struct bpf_program *entry, const struct bpf_program *ret,
-			enum func_attach_kind kind, uint64_t off, uint32_t id,
-			struct bpf_link **links, int *fds)
-{
-	uint64_t cookie = func_cookie(0, id);
-	int err;
-
-	if (kind == FUNC_ATTACH_MULTI) {
-		if (ret && (fds[1] = uprobe_multi_attach(bpf_program__fd(ret), "/proc/self/exe",
-							 &off, &cookie, 1, 1, getpid())) < 0)
-			return fds[1];
-		fds[0] = uprobe_multi_attach(bpf_program__fd(entry), "/proc/self/exe", &off,
-					     &cookie, 1, 0, getpid());
-		if (fds[0] < 0) {
-			err = fds[0];
-			uprobe_multi_close(fds, 2);
-			return err;
-		}
-		return 0;
-	}
-	if (ret && !(links[1] = attach_self(ret, 1, off, id)))
-		return -errno;
-	if (!(links[0] = attach_self(entry, 0, off, id))) {
-		err = -errno;
-		func_links_destroy(links, 2);
-		return err;
-	}
-	return 0;
-}
-
-/* The calibration probes, removed in the background: their removal waits
- * for a grace period that need not delay the run. */
-struct func_calib {
-	struct bpf_link *links[2];
-	int fds[2];
-	pthread_t th;
+struct uprobe_governor {
+	struct uprobe_governor_opts o;
+	size_t n;                 /* probes */
+	int ncpus;
+	size_t stride;            /* one CPU's value in a per-CPU lookup */
+	/* Per probe, carved from one block that starts at rates. */
+	struct uprobe_rate *rates;
+	uint64_t *last;           /* hit counts at the last tick */
+	uint64_t *entries;        /* hit counts now */
+	size_t *pick;
+	uint32_t *batch_keys;     /* one read of the whole map per tick */
+	unsigned char *batch_vals; /* n x ncpus values; NULL: one lookup per probe */
+	unsigned char *one;       /* ncpus values: one lookup */
+	uint64_t t_start, t_last;
+	double peak_pct;
+	size_t ndetached;
 };
 
-static void *calib_release(void *arg)
+static double probe_pct(double hits_per_s, double cost_ns)
 {
-	struct func_calib *c = arg;
-
-	func_links_destroy(c->links, 2);
-	uprobe_multi_close(c->fds, 2);
-	return NULL;
+	return hits_per_s * cost_ns / 1e9 * 100.0;
 }
 
-void func_calib_wait(struct func_calib *c)
-{
-	if (!c)
-		return;
-	pthread_join(c->th, NULL);
-	free(c);
-}
-
-int func_calibrate(const struct bpf_program *entry, const struct bpf_program *ret,
-		   enum func_attach_kind kind, uint32_t id, double *cost_ns,
-		   struct func_calib **pending)
-{
-	struct func_calib *c = calloc(1, sizeof(*c));
-	uint64_t off, base, probed;
-	int err;
-
-	*pending = NULL;
-	if (!c)
-		return -ENOMEM;
-	c->fds[0] = c->fds[1] = -1;
-	err = self_offset(&off);
-	if (!err) {
-		base = median_round();
-		err = calib_attach(entry, ret, kind, off, id, c->links, c->fds);
-	}
-	if (err) {
-		free(c);
-		return err;
-	}
-	probed = median_round();
-	*cost_ns = probed > base ? (double)(probed - base) / CALIB_CALLS : 0;
-	if (pthread_create(&c->th, NULL, calib_release, c) == 0) {
-		*pending = c;
-	} else {
-		calib_release(c);
-		free(c);
-	}
-	return 0;
-}
-
-double func_overhead_pct(const struct func_rate *r, size_t n, double cost_ns)
+double uprobe_overhead_pct(const struct uprobe_rate *r, size_t n, double cost_ns)
 {
 	double pct = 0;
 
 	for (size_t i = 0; i < n; i++)
 		if (r[i].attached)
-			pct += r[i].hits_per_s * cost_ns / 1e9 * 100.0;
+			pct += probe_pct(r[i].hits_per_s, cost_ns);
 	return pct;
 }
 
-size_t func_governor_pick(const struct func_rate *r, size_t n, double cost_ns,
-			  double budget_pct, size_t *pick)
+size_t uprobe_governor_pick(const struct uprobe_rate *r, size_t n, double cost_ns,
+			    double budget_pct, size_t *pick)
 {
-	double pct = func_overhead_pct(r, n, cost_ns);
+	double pct = uprobe_overhead_pct(r, n, cost_ns);
 	size_t npick = 0;
 
 	while (pct > budget_pct) {
@@ -198,7 +66,185 @@ size_t func_governor_pick(const struct func_rate *r, size_t n, double cost_ns,
 		if (best == n)
 			break;
 		pick[npick++] = best;
-		pct -= r[best].hits_per_s * cost_ns / 1e9 * 100.0;
+		pct -= probe_pct(r[best].hits_per_s, cost_ns);
 	}
 	return npick;
+}
+
+void uprobe_governor__free(struct uprobe_governor *g)
+{
+	if (!g)
+		return;
+	free(g->rates);
+	free(g->batch_vals);
+	free(g->one);
+	free(g);
+}
+
+/* The per-probe arrays, in one block (their alignments fall in this
+ * order). */
+static int alloc_arrays(struct uprobe_governor *g, size_t n)
+{
+	unsigned char *p = calloc(n, sizeof(*g->rates) + sizeof(*g->last) +
+				  sizeof(*g->entries) + sizeof(*g->pick) +
+				  sizeof(*g->batch_keys));
+
+	if (!p)
+		return -ENOMEM;
+	g->rates = (struct uprobe_rate *)p;
+	p += n * sizeof(*g->rates);
+	g->last = (uint64_t *)p;
+	p += n * sizeof(*g->last);
+	g->entries = (uint64_t *)p;
+	p += n * sizeof(*g->entries);
+	g->pick = (size_t *)p;
+	p += n * sizeof(*g->pick);
+	g->batch_keys = (uint32_t *)p;
+	return 0;
+}
+
+struct uprobe_governor *uprobe_governor__new(const struct uprobe_governor_opts *o)
+{
+	struct uprobe_governor *g = calloc(1, sizeof(*g));
+	size_t n;
+
+	if (!g)
+		goto nomem;
+	g->o = *o;
+	g->n = n = uprobe_set__cnt(o->set);
+	g->ncpus = libbpf_num_possible_cpus();
+	if (g->ncpus <= 0) {
+		errno = g->ncpus ? -g->ncpus : EINVAL;
+		free(g);
+		return NULL;
+	}
+	/* Per-CPU values come 8-byte aligned. */
+	g->stride = (o->value_size + 7) & ~(size_t)7;
+	n = n ? n : 1;
+	g->batch_vals = calloc(n * (size_t)g->ncpus, g->stride);
+	g->one = calloc((size_t)g->ncpus, g->stride);
+	if (alloc_arrays(g, n) || !g->batch_vals || !g->one) {
+		uprobe_governor__free(g);
+		goto nomem;
+	}
+	for (size_t i = 0; i < g->n; i++)
+		g->rates[i].attached = 1;
+	g->t_start = g->t_last = now_ns();
+	return g;
+nomem:
+	errno = ENOMEM;
+	return NULL;
+}
+
+/* Sum over CPUs of the hit count in ncpus values at v. */
+static uint64_t sum_counts(const struct uprobe_governor *g, const unsigned char *v)
+{
+	uint64_t sum = 0, c;
+
+	for (int cpu = 0; cpu < g->ncpus; cpu++) {
+		memcpy(&c, v + (size_t)cpu * g->stride + g->o.count_off, sizeof(c));
+		sum += c;
+	}
+	return sum;
+}
+
+/* Hit counts of every probe into g->entries: one batch read of the stats
+ * map per tick (thousands of probes, ten ticks a second), else, when the
+ * kernel refuses batches, one lookup per attached probe. */
+static void read_entries(struct uprobe_governor *g)
+{
+	uint32_t count = (uint32_t)g->n, next;
+	int err;
+
+	if (g->batch_vals) {
+		err = bpf_map_lookup_batch(g->o.stats_fd, NULL, &next, g->batch_keys,
+					   g->batch_vals, &count, NULL);
+		if ((err == 0 || err == -ENOENT) && count == g->n) {
+			for (size_t i = 0; i < g->n; i++)
+				g->entries[i] = sum_counts(g, g->batch_vals +
+							   i * (size_t)g->ncpus * g->stride);
+			return;
+		}
+		ebprof_verbose(1, "%s: batch read of the stats map refused (%s): one "
+			       "lookup per probe", g->o.name, strerror(err ? -err : EIO));
+		free(g->batch_vals);
+		g->batch_vals = NULL;
+	}
+	for (uint32_t i = 0; i < g->n; i++)
+		g->entries[i] = g->rates[i].attached &&
+			bpf_map_lookup_elem(g->o.stats_fd, &i, g->one) == 0 ?
+			sum_counts(g, g->one) : g->last[i];
+}
+
+/* Stops probes pick[0..n). */
+static void detach(struct uprobe_governor *g, size_t n)
+{
+	uint64_t t0 = now_ns();
+	int err;
+
+	/* Mark first: their entries stop counting at once, and frames this
+	 * leaves behind are not mismatches. */
+	for (size_t k = 0; k < n; k++) {
+		if (g->o.detached)
+			__atomic_store_n(&g->o.detached[g->pick[k]], 1, __ATOMIC_SEQ_CST);
+		g->rates[g->pick[k]].attached = 0;
+	}
+	g->ndetached += n;
+	err = uprobe_set__detach(g->o.set, g->pick, n);
+	ebprof_verbose(1, "%s: detached %zu function%s in %.3f s", g->o.name, n,
+		       n == 1 ? "" : "s", (double)(now_ns() - t0) / 1e9);
+	if (err)
+		strlist_addf(g->o.notes, "could not remove the probes of %zu detached function%s "
+			     "(%s): their counts stop, but their probes cost until removed", n,
+			     n == 1 ? "" : "s", strerror(-err));
+}
+
+void uprobe_governor__tick(struct uprobe_governor *g)
+{
+	uint64_t now = now_ns();
+	double dt = g ? (double)(now - g->t_last) / 1e9 : 0, pct;
+	size_t npick;
+
+	if (!g || dt < 0.05)
+		return;
+	read_entries(g);
+	for (size_t i = 0; i < g->n; i++) {
+		if (!g->rates[i].attached)
+			continue;
+		g->rates[i].hits_per_s = (double)(g->entries[i] - g->last[i]) / dt;
+		g->last[i] = g->entries[i];
+	}
+	g->t_last = now;
+	pct = uprobe_overhead_pct(g->rates, g->n, g->o.cost_ns);
+	if (pct > g->peak_pct)
+		g->peak_pct = pct;
+	if (g->o.budget_pct <= 0 || pct <= g->o.budget_pct)
+		return;
+	npick = uprobe_governor_pick(g->rates, g->n, g->o.cost_ns, g->o.budget_pct, g->pick);
+	for (size_t k = 0; k < npick; k++) {
+		size_t i = g->pick[k];
+		const struct uprobe_target *t = uprobe_set__target(g->o.set, i);
+
+		if (strlist_addf(g->o.notes, "detached %s (%s) at %.1f s: %.0f calls/s cost an "
+				 "estimated %.1f%% of one CPU (total %.1f%% > --max-overhead "
+				 "%g%%); its counts stop there",
+				 t->name, t->module, (double)(now - g->t_start) / 1e9,
+				 g->rates[i].hits_per_s, probe_pct(g->rates[i].hits_per_s,
+								   g->o.cost_ns),
+				 pct, g->o.budget_pct) == 0)
+			ebprof_verbose(1, "%s: %s", g->o.name,
+				       g->o.notes->v[g->o.notes->n - 1]);
+	}
+	if (npick)
+		detach(g, npick);
+}
+
+double uprobe_governor__peak_pct(const struct uprobe_governor *g)
+{
+	return g ? g->peak_pct : 0;
+}
+
+size_t uprobe_governor__ndetached(const struct uprobe_governor *g)
+{
+	return g ? g->ndetached : 0;
 }

@@ -1,4 +1,4 @@
-/* func collector: -f patterns -> functions to trace (file + offset).
+/* Probe layer: patterns -> functions to probe (file + offset).
  * GLOB matches the executable's function symbols; LIB:GLOB a shared
  * library's, found in /proc/PID/maps or, for a launched target not yet
  * exec'd, through the executable's DT_NEEDED and the library path. */
@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "symbols/elfsym.h"
-#include "collect/func_user.h"
+#include "probe/resolve.h"
 #include "symbols/procmaps.h"
 #include "util/util.h"
 
@@ -36,8 +36,8 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
-int func_split_pattern(const char *pattern, char *buf, size_t len,
-		       const char **lib, const char **glob)
+int uprobe_split_pattern(const char *pattern, char *buf, size_t len,
+			 const char **lib, const char **glob)
 {
 	const char *c = strchr(pattern, ':');
 
@@ -63,7 +63,7 @@ static int prefix_lib(const char *name, const char *want)
 	return strncmp(name + n, ".so", 3) == 0 || name[n] == '-';
 }
 
-int func_lib_matches(const char *path, const char *want)
+int uprobe_lib_matches(const char *path, const char *want)
 {
 	const char *name = base_name(path);
 	char lib[NAME_MAX + 1];
@@ -80,7 +80,7 @@ int func_lib_matches(const char *path, const char *want)
 	return 0;
 }
 
-unsigned func_edit_distance(const char *a, const char *b)
+unsigned uprobe_edit_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b), i, j;
 	unsigned row[256], prev, tmp, best;
@@ -131,8 +131,8 @@ static int contains_ci(const char *hay, const char *needle)
 	return 0;
 }
 
-size_t func_suggest(const char *glob, const char *const *names, size_t n,
-		    char *buf, size_t len, size_t max)
+size_t uprobe_suggest(const char *glob, const char *const *names, size_t n,
+		      char *buf, size_t len, size_t max)
 {
 	char lit[256];
 	size_t best[MAX_SUGGEST], score[MAX_SUGGEST], nbest = 0, i, j, out = 0;
@@ -150,7 +150,7 @@ size_t func_suggest(const char *glob, const char *const *names, size_t n,
 		if (contains_ci(names[i], lit))
 			sc = strlen(names[i]) - strlen(lit); /* 0: same, small: close */
 		else {
-			unsigned d = func_edit_distance(lit, names[i]);
+			unsigned d = uprobe_edit_distance(lit, names[i]);
 
 			if (d > limit)
 				continue;
@@ -197,19 +197,20 @@ struct rfile {
 };
 
 struct resolver {
-	const struct func_where *w;
+	const struct uprobe_where *w;
 	char root[64];           /* "/proc/PID/root" or "" */
 	struct rfile files[MAX_NEEDED + 1];
 	size_t nfiles;
 	struct procmaps maps;
 	int maps_read;
-	struct func_targets *out;
+	struct uprobe_targets *out;
+	size_t max;              /* most targets out takes */
 };
 
 /* Each fact once, however many patterns or files bring it up. */
-static int add_note(struct func_targets *t, const char *fmt, ...)
+static int add_note(struct uprobe_targets *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-static int add_note(struct func_targets *t, const char *fmt, ...)
+static int add_note(struct uprobe_targets *t, const char *fmt, ...)
 {
 	char line[512];
 	va_list ap;
@@ -410,7 +411,7 @@ static int find_lib_needed(struct resolver *r, const char *lib, char *out, size_
 			int seen = 0;
 
 			if (!found && search_lib(needed[i], runpath, origin, path, sizeof(path))) {
-				if (func_lib_matches(path, lib) || func_lib_matches(needed[i], lib)) {
+				if (uprobe_lib_matches(path, lib) || uprobe_lib_matches(needed[i], lib)) {
 					snprintf(out, len, "%s", path);
 					found = 1;
 				}
@@ -449,7 +450,7 @@ static int find_lib_mapped(struct resolver *r, const char *lib, char *out, size_
 	for (size_t i = 0; i < r->maps.n; i++) {
 		const struct procmap *m = &r->maps.maps[i];
 
-		if (m->path && m->path[0] == '/' && func_lib_matches(m->path, lib)) {
+		if (m->path && m->path[0] == '/' && uprobe_lib_matches(m->path, lib)) {
 			snprintf(out, len, "%s", m->path);
 			snprintf(open_path, open_len, "/proc/%d/map_files/%" PRIx64 "-%" PRIx64,
 				 (int)r->w->pid, m->start, m->end);
@@ -499,7 +500,7 @@ static int locate(struct resolver *r, const char *lib, char *out, size_t len,
 
 /* ---- matching ---- */
 
-int func_insn_unprobeable(const uint8_t *b, size_t n)
+int uprobe_insn_unprobeable(const uint8_t *b, size_t n)
 {
 #if defined(__x86_64__)
 	size_t i = 0;
@@ -547,18 +548,19 @@ static int unprobeable_at(int fd, uint64_t off)
 	if (fd < 0)
 		return 0;
 	got = pread(fd, b, sizeof(b), (off_t)off);
-	return got > 0 && func_insn_unprobeable(b, (size_t)got);
+	return got > 0 && uprobe_insn_unprobeable(b, (size_t)got);
 }
 
-static int add_target(struct func_targets *t, const struct rfile *f,
+static int add_target(struct resolver *r, const struct rfile *f,
 		      const char *name, uint64_t off)
 {
-	struct func_target *v;
+	struct uprobe_targets *t = r->out;
+	struct uprobe_target *v;
 
 	for (size_t i = 0; i < t->n; i++)
 		if (t->v[i].offset == off && strcmp(t->v[i].path, f->path) == 0)
 			return 0;
-	if (t->n >= FUNC_MAX_FUNCS) {
+	if (t->n >= r->max) {
 		t->dropped++;
 		return 0;
 	}
@@ -587,7 +589,7 @@ static void no_match(const struct rfile *f, const char *pattern, const char *glo
 	if (names) {
 		for (size_t i = 0; i < f->elf->nsyms; i++)
 			names[i] = f->elf->syms[i].name;
-		func_suggest(glob, names, f->elf->nsyms, sugg, sizeof(sugg), MAX_SUGGEST);
+		uprobe_suggest(glob, names, f->elf->nsyms, sugg, sizeof(sugg), MAX_SUGGEST);
 		free(names);
 	}
 	if (f->elf->nsyms == 0)
@@ -610,7 +612,7 @@ static int resolve_one(struct resolver *r, const char *pattern)
 	size_t matched = 0;
 	int err, fd;
 
-	func_split_pattern(pattern, buf, sizeof(buf), &lib, &glob);
+	uprobe_split_pattern(pattern, buf, sizeof(buf), &lib, &glob);
 	if (!*glob) {
 		ebprof_usage("empty function pattern in '%s'", pattern);
 		return -EINVAL;
@@ -638,7 +640,7 @@ static int resolve_one(struct resolver *r, const char *pattern)
 		if (unprobeable_at(fd, off))
 			unprobeable_add(&u, s->name);
 		else
-			err = add_target(r->out, f, s->name, off);
+			err = add_target(r, f, s->name, off);
 	}
 	if (fd >= 0)
 		close(fd);
@@ -662,7 +664,7 @@ static int resolve_one(struct resolver *r, const char *pattern)
 	return err;
 }
 
-void func_targets_free(struct func_targets *t)
+void uprobe_targets_free(struct uprobe_targets *t)
 {
 	for (size_t i = 0; i < t->n; i++) {
 		free(t->v[i].name);
@@ -674,8 +676,8 @@ void func_targets_free(struct func_targets *t)
 	memset(t, 0, sizeof(*t));
 }
 
-int func_resolve(const struct func_where *w, const char *const *patterns,
-		 size_t npatterns, struct func_targets *out)
+int uprobe_resolve(const struct uprobe_where *w, const char *const *patterns,
+		   size_t npatterns, size_t max, struct uprobe_targets *out)
 {
 	struct resolver *r = calloc(1, sizeof(*r));
 	int err = 0;
@@ -685,6 +687,7 @@ int func_resolve(const struct func_where *w, const char *const *patterns,
 	memset(out, 0, sizeof(*out));
 	r->w = w;
 	r->out = out;
+	r->max = max;
 	if (!w->launched && w->pid > 0)
 		snprintf(r->root, sizeof(r->root), "/proc/%d/root", (int)w->pid);
 	for (size_t i = 0; i < npatterns && !err; i++)
@@ -698,6 +701,6 @@ int func_resolve(const struct func_where *w, const char *const *patterns,
 		procmaps_free(&r->maps);
 	free(r);
 	if (err)
-		func_targets_free(out);
+		uprobe_targets_free(out);
 	return err;
 }
