@@ -17,6 +17,7 @@
 #include "cpu.skel.h"
 #include "model/functable.h"
 #include "probe/perf_event.h"
+#include "symbols/stack.h"
 #include "symbols/symbolize.h"
 #include "util/util.h"
 
@@ -159,100 +160,15 @@ static int cpu_tick(void *state)
 	return 0;
 }
 
-static int is_profiler_frame(struct cpu_state *s, uint64_t ip)
+static int drain_counts(struct cpu_state *s, struct stack_conv *conv)
 {
-	struct symres r;
-
-	symbolize_kernel(s->sym, ip, &r);
-	return r.func && (!strncmp(r.func, "bpf_prog_", 9) ||
-			  !strncmp(r.func, "bpf_trace_run", 13) ||
-			  !strncmp(r.func, "__bpf_trace_", 12));
-}
-
-/* Kernel frames of a sleeping thread, root first, from lines like
- * "[<0>] do_nanosleep+0x6b/0x140" (leaf first). */
-static void proc_kernel_stack(struct profile *p, struct stackbuf *st, pid_t pid, uint32_t tid)
-{
-	char path[96], line[256], *names[CPU_MAX_STACK_DEPTH];
-	int n = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%u/stack", (int)pid, tid);
-	f = fopen(path, "r");
-	if (!f)
-		return;
-	while (n < CPU_MAX_STACK_DEPTH && fgets(line, sizeof(line), f)) {
-		char *sym = strchr(line, ' ');
-
-		if (!sym)
-			continue;
-		sym++;
-		sym[strcspn(sym, "+ \n")] = 0;
-		if (*sym && (names[n] = strdup(sym)))
-			n++;
-	}
-	fclose(f);
-	while (n-- > 0) {
-		stackbuf_push(st, profile_frame(p, FRAME_KERNEL, names[n], "[kernel]", 0));
-		free(names[n]);
-	}
-}
-
-/* Appends the frames of one stack id, root first, to st. */
-static void add_stack(struct cpu_state *s, struct profile *p, struct stackbuf *st,
-		      int stack_id, int kernel, uint64_t *ips)
-{
-	int fd = bpf_map__fd(s->skel->maps.stacks);
-	uint32_t id = (uint32_t)stack_id;
-	int n = 0, skip;
-
-	if (stack_id < 0) {
-		if (!kernel)
-			stackbuf_push(st, profile_frame(p, FRAME_MARKER, "[no user stack]", NULL, 0));
-		return;
-	}
-	memset(ips, 0, CPU_MAX_STACK_DEPTH * sizeof(*ips));
-	if (bpf_map_lookup_elem(fd, &id, ips))
-		return;
-	while (n < CPU_MAX_STACK_DEPTH && ips[n])
-		n++;
-	if (n == CPU_MAX_STACK_DEPTH) {
-		s->truncated++;
-		stackbuf_push(st, profile_frame(p, FRAME_MARKER, "[truncated]", NULL, 0));
-	}
-	/* The leaf-side kernel frames of a switch-out are our own BPF
-	 * program and its trampoline: not the target's time. */
-	skip = 0;
-	if (kernel) {
-		while (skip < n && is_profiler_frame(s, ips[skip]))
-			skip++;
-	}
-	for (int i = n - 1; i >= skip; i--) {
-		struct symres r;
-
-		/* Return addresses point after the call: look up ip-1 for
-		 * every frame but the leaf. */
-		uint64_t a = i > skip ? ips[i] - 1 : ips[i];
-		if (kernel)
-			symbolize_kernel(s->sym, a, &r);
-		else
-			symbolize_user(s->sym, a, &r);
-		stackbuf_push(st, profile_frame(p, kernel ? FRAME_KERNEL : FRAME_USER,
-						r.func, r.module, r.offset));
-	}
-}
-
-static int drain_counts(struct cpu_state *s, struct profile *p)
-{
+	struct profile *p = conv->p;
 	int fd = bpf_map__fd(s->skel->maps.counts);
 	struct cpu_key key;
 	struct cpu_val v;
-	uint64_t *ips = calloc(CPU_MAX_STACK_DEPTH, sizeof(*ips));
 	struct stackbuf st = {0};
 	int err = 0, started = 0;
 
-	if (!ips)
-		return -ENOMEM;
 	while (map_next_entry(fd, &key, sizeof(key), &started, &v)) {
 		int64_t vals[M_N];
 
@@ -261,8 +177,8 @@ static int drain_counts(struct cpu_state *s, struct profile *p)
 			stackbuf_push(&st, profile_frame(p, FRAME_MARKER,
 							 "[blocked since before attach]", NULL, 0));
 		} else {
-			add_stack(s, p, &st, key.ustack, 0, ips);
-			add_stack(s, p, &st, key.kstack, 1, ips);
+			stack_from_id(conv, &st, 0, key.ustack);
+			stack_from_id(conv, &st, 1, key.kstack);
 		}
 		if (v.offcpu_ns) {
 			/* One entry holds either on- or off-CPU values in
@@ -290,7 +206,6 @@ static int drain_counts(struct cpu_state *s, struct profile *p)
 		}
 	}
 	free(st.frames);
-	free(ips);
 	return err;
 }
 
@@ -332,8 +247,9 @@ static void add_inflight_offcpu(struct cpu_state *s, uint64_t now_kns)
  * their user stack cannot be read from outside.  A thread that is running
  * now (on a CPU since before attach, never switched, never sampled) is not
  * blocked. */
-static int add_whole_run_blocked(struct cpu_state *s, struct profile *p, uint64_t elapsed)
+static int add_whole_run_blocked(struct cpu_state *s, struct stack_conv *conv, uint64_t elapsed)
 {
+	struct profile *p = conv->p;
 	int tfd = bpf_map__fd(s->skel->maps.threads);
 	int sfd = bpf_map__fd(s->skel->maps.starts);
 	char path[96];
@@ -359,7 +275,7 @@ static int add_whole_run_blocked(struct cpu_state *s, struct profile *p, uint64_
 		    task_state(s->target->pid, (pid_t)tid) == 'R')
 			continue;
 		stackbuf_push(&st, profile_frame(p, FRAME_MARKER, "[blocked whole run]", NULL, 0));
-		proc_kernel_stack(p, &st, s->target->pid, tid);
+		stack_from_proc(conv, &st, s->target->pid, (pid_t)tid);
 		stackbuf_push(&st, profile_frame(p, FRAME_MARKER, "[off-cpu]", NULL, 0));
 		vals[M_OFFCPU] = vals[M_WALL] = (int64_t)elapsed;
 		err = st.err ? st.err : profile_add_sample(p, st.frames, (uint32_t)st.n, vals);
@@ -432,6 +348,7 @@ static int cpu_report(void *state, struct profile **out)
 {
 	struct cpu_state *s = state;
 	struct profile *p;
+	struct stack_conv conv;
 	uint64_t now, elapsed;
 	int metric, err;
 
@@ -456,9 +373,14 @@ static int cpu_report(void *state, struct profile **out)
 	if (metric < 0)
 		metric = M_WALL; /* --metric names another report's metric */
 	p->default_metric = metric;
-	err = drain_counts(s, p);
+	err = stack_conv_init(&conv, p, s->sym, bpf_map__fd(s->skel->maps.stacks),
+			      CPU_MAX_STACK_DEPTH);
 	if (!err)
-		err = add_whole_run_blocked(s, p, elapsed);
+		err = drain_counts(s, &conv);
+	if (!err)
+		err = add_whole_run_blocked(s, &conv, elapsed);
+	s->truncated += conv.truncated;
+	stack_conv_free(&conv);
 	if (!err)
 		err = threads_table(s, p);
 	if (!err)
