@@ -314,33 +314,47 @@ static int threads_table(struct cpu_state *s, struct profile *p)
 	return 0;
 }
 
+/* Info key, label and kind of every counter, from include/cpu.h. */
+static const struct cpu_stat_def {
+	const char *key, *label;
+	int lost;
+} cpu_stat_defs[CPU_STAT_MAX] = {
+#define CPU_STAT_DEF(name, key, label, lost) [CPU_STAT_##name] = { key, label, lost },
+	CPU_STATS(CPU_STAT_DEF)
+#undef CPU_STAT_DEF
+};
+
+/* Shows counter i summed with the ones after it that share its key;
+ * returns the index past them. */
+static int stat_info(struct profile *p, const __u64 *st, int i)
+{
+	const struct cpu_stat_def *d = &cpu_stat_defs[i];
+	uint64_t v = 0;
+
+	for (; i < CPU_STAT_MAX && !strcmp(cpu_stat_defs[i].key, d->key); i++)
+		v += st[i];
+	profile_info_int(p, d->key, d->label, "count", (int64_t)v);
+	return i;
+}
+
 static void stats_info(struct cpu_state *s, struct profile *p, uint64_t elapsed)
 {
 	const __u64 *st = s->skel->bss->stats;
-	uint64_t lost = st[CPU_STAT_USTACK_LOST] + st[CPU_STAT_KSTACK_LOST] +
-			st[CPU_STAT_STACK_COLLISION] + st[CPU_STAT_STACKMAP_FULL] +
-			st[CPU_STAT_MAP_FULL] + st[CPU_STAT_START_FULL] +
-			st[CPU_STAT_THREADS_FULL] + s->truncated;
+	uint64_t lost = s->truncated;
 
+	for (int i = 0; i < CPU_STAT_MAX; i++)
+		if (cpu_stat_defs[i].lost)
+			lost += st[i];
 	profile_info_int(p, "duration", "duration", "ns", (int64_t)elapsed);
 	profile_info_int(p, "frequency", "frequency (Hz)", "count", s->opts->frequency);
-	profile_info_int(p, "samples", "on-CPU samples", "count", (int64_t)st[CPU_STAT_SAMPLES]);
+	stat_info(p, st, CPU_STAT_SAMPLES);
 	profile_info_int(p, "oncpu", "on-CPU time (samples x period)", "ns",
 			 (int64_t)(st[CPU_STAT_SAMPLES] * s->period_ns));
-	profile_info_int(p, "offcpu_switches", "off-CPU episodes", "count",
-			 (int64_t)st[CPU_STAT_SWITCHES]);
+	stat_info(p, st, CPU_STAT_SWITCHES);
 	profile_info_int(p, "lost", "lost or damaged samples", "count", (int64_t)lost);
-	profile_info_int(p, "lost_user_stack", "  user stack unavailable", "count",
-			 (int64_t)st[CPU_STAT_USTACK_LOST]);
-	profile_info_int(p, "lost_kernel_stack", "  kernel stack unavailable", "count",
-			 (int64_t)st[CPU_STAT_KSTACK_LOST]);
-	profile_info_int(p, "lost_collision", "  stack id collisions", "count",
-			 (int64_t)st[CPU_STAT_STACK_COLLISION]);
-	profile_info_int(p, "lost_stackmap_full", "  stack map full", "count",
-			 (int64_t)st[CPU_STAT_STACKMAP_FULL]);
-	profile_info_int(p, "lost_map_full", "  counts map full", "count",
-			 (int64_t)(st[CPU_STAT_MAP_FULL] + st[CPU_STAT_START_FULL] +
-				   st[CPU_STAT_THREADS_FULL]));
+	for (int i = 0; i < CPU_STAT_MAX;)
+		i = cpu_stat_defs[i].lost ? stat_info(p, st, i) : i + 1;
+	/* counted here, not in BPF: stacks as deep as the stack map holds */
 	profile_info_int(p, "truncated", "  truncated stacks", "count", (int64_t)s->truncated);
 }
 
