@@ -17,6 +17,7 @@
 #include "cpu.skel.h"
 #include "model/functable.h"
 #include "probe/perf_event.h"
+#include "run/features.h"
 #include "symbols/stack.h"
 #include "symbols/symbolize.h"
 #include "util/util.h"
@@ -72,11 +73,19 @@ struct cpu_state {
 
 static void cpu_close(void *state);
 
+/* What cpu.bpf.c and cpu_attach use from the kernel. */
+static const enum feature cpu_needs[] = {
+	FEAT_BTF, FEAT_RAW_TRACEPOINT, FEAT_TP_SCHED_SWITCH, FEAT_PERF_CPU_CLOCK,
+};
+
 static int cpu_open(void **statep, const struct options *o, struct target *t)
 {
-	struct cpu_state *s = calloc(1, sizeof(*s));
+	struct cpu_state *s;
 	int err;
 
+	if (features_require("the cpu report", cpu_needs, ARRAY_SIZE(cpu_needs)))
+		return -ENOTSUP;
+	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	s->opts = o;
