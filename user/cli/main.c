@@ -57,7 +57,7 @@ static int preflight(void)
 
 	if (ebprof_verbosity)
 		features_print(stderr);
-	if (features_require("ebprof", need, ARRAY_SIZE(need)))
+	if (features_require("every report", need, ARRAY_SIZE(need)))
 		return -ENOTSUP;
 	if (geteuid() != 0)
 		ebprof_verbose(1, "not running as root: BPF needs CAP_BPF and CAP_PERFMON");

@@ -172,7 +172,10 @@ static int cpu_tick(void *state)
 /* One report being built.  Reports read the kernel maps and never write
  * them, so one can be taken while collecting (a snapshot) and any number
  * after stop, each giving the same totals: what BPF has not counted yet
- * (in-flight and whole-run off-CPU time) is added here, in user space. */
+ * (in-flight and whole-run off-CPU time) is added here, in user space.
+ * After stop the maps and the clock (t_stop) hold still; what /proc says
+ * of the target's threads (alive, running, where they sleep) is read per
+ * report, and changes only if one exits or wakes in between. */
 struct cpu_rep {
 	struct cpu_state *s;
 	struct profile *p;
