@@ -15,6 +15,7 @@
 const volatile __u32 targ_tgid = 0;
 const volatile __u64 min_block_ns = 0;
 
+/* CPU_STATS in cpu.h: what each counts and how the report shows it. */
 __u64 stats[CPU_STAT_MAX] = {};
 /* Set by user space once attached (CLOCK_MONOTONIC, as bpf_ktime_get_ns). */
 __u64 attach_ns = 0;

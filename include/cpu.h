@@ -41,18 +41,32 @@ struct cpu_thread {
 	__u64 offcpu_ns;
 };
 
-/* Counters in .bss, indexes into stats[]. */
+/* Counters in .bss (stats[], indexes CPU_STAT_<NAME>): one list for the
+ * enum, the BPF program that counts them and the report that shows them.
+ *   X(NAME, info key, info label, lost)
+ * lost 1: a sample or episode lost or damaged, summed into the report's
+ * "lost"; consecutive counters that share a key are shown as one sum. */
+#define CPU_STATS(X)                                                          \
+	/* samples of the target seen; off-CPU episodes counted */            \
+	X(SAMPLES, "samples", "on-CPU samples", 0)                            \
+	X(SWITCHES, "offcpu_switches", "off-CPU episodes", 0)                 \
+	/* a stack that could not be collected */                             \
+	X(USTACK_LOST, "lost_user_stack", "  user stack unavailable", 1)      \
+	X(KSTACK_LOST, "lost_kernel_stack", "  kernel stack unavailable", 1)  \
+	/* stack id hash collision (-EEXIST) */                               \
+	X(STACK_COLLISION, "lost_collision", "  stack id collisions", 1)      \
+	/* -ENOMEM from the stack map */                                      \
+	X(STACKMAP_FULL, "lost_stackmap_full", "  stack map full", 1)         \
+	/* counts map full: sample dropped; starts or threads map full */     \
+	X(MAP_FULL, "lost_map_full", "  counts map full", 1)                  \
+	X(START_FULL, "lost_map_full", "  counts map full", 1)                \
+	X(THREADS_FULL, "lost_map_full", "  counts map full", 1)
+
+#define CPU_STAT_ENUM(name, key, label, lost) CPU_STAT_##name,
 enum cpu_stat {
-	CPU_STAT_SAMPLES,        /* samples of the target seen */
-	CPU_STAT_USTACK_LOST,    /* user stack could not be collected */
-	CPU_STAT_KSTACK_LOST,
-	CPU_STAT_STACK_COLLISION,/* stack id hash collision (-EEXIST) */
-	CPU_STAT_STACKMAP_FULL,  /* -ENOMEM from the stack map */
-	CPU_STAT_MAP_FULL,       /* counts map full: sample dropped */
-	CPU_STAT_START_FULL,     /* switch-out not recorded */
-	CPU_STAT_THREADS_FULL,
-	CPU_STAT_SWITCHES,
+	CPU_STATS(CPU_STAT_ENUM)
 	CPU_STAT_MAX,
 };
+#undef CPU_STAT_ENUM
 
 #endif

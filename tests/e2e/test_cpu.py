@@ -241,6 +241,27 @@ def test_signals():
         snap.check(name)
 
 
+def test_features():
+    """--features: one line per feature, what this machine has, exit 0
+    without a target; -v shows the same table on stderr at start."""
+    r = run(["--features"])
+    equal(r.returncode, 0, "--features: exit 0")
+    rows = {}
+    for line in r.stdout.splitlines()[1:]:
+        key, present = line.split()[:2]
+        check(key not in rows, f"--features: {key} on one line")
+        rows[key] = present
+    for key in ("btf", "raw_tracepoint", "tp_sched_switch", "tp_sched_process_exit",
+                "perf_cpu_clock", "ringbuf", "bpf_loop"):
+        equal(rows.get(key), "yes", f"--features: {key}")
+    check("uprobe_multi" in rows, "--features: uprobe_multi reported", sorted(rows))
+    r = run(["-v", "-d", "0.1", "--", "true"])
+    equal(r.returncode, 0, "-v: exit 0")
+    check(all(f"\n{k} " in "\n" + r.stderr for k in rows), "-v: the table on stderr",
+          r.stderr[:300])
+
+
+test_features()
 test_launch()
 test_pid()
 test_folded_and_output_file()

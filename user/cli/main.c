@@ -18,6 +18,7 @@
 
 #include "run/collector.h"
 #include "model/tablesort.h"
+#include "run/features.h"
 #include "output/writer.h"
 #include "cli/options.h"
 #include "run/target.h"
@@ -52,13 +53,13 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
  * another machine learns what is missing before anything loads. */
 static int preflight(void)
 {
+	static const enum feature need[] = { FEAT_BTF }; /* every collector is CO-RE */
 	struct rlimit rl = {RLIM_INFINITY, RLIM_INFINITY};
 
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		ebprof_err("this kernel has no BTF (/sys/kernel/btf/vmlinux): "
-			   "ebprof needs CONFIG_DEBUG_INFO_BTF=y");
+	if (ebprof_verbosity)
+		features_print(stderr);
+	if (features_require("every report", need, ARRAY_SIZE(need)))
 		return -ENOTSUP;
-	}
 	if (geteuid() != 0)
 		ebprof_verbose(1, "not running as root: BPF needs CAP_BPF and CAP_PERFMON");
 	setrlimit(RLIMIT_MEMLOCK, &rl); /* older kernels charge BPF maps here */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "run/collector.h"
+#include "run/features.h"
 #include "output/writer.h"
 #include "cli/options.h"
 
@@ -26,6 +27,7 @@ enum {
 	OPT_CALLERS,
 	OPT_CALLEES,
 	OPT_PROBE_COST,
+	OPT_FEATURES,
 };
 
 static const struct option long_opts[] = {
@@ -45,6 +47,7 @@ static const struct option long_opts[] = {
 	{"callers", required_argument, NULL, OPT_CALLERS},
 	{"callees", required_argument, NULL, OPT_CALLEES},
 	{"probe-cost", required_argument, NULL, OPT_PROBE_COST},
+	{"features", no_argument, NULL, OPT_FEATURES},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -119,6 +122,8 @@ void options_usage(FILE *f)
 "      --callers FUNC       func: who called FUNC (pstats print_callers)\n"
 "      --callees FUNC       func: what FUNC called (pstats print_callees)\n"
 "  -v, --verbose            more detail on stderr (repeat for more)\n"
+"      --features           what this kernel offers ebprof (BTF, tracepoints,\n"
+"                           perf events, ...), then exit; needs no target\n"
 "  -h, --help               this help\n"
 "  -V, --version            version\n"
 "\n"
@@ -316,6 +321,9 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 			return PARSE_EXIT_OK;
 		case 'V':
 			fprintf(out, "ebprof %s\n", EBPROF_VERSION);
+			return PARSE_EXIT_OK;
+		case OPT_FEATURES:
+			features_print(out);
 			return PARSE_EXIT_OK;
 		case ':':
 			return usage(err, "option '%s' needs a value", argv[optind - 1]);

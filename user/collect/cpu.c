@@ -17,6 +17,8 @@
 #include "cpu.skel.h"
 #include "model/functable.h"
 #include "probe/perf_event.h"
+#include "run/features.h"
+#include "symbols/stack.h"
 #include "symbols/symbolize.h"
 #include "util/util.h"
 
@@ -63,19 +65,27 @@ struct cpu_state {
 	struct perf_events pe;
 	struct bpf_link *switch_link;
 	uint64_t t_start;  /* CLOCK_MONOTONIC ns at attach */
+	uint64_t t_stop;   /* and at stop; 0 while collecting */
 	uint64_t period_ns;
-	uint64_t truncated;
 	uint64_t refreshed_at;
 	int first_seen;
 };
 
 static void cpu_close(void *state);
 
+/* What cpu.bpf.c and cpu_attach use from the kernel. */
+static const enum feature cpu_needs[] = {
+	FEAT_BTF, FEAT_RAW_TRACEPOINT, FEAT_TP_SCHED_SWITCH, FEAT_PERF_CPU_CLOCK,
+};
+
 static int cpu_open(void **statep, const struct options *o, struct target *t)
 {
-	struct cpu_state *s = calloc(1, sizeof(*s));
+	struct cpu_state *s;
 	int err;
 
+	if (features_require("the cpu report", cpu_needs, ARRAY_SIZE(cpu_needs)))
+		return -ENOTSUP;
+	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	s->opts = o;
@@ -159,171 +169,149 @@ static int cpu_tick(void *state)
 	return 0;
 }
 
-static int is_profiler_frame(struct cpu_state *s, uint64_t ip)
+/* One report being built.  Reports read the kernel maps and never write
+ * them, so one can be taken while collecting (a snapshot) and any number
+ * after stop, each giving the same totals: what BPF has not counted yet
+ * (in-flight and whole-run off-CPU time) is added here, in user space.
+ * After stop the maps and the clock (t_stop) hold still; what /proc says
+ * of the target's threads (alive, running, where they sleep) is read per
+ * report, and changes only if one exits or wakes in between. */
+struct cpu_rep {
+	struct cpu_state *s;
+	struct profile *p;
+	struct stack_conv conv;
+	struct ptable *threads;
+	uint64_t now;     /* CLOCK_MONOTONIC, as bpf_ktime_get_ns: stop time once stopped */
+	uint64_t elapsed; /* since attach */
+};
+
+/* Adds one (thread, stacks) entry's values: off-CPU time under its
+ * off-CPU marker, samples under the bare stack. */
+static int add_entry(struct cpu_rep *rp, struct stackbuf *st, const struct cpu_key *key,
+		     const struct cpu_val *v)
 {
-	struct symres r;
+	struct profile *p = rp->p;
+	int64_t vals[M_N];
+	int err = 0;
 
-	symbolize_kernel(s->sym, ip, &r);
-	return r.func && (!strncmp(r.func, "bpf_prog_", 9) ||
-			  !strncmp(r.func, "bpf_trace_run", 13) ||
-			  !strncmp(r.func, "__bpf_trace_", 12));
-}
-
-/* Kernel frames of a sleeping thread, root first, from lines like
- * "[<0>] do_nanosleep+0x6b/0x140" (leaf first). */
-static void proc_kernel_stack(struct profile *p, struct stackbuf *st, pid_t pid, uint32_t tid)
-{
-	char path[96], line[256], *names[CPU_MAX_STACK_DEPTH];
-	int n = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%u/stack", (int)pid, tid);
-	f = fopen(path, "r");
-	if (!f)
-		return;
-	while (n < CPU_MAX_STACK_DEPTH && fgets(line, sizeof(line), f)) {
-		char *sym = strchr(line, ' ');
-
-		if (!sym)
-			continue;
-		sym++;
-		sym[strcspn(sym, "+ \n")] = 0;
-		if (*sym && (names[n] = strdup(sym)))
-			n++;
+	st->n = 0;
+	if (key->flags & CPU_KEY_PRE_ATTACH) {
+		stackbuf_push(st, profile_frame(p, FRAME_MARKER,
+						"[blocked since before attach]", NULL, 0));
+	} else {
+		stack_from_id(&rp->conv, st, 0, key->ustack);
+		stack_from_id(&rp->conv, st, 1, key->kstack);
 	}
-	fclose(f);
-	while (n-- > 0) {
-		stackbuf_push(st, profile_frame(p, FRAME_KERNEL, names[n], "[kernel]", 0));
-		free(names[n]);
+	if (v->offcpu_ns) {
+		/* One entry holds either on- or off-CPU values in practice;
+		 * split them so off-CPU stacks end in a marker frame. */
+		const char *m = key->flags & CPU_KEY_RUNNABLE ? "[runnable]" : "[off-cpu]";
+		size_t base = st->n;
+
+		stackbuf_push(st, profile_frame(p, FRAME_MARKER, m, NULL, 0));
+		vals[M_ONCPU] = 0;
+		vals[M_OFFCPU] = (int64_t)v->offcpu_ns;
+		vals[M_WALL] = (int64_t)v->offcpu_ns;
+		err = st->err ? st->err : profile_add_sample(p, st->frames, (uint32_t)st->n, vals);
+		st->n = base;
 	}
-}
-
-/* Appends the frames of one stack id, root first, to st. */
-static void add_stack(struct cpu_state *s, struct profile *p, struct stackbuf *st,
-		      int stack_id, int kernel, uint64_t *ips)
-{
-	int fd = bpf_map__fd(s->skel->maps.stacks);
-	uint32_t id = (uint32_t)stack_id;
-	int n = 0, skip;
-
-	if (stack_id < 0) {
-		if (!kernel)
-			stackbuf_push(st, profile_frame(p, FRAME_MARKER, "[no user stack]", NULL, 0));
-		return;
+	if (!err && v->samples) {
+		vals[M_ONCPU] = (int64_t)v->samples;
+		vals[M_OFFCPU] = 0;
+		vals[M_WALL] = (int64_t)(v->samples * rp->s->period_ns);
+		err = st->err ? st->err : profile_add_sample(p, st->frames, (uint32_t)st->n, vals);
 	}
-	memset(ips, 0, CPU_MAX_STACK_DEPTH * sizeof(*ips));
-	if (bpf_map_lookup_elem(fd, &id, ips))
-		return;
-	while (n < CPU_MAX_STACK_DEPTH && ips[n])
-		n++;
-	if (n == CPU_MAX_STACK_DEPTH) {
-		s->truncated++;
-		stackbuf_push(st, profile_frame(p, FRAME_MARKER, "[truncated]", NULL, 0));
-	}
-	/* The leaf-side kernel frames of a switch-out are our own BPF
-	 * program and its trampoline: not the target's time. */
-	skip = 0;
-	if (kernel) {
-		while (skip < n && is_profiler_frame(s, ips[skip]))
-			skip++;
-	}
-	for (int i = n - 1; i >= skip; i--) {
-		struct symres r;
-
-		/* Return addresses point after the call: look up ip-1 for
-		 * every frame but the leaf. */
-		uint64_t a = i > skip ? ips[i] - 1 : ips[i];
-		if (kernel)
-			symbolize_kernel(s->sym, a, &r);
-		else
-			symbolize_user(s->sym, a, &r);
-		stackbuf_push(st, profile_frame(p, kernel ? FRAME_KERNEL : FRAME_USER,
-						r.func, r.module, r.offset));
-	}
-}
-
-static int drain_counts(struct cpu_state *s, struct profile *p)
-{
-	int fd = bpf_map__fd(s->skel->maps.counts);
-	struct cpu_key key;
-	struct cpu_val v;
-	uint64_t *ips = calloc(CPU_MAX_STACK_DEPTH, sizeof(*ips));
-	struct stackbuf st = {0};
-	int err = 0, started = 0;
-
-	if (!ips)
-		return -ENOMEM;
-	while (map_next_entry(fd, &key, sizeof(key), &started, &v)) {
-		int64_t vals[M_N];
-
-		st.n = 0;
-		if (key.flags & CPU_KEY_PRE_ATTACH) {
-			stackbuf_push(&st, profile_frame(p, FRAME_MARKER,
-							 "[blocked since before attach]", NULL, 0));
-		} else {
-			add_stack(s, p, &st, key.ustack, 0, ips);
-			add_stack(s, p, &st, key.kstack, 1, ips);
-		}
-		if (v.offcpu_ns) {
-			/* One entry holds either on- or off-CPU values in
-			 * practice; split them so off-CPU stacks end in a
-			 * marker frame. */
-			const char *m = key.flags & CPU_KEY_RUNNABLE ? "[runnable]" : "[off-cpu]";
-			size_t base = st.n;
-
-			stackbuf_push(&st, profile_frame(p, FRAME_MARKER, m, NULL, 0));
-			vals[M_ONCPU] = 0;
-			vals[M_OFFCPU] = (int64_t)v.offcpu_ns;
-			vals[M_WALL] = (int64_t)v.offcpu_ns;
-			err = st.err ? st.err : profile_add_sample(p, st.frames, (uint32_t)st.n, vals);
-			if (err)
-				break;
-			st.n = base;
-		}
-		if (v.samples) {
-			vals[M_ONCPU] = (int64_t)v.samples;
-			vals[M_OFFCPU] = 0;
-			vals[M_WALL] = (int64_t)(v.samples * s->period_ns);
-			err = st.err ? st.err : profile_add_sample(p, st.frames, (uint32_t)st.n, vals);
-			if (err)
-				break;
-		}
-	}
-	free(st.frames);
-	free(ips);
 	return err;
 }
 
-/* Threads still switched out when collection stops: their blocking time so
- * far counts too (a thread asleep for the whole run is the answer). */
-static void add_inflight_offcpu(struct cpu_state *s, uint64_t now_kns)
+/* A thread still switched out (st from the starts map) at rp->now: its
+ * blocking time so far counts too (a thread asleep for the whole run is
+ * the answer).  1 with *d when it does, 0 when it exited since or blocked
+ * shorter than --min-block. */
+static int inflight(const struct cpu_rep *rp, uint32_t tid, const struct cpu_start *st,
+		    uint64_t *d)
 {
-	int fd = bpf_map__fd(s->skel->maps.starts);
-	int cfd = bpf_map__fd(s->skel->maps.counts);
-	int tfd = bpf_map__fd(s->skel->maps.threads);
-	uint32_t tid;
-	struct cpu_start st;
-	int started = 0;
+	if (st->ts > rp->now || !task_alive(rp->s->target->pid, (pid_t)tid))
+		return 0;
+	*d = rp->now - st->ts;
+	return *d >= rp->s->opts->min_block_ns;
+}
 
-	while (map_next_entry(fd, &tid, sizeof(tid), &started, &st)) {
-		struct cpu_val v = {0};
-		struct cpu_thread th = {0};
+/* The counts map, then the in-flight off-CPU time of the starts map under
+ * the stacks where each thread blocked. */
+static int add_counts(struct cpu_rep *rp)
+{
+	struct cpu_state *s = rp->s;
+	int cfd = bpf_map__fd(s->skel->maps.counts);
+	int sfd = bpf_map__fd(s->skel->maps.starts);
+	struct stackbuf st = {0};
+	struct cpu_key key;
+	struct cpu_val v;
+	struct cpu_start start;
+	uint32_t tid;
+	int err = 0, started = 0;
+
+	while (!err && map_next_entry(cfd, &key, sizeof(key), &started, &v))
+		err = add_entry(rp, &st, &key, &v);
+	started = 0;
+	while (!err && map_next_entry(sfd, &tid, sizeof(tid), &started, &start)) {
+		struct cpu_val in = {0};
 		uint64_t d;
 
-		if (st.ts > now_kns)
-			continue;
-		if (!task_alive(s->target->pid, tid))
-			continue;
-		d = now_kns - st.ts;
-		if (d < s->opts->min_block_ns)
-			continue;
-		bpf_map_lookup_elem(cfd, &st.key, &v);
-		v.offcpu_ns += d;
-		bpf_map_update_elem(cfd, &st.key, &v, BPF_ANY);
-		bpf_map_lookup_elem(tfd, &tid, &th);
-		th.offcpu_ns += d;
-		bpf_map_update_elem(tfd, &tid, &th, BPF_ANY);
+		if (inflight(rp, tid, &start, &d)) {
+			in.offcpu_ns = d;
+			err = add_entry(rp, &st, &start.key, &in);
+		}
 	}
+	free(st.frames);
+	return err;
+}
+
+static int thread_row(struct cpu_rep *rp, uint32_t tid, const struct cpu_thread *th)
+{
+	struct ptable *t = rp->threads;
+	uint64_t oncpu = th->samples * rp->s->period_ns;
+	int64_t r = ptable_add_row(t);
+
+	if (r < 0)
+		return (int)r;
+	ptable_cell(t, r, T_TID)->i = tid;
+	ptable_cell(t, r, T_ONCPU)->i = (int64_t)oncpu;
+	ptable_cell(t, r, T_SAMPLES)->i = (int64_t)th->samples;
+	ptable_cell(t, r, T_OFFCPU)->i = (int64_t)th->offcpu_ns;
+	ptable_cell(t, r, T_WALL)->i = (int64_t)(oncpu + th->offcpu_ns);
+	return ptable_set_str(t, r, T_COMM, th->comm);
+}
+
+/* One row per thread BPF saw, with its in-flight off-CPU time; then the
+ * threads only seen switching out, by their in-flight time alone. */
+static int add_thread_rows(struct cpu_rep *rp)
+{
+	struct cpu_state *s = rp->s;
+	int tfd = bpf_map__fd(s->skel->maps.threads);
+	int sfd = bpf_map__fd(s->skel->maps.starts);
+	struct cpu_thread th;
+	struct cpu_start start;
+	uint32_t tid;
+	uint64_t d;
+	int err = 0, started = 0;
+
+	while (!err && map_next_entry(tfd, &tid, sizeof(tid), &started, &th)) {
+		th.comm[CPU_COMM_LEN - 1] = 0;
+		if (!bpf_map_lookup_elem(sfd, &tid, &start) && inflight(rp, tid, &start, &d))
+			th.offcpu_ns += d;
+		err = thread_row(rp, tid, &th);
+	}
+	started = 0;
+	while (!err && map_next_entry(sfd, &tid, sizeof(tid), &started, &start)) {
+		if (!bpf_map_lookup_elem(tfd, &tid, &th) || !inflight(rp, tid, &start, &d))
+			continue;
+		memset(&th, 0, sizeof(th));
+		task_comm(s->target->pid, (pid_t)tid, th.comm, sizeof(th.comm));
+		th.offcpu_ns = d;
+		err = thread_row(rp, tid, &th);
+	}
+	return err;
 }
 
 /* Threads that never ran while we watched: blocked for the whole run.
@@ -332,8 +320,10 @@ static void add_inflight_offcpu(struct cpu_state *s, uint64_t now_kns)
  * their user stack cannot be read from outside.  A thread that is running
  * now (on a CPU since before attach, never switched, never sampled) is not
  * blocked. */
-static int add_whole_run_blocked(struct cpu_state *s, struct profile *p, uint64_t elapsed)
+static int add_whole_run_blocked(struct cpu_rep *rp)
 {
+	struct cpu_state *s = rp->s;
+	struct profile *p = rp->p;
 	int tfd = bpf_map__fd(s->skel->maps.threads);
 	int sfd = bpf_map__fd(s->skel->maps.starts);
 	char path[96];
@@ -341,7 +331,7 @@ static int add_whole_run_blocked(struct cpu_state *s, struct profile *p, uint64_
 	DIR *d;
 	int err = 0;
 
-	if (elapsed < s->opts->min_block_ns)
+	if (rp->elapsed < s->opts->min_block_ns)
 		return 0; /* the whole run is shorter than --min-block */
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)s->target->pid);
 	d = opendir(path);
@@ -359,93 +349,117 @@ static int add_whole_run_blocked(struct cpu_state *s, struct profile *p, uint64_
 		    task_state(s->target->pid, (pid_t)tid) == 'R')
 			continue;
 		stackbuf_push(&st, profile_frame(p, FRAME_MARKER, "[blocked whole run]", NULL, 0));
-		proc_kernel_stack(p, &st, s->target->pid, tid);
+		stack_from_proc(&rp->conv, &st, s->target->pid, (pid_t)tid);
 		stackbuf_push(&st, profile_frame(p, FRAME_MARKER, "[off-cpu]", NULL, 0));
-		vals[M_OFFCPU] = vals[M_WALL] = (int64_t)elapsed;
+		vals[M_OFFCPU] = vals[M_WALL] = (int64_t)rp->elapsed;
 		err = st.err ? st.err : profile_add_sample(p, st.frames, (uint32_t)st.n, vals);
 		free(st.frames);
 		task_comm(s->target->pid, (pid_t)tid, th.comm, sizeof(th.comm));
-		th.offcpu_ns = elapsed;
-		bpf_map_update_elem(tfd, &tid, &th, BPF_ANY);
+		th.offcpu_ns = rp->elapsed;
+		if (!err)
+			err = thread_row(rp, tid, &th);
 	}
 	closedir(d);
 	return err;
 }
 
-static int threads_table(struct cpu_state *s, struct profile *p)
+/* Info key, label and kind of every counter, from include/cpu.h. */
+static const struct cpu_stat_def {
+	const char *key, *label;
+	int lost;
+} cpu_stat_defs[CPU_STAT_MAX] = {
+#define CPU_STAT_DEF(name, key, label, lost) [CPU_STAT_##name] = { key, label, lost },
+	CPU_STATS(CPU_STAT_DEF)
+#undef CPU_STAT_DEF
+};
+
+/* Shows counter i summed with the ones after it that share its key;
+ * returns the index past them. */
+static int stat_info(struct profile *p, const __u64 *st, int i)
 {
-	struct ptable *t = profile_table_def(p, &thread_table, NULL);
-	int fd = bpf_map__fd(s->skel->maps.threads);
-	uint32_t tid;
-	struct cpu_thread th;
-	int started = 0;
+	const struct cpu_stat_def *d = &cpu_stat_defs[i];
+	uint64_t v = 0;
 
-	if (!t)
-		return -ENOMEM;
-	while (map_next_entry(fd, &tid, sizeof(tid), &started, &th)) {
-		int64_t r = ptable_add_row(t);
-
-		if (r < 0)
-			return (int)r;
-		th.comm[CPU_COMM_LEN - 1] = 0;
-		ptable_cell(t, r, T_TID)->i = tid;
-		ptable_cell(t, r, T_ONCPU)->i = (int64_t)(th.samples * s->period_ns);
-		ptable_cell(t, r, T_SAMPLES)->i = (int64_t)th.samples;
-		ptable_cell(t, r, T_OFFCPU)->i = (int64_t)th.offcpu_ns;
-		ptable_cell(t, r, T_WALL)->i = (int64_t)(th.samples * s->period_ns + th.offcpu_ns);
-		ptable_set_str(t, r, T_COMM, th.comm);
-	}
-	return 0;
+	for (; i < CPU_STAT_MAX && !strcmp(cpu_stat_defs[i].key, d->key); i++)
+		v += st[i];
+	profile_info_int(p, d->key, d->label, "count", (int64_t)v);
+	return i;
 }
 
-static void stats_info(struct cpu_state *s, struct profile *p, uint64_t elapsed)
+static void stats_info(struct cpu_rep *rp)
 {
+	struct cpu_state *s = rp->s;
+	struct profile *p = rp->p;
 	const __u64 *st = s->skel->bss->stats;
-	uint64_t lost = st[CPU_STAT_USTACK_LOST] + st[CPU_STAT_KSTACK_LOST] +
-			st[CPU_STAT_STACK_COLLISION] + st[CPU_STAT_STACKMAP_FULL] +
-			st[CPU_STAT_MAP_FULL] + st[CPU_STAT_START_FULL] +
-			st[CPU_STAT_THREADS_FULL] + s->truncated;
+	uint64_t truncated = rp->conv.truncated, lost = truncated;
 
-	profile_info_int(p, "duration", "duration", "ns", (int64_t)elapsed);
+	for (int i = 0; i < CPU_STAT_MAX; i++)
+		if (cpu_stat_defs[i].lost)
+			lost += st[i];
+	profile_info_int(p, "duration", "duration", "ns", (int64_t)rp->elapsed);
 	profile_info_int(p, "frequency", "frequency (Hz)", "count", s->opts->frequency);
-	profile_info_int(p, "samples", "on-CPU samples", "count", (int64_t)st[CPU_STAT_SAMPLES]);
+	stat_info(p, st, CPU_STAT_SAMPLES);
 	profile_info_int(p, "oncpu", "on-CPU time (samples x period)", "ns",
 			 (int64_t)(st[CPU_STAT_SAMPLES] * s->period_ns));
-	profile_info_int(p, "offcpu_switches", "off-CPU episodes", "count",
-			 (int64_t)st[CPU_STAT_SWITCHES]);
+	stat_info(p, st, CPU_STAT_SWITCHES);
 	profile_info_int(p, "lost", "lost or damaged samples", "count", (int64_t)lost);
-	profile_info_int(p, "lost_user_stack", "  user stack unavailable", "count",
-			 (int64_t)st[CPU_STAT_USTACK_LOST]);
-	profile_info_int(p, "lost_kernel_stack", "  kernel stack unavailable", "count",
-			 (int64_t)st[CPU_STAT_KSTACK_LOST]);
-	profile_info_int(p, "lost_collision", "  stack id collisions", "count",
-			 (int64_t)st[CPU_STAT_STACK_COLLISION]);
-	profile_info_int(p, "lost_stackmap_full", "  stack map full", "count",
-			 (int64_t)st[CPU_STAT_STACKMAP_FULL]);
-	profile_info_int(p, "lost_map_full", "  counts map full", "count",
-			 (int64_t)(st[CPU_STAT_MAP_FULL] + st[CPU_STAT_START_FULL] +
-				   st[CPU_STAT_THREADS_FULL]));
-	profile_info_int(p, "truncated", "  truncated stacks", "count", (int64_t)s->truncated);
+	for (int i = 0; i < CPU_STAT_MAX;)
+		i = cpu_stat_defs[i].lost ? stat_info(p, st, i) : i + 1;
+	/* counted here, not in BPF: stacks as deep as the stack map holds */
+	profile_info_int(p, "truncated", "  truncated stacks", "count", (int64_t)truncated);
+}
+
+/* Stops collecting, so that every report from here on is one consistent
+ * snapshot: the maps hold still, and time stands at the stop. */
+static void cpu_stop(void *state)
+{
+	struct cpu_state *s = state;
+
+	perf_events_close(&s->pe);
+	bpf_link__destroy(s->switch_link);
+	s->switch_link = NULL;
+	s->t_stop = now_ns();
+}
+
+/* The samples, the call graph and the tables, in this order. */
+static int build(struct cpu_rep *rp, int metric)
+{
+	struct cpu_state *s = rp->s;
+	int err;
+
+	err = stack_conv_init(&rp->conv, rp->p, s->sym, bpf_map__fd(s->skel->maps.stacks),
+			      CPU_MAX_STACK_DEPTH);
+	if (err)
+		return err;
+	rp->threads = profile_table_def(rp->p, &thread_table, NULL);
+	if (!rp->threads)
+		return -ENOMEM;
+	err = add_counts(rp);
+	if (!err)
+		err = add_thread_rows(rp);
+	if (!err)
+		err = add_whole_run_blocked(rp);
+	if (!err)
+		err = profile_build_graph(rp->p);
+	if (!err)
+		err = profile_function_table(rp->p, &function_table, metric);
+	return err;
 }
 
 static int cpu_report(void *state, struct profile **out)
 {
 	struct cpu_state *s = state;
+	struct cpu_rep rp = { .s = s };
 	struct profile *p;
-	uint64_t now, elapsed;
 	int metric, err;
 
-	/* Stop collecting first, so totals are one consistent snapshot. */
-	perf_events_close(&s->pe);
-	bpf_link__destroy(s->switch_link);
-	s->switch_link = NULL;
-	now = now_ns(); /* CLOCK_MONOTONIC, as bpf_ktime_get_ns */
-	elapsed = now - s->t_start;
-	add_inflight_offcpu(s, now);
+	rp.now = s->t_stop ? s->t_stop : now_ns(); /* CLOCK_MONOTONIC, as bpf_ktime_get_ns */
+	rp.elapsed = rp.now - s->t_start;
 	if (refresh_symbols(s))
 		return -ENOMEM;
 
-	p = profile_new("cpu", "CPU: where the wall-clock time goes (on-CPU samples + off-CPU time)");
+	p = rp.p = profile_new("cpu", "CPU: where the wall-clock time goes "
+				      "(on-CPU samples + off-CPU time)");
 	if (!p)
 		return -ENOMEM;
 	if (profile_add_metric_defs(p, cpu_metrics, M_N)) {
@@ -456,20 +470,14 @@ static int cpu_report(void *state, struct profile **out)
 	if (metric < 0)
 		metric = M_WALL; /* --metric names another report's metric */
 	p->default_metric = metric;
-	err = drain_counts(s, p);
+	err = build(&rp, metric);
 	if (!err)
-		err = add_whole_run_blocked(s, p, elapsed);
-	if (!err)
-		err = threads_table(s, p);
-	if (!err)
-		err = profile_build_graph(p);
-	if (!err)
-		err = profile_function_table(p, &function_table, metric);
+		stats_info(&rp);
+	stack_conv_free(&rp.conv);
 	if (err) {
 		profile_free(p);
 		return err;
 	}
-	stats_info(s, p, elapsed);
 	profile_info_int(p, "offcpu_total", "off-CPU time (all threads)", "ns",
 			 profile_metric_total(p, M_OFFCPU));
 	profile_info_int(p, "wall_total", "wall time (all threads)", "ns",
@@ -506,6 +514,7 @@ const struct collector_ops cpu_collector = {
 	.open = cpu_open,
 	.attach = cpu_attach,
 	.tick = cpu_tick,
+	.stop = cpu_stop,
 	.report = cpu_report,
 	.close = cpu_close,
 };

@@ -1,0 +1,209 @@
+/* What this kernel offers (see features.h).  Each probe runs once, on the
+ * first question, and loads or attaches nothing that outlives it. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/bpf.h>
+#include <linux/perf_event.h>
+#include <sys/syscall.h>
+
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "probe/uprobe_multi.h"
+#include "run/features.h"
+#include "util/util.h"
+
+#define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
+
+struct feature_def {
+	/* 1 present, 0 absent, with what was found in detail */
+	int (*probe)(const struct feature_def *d, char *detail, size_t len);
+	const char *tp; /* tracepoints: "category/name" */
+};
+
+static struct {
+	int known, ok;
+	char detail[160];
+} cache[FEAT_MAX];
+
+static int probe_btf(const struct feature_def *d, char *detail, size_t len)
+{
+	(void)d;
+	if (access(VMLINUX_BTF, R_OK)) {
+		snprintf(detail, len, "no %s: needs CONFIG_DEBUG_INFO_BTF=y", VMLINUX_BTF);
+		return 0;
+	}
+	snprintf(detail, len, "%s", VMLINUX_BTF);
+	return 1;
+}
+
+/* The answer of a libbpf_probe_*() call: 1, 0, or a negative errno. */
+static int probe_answer(int r, const char *what, char *detail, size_t len)
+{
+	if (r > 0)
+		snprintf(detail, len, "%s", what);
+	else if (r == 0)
+		snprintf(detail, len, "unknown to this kernel");
+	else
+		snprintf(detail, len, "cannot probe: %s", strerror(-r));
+	return r > 0;
+}
+
+static int probe_raw_tp(const struct feature_def *d, char *detail, size_t len)
+{
+	(void)d;
+	return probe_answer(libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_RAW_TRACEPOINT, NULL),
+			    "BPF_PROG_TYPE_RAW_TRACEPOINT loads", detail, len);
+}
+
+static int probe_ringbuf(const struct feature_def *d, char *detail, size_t len)
+{
+	(void)d;
+	return probe_answer(libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL),
+			    "BPF_MAP_TYPE_RINGBUF creates", detail, len);
+}
+
+static int probe_bpf_loop(const struct feature_def *d, char *detail, size_t len)
+{
+	(void)d;
+	return probe_answer(libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT, BPF_FUNC_loop,
+						    NULL),
+			    "bpf_loop() in a raw tracepoint program", detail, len);
+}
+
+/* A tracepoint exists when vmlinux BTF has its btf_trace_<name> typedef
+ * (what raw_tp programs attach by, as libbpf-tools' tracepoint_exists and
+ * bpftrace check); tracefs, when mounted, answers on a kernel without BTF. */
+static int probe_tracepoint(const struct feature_def *d, char *detail, size_t len)
+{
+	const char *name = strchr(d->tp, '/') + 1;
+	const char *tracefs[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
+	char tname[128], path[256];
+	struct btf *btf = btf__parse(VMLINUX_BTF, NULL);
+	int id = -1, have_btf = btf != NULL;
+
+	snprintf(tname, sizeof(tname), "btf_trace_%s", name);
+	if (btf) {
+		id = btf__find_by_name_kind(btf, tname, BTF_KIND_TYPEDEF);
+		btf__free(btf);
+	}
+	if (id > 0) {
+		snprintf(detail, len, "%s in kernel BTF", tname);
+		return 1;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(tracefs); i++) {
+		snprintf(path, sizeof(path), "%s/events/%s", tracefs[i], d->tp);
+		if (!access(path, F_OK)) {
+			snprintf(detail, len, "%s", path);
+			return 1;
+		}
+	}
+	snprintf(detail, len, "%s", have_btf ? "not in kernel BTF nor tracefs events"
+					     : "no kernel BTF, no tracefs events");
+	return 0;
+}
+
+/* One disabled software cpu-clock event on this CPU for every process, as
+ * the cpu collector opens on each CPU. */
+static int probe_perf_cpu_clock(const struct feature_def *d, char *detail, size_t len)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_SOFTWARE,
+		.config = PERF_COUNT_SW_CPU_CLOCK,
+		.size = sizeof(attr),
+		.disabled = 1,
+	};
+	int cpu = sched_getcpu();
+	int fd = (int)syscall(__NR_perf_event_open, &attr, -1, cpu < 0 ? 0 : cpu, -1,
+			      PERF_FLAG_FD_CLOEXEC);
+
+	(void)d;
+	if (fd < 0) {
+		int err = errno;
+
+		snprintf(detail, len, "perf_event_open: %s%s", strerror(err),
+			 err == EACCES || err == EPERM ? " (needs CAP_PERFMON, or a lower "
+			 "kernel.perf_event_paranoid)" : "");
+		return 0;
+	}
+	close(fd);
+	snprintf(detail, len, "software PERF_COUNT_SW_CPU_CLOCK opens");
+	return 1;
+}
+
+static int probe_uprobe_multi(const struct feature_def *d, char *detail, size_t len)
+{
+	const char *why;
+	int ok = uprobe_multi_supported(&why);
+
+	(void)d;
+	snprintf(detail, len, "%s", ok ? "links with a per-process pid filter" : why);
+	return ok;
+}
+
+static const struct feature_def defs[FEAT_MAX] = {
+	[FEAT_BTF] = { .probe = probe_btf },
+	[FEAT_RAW_TRACEPOINT] = { .probe = probe_raw_tp },
+	[FEAT_TP_SCHED_SWITCH] = { .probe = probe_tracepoint, .tp = "sched/sched_switch" },
+	[FEAT_TP_SCHED_PROCESS_EXIT] = { .probe = probe_tracepoint,
+					 .tp = "sched/sched_process_exit" },
+	[FEAT_PERF_CPU_CLOCK] = { .probe = probe_perf_cpu_clock },
+	[FEAT_RINGBUF] = { .probe = probe_ringbuf },
+	[FEAT_BPF_LOOP] = { .probe = probe_bpf_loop },
+	[FEAT_UPROBE_MULTI] = { .probe = probe_uprobe_multi },
+};
+
+static const struct { const char *key, *what; } names[FEAT_MAX] = {
+#define FEATURE_NAME(name, key, what) [FEAT_##name] = { key, what },
+	FEATURES(FEATURE_NAME)
+#undef FEATURE_NAME
+};
+
+int feature_has(enum feature f)
+{
+	if (!cache[f].known) {
+		cache[f].ok = defs[f].probe(&defs[f], cache[f].detail, sizeof(cache[f].detail));
+		cache[f].known = 1;
+	}
+	return cache[f].ok;
+}
+
+const char *feature_key(enum feature f)
+{
+	return names[f].key;
+}
+
+const char *feature_detail(enum feature f)
+{
+	feature_has(f);
+	return cache[f].detail;
+}
+
+void features_print(FILE *f)
+{
+	fprintf(f, "%-22s %-7s %s\n", "feature", "present", "detail");
+	for (int i = 0; i < FEAT_MAX; i++)
+		fprintf(f, "%-22s %-7s %s: %s\n", names[i].key, feature_has(i) ? "yes" : "no",
+			names[i].what, cache[i].detail);
+}
+
+int features_require(const char *who, const enum feature *need, size_t n)
+{
+	char msg[1024] = "";
+	size_t len = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (feature_has(need[i]) || len >= sizeof(msg))
+			continue;
+		len += (size_t)snprintf(msg + len, sizeof(msg) - len, "%s%s (%s)", len ? ", " : "",
+					names[need[i]].what, cache[need[i]].detail);
+	}
+	if (!len)
+		return 0;
+	ebprof_err("%s needs what this kernel lacks: %s", who, msg);
+	return -ENOTSUP;
+}
