@@ -133,6 +133,10 @@ SEC("raw_tp/sched_switch")
 int BPF_PROG(cpu_switch, bool preempt, struct task_struct *prev,
 	     struct task_struct *next, unsigned int prev_state)
 {
+	/* One timestamp for both threads, taken first: prev's stack walk
+	 * below must not count as next's off-CPU time (next's CPU clock runs
+	 * from the moment it was picked, before this program). */
+	__u64 now = bpf_ktime_get_ns();
 	__u32 tid;
 
 	/* prev is current: record where it stops running (not when it is
@@ -141,7 +145,7 @@ int BPF_PROG(cpu_switch, bool preempt, struct task_struct *prev,
 		struct cpu_start s = {};
 
 		tid = BPF_CORE_READ(prev, pid);
-		s.ts = bpf_ktime_get_ns();
+		s.ts = now;
 		fill_key(ctx, &s.key, tid, true);
 		s.key.flags = prev_state == 0 ? CPU_KEY_RUNNABLE : 0;
 		if (bpf_map_update_elem(&starts, &tid, &s, BPF_ANY))
@@ -175,7 +179,7 @@ int BPF_PROG(cpu_switch, bool preempt, struct task_struct *prev,
 			pre.key.flags = CPU_KEY_PRE_ATTACH;
 			s = &pre;
 		}
-		delta = bpf_ktime_get_ns() - s->ts;
+		delta = now - s->ts;
 		if (delta >= min_block_ns) {
 			stat_inc(CPU_STAT_SWITCHES);
 			v = val_of(&s->key);

@@ -3,6 +3,7 @@ use 60/30/10 % of the CPU phase, then block_wait sleeps BLOCK_MS."""
 import os
 import signal
 import subprocess
+import tempfile
 import time
 
 from lib import (BpfSnapshot, check, equal, finish, metric_index, near, node_totals,
@@ -165,19 +166,34 @@ def test_min_block():
 
 def test_threads():
     """Per-thread totals: threads N CALLS has main, an idle thread and N
-    workers; worker i blocks (i + 1) * CALLS times in the same 100 us sleep,
-    so their off-CPU times stand 1 : 2 : 3."""
-    r, doc = run_json(["-F", "999", "cpu", "--", workload("threads"), "3", "300"])
+    workers; worker i blocks (i + 1) * CALLS times in a 100 us sleep.  Each
+    worker's off-CPU time is what it measured of itself (wall less its own
+    CPU clock): a sleep lasts longer on a loaded machine, the kernel's
+    accounting and the thread's own agree whatever the machine."""
+    fd, truth = tempfile.mkstemp(prefix="ebprof-e2e-threads-")
+    os.close(fd)
+    try:
+        os.environ["THREADS_TRUTH"] = truth
+        r, doc = run_json(["-F", "999", "cpu", "--", workload("threads"), "3", "300"])
+        with open(truth) as f:
+            own = {int(t): int(ns) for t, ns in (ln.split() for ln in f if ln.strip())}
+    finally:
+        os.environ.pop("THREADS_TRUTH", None)
+        os.unlink(truth)
     equal(r.returncode, 0, "threads: exit 0")
     rows = table(report(doc, "cpu"), "threads")
     equal(len(rows), 5, "threads: main + idle + 3 workers")
     main_tid = min(x["tid"] for x in rows)
     main_wall = [x["wall"] for x in rows if x["tid"] == main_tid][0]
-    workers = sorted(x["offcpu"] for x in rows if x["tid"] != main_tid)[:3]
-    check(all(w > 0 for w in workers), "threads: every worker blocked", workers)
-    if workers[0]:
-        near(workers[1] / workers[0], 2.0, 0.15, "threads: worker 2 / worker 1 off-CPU")
-        near(workers[2] / workers[0], 3.0, 0.15, "threads: worker 3 / worker 1 off-CPU")
+    by_tid = {x["tid"]: x for x in rows}
+    equal(len(own), 3, "threads: three workers measured themselves")
+    # Within 10 %: each of the ~300 (i + 1) switches puts a few us of the
+    # scheduler's own path on a different side of the line in the two
+    # accountings (sched_switch fires mid-__schedule, the thread's CPU clock
+    # turns at its start).
+    for i, (tid, ns) in enumerate(sorted(own.items())):
+        near(by_tid.get(tid, {}).get("offcpu", 0), ns, 0.10,
+             f"threads: worker {i + 1} off-CPU = its own wall - CPU clock (ns)")
     # On-CPU time is samples x period: allow a few periods of quantization.
     check(all(x["wall"] <= main_wall * 1.05 + 5e6 for x in rows),
           "threads: no thread's wall exceeds the process's life", [x["wall"] for x in rows])

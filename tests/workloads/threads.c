@@ -1,8 +1,15 @@
 /* N threads, thread i calls work() exactly (i + 1) * CALLS times, each call
  * calling leaf() once.  Usage: threads N CALLS [START]
  * START is the start gate (gate.h): a delay in ms, or "sig".
- * Ground truth: work and leaf ncalls = CALLS * N * (N + 1) / 2. */
+ * Ground truth: work and leaf ncalls = CALLS * N * (N + 1) / 2.  How long
+ * each worker was off-CPU depends on the machine (a 100 us sleep lasts
+ * longer on a loaded one): with THREADS_TRUTH=FILE in the environment,
+ * each worker's own measure of it, its wall time less its CPU time
+ * (CLOCK_THREAD_CPUTIME_ID), goes to FILE at exit, "tid offcpu_ns" a line. */
+#define _GNU_SOURCE
 #include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -11,6 +18,21 @@
 
 static long calls = 100;
 static volatile long sink;
+
+struct worker {
+	pthread_t t;
+	long n;
+	pid_t tid;
+	uint64_t offcpu_ns;
+};
+
+static uint64_t clock_ns(clockid_t c)
+{
+	struct timespec t;
+
+	clock_gettime(c, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
 
 __attribute__((noinline)) void leaf(long i)
 {
@@ -37,17 +59,23 @@ static void *idle_main(void *arg)
 
 static void *thread_main(void *arg)
 {
-	long n = (long)arg;
+	struct worker *w = arg;
+	uint64_t wall0 = clock_ns(CLOCK_MONOTONIC), cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 
-	for (long i = 0; i < (n + 1) * calls; i++)
+	w->tid = gettid();
+	for (long i = 0; i < (w->n + 1) * calls; i++)
 		work(i);
+	w->offcpu_ns = (clock_ns(CLOCK_MONOTONIC) - wall0) -
+		       (clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0);
 	return NULL;
 }
 
 int main(int argc, char **argv)
 {
 	int n = argc > 1 ? atoi(argv[1]) : 4;
-	pthread_t *t, idle;
+	const char *truth = getenv("THREADS_TRUTH");
+	struct worker *w;
+	pthread_t idle;
 
 	gate_init();
 	if (argc > 2)
@@ -58,14 +86,26 @@ int main(int argc, char **argv)
 		return 1;
 	if (gate_wait(argc > 3 ? argv[3] : NULL))
 		return 2;
-	t = calloc(n, sizeof(*t));
-	if (!t)
+	w = calloc(n, sizeof(*w));
+	if (!w)
 		return 1;
-	for (long i = 0; i < n; i++)
-		if (pthread_create(&t[i], NULL, thread_main, (void *)i) != 0)
+	for (long i = 0; i < n; i++) {
+		w[i].n = i;
+		if (pthread_create(&w[i].t, NULL, thread_main, &w[i]) != 0)
 			return 1;
+	}
 	for (int i = 0; i < n; i++)
-		pthread_join(t[i], NULL);
-	free(t);
+		pthread_join(w[i].t, NULL);
+	if (truth) {
+		FILE *f = fopen(truth, "w");
+
+		if (!f)
+			return 1;
+		for (int i = 0; i < n; i++)
+			fprintf(f, "%d %llu\n", (int)w[i].tid, (unsigned long long)w[i].offcpu_ns);
+		if (fclose(f))
+			return 1;
+	}
+	free(w);
 	return 0;
 }

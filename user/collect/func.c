@@ -24,6 +24,7 @@
 #include "probe/resolve.h"
 #include "probe/uprobe_set.h"
 #include "run/collector.h"
+#include "run/features.h"
 #include "run/target.h"
 #include "util/util.h"
 
@@ -175,6 +176,12 @@ static int check_graph_option(const struct uprobe_targets *tg, const char *opt, 
 	return -EINVAL;
 }
 
+/* What func.bpf.c and func_attach use from the kernel (--count-only
+ * attaches no sched_process_exit program). */
+static const enum feature func_needs[] = {
+	FEAT_BTF, FEAT_UPROBE, FEAT_RAW_TRACEPOINT, FEAT_TP_SCHED_PROCESS_EXIT,
+};
+
 static int func_open(void **statep, const struct options *o, struct target *t)
 {
 	struct uprobe_where w = { .pid = t->pid, .exe = t->exe, .exe_open = t->exe_open,
@@ -187,6 +194,9 @@ static int func_open(void **statep, const struct options *o, struct target *t)
 		ebprof_usage("the func report needs -f PATTERN[,PATTERN...]");
 		return -EINVAL;
 	}
+	if (features_require("the func report", func_needs,
+			     ARRAY_SIZE(func_needs) - (o->count_only ? 2 : 0)))
+		return -ENOTSUP;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;

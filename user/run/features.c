@@ -135,6 +135,28 @@ static int probe_perf_cpu_clock(const struct feature_def *d, char *detail, size_
 	return 1;
 }
 
+/* The perf PMU that uprobes are created through (libbpf attaches uprobes
+ * with it; no tracefs needed). */
+static int probe_uprobe(const struct feature_def *d, char *detail, size_t len)
+{
+	const char *path = "/sys/bus/event_source/devices/uprobe/type";
+	FILE *f = fopen(path, "r");
+	int type = -1;
+
+	(void)d;
+	if (f) {
+		if (fscanf(f, "%d", &type) != 1)
+			type = -1;
+		fclose(f);
+	}
+	if (type < 0) {
+		snprintf(detail, len, "no %s: needs CONFIG_UPROBE_EVENTS=y", path);
+		return 0;
+	}
+	snprintf(detail, len, "perf event type %d", type);
+	return 1;
+}
+
 static int probe_uprobe_multi(const struct feature_def *d, char *detail, size_t len)
 {
 	const char *why;
@@ -152,6 +174,7 @@ static const struct feature_def defs[FEAT_MAX] = {
 	[FEAT_TP_SCHED_PROCESS_EXIT] = { .probe = probe_tracepoint,
 					 .tp = "sched/sched_process_exit" },
 	[FEAT_PERF_CPU_CLOCK] = { .probe = probe_perf_cpu_clock },
+	[FEAT_UPROBE] = { .probe = probe_uprobe },
 	[FEAT_RINGBUF] = { .probe = probe_ringbuf },
 	[FEAT_BPF_LOOP] = { .probe = probe_bpf_loop },
 	[FEAT_UPROBE_MULTI] = { .probe = probe_uprobe_multi },

@@ -16,6 +16,7 @@
 	X(TP_SCHED_PROCESS_EXIT, "tp_sched_process_exit",                     \
 	  "sched_process_exit tracepoint")                                    \
 	X(PERF_CPU_CLOCK, "perf_cpu_clock", "cpu-clock perf events")          \
+	X(UPROBE, "uprobe", "uprobes (perf PMU)")                             \
 	X(RINGBUF, "ringbuf", "BPF ring buffers")                             \
 	X(BPF_LOOP, "bpf_loop", "bpf_loop helper")                            \
 	X(UPROBE_MULTI, "uprobe_multi", "uprobe_multi links, process filter")
