@@ -111,6 +111,12 @@ def test_errors():
     r = run(["-p", str(os.getpid()), "-s", "bogus", "-d", "60"])
     equal(r.returncode, 2, "bad sort key -> 2")
     check(time.time() - t0 < 60, "bad sort key fails before collecting (-d 60 not waited)")
+    t0 = time.time()
+    r = run(["-p", str(os.getpid()), "-d", "60", "-o", "/nonexistent/dir/out.txt"])
+    equal(r.returncode, 1, "-o in a missing directory -> 1")
+    check(time.time() - t0 < 60 and r.stderr.count("\n") == 1
+          and "/nonexistent/dir/out.txt" in r.stderr,
+          "-o in a missing directory: one line, before collecting (-d 60 not waited)", r.stderr)
     r = run(["-p", "1", "-F", "abc"])
     equal(r.returncode, 2, "bad frequency -> 2")
     r = run(["-p", str(os.getpid()), "--metric", "bogus", "-d", "0.1"])

@@ -1,0 +1,192 @@
+/* One profiling run (see session.h). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "run/collector.h"
+#include "run/session.h"
+#include "run/target.h"
+#include "util/util.h"
+
+#define TICK_MS 100
+
+struct running {
+	const struct collector_ops *ops;
+	void *state;
+};
+
+struct session {
+	const struct options *o;
+	struct target t;
+	struct running run[MAX_REPORTS + 2];
+	int nrun;
+};
+
+static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t forward_pid;
+
+static void on_signal(int sig)
+{
+	if (stop_requested && sig == SIGINT)
+		_exit(130); /* second Ctrl-C: quit now; the kernel frees our probes */
+	stop_requested = sig;
+	if (sig == SIGTERM && forward_pid > 0)
+		kill((pid_t)forward_pid, SIGTERM);
+}
+
+static const char *attach_errstr(int err)
+{
+	switch (err) {
+	case -ESRCH:
+		return "no such process";
+	case -ENOEXEC:
+		return "no executable (a kernel thread, or a process that is exiting)";
+	case -EPERM:
+	case -EACCES:
+		if (geteuid() == 0)
+			return "permission denied (the kernel will not let ebprof inspect this "
+			       "process: it holds capabilities ebprof lacks, or a security "
+			       "module forbids it)";
+		return "permission denied (run as root, or with CAP_BPF, CAP_PERFMON and "
+		       "CAP_SYS_PTRACE)";
+	default:
+		return strerror(-err);
+	}
+}
+
+static int open_target(struct session *s)
+{
+	const struct options *o = s->o;
+	int err;
+
+	if (o->argv) {
+		err = target_launch(&s->t, o->argv);
+		if (err) {
+			ebprof_err("cannot run '%s': %s", o->argv[0], strerror(-err));
+			return err;
+		}
+		forward_pid = s->t.pid;
+		return 0;
+	}
+	err = target_attach(&s->t, o->pid);
+	if (err)
+		ebprof_err("cannot attach to pid %d: %s", (int)o->pid, attach_errstr(err));
+	return err;
+}
+
+int session_open(const struct options *o, struct session **out)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct session *s = calloc(1, sizeof(*s));
+	int err;
+
+	*out = s;
+	if (!s)
+		return -ENOMEM;
+	s->o = o;
+	s->t.pidfd = s->t.release_fd = s->t.exec_fd = -1;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+
+	err = open_target(s);
+	if (err)
+		return err;
+	for (const struct collector_ops *const *c = collector_list(); *c; c++) {
+		if (!options_wants_report(o, (*c)->name))
+			continue;
+		s->run[s->nrun].ops = *c;
+		s->run[s->nrun].state = NULL;
+		err = (*c)->open(&s->run[s->nrun].state, o, &s->t);
+		if (err)
+			return err; /* a collector whose open() failed cleaned up itself */
+		s->nrun++;
+	}
+	for (int i = 0; i < s->nrun; i++) {
+		err = s->run[i].ops->attach(s->run[i].state);
+		if (err)
+			return err;
+	}
+	if (s->t.launched) {
+		err = target_release(&s->t);
+		if (err) {
+			ebprof_err("cannot run '%s': %s", o->argv[0], strerror(-err));
+			return err;
+		}
+	}
+	ebprof_verbose(1, "profiling pid %d (%s) with %d collector(s)", (int)s->t.pid, s->t.comm,
+		       s->nrun);
+	return 0;
+}
+
+void session_collect(struct session *s)
+{
+	uint64_t deadline = s->o->duration > 0 ? now_ns() + (uint64_t)(s->o->duration * 1e9) : 0;
+
+	/* The first tick comes at once: a command just released has exec'd,
+	 * and a short one may be gone before the next. */
+	for (;;) {
+		struct pollfd pfd = { .fd = s->t.pidfd, .events = POLLIN };
+		int timeout = TICK_MS;
+
+		for (int i = 0; i < s->nrun; i++)
+			if (s->run[i].ops->tick)
+				s->run[i].ops->tick(s->run[i].state);
+		if (stop_requested || target_poll_exit(&s->t))
+			break;
+		if (deadline) {
+			uint64_t now = now_ns();
+
+			if (now >= deadline)
+				break;
+			if ((deadline - now) / 1000000 < (uint64_t)timeout)
+				timeout = (int)((deadline - now) / 1000000) + 1;
+		}
+		poll(&pfd, s->t.pidfd >= 0 ? 1 : 0, timeout);
+	}
+	if (stop_requested)
+		ebprof_verbose(1, "stopping on signal %d", (int)stop_requested);
+}
+
+size_t session_nreports(const struct session *s)
+{
+	return (size_t)s->nrun;
+}
+
+int session_report(struct session *s, struct profile **profiles, size_t *n)
+{
+	int err = 0;
+
+	*n = 0;
+	for (int i = 0; i < s->nrun; i++)
+		if (s->run[i].ops->stop)
+			s->run[i].ops->stop(s->run[i].state);
+	for (int i = 0; i < s->nrun && !err; i++) {
+		err = s->run[i].ops->report(s->run[i].state, &profiles[*n]);
+		if (!err)
+			(*n)++;
+	}
+	return err;
+}
+
+int session_close(struct session *s, int abort)
+{
+	int status = 0;
+
+	if (!s)
+		return 0;
+	for (int i = 0; i < s->nrun; i++)
+		s->run[i].ops->close(s->run[i].state);
+	if (abort)
+		target_abort(&s->t);
+	else
+		status = target_wait(&s->t); /* a launched command's status; 0 for -p */
+	target_close(&s->t);
+	free(s);
+	return status;
+}
