@@ -130,8 +130,8 @@ int cpu_sample(struct bpf_perf_event_data *ctx)
 }
 
 SEC("raw_tp/sched_switch")
-int BPF_PROG(cpu_switch, bool preempt, struct task_struct *prev,
-	     struct task_struct *next, unsigned int prev_state)
+int BPF_PROG(cpu_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
+	     unsigned int prev_state)
 {
 	/* One timestamp for both threads, taken first: prev's stack walk
 	 * below must not count as next's off-CPU time (next's CPU clock runs

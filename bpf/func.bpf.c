@@ -207,8 +207,7 @@ int BPF_KPROBE(func_entry)
 	return 0;
 }
 
-static __always_inline void add_edge(__u32 caller, __u32 callee, __u64 own,
-				     __u64 cum)
+static __always_inline void add_edge(__u32 caller, __u32 callee, __u64 own, __u64 cum)
 {
 	struct func_edge_key k = { .caller = caller, .callee = callee };
 	struct func_edge_val *v, init = { .calls = 1, .tottime = own, .cumtime = cum };
@@ -318,8 +317,7 @@ int BPF_KRETPROBE(func_return)
 		struct func_frame *parent = &sh->frames[(k - 1) & (FUNC_MAX_DEPTH - 1)];
 
 		parent->child += dur;
-		add_edge(parent->func, fid, own,
-			 (flags & FUNC_FRAME_EDGE_RECURSIVE) ? 0 : dur);
+		add_edge(parent->func, fid, own, (flags & FUNC_FRAME_EDGE_RECURSIVE) ? 0 : dur);
 	}
 	return 0;
 }

@@ -7,25 +7,25 @@
 #include <linux/types.h>
 #endif
 
-#define CPU_MAX_STACK_DEPTH 127   /* PERF_MAX_STACK_DEPTH */
-#define CPU_MAX_STACKS      16384 /* distinct stacks in the stack map */
-#define CPU_MAX_ENTRIES     32768 /* distinct (thread, stack) pairs */
-#define CPU_MAX_THREADS     8192
-#define CPU_COMM_LEN        16
+#define CPU_MAX_STACK_DEPTH 127 /* PERF_MAX_STACK_DEPTH */
+#define CPU_MAX_STACKS 16384	/* distinct stacks in the stack map */
+#define CPU_MAX_ENTRIES 32768	/* distinct (thread, stack) pairs */
+#define CPU_MAX_THREADS 8192
+#define CPU_COMM_LEN 16
 
 /* Both maps count per (thread, user stack, kernel stack). */
 struct cpu_key {
 	__u32 tid;
-	__u32 flags;     /* CPU_KEY_* */
-	__s32 ustack;    /* stack id, or negative errno when not captured */
+	__u32 flags;  /* CPU_KEY_* */
+	__s32 ustack; /* stack id, or negative errno when not captured */
 	__s32 kstack;
 };
 
-#define CPU_KEY_RUNNABLE   1 /* off-CPU while runnable (preempted) */
+#define CPU_KEY_RUNNABLE 1   /* off-CPU while runnable (preempted) */
 #define CPU_KEY_PRE_ATTACH 2 /* blocked since before attach: stack unknown */
 
 struct cpu_val {
-	__u64 samples;   /* on-CPU samples */
+	__u64 samples;	 /* on-CPU samples */
 	__u64 offcpu_ns; /* off-CPU time */
 };
 
@@ -46,26 +46,25 @@ struct cpu_thread {
  *   X(NAME, info key, info label, lost)
  * lost 1: a sample or episode lost or damaged, summed into the report's
  * "lost"; consecutive counters that share a key are shown as one sum. */
-#define CPU_STATS(X)                                                          \
-	/* samples of the target seen; off-CPU episodes counted */            \
-	X(SAMPLES, "samples", "on-CPU samples", 0)                            \
-	X(SWITCHES, "offcpu_switches", "off-CPU episodes", 0)                 \
-	/* a stack that could not be collected */                             \
-	X(USTACK_LOST, "lost_user_stack", "  user stack unavailable", 1)      \
-	X(KSTACK_LOST, "lost_kernel_stack", "  kernel stack unavailable", 1)  \
-	/* stack id hash collision (-EEXIST) */                               \
-	X(STACK_COLLISION, "lost_collision", "  stack id collisions", 1)      \
-	/* -ENOMEM from the stack map */                                      \
-	X(STACKMAP_FULL, "lost_stackmap_full", "  stack map full", 1)         \
-	/* counts map full: sample dropped; starts or threads map full */     \
-	X(MAP_FULL, "lost_map_full", "  counts map full", 1)                  \
-	X(START_FULL, "lost_map_full", "  counts map full", 1)                \
+#define CPU_STATS(X)                                                         \
+	/* samples of the target seen; off-CPU episodes counted */           \
+	X(SAMPLES, "samples", "on-CPU samples", 0)                           \
+	X(SWITCHES, "offcpu_switches", "off-CPU episodes", 0)                \
+	/* a stack that could not be collected */                            \
+	X(USTACK_LOST, "lost_user_stack", "  user stack unavailable", 1)     \
+	X(KSTACK_LOST, "lost_kernel_stack", "  kernel stack unavailable", 1) \
+	/* stack id hash collision (-EEXIST) */                              \
+	X(STACK_COLLISION, "lost_collision", "  stack id collisions", 1)     \
+	/* -ENOMEM from the stack map */                                     \
+	X(STACKMAP_FULL, "lost_stackmap_full", "  stack map full", 1)        \
+	/* counts map full: sample dropped; starts or threads map full */    \
+	X(MAP_FULL, "lost_map_full", "  counts map full", 1)                 \
+	X(START_FULL, "lost_map_full", "  counts map full", 1)               \
 	X(THREADS_FULL, "lost_map_full", "  counts map full", 1)
 
 #define CPU_STAT_ENUM(name, key, label, lost) CPU_STAT_##name,
 enum cpu_stat {
-	CPU_STATS(CPU_STAT_ENUM)
-	CPU_STAT_MAX,
+	CPU_STATS(CPU_STAT_ENUM) CPU_STAT_MAX,
 };
 #undef CPU_STAT_ENUM
 

@@ -33,19 +33,19 @@ struct func_hist {
 };
 
 /* Frame flags */
-#define FUNC_FRAME_RECURSIVE 1u /* same function active deeper on this thread */
+#define FUNC_FRAME_RECURSIVE 1u	     /* same function active deeper on this thread */
 #define FUNC_FRAME_EDGE_RECURSIVE 2u /* same caller->callee pair active deeper */
 
 struct func_frame {
-	__u32 func;   /* function id (the probe's cookie) */
-	__u32 flags;  /* FUNC_FRAME_* */
-	__u64 start;  /* entry time, ns (bpf_ktime_get_ns) */
-	__u64 child;  /* ns spent in traced callees */
+	__u32 func;  /* function id (the probe's cookie) */
+	__u32 flags; /* FUNC_FRAME_* */
+	__u64 start; /* entry time, ns (bpf_ktime_get_ns) */
+	__u64 child; /* ns spent in traced callees */
 };
 
 /* Per-thread shadow stack (hash: tid -> this). */
 struct func_shadow {
-	__u32 depth;    /* frames in use */
+	__u32 depth;	/* frames in use */
 	__u32 overflow; /* entries beyond FUNC_MAX_DEPTH not yet returned */
 	__u32 tgid;
 	__u32 pad;
@@ -54,15 +54,15 @@ struct func_shadow {
 
 /* Per-function counters (per-CPU array indexed by function id). */
 struct func_stats {
-	__u64 entries;   /* entry probe hits (the governor's rate; --count-only) */
-	__u64 ncalls;    /* finished calls */
-	__u64 prim;      /* finished calls not recursive (cProfile primitive calls) */
-	__u64 tottime;   /* ns, excluding traced callees */
-	__u64 cumtime;   /* ns, inclusive, outermost active frame only */
-	__u64 min;       /* ns, shortest finished call (0: none yet) */
-	__u64 max;       /* ns, longest finished call */
+	__u64 entries;	 /* entry probe hits (the governor's rate; --count-only) */
+	__u64 ncalls;	 /* finished calls */
+	__u64 prim;	 /* finished calls not recursive (cProfile primitive calls) */
+	__u64 tottime;	 /* ns, excluding traced callees */
+	__u64 cumtime;	 /* ns, inclusive, outermost active frame only */
+	__u64 min;	 /* ns, shortest finished call (0: none yet) */
+	__u64 max;	 /* ns, longest finished call */
 	__u64 abandoned; /* frames dropped because their thread exited */
-	__u64 returns;   /* return probe hits */
+	__u64 returns;	 /* return probe hits */
 };
 
 struct func_edge_key {
@@ -78,27 +78,26 @@ struct func_edge_val {
 /* Global loss counters (per-CPU array indexed by enum func_counter): one
  * list for the BPF side, the enum, and the report's info keys and labels.
  * X(NAME, key, label): NAME gives FUNC_CNT_NAME. */
-#define FUNC_LOSSES(X)                                                              \
-	/* calls deeper than FUNC_MAX_DEPTH: not timed */                            \
+#define FUNC_LOSSES(X)                                                                   \
+	/* calls deeper than FUNC_MAX_DEPTH: not timed */                                \
 	X(OVERFLOW, "lost_overflow", "calls not timed (shadow stack deeper than limit)") \
-	/* frames unwound: their return was never seen */                            \
-	X(MISMATCH, "lost_mismatch",                                                 \
-	  "frames unwound without their return (longjmp, missed return)")           \
-	/* returns whose entry was not seen (started before attach) */               \
-	X(NO_ENTRY, "lost_no_entry", "returns without a seen entry")                 \
-	/* frames dropped at thread exit */                                          \
-	X(ABANDONED, "lost_abandoned", "calls abandoned by exiting threads")         \
-	/* entries dropped: shadow stack map full */                                 \
-	X(THREADS_FULL, "lost_threads_full", "entries dropped (too many threads)")   \
-	/* edge updates dropped: edge map full */                                    \
-	X(EDGES_FULL, "lost_edges_full", "edge updates dropped (edge map full)")     \
-	/* frames of a detached function unwound */                                  \
+	/* frames unwound: their return was never seen */                                \
+	X(MISMATCH, "lost_mismatch",                                                     \
+	  "frames unwound without their return (longjmp, missed return)")                \
+	/* returns whose entry was not seen (started before attach) */                   \
+	X(NO_ENTRY, "lost_no_entry", "returns without a seen entry")                     \
+	/* frames dropped at thread exit */                                              \
+	X(ABANDONED, "lost_abandoned", "calls abandoned by exiting threads")             \
+	/* entries dropped: shadow stack map full */                                     \
+	X(THREADS_FULL, "lost_threads_full", "entries dropped (too many threads)")       \
+	/* edge updates dropped: edge map full */                                        \
+	X(EDGES_FULL, "lost_edges_full", "edge updates dropped (edge map full)")         \
+	/* frames of a detached function unwound */                                      \
 	X(DETACHED, "lost_detached", "calls in flight when their function was detached")
 
 #define FUNC_CNT_ENUM_(name, key, label) FUNC_CNT_##name,
 enum func_counter {
-	FUNC_LOSSES(FUNC_CNT_ENUM_)
-	FUNC_CNT_MAX,
+	FUNC_LOSSES(FUNC_CNT_ENUM_) FUNC_CNT_MAX,
 };
 #undef FUNC_CNT_ENUM_
 
@@ -107,11 +106,21 @@ static inline __u32 func_hist_log2(__u64 v)
 {
 	__u32 r = 0, s;
 
-	s = (v > 0xFFFFFFFFull) << 5; v >>= s; r |= s;
-	s = (v > 0xFFFFull) << 4; v >>= s; r |= s;
-	s = (v > 0xFFull) << 3; v >>= s; r |= s;
-	s = (v > 0xFull) << 2; v >>= s; r |= s;
-	s = (v > 0x3ull) << 1; v >>= s; r |= s;
+	s = (v > 0xFFFFFFFFull) << 5;
+	v >>= s;
+	r |= s;
+	s = (v > 0xFFFFull) << 4;
+	v >>= s;
+	r |= s;
+	s = (v > 0xFFull) << 3;
+	v >>= s;
+	r |= s;
+	s = (v > 0xFull) << 2;
+	v >>= s;
+	r |= s;
+	s = (v > 0x3ull) << 1;
+	v >>= s;
+	r |= s;
 	r |= (__u32)(v >> 1);
 	return r;
 }

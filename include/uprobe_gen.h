@@ -33,12 +33,11 @@ struct uprobe_hit_mark {
 
 /* 1 when the hit of a probe with cookie (generation << 32 | probe id)
  * counts, cur being the current generation. */
-static inline int uprobe_gen_accept(struct uprobe_hit_mark *m, __u64 cookie, __u32 cur,
-				    __u32 tid, __u32 kind, __u64 sp)
+static inline int uprobe_gen_accept(struct uprobe_hit_mark *m, __u64 cookie, __u32 cur, __u32 tid,
+				    __u32 kind, __u64 sp)
 {
 	__u32 gen = (__u32)(cookie >> 32), fid = (__u32)cookie;
-	int twin = m->deferred && m->tid == tid && m->fid == fid && m->kind == kind &&
-		   m->sp == sp;
+	int twin = m->deferred && m->tid == tid && m->fid == fid && m->kind == kind && m->sp == sp;
 
 	m->deferred = 0;
 	if (gen == cur)

@@ -314,7 +314,8 @@ static void test_json(void **state)
 	assert_int_equal(run("json", ps, 2, NULL, &out, &err), 0);
 	assert_string_equal(err, "");
 	assert_true(json_valid(out));
-	assert_true(!strncmp(out, "{\"schema\":\"ebprof-profile\",\"version\":1,\"ebprof\":\"", 48));
+	assert_true(
+		!strncmp(out, "{\"schema\":\"ebprof-profile\",\"version\":1,\"ebprof\":\"", 48));
 	assert_non_null(strstr(out, "\"report\":\"cpu\",\"title\":\"CPU profile\""));
 	assert_non_null(strstr(out, "\"metrics\":[{\"name\":\"oncpu\",\"unit\":\"samples\","
 				    "\"desc\":\"on-CPU samples\"},{\"name\":\"offcpu\""));
@@ -380,19 +381,18 @@ static void test_text(void **state)
 	assert_int_equal(profile_sort_tables(&p, 1, NULL, NULL), 0); /* the run loop's */
 	assert_int_equal(run("text", &p, 1, &o, &out, &err), 0);
 	assert_string_equal(err, "");
-	assert_string_equal(out,
-		"Functions\n"
-		"=========\n"
-		"Duration:           1.500 s\n"
-		"Target:             app (pid 42)\n"
-		"Estimated overhead: 2.2%\n"
-		"note: probe on light detached after 1000000 hits\n"
-		"\n"
-		"Per function\n"
-		"Calls    Total  Share  Function\n"
-		"   10   830 ms  55.3%  heavy\n"
-		"  100  12.5 ms   0.8%  medium\n"
-		"... 1 more rows (use -n 0 for all)\n");
+	assert_string_equal(out, "Functions\n"
+				 "=========\n"
+				 "Duration:           1.500 s\n"
+				 "Target:             app (pid 42)\n"
+				 "Estimated overhead: 2.2%\n"
+				 "note: probe on light detached after 1000000 hits\n"
+				 "\n"
+				 "Per function\n"
+				 "Calls    Total  Share  Function\n"
+				 "   10   830 ms  55.3%  heavy\n"
+				 "  100  12.5 ms   0.8%  medium\n"
+				 "... 1 more rows (use -n 0 for all)\n");
 	free(out);
 	free(err);
 
@@ -438,16 +438,14 @@ static void test_text_callers(void **state)
 	char *out, *err;
 	struct write_opts o = { .callers = "light", .callees = "main" };
 	assert_int_equal(run("text", &p, 1, &o, &out, &err), 0);
-	assert_non_null(strstr(out,
-		"\nFunction light was called by...\n"
-		"calls     time  caller\n"
-		"  990  69.0 ms  main\n"
-		"   10  1.00 ms  heavy\n"));
-	assert_non_null(strstr(out,
-		"\nFunction main called...\n"
-		"calls     time  callee\n"
-		"   10   830 ms  heavy\n"
-		"  990  69.0 ms  light\n"));
+	assert_non_null(strstr(out, "\nFunction light was called by...\n"
+				    "calls     time  caller\n"
+				    "  990  69.0 ms  main\n"
+				    "   10  1.00 ms  heavy\n"));
+	assert_non_null(strstr(out, "\nFunction main called...\n"
+				    "calls     time  callee\n"
+				    "   10   830 ms  heavy\n"
+				    "  990  69.0 ms  light\n"));
 	free(out);
 	free(err);
 
@@ -503,42 +501,41 @@ static void test_callgrind(void **state)
 	struct profile *p = func_profile();
 	char *out, *err;
 	assert_int_equal(run("callgrind", &p, 1, NULL, &out, &err), 0);
-	assert_string_equal(out,
-		"# callgrind format\n"
-		"version: 1\n"
-		"creator: ebprof\n"
-		"cmd: Functions\n"
-		"positions: line\n"
-		"event: time_ns : inclusive time\n"
-		"event: calls : calls\n"
-		"events: time_ns calls\n"
-		"summary: 1000000000 0\n"
-		"\n"
-		"fl=(1) ???\n"
-		"ob=(1) app\n"
-		"fn=(1) main\n"
-		"0 100000000 0\n"
-		"cob=(1)\n"
-		"cfn=(2) heavy\n"
-		"calls=10 0\n"
-		"0 830000000 0\n"
-		"cob=(1)\n"
-		"cfn=(3) light\n"
-		"calls=990 0\n"
-		"0 69000000 0\n"
-		"\n"
-		"ob=(1)\n"
-		"fn=(2)\n"
-		"0 830000000 0\n"
-		"cob=(1)\n"
-		"cfn=(3)\n"
-		"calls=10 0\n"
-		"0 1000000 0\n"
-		"\n"
-		"ob=(1)\n"
-		"fn=(3)\n"
-		"0 70000000 0\n"
-		"\n");
+	assert_string_equal(out, "# callgrind format\n"
+				 "version: 1\n"
+				 "creator: ebprof\n"
+				 "cmd: Functions\n"
+				 "positions: line\n"
+				 "event: time_ns : inclusive time\n"
+				 "event: calls : calls\n"
+				 "events: time_ns calls\n"
+				 "summary: 1000000000 0\n"
+				 "\n"
+				 "fl=(1) ???\n"
+				 "ob=(1) app\n"
+				 "fn=(1) main\n"
+				 "0 100000000 0\n"
+				 "cob=(1)\n"
+				 "cfn=(2) heavy\n"
+				 "calls=10 0\n"
+				 "0 830000000 0\n"
+				 "cob=(1)\n"
+				 "cfn=(3) light\n"
+				 "calls=990 0\n"
+				 "0 69000000 0\n"
+				 "\n"
+				 "ob=(1)\n"
+				 "fn=(2)\n"
+				 "0 830000000 0\n"
+				 "cob=(1)\n"
+				 "cfn=(3)\n"
+				 "calls=10 0\n"
+				 "0 1000000 0\n"
+				 "\n"
+				 "ob=(1)\n"
+				 "fn=(3)\n"
+				 "0 70000000 0\n"
+				 "\n");
 	free(out);
 	free(err);
 
@@ -555,8 +552,9 @@ static void test_callgrind(void **state)
 	assert_non_null(strstr(out, "events: oncpu offcpu_ns\nsummary: 7 2501499\n"));
 	assert_non_null(strstr(out, "cob=(2) libc.so.6\ncfn=(3) libc.so.6+0x1a2b\ncalls=1 0\n"
 				    "0 2 1499\n"));
-	assert_non_null(strstr(out, "ob=(2)\nfn=(3)\n0 0 0\n"
-				    "cob=(4) [kernel]\ncfn=(4) do_syscall_64\ncalls=1 0\n0 2 1499\n"));
+	assert_non_null(strstr(out,
+			       "ob=(2)\nfn=(3)\n0 0 0\n"
+			       "cob=(4) [kernel]\ncfn=(4) do_syscall_64\ncalls=1 0\n0 2 1499\n"));
 	free(out);
 	free(err);
 	profile_free(ps[0]);
@@ -591,16 +589,11 @@ static void test_dot(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_registry),
-		cmocka_unit_test(test_fmt_value),
-		cmocka_unit_test(test_pick_metric),
-		cmocka_unit_test(test_folded),
-		cmocka_unit_test(test_json),
-		cmocka_unit_test(test_text),
-		cmocka_unit_test(test_text_callers),
-		cmocka_unit_test(test_text_stack_profile),
-		cmocka_unit_test(test_callgrind),
-		cmocka_unit_test(test_dot),
+		cmocka_unit_test(test_registry),     cmocka_unit_test(test_fmt_value),
+		cmocka_unit_test(test_pick_metric),  cmocka_unit_test(test_folded),
+		cmocka_unit_test(test_json),	     cmocka_unit_test(test_text),
+		cmocka_unit_test(test_text_callers), cmocka_unit_test(test_text_stack_profile),
+		cmocka_unit_test(test_callgrind),    cmocka_unit_test(test_dot),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

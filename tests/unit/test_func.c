@@ -45,7 +45,8 @@ static void test_percentiles(void **state)
 	assert_true(p50 >= 1000000 && p50 <= 1125000);
 	assert_true(p99 >= 100000000 * 0.875 && p99 <= 100000000);
 	/* clamped to min and max */
-	assert_int_equal(func_hist_percentile(h, FUNC_HIST_BUCKETS, 0, 1000000, 100000000), 1000000);
+	assert_int_equal(func_hist_percentile(h, FUNC_HIST_BUCKETS, 0, 1000000, 100000000),
+			 1000000);
 	assert_int_equal(func_hist_percentile(h, FUNC_HIST_BUCKETS, 100, 1000000, 100000000),
 			 100000000);
 	/* one exact small value */

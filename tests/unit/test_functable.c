@@ -49,17 +49,17 @@ static void test_self_total_markers(void **state)
 	off = profile_frame(p, FRAME_MARKER, "[off-cpu]", NULL, 0);
 	{
 		/* main;a on CPU: 3 samples = 30 ns of wall. */
-		uint32_t s1[] = {main_f, a};
-		int64_t v1[] = {3, 30};
+		uint32_t s1[] = { main_f, a };
+		int64_t v1[] = { 3, 30 };
 		/* main;a;b on CPU: 1 sample. */
-		uint32_t s2[] = {main_f, a, b};
-		int64_t v2[] = {1, 10};
+		uint32_t s2[] = { main_f, a, b };
+		int64_t v2[] = { 1, 10 };
 		/* main;b;schedule;[off-cpu]: blocked 60 ns, self of schedule. */
-		uint32_t s3[] = {main_f, b, sched, off};
-		int64_t v3[] = {0, 60};
+		uint32_t s3[] = { main_f, b, sched, off };
+		int64_t v3[] = { 0, 60 };
 		/* a;a recursion at another offset: total of a counted once. */
-		uint32_t s4[] = {a, (uint32_t)profile_frame(p, FRAME_USER, "a", "app", 0x30)};
-		int64_t v4[] = {0, 5};
+		uint32_t s4[] = { a, (uint32_t)profile_frame(p, FRAME_USER, "a", "app", 0x30) };
+		int64_t v4[] = { 0, 5 };
 
 		assert_int_equal(profile_add_sample(p, s1, 2, v1), 0);
 		assert_int_equal(profile_add_sample(p, s2, 3, v2), 0);

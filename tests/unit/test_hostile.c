@@ -142,8 +142,9 @@ static void parse_kallsyms(const unsigned char *data, size_t size)
 static size_t mutate(const unsigned char *data, size_t size, unsigned char *buf, size_t cap)
 {
 	static const uint64_t interesting[] = {
-		0, 1, 0x7f, 0x80, 0xff, 0x7fff, 0xffff, 0x7fffffff, 0xffffffff,
-		0x8000000000000000ULL, UINT64_MAX,
+		0,	    1,	    0x7f,	0x80,	    0xff,
+		0x7fff,	    0xffff, 0x7fffffff, 0xffffffff, 0x8000000000000000ULL,
+		UINT64_MAX,
 	};
 	size_t n = size < cap ? size : cap, i, k;
 

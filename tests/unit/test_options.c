@@ -154,10 +154,8 @@ static void test_help_version(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults_pid),
-		cmocka_unit_test(test_full),
-		cmocka_unit_test(test_func_patterns),
-		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_defaults_pid),  cmocka_unit_test(test_full),
+		cmocka_unit_test(test_func_patterns), cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_help_version),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

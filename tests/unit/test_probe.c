@@ -30,7 +30,8 @@ static void test_split(void **state)
 	assert_null(lib);
 	assert_string_equal(glob, "heavy*");
 	assert_int_equal(uprobe_split_pattern("ns::f", buf, sizeof(buf), &lib, &glob), 0);
-	assert_int_equal(uprobe_split_pattern("/usr/lib/x.so:f*", buf, sizeof(buf), &lib, &glob), 1);
+	assert_int_equal(uprobe_split_pattern("/usr/lib/x.so:f*", buf, sizeof(buf), &lib, &glob),
+			 1);
 	assert_string_equal(lib, "/usr/lib/x.so");
 	assert_string_equal(glob, "f*");
 }
@@ -70,9 +71,9 @@ static void test_suggest(void **state)
 static void test_governor(void **state)
 {
 	struct uprobe_rate r[3] = {
-		{ .hits_per_s = 1000, .attached = 1 },   /* 1 % at 10 us */
+		{ .hits_per_s = 1000, .attached = 1 },	 /* 1 % at 10 us */
 		{ .hits_per_s = 100000, .attached = 1 }, /* 100 % */
-		{ .hits_per_s = 4000, .attached = 1 },   /* 4 % */
+		{ .hits_per_s = 4000, .attached = 1 },	 /* 4 % */
 	};
 	size_t pick[3];
 
@@ -91,13 +92,13 @@ static void test_governor(void **state)
 
 static void test_unprobeable(void **state)
 {
-	static const uint8_t lock_dec[] = { 0xf0, 0xff, 0x0f };       /* lock decl (%rdi) */
-	static const uint8_t vmovd[] = { 0xc5, 0xf9, 0x6e, 0xc6 };    /* vmovd %esi,%xmm0 */
+	static const uint8_t lock_dec[] = { 0xf0, 0xff, 0x0f };	   /* lock decl (%rdi) */
+	static const uint8_t vmovd[] = { 0xc5, 0xf9, 0x6e, 0xc6 }; /* vmovd %esi,%xmm0 */
 	static const uint8_t vpxor[] = { 0xc4, 0x41, 0x01, 0xef, 0xff };
 	static const uint8_t evex[] = { 0x62, 0xe2, 0x7d, 0x28, 0x7a, 0xc6 };
-	static const uint8_t endbr[] = { 0xf3, 0x0f, 0x1e, 0xfa };    /* endbr64 */
-	static const uint8_t push[] = { 0x55 };                       /* push %rbp */
-	static const uint8_t sub[] = { 0x48, 0x83, 0xec, 0x08 };      /* sub $8,%rsp */
+	static const uint8_t endbr[] = { 0xf3, 0x0f, 0x1e, 0xfa }; /* endbr64 */
+	static const uint8_t push[] = { 0x55 };			   /* push %rbp */
+	static const uint8_t sub[] = { 0x48, 0x83, 0xec, 0x08 };   /* sub $8,%rsp */
 	static const uint8_t cs_nop[] = { 0x2e, 0x0f, 0x1f, 0x84, 0x00 };
 	static const uint8_t data16_lock[] = { 0x66, 0xf0, 0x0f, 0xb1, 0x17 };
 

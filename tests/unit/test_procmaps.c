@@ -21,12 +21,16 @@ static void parse_str(const char *text, struct procmaps *pm, size_t *bad)
 static void test_normal_lines(void **state)
 {
 	const char *text =
-		"5645d5319000-5645d531b000 r--p 00000000 fe:00 247134                     /usr/bin/cat\n"
-		"5645d531b000-5645d5320000 r-xp 00002000 fe:00 247134                     /usr/bin/cat\n"
+		"5645d5319000-5645d531b000 r--p 00000000 fe:00 247134                     "
+		"/usr/bin/cat\n"
+		"5645d531b000-5645d5320000 r-xp 00002000 fe:00 247134                     "
+		"/usr/bin/cat\n"
 		"7f956b42d000-7f956b4f1000 rw-p 00000000 00:00 0 \n"
-		"7f956b578000-7f956b6ce000 r-xp 00026000 fe:01 332835                     /usr/lib/x86_64-linux-gnu/libc.so.6\n"
+		"7f956b578000-7f956b6ce000 r-xp 00026000 fe:01 332835                     "
+		"/usr/lib/x86_64-linux-gnu/libc.so.6\n"
 		"7ffd1d3c4000-7ffd1d3c6000 r-xp 00000000 00:00 0                          [vdso]\n"
-		"7ffd1d3a0000-7ffd1d3c1000 rw-p 00000000 00:00 0                          [stack]\n";
+		"7ffd1d3a0000-7ffd1d3c1000 rw-p 00000000 00:00 0                          "
+		"[stack]\n";
 	struct procmaps pm;
 	size_t bad = 99;
 
@@ -65,11 +69,10 @@ static void test_normal_lines(void **state)
 
 static void test_deleted_and_spaces(void **state)
 {
-	const char *text =
-		"1000-2000 r-xp 00000000 08:01 42 /tmp/my lib (v2).so (deleted)\n"
-		"3000-4000 r-xp 00001000 08:01 43 /opt/with  two  spaces/bin\n"
-		"5000-6000 r-xp 00000000 08:01 44 /tmp/a (deleted) b\n"
-		"7000-8000 r-xp 00000000 08:01 45 /tmp/x (deleted)";
+	const char *text = "1000-2000 r-xp 00000000 08:01 42 /tmp/my lib (v2).so (deleted)\n"
+			   "3000-4000 r-xp 00001000 08:01 43 /opt/with  two  spaces/bin\n"
+			   "5000-6000 r-xp 00000000 08:01 44 /tmp/a (deleted) b\n"
+			   "7000-8000 r-xp 00000000 08:01 45 /tmp/x (deleted)";
 	struct procmaps pm;
 	size_t bad;
 
@@ -115,19 +118,18 @@ static void test_long_line(void **state)
 
 static void test_garbage(void **state)
 {
-	const char *text =
-		"garbage\n"
-		"1000-2000\n"                                  /* truncated */
-		"1000-2000 r-xp 0000\n"                        /* truncated */
-		"1000-2000 r-xp 00000000 08:01\n"              /* no inode */
-		"2000-1000 r-xp 00000000 08:01 1 /end<start\n" /* end < start */
-		"1000-2000 rzxp 00000000 08:01 1 /bad-perm\n"
-		"1g00-2000 r-xp 00000000 08:01 1 /bad-hex\n"
-		"10000000000000000-2 r-xp 00000000 08:01 1 /overflow\n"
-		"1000-2000 r-xp 00000000 08:01 1x /bad-inode\n"
-		"\n"                                           /* empty: not counted */
-		"a000-b000 r-xp 00000000 08:01 9 /good\n"
-		"\x01\x02\xff\n";
+	const char *text = "garbage\n"
+			   "1000-2000\n"				  /* truncated */
+			   "1000-2000 r-xp 0000\n"			  /* truncated */
+			   "1000-2000 r-xp 00000000 08:01\n"		  /* no inode */
+			   "2000-1000 r-xp 00000000 08:01 1 /end<start\n" /* end < start */
+			   "1000-2000 rzxp 00000000 08:01 1 /bad-perm\n"
+			   "1g00-2000 r-xp 00000000 08:01 1 /bad-hex\n"
+			   "10000000000000000-2 r-xp 00000000 08:01 1 /overflow\n"
+			   "1000-2000 r-xp 00000000 08:01 1x /bad-inode\n"
+			   "\n" /* empty: not counted */
+			   "a000-b000 r-xp 00000000 08:01 9 /good\n"
+			   "\x01\x02\xff\n";
 	struct procmaps pm;
 	size_t bad;
 
@@ -196,14 +198,10 @@ static void test_read_gone(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_normal_lines),
-		cmocka_unit_test(test_deleted_and_spaces),
-		cmocka_unit_test(test_long_line),
-		cmocka_unit_test(test_garbage),
-		cmocka_unit_test(test_empty),
-		cmocka_unit_test(test_length_bound),
-		cmocka_unit_test(test_read_self),
-		cmocka_unit_test(test_read_gone),
+		cmocka_unit_test(test_normal_lines), cmocka_unit_test(test_deleted_and_spaces),
+		cmocka_unit_test(test_long_line),    cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_empty),	     cmocka_unit_test(test_length_bound),
+		cmocka_unit_test(test_read_self),    cmocka_unit_test(test_read_gone),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

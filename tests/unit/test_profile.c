@@ -119,7 +119,8 @@ static void test_sample_merging(void **state)
 	uint32_t want[] = { m, b, q };
 	size_t found = 0;
 	for (size_t i = 0; i < p->nsamples; i++) {
-		if (p->samples[i].nframes == 3 && !memcmp(p->samples[i].frames, want, sizeof(want))) {
+		if (p->samples[i].nframes == 3 &&
+		    !memcmp(p->samples[i].frames, want, sizeof(want))) {
 			assert_int_equal(p->samples[i].values[0], 2);
 			assert_int_equal(p->samples[i].values[1], 2 * 50007);
 			found++;
@@ -139,8 +140,7 @@ static const struct pnode *node_named(const struct profile *p, const char *func)
 	return NULL;
 }
 
-static const struct pedge *edge_named(const struct profile *p, const char *from,
-				      const char *to)
+static const struct pedge *edge_named(const struct profile *p, const char *from, const char *to)
 {
 	for (size_t i = 0; i < p->nedges; i++) {
 		const struct pedge *e = &p->edges[i];
@@ -304,7 +304,8 @@ static struct profile *calls_report(const char *report, const char *key)
 static void test_sort_tables(void **state)
 {
 	(void)state;
-	struct profile *ps[3] = { calls_report("func", "name"), NULL, calls_report("net", "remote") };
+	struct profile *ps[3] = { calls_report("func", "name"), NULL,
+				  calls_report("net", "remote") };
 	struct ptable *a = ps[0]->tables[0], *b = ps[2]->tables[0];
 	char *e;
 	size_t el;
@@ -358,14 +359,10 @@ static void test_info_notes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_frame_interning),
-		cmocka_unit_test(test_frame_names),
-		cmocka_unit_test(test_metrics),
-		cmocka_unit_test(test_sample_merging),
-		cmocka_unit_test(test_graph_recursion),
-		cmocka_unit_test(test_graph_direct),
-		cmocka_unit_test(test_table_sort),
-		cmocka_unit_test(test_sort_tables),
+		cmocka_unit_test(test_frame_interning), cmocka_unit_test(test_frame_names),
+		cmocka_unit_test(test_metrics),		cmocka_unit_test(test_sample_merging),
+		cmocka_unit_test(test_graph_recursion), cmocka_unit_test(test_graph_direct),
+		cmocka_unit_test(test_table_sort),	cmocka_unit_test(test_sort_tables),
 		cmocka_unit_test(test_info_notes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,12 +16,12 @@
 #include "symbols/stack.h"
 
 /* Functions to point into: not inlined, a body a few dozen bytes long. */
-#define TEST_FN(name)                                                   \
-	__attribute__((noinline, used)) int name(volatile int *x)      \
-	{                                                               \
-		for (int i = 0; i < 8; i++)                             \
-			*x += i * *x + 1;                               \
-		return *x;                                              \
+#define TEST_FN(name)                                             \
+	__attribute__((noinline, used)) int name(volatile int *x) \
+	{                                                         \
+		for (int i = 0; i < 8; i++)                       \
+			*x += i * *x + 1;                         \
+		return *x;                                        \
 	}
 TEST_FN(stack_fn_leaf)
 TEST_FN(stack_fn_mid)

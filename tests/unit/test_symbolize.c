@@ -37,8 +37,8 @@ struct fsym {
 
 struct fixture {
 	pid_t pid;
-	FILE *out;  /* the child's stdout */
-	FILE *in;   /* the child's stdin */
+	FILE *out; /* the child's stdout */
+	FILE *in;  /* the child's stdin */
 	struct fsym syms[16];
 	size_t n;
 };
@@ -81,8 +81,7 @@ static void read_report(struct fixture *f)
 }
 
 /* Starts "exe args..." with pipes on stdin/stdout and reads its report. */
-static void spawn(struct fixture *f, int no_aslr, const char *exe, const char *a1,
-		  const char *a2)
+static void spawn(struct fixture *f, int no_aslr, const char *exe, const char *a1, const char *a2)
 {
 	int out[2], in[2];
 
@@ -289,8 +288,8 @@ static void rm_rf(const char *dir)
 
 /* Puts the fixture's debug file at dir/name (dbg receives the path) and
  * checks that opening bin under root finds it. */
-static void debug_found_at(const char *root, const char *bin, const char *dir,
-			   const char *name, char *dbg, size_t dbglen)
+static void debug_found_at(const char *root, const char *bin, const char *dir, const char *name,
+			   char *dbg, size_t dbglen)
 {
 	struct elffile *e;
 
@@ -471,8 +470,8 @@ static void test_kallsyms(void **state)
 	assert_int_equal(kallsyms_load("/nonexistent/kallsyms", &k), -ENOENT);
 }
 
-static void expect_sym(struct symbolizer *s, uint64_t addr, const char *func,
-		       uint64_t offset, const char *module)
+static void expect_sym(struct symbolizer *s, uint64_t addr, const char *func, uint64_t offset,
+		       const char *module)
 {
 	struct symres r;
 

@@ -39,7 +39,7 @@ static void test_slices(void **state)
 	/* { elements, threads asked, slices expected } */
 	const size_t cases[][3] = {
 		{ 1000, 1, 1 }, { 1000, 7, 7 }, { 1000, 64, 64 }, { 1000, 500, UTIL_MAX_SLICES },
-		{ 3, 16, 3 },   { 1, 16, 1 },   { 0, 16, 0 },
+		{ 3, 16, 3 },	{ 1, 16, 1 },	{ 0, 16, 0 },
 	};
 
 	(void)state;
@@ -82,8 +82,8 @@ static void test_strlist(void **state)
 
 static void test_map_walk(void **state)
 {
-	int fd = bpf_map_create(BPF_MAP_TYPE_HASH, "test_walk", sizeof(uint32_t),
-				sizeof(uint64_t), 256, NULL);
+	int fd = bpf_map_create(BPF_MAP_TYPE_HASH, "test_walk", sizeof(uint32_t), sizeof(uint64_t),
+				256, NULL);
 	int seen[200] = { 0 }, started = 0;
 	uint32_t key;
 	uint64_t val;

@@ -37,22 +37,38 @@ static __attribute__((noinline)) void spin_for(double ms)
 	} while (thread_cpu_ms() < end);
 }
 
-__attribute__((noinline)) void spin_a(double ms) { spin_for(ms); sink++; }
-__attribute__((noinline)) void spin_b(double ms) { spin_for(ms); sink++; }
-__attribute__((noinline)) void spin_c(double ms) { spin_for(ms); sink++; }
+__attribute__((noinline)) void spin_a(double ms)
+{
+	spin_for(ms);
+	sink++;
+}
+__attribute__((noinline)) void spin_b(double ms)
+{
+	spin_for(ms);
+	sink++;
+}
+__attribute__((noinline)) void spin_c(double ms)
+{
+	spin_for(ms);
+	sink++;
+}
 
 /* nanosleep is called from a frame-pointer frame of ours, so the caller
  * of that frame (block_wait) is on the user stack seen at switch-out. */
 static __attribute__((noinline)) void sleep_ms(long ms)
 {
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
 	while (nanosleep(&ts, &ts))
 		;
 	sink++;
 }
 
-__attribute__((noinline)) void block_wait(long ms) { sleep_ms(ms); sink++; }
+__attribute__((noinline)) void block_wait(long ms)
+{
+	sleep_ms(ms);
+	sink++;
+}
 __attribute__((noinline)) int wait_start(const char *start)
 {
 	int err = gate_wait(start);

@@ -81,9 +81,15 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "wn:c:")) != -1) {
 		switch (opt) {
-		case 'w': wait = 1; break;
-		case 'n': rounds = atol(optarg); break;
-		case 'c': calls = atol(optarg); break;
+		case 'w':
+			wait = 1;
+			break;
+		case 'n':
+			rounds = atol(optarg);
+			break;
+		case 'c':
+			calls = atol(optarg);
+			break;
 		default:
 			fprintf(stderr, "usage: fixedwork [-w] [-n ROUNDS | -c CALLS]\n");
 			return 2;
@@ -112,7 +118,7 @@ int main(int argc, char **argv)
 	getrusage(RUSAGE_SELF, &ru);
 	cpu = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000LL +
 	      (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000LL;
-	printf("fixedwork: work_ns=%lld cpu_ns=%lld calls=%ld checksum=%lx\n",
-	       t1 - t0, cpu, calls, x);
+	printf("fixedwork: work_ns=%lld cpu_ns=%lld calls=%ld checksum=%lx\n", t1 - t0, cpu, calls,
+	       x);
 	return 0;
 }

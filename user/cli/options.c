@@ -31,26 +31,26 @@ enum {
 };
 
 static const struct option long_opts[] = {
-	{"pid", required_argument, NULL, 'p'},
-	{"duration", required_argument, NULL, 'd'},
-	{"frequency", required_argument, NULL, 'F'},
-	{"output", required_argument, NULL, 'o'},
-	{"format", required_argument, NULL, OPT_FORMAT},
-	{"sort", required_argument, NULL, 's'},
-	{"limit", required_argument, NULL, 'n'},
-	{"metric", required_argument, NULL, OPT_METRIC},
-	{"verbose", no_argument, NULL, 'v'},
-	{"min-block", required_argument, NULL, OPT_MIN_BLOCK},
-	{"functions", required_argument, NULL, 'f'},
-	{"max-overhead", required_argument, NULL, OPT_MAX_OVERHEAD},
-	{"count-only", no_argument, NULL, OPT_COUNT_ONLY},
-	{"callers", required_argument, NULL, OPT_CALLERS},
-	{"callees", required_argument, NULL, OPT_CALLEES},
-	{"probe-cost", required_argument, NULL, OPT_PROBE_COST},
-	{"features", no_argument, NULL, OPT_FEATURES},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, 'V'},
-	{NULL, 0, NULL, 0},
+	{ "pid", required_argument, NULL, 'p' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "frequency", required_argument, NULL, 'F' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "sort", required_argument, NULL, 's' },
+	{ "limit", required_argument, NULL, 'n' },
+	{ "metric", required_argument, NULL, OPT_METRIC },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "min-block", required_argument, NULL, OPT_MIN_BLOCK },
+	{ "functions", required_argument, NULL, 'f' },
+	{ "max-overhead", required_argument, NULL, OPT_MAX_OVERHEAD },
+	{ "count-only", no_argument, NULL, OPT_COUNT_ONLY },
+	{ "callers", required_argument, NULL, OPT_CALLERS },
+	{ "callees", required_argument, NULL, OPT_CALLEES },
+	{ "probe-cost", required_argument, NULL, OPT_PROBE_COST },
+	{ "features", no_argument, NULL, OPT_FEATURES },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
 };
 
 void options_usage(FILE *f)
@@ -58,83 +58,82 @@ void options_usage(FILE *f)
 	const struct collector_ops *const *c;
 	const struct writer *const *w;
 
-	fprintf(f,
-"Usage: ebprof [OPTIONS] -p PID [REPORT...]\n"
-"       ebprof [OPTIONS] [REPORT...] -- COMMAND [ARGS...]\n"
-"\n"
-"Profiles an unmodified native process from the outside with BPF: no\n"
-"ptrace, no LD_PRELOAD, no restart.  Attach to a running process with -p,\n"
-"or launch COMMAND with probes in place before its first instruction (then\n"
-"ebprof exits with the command's exit status).  Collection stops on Ctrl-C,\n"
-"SIGTERM, -d expiry or when the target exits; then the report is written.\n"
-"A second Ctrl-C quits at once.  Needs root (CAP_BPF and CAP_PERFMON).\n"
-"\n"
-"Reports (default: every report marked *):\n");
+	fprintf(f, "Usage: ebprof [OPTIONS] -p PID [REPORT...]\n"
+		   "       ebprof [OPTIONS] [REPORT...] -- COMMAND [ARGS...]\n"
+		   "\n"
+		   "Profiles an unmodified native process from the outside with BPF: no\n"
+		   "ptrace, no LD_PRELOAD, no restart.  Attach to a running process with -p,\n"
+		   "or launch COMMAND with probes in place before its first instruction (then\n"
+		   "ebprof exits with the command's exit status).  Collection stops on Ctrl-C,\n"
+		   "SIGTERM, -d expiry or when the target exits; then the report is written.\n"
+		   "A second Ctrl-C quits at once.  Needs root (CAP_BPF and CAP_PERFMON).\n"
+		   "\n"
+		   "Reports (default: every report marked *):\n");
 	for (c = collector_list(); *c; c++)
 		fprintf(f, "  %-6s %c %s\n", (*c)->name, (*c)->default_on ? '*' : ' ', (*c)->desc);
 	fprintf(f,
-"\n"
-"Target:\n"
-"  -p, --pid PID            profile a running process (all its threads)\n"
-"  -- COMMAND [ARGS...]     launch COMMAND and profile it from the start\n"
-"\n"
-"Collection:\n"
-"  -d, --duration SECONDS   stop after SECONDS (fractions allowed)\n"
-"  -F, --frequency HZ       cpu: samples per second per CPU (default %d)\n"
-"      --min-block USEC     cpu: ignore off-CPU episodes shorter than USEC\n"
-"  -f, --functions PATTERNS func: trace these functions exactly (implies the\n"
-"                           func report); comma-separated globs over the\n"
-"                           executable's symbols ('handle_*'), or LIB:GLOB for\n"
-"                           a shared library ('libc:malloc', 'libssl:SSL_*')\n"
-"      --max-overhead PCT   func: detach the hottest probes when their\n"
-"                           estimated cost exceeds PCT %% of one CPU\n"
-"                           (default %.0f; 0 disables the guard)\n"
-"      --count-only         func: count calls only (entry probes, ~half cost)\n"
-"      --probe-cost NS      func: what one traced call costs, in ns, for the\n"
-"                           governor and the report, instead of calibrating\n"
-"                           it at start (also EBPROF_PROBE_COST_NS=NS)\n"
-"\n"
-"Output:\n"
-"  -o, --output FILE        write the report to FILE (atomically: a temporary\n"
-"                           file renamed when complete); default stdout\n"
-"      --format FORMAT      one of:",
+		"\n"
+		"Target:\n"
+		"  -p, --pid PID            profile a running process (all its threads)\n"
+		"  -- COMMAND [ARGS...]     launch COMMAND and profile it from the start\n"
+		"\n"
+		"Collection:\n"
+		"  -d, --duration SECONDS   stop after SECONDS (fractions allowed)\n"
+		"  -F, --frequency HZ       cpu: samples per second per CPU (default %d)\n"
+		"      --min-block USEC     cpu: ignore off-CPU episodes shorter than USEC\n"
+		"  -f, --functions PATTERNS func: trace these functions exactly (implies the\n"
+		"                           func report); comma-separated globs over the\n"
+		"                           executable's symbols ('handle_*'), or LIB:GLOB for\n"
+		"                           a shared library ('libc:malloc', 'libssl:SSL_*')\n"
+		"      --max-overhead PCT   func: detach the hottest probes when their\n"
+		"                           estimated cost exceeds PCT %% of one CPU\n"
+		"                           (default %.0f; 0 disables the guard)\n"
+		"      --count-only         func: count calls only (entry probes, ~half cost)\n"
+		"      --probe-cost NS      func: what one traced call costs, in ns, for the\n"
+		"                           governor and the report, instead of calibrating\n"
+		"                           it at start (also EBPROF_PROBE_COST_NS=NS)\n"
+		"\n"
+		"Output:\n"
+		"  -o, --output FILE        write the report to FILE (atomically: a temporary\n"
+		"                           file renamed when complete); default stdout\n"
+		"      --format FORMAT      one of:",
 		DEFAULT_FREQUENCY, DEFAULT_MAX_OVERHEAD);
 	for (w = writer_list(); *w; w++)
 		fprintf(f, " %s", (*w)->name);
-	fprintf(f,
-" (default text)\n"
-"  -s, --sort KEY           sort tables by this column:\n");
+	fprintf(f, " (default text)\n"
+		   "  -s, --sort KEY           sort tables by this column:\n");
 	for (c = collector_list(); *c; c++) {
 		fprintf(f, "                             %s: ", (*c)->name);
 		collector_print_sort_keys(f, *c, " ");
 		fprintf(f, "\n");
 	}
 	fprintf(f,
-"  -n, --limit N            rows per table in text output (default %d, 0 = all)\n"
-"      --metric NAME        value for folded/dot/callgrind (cpu's wall is in\n"
-"                           microseconds in folded):\n", DEFAULT_LIMIT);
+		"  -n, --limit N            rows per table in text output (default %d, 0 = all)\n"
+		"      --metric NAME        value for folded/dot/callgrind (cpu's wall is in\n"
+		"                           microseconds in folded):\n",
+		DEFAULT_LIMIT);
 	for (c = collector_list(); *c; c++) {
 		fprintf(f, "                             %s: ", (*c)->name);
 		collector_print_metrics(f, *c, " ");
 		fprintf(f, " (default %s)\n", (*c)->metrics[(*c)->default_metric].name);
 	}
 	fprintf(f,
-"      --callers FUNC       func: who called FUNC (pstats print_callers)\n"
-"      --callees FUNC       func: what FUNC called (pstats print_callees)\n"
-"  -v, --verbose            more detail on stderr (repeat for more)\n"
-"      --features           what this kernel offers ebprof (BTF, tracepoints,\n"
-"                           perf events, ...), then exit; needs no target\n"
-"  -h, --help               this help\n"
-"  -V, --version            version\n"
-"\n"
-"Examples:\n"
-"  sudo ebprof -p 1234                               # until Ctrl-C\n"
-"  sudo ebprof -p 1234 -d 30 cpu --format folded -o cpu.folded\n"
-"  sudo ebprof cpu --metric offcpu --format folded -- ./server\n"
-"  sudo ebprof -f 'heavy,medium,light' -- ./myapp\n"
-"  sudo ebprof -p 1234 -f 'libc:malloc,libc:free' --count-only -d 10\n"
-"\n"
-"Exit status: 0 ok (or the command's status), 1 runtime failure, 2 usage error.\n");
+		"      --callers FUNC       func: who called FUNC (pstats print_callers)\n"
+		"      --callees FUNC       func: what FUNC called (pstats print_callees)\n"
+		"  -v, --verbose            more detail on stderr (repeat for more)\n"
+		"      --features           what this kernel offers ebprof (BTF, tracepoints,\n"
+		"                           perf events, ...), then exit; needs no target\n"
+		"  -h, --help               this help\n"
+		"  -V, --version            version\n"
+		"\n"
+		"Examples:\n"
+		"  sudo ebprof -p 1234                               # until Ctrl-C\n"
+		"  sudo ebprof -p 1234 -d 30 cpu --format folded -o cpu.folded\n"
+		"  sudo ebprof cpu --metric offcpu --format folded -- ./server\n"
+		"  sudo ebprof -f 'heavy,medium,light' -- ./myapp\n"
+		"  sudo ebprof -p 1234 -f 'libc:malloc,libc:free' --count-only -d 10\n"
+		"\n"
+		"Exit status: 0 ok (or the command's status), 1 runtime failure, 2 usage error.\n");
 }
 
 static int usage(FILE *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -246,7 +245,8 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 			break;
 		case 'd':
 			if (parse_double(arg, 0.001, 1e9, &d))
-				return usage(err, "invalid duration '%s': seconds > 0 expected", arg);
+				return usage(err, "invalid duration '%s': seconds > 0 expected",
+					     arg);
 			o->duration = d;
 			break;
 		case 'F':
@@ -264,8 +264,9 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 				char names[256] = "";
 
 				for (const struct writer *const *w = writer_list(); *w; w++)
-					snprintf(names + strlen(names), sizeof(names) - strlen(names),
-						 "%s%s", names[0] ? ", " : "", (*w)->name);
+					snprintf(names + strlen(names),
+						 sizeof(names) - strlen(names), "%s%s",
+						 names[0] ? ", " : "", (*w)->name);
 				return usage(err, "unknown format '%s' (%s)", arg, names);
 			}
 			o->format = arg;
@@ -306,7 +307,8 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 			break;
 		case OPT_PROBE_COST:
 			if (parse_double(arg, 1, 1e9, &d))
-				return usage(err, "invalid --probe-cost '%s': nanoseconds >= 1", arg);
+				return usage(err, "invalid --probe-cost '%s': nanoseconds >= 1",
+					     arg);
 			o->probe_cost_ns = d;
 			o->probe_cost_from = "--probe-cost";
 			break;

@@ -10,29 +10,29 @@
 #define MAX_FUNC_PATTERNS 64
 
 struct options {
-	pid_t pid;            /* -p; 0 when launching */
-	char **argv;          /* command after "--", NULL-terminated; NULL with -p */
+	pid_t pid;			  /* -p; 0 when launching */
+	char **argv;			  /* command after "--", NULL-terminated; NULL with -p */
 	const char *reports[MAX_REPORTS]; /* named reports, in order */
-	int nreports;         /* 0: every default report */
-	double duration;      /* -d seconds; 0 = until target exits / Ctrl-C */
-	int frequency;        /* -F Hz */
-	const char *output;   /* -o FILE, NULL = stdout */
-	const char *format;   /* text|folded|json|callgrind|dot */
-	const char *sort;     /* -s key, NULL = report default */
-	int limit;            /* -n rows, 0 = all; default 30 for text */
+	int nreports;			  /* 0: every default report */
+	double duration;		  /* -d seconds; 0 = until target exits / Ctrl-C */
+	int frequency;			  /* -F Hz */
+	const char *output;		  /* -o FILE, NULL = stdout */
+	const char *format;		  /* text|folded|json|callgrind|dot */
+	const char *sort;		  /* -s key, NULL = report default */
+	int limit;			  /* -n rows, 0 = all; default 30 for text */
 	int limit_set;
-	const char *metric;   /* --metric, NULL = report default */
-	int verbose;          /* -v count */
+	const char *metric;    /* --metric, NULL = report default */
+	int verbose;	       /* -v count */
 	uint64_t min_block_ns; /* --min-block USEC */
 	/* func report */
 	const char *func_patterns[MAX_FUNC_PATTERNS];
 	int nfunc_patterns;
-	double max_overhead;  /* percent of one CPU; 0 disables */
+	double max_overhead; /* percent of one CPU; 0 disables */
 	int count_only;
-	double probe_cost_ns; /* --probe-cost: cost of one traced call; 0 = calibrate */
+	double probe_cost_ns;	     /* --probe-cost: cost of one traced call; 0 = calibrate */
 	const char *probe_cost_from; /* "--probe-cost" or "EBPROF_PROBE_COST_NS" */
-	const char *callers;  /* --callers FUNC */
-	const char *callees;  /* --callees FUNC */
+	const char *callers;	     /* --callers FUNC */
+	const char *callees;	     /* --callees FUNC */
 };
 
 enum parse_result { PARSE_OK = 0, PARSE_EXIT_OK = 1, PARSE_USAGE = 2 };
@@ -40,8 +40,7 @@ enum parse_result { PARSE_OK = 0, PARSE_EXIT_OK = 1, PARSE_USAGE = 2 };
 /* Parses argv into o.  On a usage error writes one line to err (prefixed
  * "ebprof: ") and returns PARSE_USAGE; --help/--version print to out and
  * return PARSE_EXIT_OK. */
-enum parse_result options_parse(int argc, char **argv, struct options *o,
-				FILE *out, FILE *err);
+enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *out, FILE *err);
 int options_wants_report(const struct options *o, const char *name);
 void options_usage(FILE *f);
 

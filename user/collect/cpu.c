@@ -64,8 +64,8 @@ struct cpu_state {
 	struct symbolizer *sym;
 	struct perf_events pe;
 	struct bpf_link *switch_link;
-	uint64_t t_start;  /* CLOCK_MONOTONIC ns at attach */
-	uint64_t t_stop;   /* and at stop; 0 while collecting */
+	uint64_t t_start; /* CLOCK_MONOTONIC ns at attach */
+	uint64_t t_stop;  /* and at stop; 0 while collecting */
 	uint64_t period_ns;
 	uint64_t refreshed_at;
 	int first_seen;
@@ -75,7 +75,10 @@ static void cpu_close(void *state);
 
 /* What cpu.bpf.c and cpu_attach use from the kernel. */
 static const enum feature cpu_needs[] = {
-	FEAT_BTF, FEAT_RAW_TRACEPOINT, FEAT_TP_SCHED_SWITCH, FEAT_PERF_CPU_CLOCK,
+	FEAT_BTF,
+	FEAT_RAW_TRACEPOINT,
+	FEAT_TP_SCHED_SWITCH,
+	FEAT_PERF_CPU_CLOCK,
 };
 
 static int cpu_open(void **statep, const struct options *o, struct target *t)
@@ -123,8 +126,7 @@ static int cpu_attach(void *state)
 	struct cpu_state *s = state;
 	int err;
 
-	err = perf_events_open_cpu_clock(&s->pe, s->opts->frequency,
-					 s->skel->progs.cpu_sample);
+	err = perf_events_open_cpu_clock(&s->pe, s->opts->frequency, s->skel->progs.cpu_sample);
 	if (err) {
 		ebprof_err("cannot start cpu-clock sampling: %s", strerror(-err));
 		return err;
@@ -181,7 +183,7 @@ struct cpu_rep {
 	struct profile *p;
 	struct stack_conv conv;
 	struct ptable *threads;
-	uint64_t now;     /* CLOCK_MONOTONIC, as bpf_ktime_get_ns: stop time once stopped */
+	uint64_t now;	  /* CLOCK_MONOTONIC, as bpf_ktime_get_ns: stop time once stopped */
 	uint64_t elapsed; /* since attach */
 };
 
@@ -196,8 +198,8 @@ static int add_entry(struct cpu_rep *rp, struct stackbuf *st, const struct cpu_k
 
 	st->n = 0;
 	if (key->flags & CPU_KEY_PRE_ATTACH) {
-		stackbuf_push(st, profile_frame(p, FRAME_MARKER,
-						"[blocked since before attach]", NULL, 0));
+		stackbuf_push(st, profile_frame(p, FRAME_MARKER, "[blocked since before attach]",
+						NULL, 0));
 	} else {
 		stack_from_id(&rp->conv, st, 0, key->ustack);
 		stack_from_id(&rp->conv, st, 1, key->kstack);
@@ -228,8 +230,7 @@ static int add_entry(struct cpu_rep *rp, struct stackbuf *st, const struct cpu_k
  * blocking time so far counts too (a thread asleep for the whole run is
  * the answer).  1 with *d when it does, 0 when it exited since or blocked
  * shorter than --min-block. */
-static int inflight(const struct cpu_rep *rp, uint32_t tid, const struct cpu_start *st,
-		    uint64_t *d)
+static int inflight(const struct cpu_rep *rp, uint32_t tid, const struct cpu_start *st, uint64_t *d)
 {
 	if (st->ts > rp->now || !task_alive(rp->s->target->pid, (pid_t)tid))
 		return 0;
@@ -244,7 +245,7 @@ static int add_counts(struct cpu_rep *rp)
 	struct cpu_state *s = rp->s;
 	int cfd = bpf_map__fd(s->skel->maps.counts);
 	int sfd = bpf_map__fd(s->skel->maps.starts);
-	struct stackbuf st = {0};
+	struct stackbuf st = { 0 };
 	struct cpu_key key;
 	struct cpu_val v;
 	struct cpu_start start;
@@ -255,7 +256,7 @@ static int add_counts(struct cpu_rep *rp)
 		err = add_entry(rp, &st, &key, &v);
 	started = 0;
 	while (!err && map_next_entry(sfd, &tid, sizeof(tid), &started, &start)) {
-		struct cpu_val in = {0};
+		struct cpu_val in = { 0 };
 		uint64_t d;
 
 		if (inflight(rp, tid, &start, &d)) {
@@ -338,10 +339,10 @@ static int add_whole_run_blocked(struct cpu_rep *rp)
 	if (!d)
 		return 0; /* exited: every thread ran at least to exit */
 	while ((de = readdir(d)) && !err) {
-		struct cpu_thread th = {0};
+		struct cpu_thread th = { 0 };
 		struct cpu_start start;
-		struct stackbuf st = {0};
-		int64_t vals[M_N] = {0};
+		struct stackbuf st = { 0 };
+		int64_t vals[M_N] = { 0 };
 		uint32_t tid = (uint32_t)strtoul(de->d_name, NULL, 10);
 
 		if (!tid || !bpf_map_lookup_elem(tfd, &tid, &th) ||
@@ -483,7 +484,8 @@ static int cpu_report(void *state, struct profile **out)
 	profile_info_int(p, "wall_total", "wall time (all threads)", "ns",
 			 profile_metric_total(p, M_WALL));
 	if (s->skel->bss->stats[CPU_STAT_SAMPLES] == 0)
-		profile_note(p, "no on-CPU samples at %d Hz: the target ran on a CPU for less than "
+		profile_note(p,
+			     "no on-CPU samples at %d Hz: the target ran on a CPU for less than "
 			     "a few sampling periods while profiled, or not at all",
 			     s->opts->frequency);
 	*out = p;

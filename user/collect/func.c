@@ -32,8 +32,22 @@ enum { M_TIME, M_CALLS };
 
 /* Table columns, in order. */
 enum {
-	C_NCALLS, C_CALLS, C_PRIM, C_TOTTIME, C_PERCALL, C_CUMTIME, C_CUMPERCALL, C_MIN,
-	C_MAX, C_P50, C_P90, C_P99, C_INFLIGHT, C_INFLIGHT_NS, C_NAME, C_MODULE,
+	C_NCALLS,
+	C_CALLS,
+	C_PRIM,
+	C_TOTTIME,
+	C_PERCALL,
+	C_CUMTIME,
+	C_CUMPERCALL,
+	C_MIN,
+	C_MAX,
+	C_P50,
+	C_P90,
+	C_P99,
+	C_INFLIGHT,
+	C_INFLIGHT_NS,
+	C_NAME,
+	C_MODULE,
 	C_N
 };
 
@@ -74,9 +88,9 @@ struct func_state {
 	struct target *t;
 	struct func_bpf *skel;
 	struct uprobe_targets tg;
-	size_t n;                 /* traced functions; id n is calibration */
+	size_t n;		   /* traced functions; id n is calibration */
 	struct uprobe_set *probes; /* probe i is function i, cookie i */
-	int attached;             /* uprobe_set__attach ran */
+	int attached;		   /* uprobe_set__attach ran */
 	struct bpf_link *exit_link;
 	struct uprobe_governor *gov;
 	uint64_t t_attach;
@@ -179,13 +193,17 @@ static int check_graph_option(const struct uprobe_targets *tg, const char *opt, 
 /* What func.bpf.c and func_attach use from the kernel (--count-only
  * attaches no sched_process_exit program). */
 static const enum feature func_needs[] = {
-	FEAT_BTF, FEAT_UPROBE, FEAT_RAW_TRACEPOINT, FEAT_TP_SCHED_PROCESS_EXIT,
+	FEAT_BTF,
+	FEAT_UPROBE,
+	FEAT_RAW_TRACEPOINT,
+	FEAT_TP_SCHED_PROCESS_EXIT,
 };
 
 static int func_open(void **statep, const struct options *o, struct target *t)
 {
-	struct uprobe_where w = { .pid = t->pid, .exe = t->exe, .exe_open = t->exe_open,
-				  .launched = t->launched };
+	struct uprobe_where w = {
+		.pid = t->pid, .exe = t->exe, .exe_open = t->exe_open, .launched = t->launched
+	};
 	struct func_state *s;
 	uint64_t t0 = now_ns();
 	int err;
@@ -223,8 +241,8 @@ static int func_open(void **statep, const struct options *o, struct target *t)
 		goto fail;
 	ebprof_verbose(2, "func: loaded BPF in %.3f s", (double)(now_ns() - t0) / 1e9);
 	t0 = now_ns();
-	uprobe_cost_get(&s->cost, s->probes, (uint32_t)s->n, o->probe_cost_ns,
-			o->probe_cost_from, &s->notes);
+	uprobe_cost_get(&s->cost, s->probes, (uint32_t)s->n, o->probe_cost_ns, o->probe_cost_from,
+			&s->notes);
 	ebprof_verbose(1, "func: %zu functions, probe cost %.0f ns per call (%s in %.3f s)", s->n,
 		       s->cost.ns, s->cost.source, (double)(now_ns() - t0) / 1e9);
 	*statep = s;
@@ -327,8 +345,7 @@ struct fn_data {
 };
 
 /* Sum over CPUs of function id's histogram; pc has room for one per CPU. */
-static int read_hist(struct func_state *s, uint32_t id, struct func_hist *pc,
-		     uint64_t *buckets)
+static int read_hist(struct func_state *s, uint32_t id, struct func_hist *pc, uint64_t *buckets)
 {
 	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.hist), &id, pc) != 0)
 		return -errno;
@@ -414,8 +431,8 @@ static int add_edges(struct func_state *s, struct profile *p, const struct fn_da
 		uint64_t calls = 0, cum = 0;
 		int64_t e;
 
-		if (key.caller >= s->n || key.callee >= s->n ||
-		    d[key.caller].node < 0 || d[key.callee].node < 0)
+		if (key.caller >= s->n || key.callee >= s->n || d[key.caller].node < 0 ||
+		    d[key.callee].node < 0)
 			continue;
 		for (int c = 0; c < s->ncpus; c++) {
 			calls += pc[c].calls;
@@ -488,24 +505,23 @@ static int add_info(struct func_state *s, struct profile *p, const struct fn_dat
 				(int64_t)(s->attach_s * 1e9));
 	err |= profile_info_int(p, "probe_hits", "probe hits", "count", (int64_t)hits);
 	err |= profile_info_double(p, "probe_cost_ns",
-				   s->o->count_only ? "probe cost per call (entry probe)"
-						    : "probe cost per call (entry+return probes)",
+				   s->o->count_only ? "probe cost per call (entry probe)" :
+						      "probe cost per call (entry+return probes)",
 				   "ns", s->cost.ns);
 	err |= profile_info_str(p, "probe_cost_source", "probe cost source", s->cost.source);
-	err |= profile_info_double(p, "overhead_pct", "estimated overhead (% of one CPU, run average)",
-				   "%", pct);
+	err |= profile_info_double(p, "overhead_pct",
+				   "estimated overhead (% of one CPU, run average)", "%", pct);
 	err |= profile_info_double(p, "peak_overhead_pct",
 				   "estimated overhead (% of one CPU, peak 100 ms interval)", "%",
 				   uprobe_governor__peak_pct(s->gov));
-	err |= profile_info_double(p, "max_overhead_pct", "overhead budget (--max-overhead)",
-				   "%", s->o->max_overhead);
+	err |= profile_info_double(p, "max_overhead_pct", "overhead budget (--max-overhead)", "%",
+				   s->o->max_overhead);
 	err |= profile_info_int(p, "detached", "functions detached by the governor", "count",
 				(int64_t)uprobe_governor__ndetached(s->gov));
 	if (!s->o->count_only) {
 		/* The loss counters, in enum func_counter's order. */
-#define FUNC_LOSS_INFO_(name, key, label)                                           \
-		err |= profile_info_int(p, key, label, "count",                     \
-					(int64_t)read_counter(s, FUNC_CNT_##name));
+#define FUNC_LOSS_INFO_(name, key, label) \
+	err |= profile_info_int(p, key, label, "count", (int64_t)read_counter(s, FUNC_CNT_##name));
 		FUNC_LOSSES(FUNC_LOSS_INFO_)
 #undef FUNC_LOSS_INFO_
 	}
@@ -540,12 +556,12 @@ static int func_report(void *state, struct profile **out)
 		if (err || (!d[i].st.entries && !d[i].st.ncalls && !d[i].inflight))
 			continue;
 		if (d[i].st.ncalls && read_hist(s, (uint32_t)i, pch, buckets) == 0) {
-			d[i].p50 = func_hist_percentile(buckets, FUNC_HIST_BUCKETS, 50,
-							d[i].st.min, d[i].st.max);
-			d[i].p90 = func_hist_percentile(buckets, FUNC_HIST_BUCKETS, 90,
-							d[i].st.min, d[i].st.max);
-			d[i].p99 = func_hist_percentile(buckets, FUNC_HIST_BUCKETS, 99,
-							d[i].st.min, d[i].st.max);
+			d[i].p50 = func_hist_percentile(buckets, FUNC_HIST_BUCKETS, 50, d[i].st.min,
+							d[i].st.max);
+			d[i].p90 = func_hist_percentile(buckets, FUNC_HIST_BUCKETS, 90, d[i].st.min,
+							d[i].st.max);
+			d[i].p99 = func_hist_percentile(buckets, FUNC_HIST_BUCKETS, 99, d[i].st.min,
+							d[i].st.max);
 		}
 		err = add_node(p, &s->tg.v[i], &d[i], s->o->count_only);
 		if (!err)
@@ -558,8 +574,10 @@ static int func_report(void *state, struct profile **out)
 	for (size_t i = 0; i < s->tg.notes.n && !err; i++)
 		err = profile_note(p, "%s", s->tg.notes.v[i]);
 	if (!err && s->tg.dropped)
-		err = profile_note(p, "patterns matched %zu more functions than the limit of %d; "
-				   "those are not traced", s->tg.dropped, FUNC_MAX_FUNCS);
+		err = profile_note(p,
+				   "patterns matched %zu more functions than the limit of %d; "
+				   "those are not traced",
+				   s->tg.dropped, FUNC_MAX_FUNCS);
 	for (size_t i = 0; i < s->notes.n && !err; i++)
 		err = profile_note(p, "%s", s->notes.v[i]);
 	if (!err && s->o->count_only)

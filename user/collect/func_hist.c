@@ -1,8 +1,8 @@
 /* func collector: percentiles of the log-linear latency histograms. */
 #include "collect/func_hist.h"
 
-uint64_t func_hist_percentile(const uint64_t *buckets, size_t nbuckets,
-			      double pct, uint64_t min, uint64_t max)
+uint64_t func_hist_percentile(const uint64_t *buckets, size_t nbuckets, double pct, uint64_t min,
+			      uint64_t max)
 {
 	uint64_t total = 0, cum = 0;
 	double rank, lo, hi, v;

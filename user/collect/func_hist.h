@@ -12,7 +12,7 @@
 /* Value at percentile pct (0..100) of a log-linear histogram (include/
  * func.h buckets), interpolated within its bucket and clamped to
  * [min, max].  0 when empty. */
-uint64_t func_hist_percentile(const uint64_t *buckets, size_t nbuckets,
-			      double pct, uint64_t min, uint64_t max);
+uint64_t func_hist_percentile(const uint64_t *buckets, size_t nbuckets, double pct, uint64_t min,
+			      uint64_t max);
 
 #endif

@@ -10,14 +10,18 @@
  * the shares and values of the table's metric first, then any column
  * naming another metric (pcol_def.metric: its inclusive value), then the
  * function and its module.  Units left NULL are the metric's. */
-#define FUNCTABLE_VALUE_COLS                                 \
-	{ "self_pct", "self%", "%", COL_DOUBLE, 0, 0, NULL }, \
-	{ "total_pct", "total%", "%", COL_DOUBLE, 0, 0, NULL }, \
-	{ "self", "self", NULL, COL_INT, 0, 0, NULL },      \
-	{ "total", "total", NULL, COL_INT, 0, 0, NULL }
-#define FUNCTABLE_NAME_COLS                           \
-	{ "name", "function", "", COL_STR, 0, 0, NULL }, \
-	{ "module", "module", "", COL_STR, 0, 0, NULL }
+#define FUNCTABLE_VALUE_COLS                                            \
+	{ "self_pct", "self%", "%", COL_DOUBLE, 0, 0, NULL },           \
+		{ "total_pct", "total%", "%", COL_DOUBLE, 0, 0, NULL }, \
+		{ "self", "self", NULL, COL_INT, 0, 0, NULL },          \
+	{                                                               \
+		"total", "total", NULL, COL_INT, 0, 0, NULL             \
+	}
+#define FUNCTABLE_NAME_COLS                                 \
+	{ "name", "function", "", COL_STR, 0, 0, NULL },    \
+	{                                                   \
+		"module", "module", "", COL_STR, 0, 0, NULL \
+	}
 
 /* Builds table def (columns from FUNCTABLE_*) from p's graph
  * (profile_build_graph first) for `metric`.  Default sort: self, then

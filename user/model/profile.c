@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 /* strdup that maps NULL to NULL; *err set on allocation failure. */
 static char *dup_or_null(const char *s, int *err)
 {
@@ -100,8 +99,8 @@ static int idx_reserve(struct idx *x, const struct profile *p, idx_hash_fn hf)
 /* Private indexes of a profile, hung from p->frame_index. */
 struct pindex {
 	struct idx frames;
-	struct idx nodes;  /* by node frame */
-	struct idx edges;  /* by (caller, callee) */
+	struct idx nodes; /* by node frame */
+	struct idx edges; /* by (caller, callee) */
 	size_t nodes_indexed, edges_indexed;
 	int64_t *frame_node; /* the last graph's node of each sample frame, or -1 */
 	size_t nframe_node;
@@ -121,8 +120,7 @@ static struct idx *sindex(struct profile *p)
 	return p->sample_index;
 }
 
-static uint64_t frame_hash_parts(int kind, const char *func, const char *module,
-				 uint64_t offset)
+static uint64_t frame_hash_parts(int kind, const char *func, const char *module, uint64_t offset)
 {
 	uint64_t h = mix(0, (uint64_t)kind);
 	h = hash_str(h, func);
@@ -258,8 +256,7 @@ void profile_free(struct profile *p)
 	free(p);
 }
 
-int profile_add_metric(struct profile *p, const char *name, const char *unit,
-		       const char *desc)
+int profile_add_metric(struct profile *p, const char *name, const char *unit, const char *desc)
 {
 	if (!p || !name || !*name)
 		return -EINVAL;
@@ -307,8 +304,8 @@ int profile_metric_index(const struct profile *p, const char *name)
 	return -ENOENT;
 }
 
-int64_t profile_frame(struct profile *p, enum frame_kind kind, const char *func,
-		      const char *module, uint64_t offset)
+int64_t profile_frame(struct profile *p, enum frame_kind kind, const char *func, const char *module,
+		      uint64_t offset)
 {
 	if (!p || kind > FRAME_MARKER)
 		return -EINVAL;
@@ -320,15 +317,15 @@ int64_t profile_frame(struct profile *p, enum frame_kind kind, const char *func,
 		size_t mask = x->frames.cap - 1;
 		for (size_t i = h & mask; x->frames.slots[i]; i = (i + 1) & mask) {
 			const struct pframe *f = &p->frames[x->frames.slots[i] - 1];
-			if (f->kind == kind && f->offset == offset &&
-			    str_eq(f->func, func) && str_eq(f->module, module))
+			if (f->kind == kind && f->offset == offset && str_eq(f->func, func) &&
+			    str_eq(f->module, module))
 				return x->frames.slots[i] - 1;
 		}
 	}
 	if (p->nframes >= UINT32_MAX - 1)
 		return -E2BIG;
 	int err = array_grow((void **)&p->frames, &p->frames_cap, p->nframes + 1,
-		       sizeof(*p->frames));
+			     sizeof(*p->frames));
 	if (err || (err = idx_reserve(&x->frames, p, frame_hash)))
 		return err;
 	struct pframe *f = &p->frames[p->nframes];
@@ -374,7 +371,7 @@ int profile_add_sample(struct profile *p, const uint32_t *frames, uint32_t nfram
 		if (p->nsamples >= UINT32_MAX - 1)
 			return -E2BIG;
 		int err = array_grow((void **)&p->samples, &p->samples_cap, p->nsamples + 1,
-			       sizeof(*p->samples));
+				     sizeof(*p->samples));
 		if (err || (err = idx_reserve(x, p, sample_hash)))
 			return err;
 		s = &p->samples[p->nsamples];
@@ -437,8 +434,7 @@ int64_t profile_node(struct profile *p, uint32_t frame)
 			if (p->nodes[x->nodes.slots[i] - 1].frame == frame)
 				return x->nodes.slots[i] - 1;
 	}
-	if ((err = array_grow((void **)&p->nodes, &p->nodes_cap, p->nnodes + 1,
-			sizeof(*p->nodes))))
+	if ((err = array_grow((void **)&p->nodes, &p->nodes_cap, p->nnodes + 1, sizeof(*p->nodes))))
 		return err;
 	memset(&p->nodes[p->nnodes], 0, sizeof(*p->nodes));
 	p->nodes[p->nnodes].frame = frame;
@@ -467,8 +463,7 @@ int64_t profile_edge(struct profile *p, uint32_t caller, uint32_t callee)
 				return x->edges.slots[i] - 1;
 		}
 	}
-	if ((err = array_grow((void **)&p->edges, &p->edges_cap, p->nedges + 1,
-			sizeof(*p->edges))))
+	if ((err = array_grow((void **)&p->edges, &p->edges_cap, p->nedges + 1, sizeof(*p->edges))))
 		return err;
 	memset(&p->edges[p->nedges], 0, sizeof(*p->edges));
 	p->edges[p->nedges].caller = caller;
@@ -525,7 +520,7 @@ int profile_build_graph(struct profile *p)
 			}
 			int64_t n = node_of[fr];
 			if ((err = array_grow((void **)&nstamp, &nstamp_cap, p->nnodes,
-					sizeof(*nstamp))))
+					      sizeof(*nstamp))))
 				break;
 			struct pnode *nd = &p->nodes[n];
 			if (nstamp[n] != si + 1) {
@@ -543,7 +538,7 @@ int profile_build_graph(struct profile *p)
 					break;
 				}
 				if ((err = array_grow((void **)&estamp, &estamp_cap, p->nedges,
-						sizeof(*estamp))))
+						      sizeof(*estamp))))
 					break;
 				if (estamp[e] != si + 1) {
 					estamp[e] = si + 1;
@@ -618,8 +613,8 @@ struct ptable *profile_table_def(struct profile *p, const struct ptable_def *def
 	for (size_t c = 0; c < def->ncols; c++) {
 		const struct pcol_def *d = &def->cols[c];
 
-		if (ptable_add_col(t, d->key, d->header, d->unit ? d->unit : metric_unit,
-				   d->type) < 0)
+		if (ptable_add_col(t, d->key, d->header, d->unit ? d->unit : metric_unit, d->type) <
+		    0)
 			return NULL;
 		t->cols[c].text_hidden = d->text_hidden;
 		if (d->sort_as > 0 && (size_t)d->sort_as <= def->ncols)
@@ -651,8 +646,8 @@ struct ptable *profile_find_table(const struct profile *p, const char *name)
 	return NULL;
 }
 
-int ptable_add_col(struct ptable *t, const char *key, const char *header,
-		   const char *unit, enum col_type type)
+int ptable_add_col(struct ptable *t, const char *key, const char *header, const char *unit,
+		   enum col_type type)
 {
 	if (!t || !key || type > COL_DOUBLE)
 		return -EINVAL;
@@ -685,8 +680,7 @@ int ptable_add_col(struct ptable *t, const char *key, const char *header,
 	if (cells) {
 		/* Existing rows: re-layout with the new column zeroed. */
 		for (size_t r = 0; r < t->nrows; r++)
-			memcpy(&cells[r * nc], &t->cells[r * t->ncols],
-			       t->ncols * sizeof(*cells));
+			memcpy(&cells[r * nc], &t->cells[r * t->ncols], t->ncols * sizeof(*cells));
 		free(t->cells);
 		t->cells = cells;
 	}
@@ -852,8 +846,8 @@ static struct pinfo *info_slot(struct profile *p, const char *key, const char *l
 	return in;
 }
 
-int profile_info_int(struct profile *p, const char *key, const char *label,
-		     const char *unit, int64_t v)
+int profile_info_int(struct profile *p, const char *key, const char *label, const char *unit,
+		     int64_t v)
 {
 	int err = 0;
 	struct pinfo *in = info_slot(p, key, label, unit, INFO_INT, &err);
@@ -862,8 +856,8 @@ int profile_info_int(struct profile *p, const char *key, const char *label,
 	return err;
 }
 
-int profile_info_double(struct profile *p, const char *key, const char *label,
-			const char *unit, double v)
+int profile_info_double(struct profile *p, const char *key, const char *label, const char *unit,
+			double v)
 {
 	int err = 0;
 	struct pinfo *in = info_slot(p, key, label, unit, INFO_DOUBLE, &err);
@@ -872,8 +866,7 @@ int profile_info_double(struct profile *p, const char *key, const char *label,
 	return err;
 }
 
-int profile_info_str(struct profile *p, const char *key, const char *label,
-		     const char *v)
+int profile_info_str(struct profile *p, const char *key, const char *label, const char *v)
 {
 	int err = 0;
 	char *s = dup_or_null(v ? v : "", &err);
@@ -919,8 +912,7 @@ const char *pframe_name(const struct pframe *f, char *buf, size_t len, int with_
 		snprintf(buf, len, "[unknown]");
 	} else if (f->func) {
 		if (with_offset && f->offset && f->kind != FRAME_MARKER)
-			snprintf(buf, len, "%s+0x%llx", f->func,
-				 (unsigned long long)f->offset);
+			snprintf(buf, len, "%s+0x%llx", f->func, (unsigned long long)f->offset);
 		else
 			snprintf(buf, len, "%s", f->func);
 	} else if (f->module) {

@@ -19,10 +19,10 @@ enum frame_kind {
 };
 
 struct pframe {
-	char *func;     /* NULL when unknown: shown as module+0xoffset */
-	char *module;   /* basename of the file, "[kernel]", or NULL */
+	char *func;	 /* NULL when unknown: shown as module+0xoffset */
+	char *module;	 /* basename of the file, "[kernel]", or NULL */
 	uint64_t offset; /* offset in module when func is NULL, else in func */
-	uint8_t kind;   /* enum frame_kind */
+	uint8_t kind;	 /* enum frame_kind */
 };
 
 struct psample {
@@ -41,15 +41,15 @@ struct pmetric {
  * measure calls exactly (func) fill it directly; for stack profiles
  * profile_build_graph() derives it from the samples. */
 struct pnode {
-	uint32_t frame;          /* index into profile.frames */
+	uint32_t frame; /* index into profile.frames */
 	int64_t self[PROFILE_MAX_METRICS];
 	int64_t total[PROFILE_MAX_METRICS]; /* inclusive, recursion counted once */
-	uint64_t calls;          /* 0 when unknown (sampled profiles) */
+	uint64_t calls;			    /* 0 when unknown (sampled profiles) */
 };
 
 struct pedge {
-	uint32_t caller, callee; /* node indices */
-	uint64_t calls;          /* 0 when unknown */
+	uint32_t caller, callee;	    /* node indices */
+	uint64_t calls;			    /* 0 when unknown */
 	int64_t total[PROFILE_MAX_METRICS]; /* inclusive cost of callee via this edge */
 };
 
@@ -64,7 +64,7 @@ struct pcol {
 	char *unit;   /* "ns", "%", "bytes", "count", "" */
 	enum col_type type;
 	int text_hidden; /* kept for sorting and json, left out of text tables */
-	int sort_as;     /* 1 + the column whose values order this one; 0: itself */
+	int sort_as;	 /* 1 + the column whose values order this one; 0: itself */
 };
 
 union pcell {
@@ -80,8 +80,8 @@ struct ptable {
 	size_t ncols;
 	union pcell *cells; /* nrows * ncols, row major */
 	size_t nrows, cap;
-	int sort_col;    /* default sort column, descending; -1 none */
-	int sort_asc;    /* default ascending instead */
+	int sort_col; /* default sort column, descending; -1 none */
+	int sort_asc; /* default ascending instead */
 };
 
 enum info_type { INFO_INT, INFO_DOUBLE, INFO_STR };
@@ -131,10 +131,10 @@ struct profile {
  * column exists in one place only. */
 struct pcol_def {
 	const char *key, *header;
-	const char *unit;   /* NULL: the unit of the table's metric (functable) */
+	const char *unit; /* NULL: the unit of the table's metric (functable) */
 	enum col_type type;
 	int text_hidden;    /* as pcol.text_hidden */
-	int sort_as;        /* as pcol.sort_as: 1 + the column whose values order this one */
+	int sort_as;	    /* as pcol.sort_as: 1 + the column whose values order this one */
 	const char *metric; /* functable: the column holds this metric's inclusive value */
 };
 
@@ -154,8 +154,7 @@ struct profile *profile_new(const char *report, const char *title);
 void profile_free(struct profile *p);
 
 /* Returns metric index or negative errno. */
-int profile_add_metric(struct profile *p, const char *name, const char *unit,
-		       const char *desc);
+int profile_add_metric(struct profile *p, const char *name, const char *unit, const char *desc);
 int profile_metric_index(const struct profile *p, const char *name);
 /* Sum of metric m over the profile: samples when present, else node self. */
 int64_t profile_metric_total(const struct profile *p, int m);
@@ -166,8 +165,8 @@ static inline double profile_pct(int64_t v, int64_t total)
 }
 
 /* Interns a frame; returns its index (>= 0) or negative errno. */
-int64_t profile_frame(struct profile *p, enum frame_kind kind, const char *func,
-		      const char *module, uint64_t offset);
+int64_t profile_frame(struct profile *p, enum frame_kind kind, const char *func, const char *module,
+		      uint64_t offset);
 
 /* Adds values to the sample with this exact stack (root first), creating it
  * when new.  values has p->nmetrics entries. */
@@ -192,8 +191,8 @@ struct ptable *profile_table_def(struct profile *p, const struct ptable_def *def
 /* Adds n metrics in order (their indices are 0..n-1 on a new profile);
  * 0 or negative errno. */
 int profile_add_metric_defs(struct profile *p, const struct pmetric_def *m, size_t n);
-int ptable_add_col(struct ptable *t, const char *key, const char *header,
-		   const char *unit, enum col_type type);
+int ptable_add_col(struct ptable *t, const char *key, const char *header, const char *unit,
+		   enum col_type type);
 /* Appends a zeroed row; returns its index or negative errno. */
 int64_t ptable_add_row(struct ptable *t);
 /* Keeps a column out of text tables (e.g. an integer sort key shown
@@ -210,15 +209,13 @@ void ptable_sort(struct ptable *t, int col, int asc);
 struct ptable *profile_find_table(const struct profile *p, const char *name);
 
 /* Report-level facts */
-int profile_info_int(struct profile *p, const char *key, const char *label,
-		     const char *unit, int64_t v);
-int profile_info_double(struct profile *p, const char *key, const char *label,
-			const char *unit, double v);
-int profile_info_str(struct profile *p, const char *key, const char *label,
-		     const char *v);
+int profile_info_int(struct profile *p, const char *key, const char *label, const char *unit,
+		     int64_t v);
+int profile_info_double(struct profile *p, const char *key, const char *label, const char *unit,
+			double v);
+int profile_info_str(struct profile *p, const char *key, const char *label, const char *v);
 const struct pinfo *profile_get_info(const struct profile *p, const char *key);
-int profile_note(struct profile *p, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+int profile_note(struct profile *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* "func" or "module+0x1a2b" or "func+0x10" (with_offset) into buf. */
 const char *pframe_name(const struct pframe *f, char *buf, size_t len, int with_offset);

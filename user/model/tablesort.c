@@ -7,8 +7,7 @@
 
 /* 1 when the key of column ci of table ti of profile pi appeared earlier
  * (in an earlier profile, table or column). */
-static int key_seen_before(struct profile *const *profiles, size_t pi, size_t ti,
-			   size_t ci)
+static int key_seen_before(struct profile *const *profiles, size_t pi, size_t ti, size_t ci)
 {
 	const char *key = profiles[pi]->tables[ti]->cols[ci].key;
 
@@ -46,8 +45,7 @@ static int some_table_has(struct profile *const *profiles, size_t n, const char 
 	return 0;
 }
 
-int profile_sort_tables(struct profile *const *profiles, size_t n, const char *key,
-			FILE *err)
+int profile_sort_tables(struct profile *const *profiles, size_t n, const char *key, FILE *err)
 {
 	if (key && !some_table_has(profiles, n, key)) {
 		if (err) {

@@ -14,7 +14,6 @@
  * is NULL, take their default order.  -EINVAL with one line listing the
  * valid keys on err (may be NULL) when no table has key: then no table
  * changes.  NULL entries of profiles are skipped. */
-int profile_sort_tables(struct profile *const *profiles, size_t n, const char *key,
-			FILE *err);
+int profile_sort_tables(struct profile *const *profiles, size_t n, const char *key, FILE *err);
 
 #endif

@@ -16,7 +16,7 @@ static void heat(double s, char *buf, size_t len)
 		s = 0;
 	if (s > 1)
 		s = 1;
-	s = s * (2.0 - s); /* spread the small shares, as gprof2dot's gamma does */
+	s = s * (2.0 - s);	    /* spread the small shares, as gprof2dot's gamma does */
 	double h = (1.0 - s) * 4.0; /* sector of 60 degrees, 4 = blue */
 	double sat = 0.6, val = 0.95;
 	int i = (int)h; /* h >= 0: truncation is floor; no libm needed */
@@ -24,11 +24,21 @@ static void heat(double s, char *buf, size_t len)
 	       t = val * (1 - sat * (1 - f));
 	double r, g, b;
 	switch (i) {
-	case 0: r = val, g = t, b = pv; break;
-	case 1: r = q, g = val, b = pv; break;
-	case 2: r = pv, g = val, b = t; break;
-	case 3: r = pv, g = q, b = val; break;
-	default: r = t, g = pv, b = val; break;
+	case 0:
+		r = val, g = t, b = pv;
+		break;
+	case 1:
+		r = q, g = val, b = pv;
+		break;
+	case 2:
+		r = pv, g = val, b = t;
+		break;
+	case 3:
+		r = pv, g = q, b = val;
+		break;
+	default:
+		r = t, g = pv, b = val;
+		break;
 	}
 	snprintf(buf, len, "#%02x%02x%02x", (int)(r * 255 + 0.5), (int)(g * 255 + 0.5),
 		 (int)(b * 255 + 0.5));
@@ -74,11 +84,12 @@ static int dot_write(FILE *out, const struct profile *const *profiles, size_t n,
 	dot_escape(out, p->report);
 	fprintf(out, ", metric %s, total %lld %s\n", p->metrics[m].name, (long long)total,
 		p->metrics[m].unit);
-	fprintf(out, "\t// pruned %zu nodes below %.1f%% of the total, and their edges\n",
-		pruned, DOT_NODE_THRESHOLD);
+	fprintf(out, "\t// pruned %zu nodes below %.1f%% of the total, and their edges\n", pruned,
+		DOT_NODE_THRESHOLD);
 	fputs("\tgraph [fontname=\"Arial\", nodesep=0.125, ranksep=0.25];\n"
 	      "\tnode [fontname=\"Arial\", shape=box, style=filled, fontcolor=\"#000000\"];\n"
-	      "\tedge [fontname=\"Arial\"];\n", out);
+	      "\tedge [fontname=\"Arial\"];\n",
+	      out);
 	for (size_t i = 0; i < p->nnodes; i++) {
 		if (!keep[i])
 			continue;

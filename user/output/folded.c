@@ -27,8 +27,8 @@ struct folder {
 	struct fline *lines;
 	size_t n, cap;
 	uint32_t *slots; /* line index + 1; 0 = empty */
-	size_t nslots;   /* power of two */
-	char *buf;       /* line being built */
+	size_t nslots;	 /* power of two */
+	char *buf;	 /* line being built */
 	size_t len, bufcap;
 };
 
@@ -163,8 +163,8 @@ static int folded_write(FILE *out, const struct profile *const *profiles, size_t
 			continue;
 		nstack++;
 		last = profiles[i];
-		metric_idx[i] = metric ? profile_metric_index(profiles[i], metric)
-				       : writer_pick_metric(profiles[i], NULL, NULL);
+		metric_idx[i] = metric ? profile_metric_index(profiles[i], metric) :
+					 writer_pick_metric(profiles[i], NULL, NULL);
 		if (metric_idx[i] >= 0)
 			nmatch++;
 	}

@@ -201,8 +201,8 @@ static void write_profile(FILE *out, const struct profile *p)
 		json_str(out, f->func);
 		fputs(",\"module\":", out);
 		json_str(out, f->module);
-		fprintf(out, ",\"offset\":%llu,\"kind\":\"%s\"}",
-			(unsigned long long)f->offset, kind_name(f->kind));
+		fprintf(out, ",\"offset\":%llu,\"kind\":\"%s\"}", (unsigned long long)f->offset,
+			kind_name(f->kind));
 	}
 	fputs("],\n\"samples\":[", out);
 	for (size_t i = 0; i < p->nsamples; i++) {
@@ -244,8 +244,8 @@ static int json_write(FILE *out, const struct profile *const *profiles, size_t n
 {
 	(void)o;
 	(void)err;
-	fprintf(out, "{\"schema\":\"%s\",\"version\":%d,\"ebprof\":",
-		EBPROF_JSON_SCHEMA, EBPROF_JSON_SCHEMA_VERSION);
+	fprintf(out, "{\"schema\":\"%s\",\"version\":%d,\"ebprof\":", EBPROF_JSON_SCHEMA,
+		EBPROF_JSON_SCHEMA_VERSION);
 	json_str(out, EBPROF_VERSION);
 	fputs(",\"reports\":[", out);
 	size_t k = 0;

@@ -133,8 +133,8 @@ static int has_function(const struct profile *p, const char *func)
 }
 
 /* pstats print_callers / print_callees from the graph edges. */
-static int print_relatives(FILE *out, const struct profile *p, const char *func,
-			   int callers, const struct write_opts *o)
+static int print_relatives(FILE *out, const struct profile *p, const char *func, int callers,
+			   const struct write_opts *o)
 {
 	int m = text_metric(p, o->metric);
 	struct profile *tmp = profile_new("tmp", NULL);
@@ -145,8 +145,8 @@ static int print_relatives(FILE *out, const struct profile *p, const char *func,
 	struct ptable *t = tmp ? profile_table(tmp, "relatives", title) : NULL;
 	int r = 0;
 	if (!t || ptable_add_col(t, "calls", "calls", "count", COL_INT) < 0 ||
-	    (m >= 0 && ptable_add_col(t, "metric", p->metrics[m].name,
-				      p->metrics[m].unit, COL_INT) < 0) ||
+	    (m >= 0 &&
+	     ptable_add_col(t, "metric", p->metrics[m].name, p->metrics[m].unit, COL_INT) < 0) ||
 	    ptable_add_col(t, "function", callers ? "caller" : "callee", "", COL_STR) < 0) {
 		profile_free(tmp);
 		return -ENOMEM;
@@ -165,9 +165,9 @@ static int print_relatives(FILE *out, const struct profile *p, const char *func,
 		ptable_cell(t, row, 0)->i = (int64_t)e->calls;
 		if (m >= 0)
 			ptable_cell(t, row, 1)->i = e->total[m];
-		r = ptable_set_str(t, row, namecol,
-				   pframe_name(&p->frames[p->nodes[other].frame], name,
-					       sizeof(name), 0));
+		r = ptable_set_str(
+			t, row, namecol,
+			pframe_name(&p->frames[p->nodes[other].frame], name, sizeof(name), 0));
 	}
 	if (!r) {
 		ptable_sort(t, m >= 0 ? 1 : 0, 0);
@@ -177,8 +177,8 @@ static int print_relatives(FILE *out, const struct profile *p, const char *func,
 	return r;
 }
 
-static int check_function(const struct profile *const *profiles, size_t n,
-			  const char *func, FILE *err)
+static int check_function(const struct profile *const *profiles, size_t n, const char *func,
+			  FILE *err)
 {
 	int found = 0;
 	for (size_t i = 0; i < n; i++)

@@ -140,8 +140,8 @@ int writer_pick_metric(const struct profile *p, const char *name, FILE *err)
 	if (m >= 0)
 		return m;
 	if (err) {
-		fprintf(err, "ebprof: unknown metric '%s' for report %s (available: ",
-			name, p->report);
+		fprintf(err, "ebprof: unknown metric '%s' for report %s (available: ", name,
+			p->report);
 		list_metrics(p, err);
 		fprintf(err, ")\n");
 	}

@@ -9,8 +9,8 @@
 #define EBPROF_JSON_SCHEMA_VERSION 1
 
 struct write_opts {
-	int limit;          /* max rows per table; 0 = all */
-	const char *metric; /* single-metric writers; NULL = profile default */
+	int limit;	     /* max rows per table; 0 = all */
+	const char *metric;  /* single-metric writers; NULL = profile default */
 	const char *callers; /* func report: show callers of this function */
 	const char *callees;
 };
@@ -48,7 +48,6 @@ void fmt_sanitize(char *s, const char *extra);
 const struct profile *writer_one_graph(const struct profile *const *profiles, size_t n,
 				       const char *format, FILE *err);
 
-extern const struct writer writer_text, writer_folded, writer_json,
-	writer_callgrind, writer_dot;
+extern const struct writer writer_text, writer_folded, writer_json, writer_callgrind, writer_dot;
 
 #endif

@@ -15,8 +15,8 @@
 #include "uprobe_gen.h"
 #include "util/util.h"
 
-#define CALIB_CALLS 1000  /* calls per round */
-#define CALIB_ROUNDS 3    /* median of */
+#define CALIB_CALLS 1000 /* calls per round */
+#define CALIB_ROUNDS 3	 /* median of */
 
 /* The function calibration probes: in ebprof's own binary, never inlined,
  * never folded into its callers' loops. */
@@ -69,13 +69,12 @@ static int self_offset(uint64_t *off)
 	return pm ? 0 : -ENOENT;
 }
 
-static struct bpf_link *attach_self(const struct bpf_program *prog, int ret,
-				    uint64_t off, uint32_t id)
+static struct bpf_link *attach_self(const struct bpf_program *prog, int ret, uint64_t off,
+				    uint32_t id)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = id, .retprobe = ret);
 
-	return bpf_program__attach_uprobe_opts(prog, getpid(), "/proc/self/exe",
-					       off, &uo);
+	return bpf_program__attach_uprobe_opts(prog, getpid(), "/proc/self/exe", off, &uo);
 }
 
 /* The probes of one traced call, placed as the run places them: return
@@ -179,7 +178,8 @@ void uprobe_cost_get(struct uprobe_cost *c, const struct uprobe_set *s, uint32_t
 	}
 	err = uprobe_calibrate(s, cookie, &c->ns, &c->pending);
 	if (err || c->ns <= 0) {
-		strlist_addf(notes, "probe cost calibration failed (%s); assuming %.0f "
+		strlist_addf(notes,
+			     "probe cost calibration failed (%s); assuming %.0f "
 			     "ns per call (--probe-cost sets it)",
 			     err ? strerror(-err) : "no measurable cost", UPROBE_ASSUMED_COST_NS);
 		c->ns = UPROBE_ASSUMED_COST_NS;

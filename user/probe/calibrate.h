@@ -16,8 +16,8 @@ struct strlist;
 #define UPROBE_ASSUMED_COST_NS 10000.0
 
 struct uprobe_cost {
-	double ns;                    /* one call's probes (entry, and return if any) */
-	const char *source;           /* "calibrated", "assumed", or the override's name */
+	double ns;		      /* one call's probes (entry, and return if any) */
+	const char *source;	      /* "calibrated", "assumed", or the override's name */
 	struct uprobe_calib *pending; /* calibration probes still coming off */
 };
 

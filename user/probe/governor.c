@@ -13,17 +13,17 @@
 
 struct uprobe_governor {
 	struct uprobe_governor_opts o;
-	size_t n;                 /* probes */
+	size_t n; /* probes */
 	int ncpus;
-	size_t stride;            /* one CPU's value in a per-CPU lookup */
+	size_t stride; /* one CPU's value in a per-CPU lookup */
 	/* Per probe, carved from one block that starts at rates. */
 	struct uprobe_rate *rates;
-	uint64_t *last;           /* hit counts at the last tick */
-	uint64_t *entries;        /* hit counts now */
+	uint64_t *last;	   /* hit counts at the last tick */
+	uint64_t *entries; /* hit counts now */
 	size_t *pick;
-	uint32_t *batch_keys;     /* one read of the whole map per tick */
+	uint32_t *batch_keys;	   /* one read of the whole map per tick */
 	unsigned char *batch_vals; /* n x ncpus values; NULL: one lookup per probe */
-	unsigned char *one;       /* ncpus values: one lookup */
+	unsigned char *one;	   /* ncpus values: one lookup */
 	uint64_t t_start, t_last;
 	double peak_pct;
 	size_t ndetached;
@@ -85,9 +85,8 @@ void uprobe_governor__free(struct uprobe_governor *g)
  * order). */
 static int alloc_arrays(struct uprobe_governor *g, size_t n)
 {
-	unsigned char *p = calloc(n, sizeof(*g->rates) + sizeof(*g->last) +
-				  sizeof(*g->entries) + sizeof(*g->pick) +
-				  sizeof(*g->batch_keys));
+	unsigned char *p = calloc(n, sizeof(*g->rates) + sizeof(*g->last) + sizeof(*g->entries) +
+					     sizeof(*g->pick) + sizeof(*g->batch_keys));
 
 	if (!p)
 		return -ENOMEM;
@@ -157,23 +156,26 @@ static void read_entries(struct uprobe_governor *g)
 	int err;
 
 	if (g->batch_vals) {
-		err = bpf_map_lookup_batch(g->o.stats_fd, NULL, &next, g->batch_keys,
-					   g->batch_vals, &count, NULL);
+		err = bpf_map_lookup_batch(g->o.stats_fd, NULL, &next, g->batch_keys, g->batch_vals,
+					   &count, NULL);
 		if ((err == 0 || err == -ENOENT) && count == g->n) {
 			for (size_t i = 0; i < g->n; i++)
-				g->entries[i] = sum_counts(g, g->batch_vals +
-							   i * (size_t)g->ncpus * g->stride);
+				g->entries[i] = sum_counts(g, g->batch_vals + i * (size_t)g->ncpus *
+										      g->stride);
 			return;
 		}
-		ebprof_verbose(1, "%s: batch read of the stats map refused (%s): one "
-			       "lookup per probe", g->o.name, strerror(err ? -err : EIO));
+		ebprof_verbose(1,
+			       "%s: batch read of the stats map refused (%s): one "
+			       "lookup per probe",
+			       g->o.name, strerror(err ? -err : EIO));
 		free(g->batch_vals);
 		g->batch_vals = NULL;
 	}
 	for (uint32_t i = 0; i < g->n; i++)
-		g->entries[i] = g->rates[i].attached &&
-			bpf_map_lookup_elem(g->o.stats_fd, &i, g->one) == 0 ?
-			sum_counts(g, g->one) : g->last[i];
+		g->entries[i] = g->rates[i].attached && bpf_map_lookup_elem(g->o.stats_fd, &i,
+									    g->one) == 0 ?
+					sum_counts(g, g->one) :
+					g->last[i];
 }
 
 /* Stops probes pick[0..n). */
@@ -191,12 +193,13 @@ static void detach(struct uprobe_governor *g, size_t n)
 	}
 	g->ndetached += n;
 	err = uprobe_set__detach(g->o.set, g->pick, n);
-	ebprof_verbose(1, "%s: detached %zu function%s in %.3f s", g->o.name, n,
-		       n == 1 ? "" : "s", (double)(now_ns() - t0) / 1e9);
+	ebprof_verbose(1, "%s: detached %zu function%s in %.3f s", g->o.name, n, n == 1 ? "" : "s",
+		       (double)(now_ns() - t0) / 1e9);
 	if (err)
-		strlist_addf(g->o.notes, "could not remove the probes of %zu detached function%s "
-			     "(%s): their counts stop, but their probes cost until removed", n,
-			     n == 1 ? "" : "s", strerror(-err));
+		strlist_addf(g->o.notes,
+			     "could not remove the probes of %zu detached function%s "
+			     "(%s): their counts stop, but their probes cost until removed",
+			     n, n == 1 ? "" : "s", strerror(-err));
 }
 
 void uprobe_governor__tick(struct uprobe_governor *g)
@@ -225,15 +228,15 @@ void uprobe_governor__tick(struct uprobe_governor *g)
 		size_t i = g->pick[k];
 		const struct uprobe_target *t = uprobe_set__target(g->o.set, i);
 
-		if (strlist_addf(g->o.notes, "detached %s (%s) at %.1f s: %.0f calls/s cost an "
+		if (strlist_addf(g->o.notes,
+				 "detached %s (%s) at %.1f s: %.0f calls/s cost an "
 				 "estimated %.1f%% of one CPU (total %.1f%% > --max-overhead "
 				 "%g%%); its counts stop there",
 				 t->name, t->module, (double)(now - g->t_start) / 1e9,
-				 g->rates[i].hits_per_s, probe_pct(g->rates[i].hits_per_s,
-								   g->o.cost_ns),
-				 pct, g->o.budget_pct) == 0)
-			ebprof_verbose(1, "%s: %s", g->o.name,
-				       g->o.notes->v[g->o.notes->n - 1]);
+				 g->rates[i].hits_per_s,
+				 probe_pct(g->rates[i].hits_per_s, g->o.cost_ns), pct,
+				 g->o.budget_pct) == 0)
+			ebprof_verbose(1, "%s: %s", g->o.name, g->o.notes->v[g->o.notes->n - 1]);
 	}
 	if (npick)
 		detach(g, npick);

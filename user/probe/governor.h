@@ -27,18 +27,18 @@ size_t uprobe_governor_pick(const struct uprobe_rate *r, size_t n, double cost_n
 			    double budget_pct, size_t *pick);
 
 struct uprobe_governor_opts {
-	const char *name;        /* the collector, for verbose lines */
-	struct uprobe_set *set;  /* attached */
+	const char *name;	/* the collector, for verbose lines */
+	struct uprobe_set *set; /* attached */
 	/* Per-CPU array: key i holds probe i's counters, value_size bytes
 	 * with the entry hit count (__u64) at count_off. */
 	int stats_fd;
 	size_t value_size, count_off;
-	double cost_ns;          /* one call's probes */
-	double budget_pct;       /* percent of one CPU; <= 0: never detach */
+	double cost_ns;	   /* one call's probes */
+	double budget_pct; /* percent of one CPU; <= 0: never detach */
 	/* BPF-side flags per probe index (may be NULL), set before a probe
 	 * is detached so its hits stop counting at once. */
 	uint8_t *detached;
-	struct strlist *notes;   /* detach notes go here */
+	struct strlist *notes; /* detach notes go here */
 };
 
 /* Starts governing o->set, whose probes were just attached.  NULL with

@@ -20,13 +20,17 @@
 #include "symbols/procmaps.h"
 #include "util/util.h"
 
-#define MAX_NEEDED 256      /* libraries followed through DT_NEEDED */
+#define MAX_NEEDED 256 /* libraries followed through DT_NEEDED */
 #define MAX_SUGGEST 5
 #define MAX_UNPROBEABLE_NAMED 5 /* functions named in the note */
 
 static const char *const std_lib_dirs[] = {
-	"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64",
-	"/usr/lib64", "/usr/lib", "/lib",
+	"/lib/x86_64-linux-gnu",
+	"/usr/lib/x86_64-linux-gnu",
+	"/lib64",
+	"/usr/lib64",
+	"/usr/lib",
+	"/lib",
 };
 
 static const char *base_name(const char *path)
@@ -36,8 +40,8 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
-int uprobe_split_pattern(const char *pattern, char *buf, size_t len,
-			 const char **lib, const char **glob)
+int uprobe_split_pattern(const char *pattern, char *buf, size_t len, const char **lib,
+			 const char **glob)
 {
 	const char *c = strchr(pattern, ':');
 
@@ -131,8 +135,8 @@ static int contains_ci(const char *hay, const char *needle)
 	return 0;
 }
 
-size_t uprobe_suggest(const char *glob, const char *const *names, size_t n,
-		      char *buf, size_t len, size_t max)
+size_t uprobe_suggest(const char *glob, const char *const *names, size_t n, char *buf, size_t len,
+		      size_t max)
 {
 	char lit[256];
 	size_t best[MAX_SUGGEST], score[MAX_SUGGEST], nbest = 0, i, j, out = 0;
@@ -180,8 +184,8 @@ size_t uprobe_suggest(const char *glob, const char *const *names, size_t n,
 	for (i = 0; i < nbest; i++) {
 		size_t used = strlen(buf);
 
-		if (snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
-			     names[best[i]]) >= (int)(len - used))
+		if (snprintf(buf + used, len - used, "%s%s", i ? ", " : "", names[best[i]]) >=
+		    (int)(len - used))
 			break;
 		out++;
 	}
@@ -198,13 +202,13 @@ struct rfile {
 
 struct resolver {
 	const struct uprobe_where *w;
-	char root[64];           /* "/proc/PID/root" or "" */
+	char root[64]; /* "/proc/PID/root" or "" */
 	struct rfile files[MAX_NEEDED + 1];
 	size_t nfiles;
 	struct procmaps maps;
 	int maps_read;
 	struct uprobe_targets *out;
-	size_t max;              /* most targets out takes */
+	size_t max; /* most targets out takes */
 };
 
 /* Each fact once, however many patterns or files bring it up. */
@@ -222,8 +226,7 @@ static int add_note(struct uprobe_targets *t, const char *fmt, ...)
 }
 
 /* Opens (once) the file ebprof reads at full; module names it. */
-static int open_file(struct resolver *r, const char *full, const char *module,
-		     struct rfile **out)
+static int open_file(struct resolver *r, const char *full, const char *module, struct rfile **out)
 {
 	struct rfile *f;
 	int err;
@@ -252,7 +255,8 @@ static int open_file(struct resolver *r, const char *full, const char *module,
 	}
 	r->nfiles++;
 	if (f->elf->source == ELFSYM_DYNSYM)
-		add_note(r->out, "%s has no .symtab: fell back to .dynsym (exported functions only)",
+		add_note(r->out,
+			 "%s has no .symtab: fell back to .dynsym (exported functions only)",
 			 f->module);
 	else if (f->elf->source == ELFSYM_DEBUGLINK)
 		add_note(r->out, "%s: symbols from its separate debug file", f->module);
@@ -263,8 +267,7 @@ static int open_file(struct resolver *r, const char *full, const char *module,
 /* ---- finding a library ---- */
 
 /* DT_NEEDED names and DT_RUNPATH/DT_RPATH of an ELF file. */
-static int read_dynamic(const char *path, char ***needed, size_t *nneeded,
-			char **runpath)
+static int read_dynamic(const char *path, char ***needed, size_t *nneeded, char **runpath)
 {
 	Elf *e;
 	Elf_Scn *scn = NULL;
@@ -307,7 +310,8 @@ static int read_dynamic(const char *path, char ***needed, size_t *nneeded,
 			if (!s)
 				continue;
 			if (d.d_tag == DT_NEEDED) {
-				if (array_grow((void **)needed, &cap, *nneeded + 1, sizeof(**needed)) ||
+				if (array_grow((void **)needed, &cap, *nneeded + 1,
+					       sizeof(**needed)) ||
 				    !((*needed)[*nneeded] = strdup(s))) {
 					err = -ENOMEM;
 					break;
@@ -337,8 +341,8 @@ static int read_dynamic(const char *path, char ***needed, size_t *nneeded,
 }
 
 /* dir may start with $ORIGIN (the directory of origin). */
-static int try_dir(const char *dir, size_t dlen, const char *origin,
-		   const char *name, char *out, size_t len)
+static int try_dir(const char *dir, size_t dlen, const char *origin, const char *name, char *out,
+		   size_t len)
 {
 	char d[PATH_MAX];
 
@@ -355,8 +359,8 @@ static int try_dir(const char *dir, size_t dlen, const char *origin,
 	return access(out, R_OK) == 0;
 }
 
-static int try_path_list(const char *list, const char *origin, const char *name,
-			 char *out, size_t len)
+static int try_path_list(const char *list, const char *origin, const char *name, char *out,
+			 size_t len)
 {
 	while (list && *list) {
 		const char *end = strchr(list, ':');
@@ -370,8 +374,8 @@ static int try_path_list(const char *list, const char *origin, const char *name,
 }
 
 /* Where the dynamic loader would find needed for a file in origin. */
-static int search_lib(const char *name, const char *runpath, const char *origin,
-		      char *out, size_t len)
+static int search_lib(const char *name, const char *runpath, const char *origin, char *out,
+		      size_t len)
 {
 	if (strchr(name, '/'))
 		return snprintf(out, len, "%s", name) < (int)len && access(out, R_OK) == 0;
@@ -411,7 +415,8 @@ static int find_lib_needed(struct resolver *r, const char *lib, char *out, size_
 			int seen = 0;
 
 			if (!found && search_lib(needed[i], runpath, origin, path, sizeof(path))) {
-				if (uprobe_lib_matches(path, lib) || uprobe_lib_matches(needed[i], lib)) {
+				if (uprobe_lib_matches(path, lib) ||
+				    uprobe_lib_matches(needed[i], lib)) {
 					snprintf(out, len, "%s", path);
 					found = 1;
 				}
@@ -462,8 +467,8 @@ static int find_lib_mapped(struct resolver *r, const char *lib, char *out, size_
 
 /* The file of library lib: its path as the target sees it in out, the
  * path ebprof opens and probes in open_path. */
-static int locate(struct resolver *r, const char *lib, char *out, size_t len,
-		  char *open_path, size_t open_len)
+static int locate(struct resolver *r, const char *lib, char *out, size_t len, char *open_path,
+		  size_t open_len)
 {
 	int found;
 
@@ -489,8 +494,8 @@ static int locate(struct resolver *r, const char *lib, char *out, size_t len,
 	}
 	if (!found) {
 		if (r->w->launched)
-			ebprof_err("library '%s' not found among the libraries %s needs",
-				   lib, base_name(r->w->exe));
+			ebprof_err("library '%s' not found among the libraries %s needs", lib,
+				   base_name(r->w->exe));
 		else
 			ebprof_err("library '%s' is not loaded in pid %d", lib, r->w->pid);
 		return -ENOENT;
@@ -508,11 +513,10 @@ int uprobe_insn_unprobeable(const uint8_t *b, size_t n)
 	/* x86 uprobes refuse a first instruction with a lock or ES/CS/SS/DS
 	 * prefix, and VEX-encoded ones (AVX; EVEX-encoded ones are taken). */
 	for (; i < n; i++) {
-		if (b[i] == 0xf0 || b[i] == 0x26 || b[i] == 0x2e || b[i] == 0x36 ||
-		    b[i] == 0x3e)
+		if (b[i] == 0xf0 || b[i] == 0x26 || b[i] == 0x2e || b[i] == 0x36 || b[i] == 0x3e)
 			return 1;
-		if (b[i] != 0x66 && b[i] != 0x67 && b[i] != 0xf2 && b[i] != 0xf3 &&
-		    b[i] != 0x64 && b[i] != 0x65)
+		if (b[i] != 0x66 && b[i] != 0x67 && b[i] != 0xf2 && b[i] != 0xf3 && b[i] != 0x64 &&
+		    b[i] != 0x65)
 			break;
 	}
 	if (i < n && (b[i] & 0xf0) == 0x40) /* REX */
@@ -551,8 +555,7 @@ static int unprobeable_at(int fd, uint64_t off)
 	return got > 0 && uprobe_insn_unprobeable(b, (size_t)got);
 }
 
-static int add_target(struct resolver *r, const struct rfile *f,
-		      const char *name, uint64_t off)
+static int add_target(struct resolver *r, const struct rfile *f, const char *name, uint64_t off)
 {
 	struct uprobe_targets *t = r->out;
 	struct uprobe_target *v;
@@ -593,14 +596,14 @@ static void no_match(const struct rfile *f, const char *pattern, const char *glo
 		free(names);
 	}
 	if (f->elf->nsyms == 0)
-		ebprof_usage("no function matches '%s': %s has no function symbols",
-			     pattern, f->module);
+		ebprof_usage("no function matches '%s': %s has no function symbols", pattern,
+			     f->module);
 	else if (sugg[0])
-		ebprof_usage("no function in %s matches '%s'; did you mean: %s?",
-			     f->module, pattern, sugg);
+		ebprof_usage("no function in %s matches '%s'; did you mean: %s?", f->module,
+			     pattern, sugg);
 	else
-		ebprof_usage("no function in %s matches '%s' (and none is close)",
-			     f->module, pattern);
+		ebprof_usage("no function in %s matches '%s' (and none is close)", f->module,
+			     pattern);
 }
 
 static int resolve_one(struct resolver *r, const char *pattern)
@@ -652,15 +655,16 @@ static int resolve_one(struct resolver *r, const char *pattern)
 	}
 	if (u.n == matched) {
 		ebprof_err("cannot trace %s in %s: uprobes cannot be placed on %s first "
-			   "instruction (lock prefix or AVX)", u.names, f->module,
-			   u.n == 1 ? "its" : "their");
+			   "instruction (lock prefix or AVX)",
+			   u.names, f->module, u.n == 1 ? "its" : "their");
 		return -EOPNOTSUPP;
 	}
 	if (u.n)
-		err = add_note(r->out, "%zu function%s in %s not traced: uprobes cannot be placed "
-			       "on %s first instruction (lock prefix or AVX): %s%s", u.n,
-			       u.n == 1 ? "" : "s", f->module, u.n == 1 ? "its" : "their", u.names,
-			       u.n > MAX_UNPROBEABLE_NAMED ? ", ..." : "");
+		err = add_note(r->out,
+			       "%zu function%s in %s not traced: uprobes cannot be placed "
+			       "on %s first instruction (lock prefix or AVX): %s%s",
+			       u.n, u.n == 1 ? "" : "s", f->module, u.n == 1 ? "its" : "their",
+			       u.names, u.n > MAX_UNPROBEABLE_NAMED ? ", ..." : "");
 	return err;
 }
 
@@ -676,8 +680,8 @@ void uprobe_targets_free(struct uprobe_targets *t)
 	memset(t, 0, sizeof(*t));
 }
 
-int uprobe_resolve(const struct uprobe_where *w, const char *const *patterns,
-		   size_t npatterns, size_t max, struct uprobe_targets *out)
+int uprobe_resolve(const struct uprobe_where *w, const char *const *patterns, size_t npatterns,
+		   size_t max, struct uprobe_targets *out)
 {
 	struct resolver *r = calloc(1, sizeof(*r));
 	int err = 0;

@@ -13,16 +13,16 @@
 
 /* One function to probe. */
 struct uprobe_target {
-	char *name;      /* symbol name */
-	char *module;    /* basename of the file */
-	char *path;      /* file to attach to, as ebprof sees it */
+	char *name;	 /* symbol name */
+	char *module;	 /* basename of the file */
+	char *path;	 /* file to attach to, as ebprof sees it */
 	uint64_t offset; /* file offset of the entry (what uprobes take) */
 };
 
 struct uprobe_targets {
 	struct uprobe_target *v;
 	size_t n, cap;
-	size_t dropped;   /* matches beyond the limit, not probed */
+	size_t dropped;	      /* matches beyond the limit, not probed */
 	struct strlist notes; /* facts for the report ("fell back to .dynsym"), each once */
 };
 
@@ -42,14 +42,14 @@ struct uprobe_where {
  * prints one line and returns a negative errno: -ENOENT (no match, with
  * close matches named; library not found), -EACCES/-EIO (unreadable
  * binary). */
-int uprobe_resolve(const struct uprobe_where *w, const char *const *patterns,
-		   size_t npatterns, size_t max, struct uprobe_targets *out);
+int uprobe_resolve(const struct uprobe_where *w, const char *const *patterns, size_t npatterns,
+		   size_t max, struct uprobe_targets *out);
 void uprobe_targets_free(struct uprobe_targets *t);
 
 /* Splits "LIB:GLOB" (1, *lib and *glob point into buf) or plain GLOB (0,
  * *lib NULL).  "a::b" is a plain glob. */
-int uprobe_split_pattern(const char *pattern, char *buf, size_t len,
-			 const char **lib, const char **glob);
+int uprobe_split_pattern(const char *pattern, char *buf, size_t len, const char **lib,
+			 const char **glob);
 /* 1 when the file at path is the library named want: a path, a file name
  * ("libc.so.6"), or a short name ("libc", "c") matching "libc.so*" or
  * "libc-*.so". */
@@ -64,7 +64,7 @@ unsigned uprobe_edit_distance(const char *a, const char *b);
 /* Writes up to max names from names[] that look like glob (substring of the
  * glob's literal text, or small edit distance), best first, as
  * "a, b, c" into buf.  Returns how many were written. */
-size_t uprobe_suggest(const char *glob, const char *const *names, size_t n,
-		      char *buf, size_t len, size_t max);
+size_t uprobe_suggest(const char *glob, const char *const *names, size_t n, char *buf, size_t len,
+		      size_t max);
 
 #endif

@@ -56,8 +56,7 @@ int uprobe_multi_attach(int prog_fd, const char *path, const uint64_t *offsets,
 	if (cnt == 0 || cnt > UINT32_MAX)
 		return -EINVAL;
 	return link_create(prog_fd, path, offsets, cookies, (uint32_t)cnt,
-			   retprobe ? BPF_F_UPROBE_MULTI_RETURN_ : 0,
-			   pid > 0 ? (uint32_t)pid : 0);
+			   retprobe ? BPF_F_UPROBE_MULTI_RETURN_ : 0, pid > 0 ? (uint32_t)pid : 0);
 }
 
 /* The answer libbpf's own feature probe relies on: a link on "/" (not a
@@ -76,14 +75,14 @@ static int probe(const char **why)
 
 	prog = bpf_prog_load(BPF_PROG_TYPE_KPROBE, "ebprof_probe", "GPL", insns, 2, &po);
 	if (prog < 0) {
-		*why = errno == EINVAL ? "the kernel has no uprobe_multi attach type"
-				       : "a uprobe_multi program does not load";
+		*why = errno == EINVAL ? "the kernel has no uprobe_multi attach type" :
+					 "a uprobe_multi program does not load";
 		return 0;
 	}
 	fd = link_create(prog, "/", &off, NULL, 1, 0, 0);
 	if (fd != -EBADF) {
-		*why = fd == -EINVAL || fd == -EOPNOTSUPP ? "the kernel has no uprobe_multi links"
-							 : "uprobe_multi links do not work";
+		*why = fd == -EINVAL || fd == -EOPNOTSUPP ? "the kernel has no uprobe_multi links" :
+							    "uprobe_multi links do not work";
 	} else {
 		fd = link_create(prog, "/", &off, NULL, 1, 0, (uint32_t)-1);
 		if (fd == -EINVAL)

@@ -21,19 +21,19 @@
 struct uprobe_probe {
 	const struct uprobe_target *t;
 	uint32_t cookie;
-	unsigned char on;        /* attached */
+	unsigned char on; /* attached */
 };
 
 struct uprobe_set {
 	enum uprobe_attach_kind kind;
-	const char *why;         /* why not uprobe_multi */
+	const char *why; /* why not uprobe_multi */
 	const struct bpf_program *entry, *ret;
 	pid_t pid;
-	uint32_t *generation;    /* the BPF side's current generation (multi) */
+	uint32_t *generation; /* the BPF side's current generation (multi) */
 	struct uprobe_probe *v;
 	size_t n, cap;
 	struct bpf_link **lentry, **lret; /* perf: per probe */
-	int *fds;                /* multi: the current generation's links */
+	int *fds;			  /* multi: the current generation's links */
 	size_t nfds;
 };
 
@@ -83,8 +83,7 @@ static struct bpf_link *attach_one(const struct bpf_program *prog, pid_t pid,
 	LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = uprobe_cookie(0, pr->cookie),
 		    .retprobe = ret);
 
-	return bpf_program__attach_uprobe_opts(prog, pid, pr->t->path, (size_t)pr->t->offset,
-					       &uo);
+	return bpf_program__attach_uprobe_opts(prog, pid, pr->t->path, (size_t)pr->t->offset, &uo);
 }
 
 static int attach_perf(struct uprobe_set *s)
@@ -102,8 +101,10 @@ static int attach_perf(struct uprobe_set *s)
 		if (!s->lentry[i]) {
 			err = errno ? -errno : -EINVAL;
 			ebprof_err("cannot attach a uprobe to %s in %s: %s", pr->t->name,
-				   pr->t->module, err == -ENOTSUPP_ ?
-				   "the kernel cannot probe its first instruction" : strerror(-err));
+				   pr->t->module,
+				   err == -ENOTSUPP_ ?
+					   "the kernel cannot probe its first instruction" :
+					   strerror(-err));
 			return err;
 		}
 		pr->on = 1;
@@ -171,11 +172,14 @@ static int attach_multi(struct uprobe_set *s, uint32_t gen, int **fdsp, size_t *
 
 			if (fd < 0) {
 				err = fd;
-				ebprof_err("cannot attach %s probes to %zu function%s in %s: %s",
-					   ret ? "return" : "entry", cnt, cnt == 1 ? "" : "s",
-					   f->module, err == -ENOTSUPP_ ?
-					   "the kernel cannot probe the first instruction of "
-					   "one of them" : strerror(-err));
+				ebprof_err(
+					"cannot attach %s probes to %zu function%s in %s: %s",
+					ret ? "return" : "entry", cnt, cnt == 1 ? "" : "s",
+					f->module,
+					err == -ENOTSUPP_ ?
+						"the kernel cannot probe the first instruction of "
+						"one of them" :
+						strerror(-err));
 			} else {
 				fds[nf++] = fd;
 			}

@@ -24,8 +24,8 @@ struct uprobe_target;
 struct uprobe_set;
 
 enum uprobe_attach_kind {
-	UPROBE_ATTACH_PERF = 0,  /* one perf-event uprobe per probe */
-	UPROBE_ATTACH_MULTI,     /* uprobe_multi links */
+	UPROBE_ATTACH_PERF = 0, /* one perf-event uprobe per probe */
+	UPROBE_ATTACH_MULTI,	/* uprobe_multi links */
 };
 
 enum uprobe_set_mode {
@@ -33,8 +33,8 @@ enum uprobe_set_mode {
 	 * not set in the environment (tests use it to exercise the other
 	 * path), else one perf uprobe per probe */
 	UPROBE_SET_AUTO = 0,
-	UPROBE_SET_MULTI,        /* uprobe_multi or fail */
-	UPROBE_SET_PERF,         /* perf uprobes */
+	UPROBE_SET_MULTI, /* uprobe_multi or fail */
+	UPROBE_SET_PERF,  /* perf uprobes */
 };
 
 struct uprobe_set_opts {
@@ -43,7 +43,7 @@ struct uprobe_set_opts {
 	 * uprobe_set__new() sets their expected attach type.  ret NULL:
 	 * entry probes only. */
 	struct bpf_program *entry, *ret;
-	pid_t pid;               /* probes fire in this process */
+	pid_t pid; /* probes fire in this process */
 };
 
 /* "uprobe_multi" or "perf uprobes". */

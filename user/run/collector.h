@@ -10,9 +10,9 @@
 #include "run/target.h"
 
 struct collector_ops {
-	const char *name;  /* report name on the command line */
-	const char *desc;  /* one line for --help */
-	int default_on;    /* runs when no report is named */
+	const char *name; /* report name on the command line */
+	const char *desc; /* one line for --help */
+	int default_on;	  /* runs when no report is named */
 	/* Every table its report can have, NULL-terminated: their column
 	 * keys are the -s sort keys, checked before collecting. */
 	const struct ptable_def *const *tables;

@@ -70,9 +70,9 @@ static int probe_ringbuf(const struct feature_def *d, char *detail, size_t len)
 static int probe_bpf_loop(const struct feature_def *d, char *detail, size_t len)
 {
 	(void)d;
-	return probe_answer(libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT, BPF_FUNC_loop,
-						    NULL),
-			    "bpf_loop() in a raw tracepoint program", detail, len);
+	return probe_answer(
+		libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT, BPF_FUNC_loop, NULL),
+		"bpf_loop() in a raw tracepoint program", detail, len);
 }
 
 /* A tracepoint exists when vmlinux BTF has its btf_trace_<name> typedef
@@ -102,8 +102,9 @@ static int probe_tracepoint(const struct feature_def *d, char *detail, size_t le
 			return 1;
 		}
 	}
-	snprintf(detail, len, "%s", have_btf ? "not in kernel BTF nor tracefs events"
-					     : "no kernel BTF, no tracefs events");
+	snprintf(detail, len, "%s",
+		 have_btf ? "not in kernel BTF nor tracefs events" :
+			    "no kernel BTF, no tracefs events");
 	return 0;
 }
 
@@ -127,7 +128,8 @@ static int probe_perf_cpu_clock(const struct feature_def *d, char *detail, size_
 
 		snprintf(detail, len, "perf_event_open: %s%s", strerror(err),
 			 err == EACCES || err == EPERM ? " (needs CAP_PERFMON, or a lower "
-			 "kernel.perf_event_paranoid)" : "");
+							 "kernel.perf_event_paranoid)" :
+							 "");
 		return 0;
 	}
 	close(fd);
@@ -180,7 +182,9 @@ static const struct feature_def defs[FEAT_MAX] = {
 	[FEAT_UPROBE_MULTI] = { .probe = probe_uprobe_multi },
 };
 
-static const struct { const char *key, *what; } names[FEAT_MAX] = {
+static const struct {
+	const char *key, *what;
+} names[FEAT_MAX] = {
 #define FEATURE_NAME(name, key, what) [FEAT_##name] = { key, what },
 	FEATURES(FEATURE_NAME)
 #undef FEATURE_NAME

@@ -9,22 +9,20 @@
 #include <stdio.h>
 
 /* X(NAME, key, what) */
-#define FEATURES(X)                                                           \
-	X(BTF, "btf", "kernel BTF")                                           \
-	X(RAW_TRACEPOINT, "raw_tracepoint", "raw tracepoint programs")        \
-	X(TP_SCHED_SWITCH, "tp_sched_switch", "sched_switch tracepoint")      \
-	X(TP_SCHED_PROCESS_EXIT, "tp_sched_process_exit",                     \
-	  "sched_process_exit tracepoint")                                    \
-	X(PERF_CPU_CLOCK, "perf_cpu_clock", "cpu-clock perf events")          \
-	X(UPROBE, "uprobe", "uprobes (perf PMU)")                             \
-	X(RINGBUF, "ringbuf", "BPF ring buffers")                             \
-	X(BPF_LOOP, "bpf_loop", "bpf_loop helper")                            \
+#define FEATURES(X)                                                                        \
+	X(BTF, "btf", "kernel BTF")                                                        \
+	X(RAW_TRACEPOINT, "raw_tracepoint", "raw tracepoint programs")                     \
+	X(TP_SCHED_SWITCH, "tp_sched_switch", "sched_switch tracepoint")                   \
+	X(TP_SCHED_PROCESS_EXIT, "tp_sched_process_exit", "sched_process_exit tracepoint") \
+	X(PERF_CPU_CLOCK, "perf_cpu_clock", "cpu-clock perf events")                       \
+	X(UPROBE, "uprobe", "uprobes (perf PMU)")                                          \
+	X(RINGBUF, "ringbuf", "BPF ring buffers")                                          \
+	X(BPF_LOOP, "bpf_loop", "bpf_loop helper")                                         \
 	X(UPROBE_MULTI, "uprobe_multi", "uprobe_multi links, process filter")
 
 #define FEATURE_ENUM(name, key, what) FEAT_##name,
 enum feature {
-	FEATURES(FEATURE_ENUM)
-	FEAT_MAX,
+	FEATURES(FEATURE_ENUM) FEAT_MAX,
 };
 #undef FEATURE_ENUM
 

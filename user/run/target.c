@@ -219,7 +219,7 @@ int target_poll_exit(struct target *t)
 	}
 	/* A pidfd turns readable on exit, zombie or not. */
 	if (t->pidfd >= 0) {
-		struct pollfd pfd = {.fd = t->pidfd, .events = POLLIN};
+		struct pollfd pfd = { .fd = t->pidfd, .events = POLLIN };
 
 		if (poll(&pfd, 1, 0) == 1)
 			t->exited = 1;

@@ -7,16 +7,16 @@
 
 struct target {
 	pid_t pid;
-	int pidfd;         /* becomes readable when the process exits */
+	int pidfd; /* becomes readable when the process exits */
 	int launched;
-	int release_fd;    /* launch: write end of the pipe the child waits on */
-	int exec_fd;       /* launch: closes on exec, or carries exec's errno */
+	int release_fd; /* launch: write end of the pipe the child waits on */
+	int exec_fd;	/* launch: closes on exec, or carries exec's errno */
 	char comm[32];
-	char exe[4096];    /* executable path as the target names it */
+	char exe[4096];	     /* executable path as the target names it */
 	char exe_open[4096]; /* path ebprof opens and probes: /proc/PID/exe for
 			      * -p (containers, deleted binaries), else exe */
 	int exited;
-	int exit_status;   /* launch: shell-style status (128+sig) */
+	int exit_status; /* launch: shell-style status (128+sig) */
 };
 
 /* 0 or negative errno (-ESRCH no such process, -EPERM not permitted). */

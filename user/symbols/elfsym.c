@@ -318,8 +318,9 @@ static void read_build_id(Elf *e, char out[41])
 		GElf_Phdr ph;
 
 		if (gelf_getphdr(e, (int)i, &ph) && ph.p_type == PT_NOTE &&
-		    build_id_from_notes(elf_getdata_rawchunk(e, (int64_t)ph.p_offset,
-							     ph.p_filesz, ELF_T_NHDR), out) == 0)
+		    build_id_from_notes(
+			    elf_getdata_rawchunk(e, (int64_t)ph.p_offset, ph.p_filesz, ELF_T_NHDR),
+			    out) == 0)
 			return;
 	}
 }
@@ -383,8 +384,7 @@ struct debug_want {
 
 /* Collects the .symtab functions of candidate debug file path when it
  * matches.  0 when symbols were taken. */
-static int try_debug_file(const char *path, const struct debug_want *want,
-			  struct symvec *sv)
+static int try_debug_file(const char *path, const struct debug_want *want, struct symvec *sv)
 {
 	char bid[41];
 	Elf *e;
@@ -423,9 +423,9 @@ out:
 }
 
 /* Formats a candidate path and tries it.  0 when symbols were taken. */
-__attribute__((format(printf, 3, 4)))
-static int try_candidate(const struct debug_want *want, struct symvec *sv,
-			 const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int try_candidate(const struct debug_want *want,
+							       struct symvec *sv, const char *fmt,
+							       ...)
 {
 	char cand[PATH_MAX];
 	va_list ap;
@@ -486,8 +486,7 @@ void elffile_free(struct elffile *f)
 /* Reads everything from an open Elf.  path names the file (and its
  * directory for debuglink lookups); root may be NULL; debug 0: no debug
  * file lookups (an image in memory). */
-static int load_elf(Elf *e, const char *path, const char *root, int debug,
-		    struct elffile **out)
+static int load_elf(Elf *e, const char *path, const char *root, int debug, struct elffile **out)
 {
 	struct elffile_priv *p;
 	struct elffile *f;
@@ -599,7 +598,8 @@ const struct elfsym *elffile_lookup(const struct elffile *f, uint64_t addr)
 
 	if (!f)
 		return NULL;
-	i = sorted_find_le(f->syms, f->nsyms, sizeof(*f->syms), offsetof(struct elfsym, addr), addr);
+	i = sorted_find_le(f->syms, f->nsyms, sizeof(*f->syms), offsetof(struct elfsym, addr),
+			   addr);
 	if (i < 0)
 		return NULL;
 	s = &f->syms[i];

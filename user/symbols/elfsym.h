@@ -16,7 +16,7 @@ enum elfsym_source { ELFSYM_NONE = 0, ELFSYM_SYMTAB, ELFSYM_DYNSYM, ELFSYM_DEBUG
 
 struct elffile {
 	char *path;
-	int is_pie_or_dyn;       /* ET_DYN */
+	int is_pie_or_dyn;	 /* ET_DYN */
 	uint64_t load_bias_base; /* lowest PT_LOAD p_vaddr - p_offset (page aligned) */
 	struct {
 		uint64_t vaddr, offset, filesz, memsz;
@@ -26,8 +26,8 @@ struct elffile {
 	struct elfsym *syms; /* sorted by addr, FUNC symbols, deduplicated */
 	size_t nsyms;
 	enum elfsym_source source;
-	char build_id[41];   /* hex, "" when absent */
-	char *debuglink;     /* .gnu_debuglink file name, or NULL */
+	char build_id[41]; /* hex, "" when absent */
+	char *debuglink;   /* .gnu_debuglink file name, or NULL */
 };
 
 /* Opens and reads path.  When the file has no .symtab and a debug file is

@@ -29,7 +29,6 @@ struct kallsyms {
 	size_t n;
 };
 
-
 /* Parses one NUL-terminated line in place.  1 when it is a kept symbol. */
 static int parse_line(char *line, struct ksym *s, int *zero_addr)
 {

@@ -75,16 +75,16 @@ static int skip_spaces(struct cur *c)
 
 /* Parses the fixed fields of one line; path and plen get the rest of the
  * line (plen 0 for anonymous mappings).  0 or -1 for a malformed line. */
-static int parse_line(const char *line, size_t len, struct procmap *m,
-		      const char **path, size_t *plen)
+static int parse_line(const char *line, size_t len, struct procmap *m, const char **path,
+		      size_t *plen)
 {
 	struct cur c = { line, line + len };
 	uint64_t maj, min;
 	size_t i;
 
 	memset(m, 0, sizeof(*m));
-	if (parse_num(&c, 16, &m->start) || expect(&c, '-') ||
-	    parse_num(&c, 16, &m->end) || skip_spaces(&c))
+	if (parse_num(&c, 16, &m->start) || expect(&c, '-') || parse_num(&c, 16, &m->end) ||
+	    skip_spaces(&c))
 		return -1;
 	if (m->end < m->start)
 		return -1;
@@ -192,7 +192,6 @@ int procmaps_parse(const char *text, size_t len, struct procmaps *out, size_t *b
 		*bad = nbad;
 	return err;
 }
-
 
 int procmaps_read(pid_t pid, struct procmaps *out)
 {

@@ -12,9 +12,9 @@ struct procmap {
 	uint64_t offset;     /* file offset of start */
 	uint64_t inode;
 	uint32_t dev_major, dev_minor;
-	char perms[5];       /* "r-xp" */
-	char *path;          /* NULL for anonymous; "[vdso]", "/usr/lib/x.so" */
-	int deleted;         /* path ended in " (deleted)" (suffix removed) */
+	char perms[5]; /* "r-xp" */
+	char *path;    /* NULL for anonymous; "[vdso]", "/usr/lib/x.so" */
+	int deleted;   /* path ended in " (deleted)" (suffix removed) */
 };
 
 struct procmaps {

@@ -8,8 +8,8 @@
 
 #include "symbols/stack.h"
 
-int stack_conv_init(struct stack_conv *c, struct profile *p, struct symbolizer *sym,
-		    int map_fd, size_t depth)
+int stack_conv_init(struct stack_conv *c, struct profile *p, struct symbolizer *sym, int map_fd,
+		    size_t depth)
 {
 	memset(c, 0, sizeof(*c));
 	c->p = p;
@@ -38,13 +38,13 @@ static int is_profiler_frame(struct stack_conv *c, uint64_t ip)
 	struct symres r;
 
 	symbolize_kernel(c->sym, ip, &r);
-	return r.func && (!strncmp(r.func, "bpf_prog_", 9) ||
-			  !strncmp(r.func, "bpf_trace_run", 13) ||
-			  !strncmp(r.func, "__bpf_trace_", 12));
+	return r.func &&
+	       (!strncmp(r.func, "bpf_prog_", 9) || !strncmp(r.func, "bpf_trace_run", 13) ||
+		!strncmp(r.func, "__bpf_trace_", 12));
 }
 
-void stack_from_ips(struct stack_conv *c, struct stackbuf *st, int kernel,
-		    const uint64_t *ips, size_t n)
+void stack_from_ips(struct stack_conv *c, struct stackbuf *st, int kernel, const uint64_t *ips,
+		    size_t n)
 {
 	size_t skip = 0;
 
@@ -70,8 +70,8 @@ void stack_from_ips(struct stack_conv *c, struct stackbuf *st, int kernel,
 			symbolize_kernel(c->sym, a, &r);
 		else
 			symbolize_user(c->sym, a, &r);
-		stackbuf_push(st, profile_frame(c->p, kernel ? FRAME_KERNEL : FRAME_USER,
-						r.func, r.module, r.offset));
+		stackbuf_push(st, profile_frame(c->p, kernel ? FRAME_KERNEL : FRAME_USER, r.func,
+						r.module, r.offset));
 	}
 }
 

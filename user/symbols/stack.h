@@ -18,24 +18,24 @@
 struct stack_conv {
 	struct profile *p;
 	struct symbolizer *sym;
-	int map_fd;          /* BPF_MAP_TYPE_STACK_TRACE for stack_from_id, or -1 */
-	size_t depth;        /* addresses a captured stack can hold */
-	uint64_t truncated;  /* stacks that filled depth, marked "[truncated]" */
-	uint64_t *ips;       /* scratch for one stack map value */
+	int map_fd;	    /* BPF_MAP_TYPE_STACK_TRACE for stack_from_id, or -1 */
+	size_t depth;	    /* addresses a captured stack can hold */
+	uint64_t truncated; /* stacks that filled depth, marked "[truncated]" */
+	uint64_t *ips;	    /* scratch for one stack map value */
 };
 
 /* Frames go into p, symbolized with sym; depth is the capture's limit (the
  * stack map's value size / 8).  0 or -ENOMEM. */
-int stack_conv_init(struct stack_conv *c, struct profile *p, struct symbolizer *sym,
-		    int map_fd, size_t depth);
+int stack_conv_init(struct stack_conv *c, struct profile *p, struct symbolizer *sym, int map_fd,
+		    size_t depth);
 void stack_conv_free(struct stack_conv *c);
 
 /* Appends n addresses given leaf first (ips[0] is where the thread was)
  * to st, root first.  kernel: kernel addresses, else user.  n == depth
  * adds "[truncated]" at the root; an empty user stack is "[no user
  * stack]".  Errors are left in st->err. */
-void stack_from_ips(struct stack_conv *c, struct stackbuf *st, int kernel,
-		    const uint64_t *ips, size_t n);
+void stack_from_ips(struct stack_conv *c, struct stackbuf *st, int kernel, const uint64_t *ips,
+		    size_t n);
 /* The same for a stack id of c->map_fd; a negative id (not captured) is
  * "[no user stack]" for a user stack and nothing for a kernel one. */
 void stack_from_id(struct stack_conv *c, struct stackbuf *st, int kernel, int stack_id);

@@ -33,12 +33,12 @@
 enum mod_state { MOD_PENDING, MOD_LOADED, MOD_NONE };
 
 struct module {
-	char *path;       /* as the target sees it; NULL: anonymous */
+	char *path;	  /* as the target sees it; NULL: anonymous */
 	const char *name; /* basename, "[vdso]", "[unknown]", ... */
 	uint64_t inode;
 	uint32_t dev_major, dev_minor;
 	int deleted;
-	int fd;           /* held until the symbols are read, else -1 */
+	int fd; /* held until the symbols are read, else -1 */
 	enum mod_state state;
 	struct elffile *elf;
 };
@@ -55,13 +55,13 @@ struct mapvec {
 
 struct symbolizer {
 	pid_t pid;
-	int rootfd;     /* the target's root directory, or -1 */
-	char root[64];  /* the same as a path prefix */
+	int rootfd;    /* the target's root directory, or -1 */
+	char root[64]; /* the same as a path prefix */
 	struct mapvec maps;
 	struct module **mods;
 	size_t nmods, capmods;
 	struct kallsyms *ksyms;
-	int ksyms_err;  /* kallsyms failed to load: do not retry */
+	int ksyms_err; /* kallsyms failed to load: do not retry */
 };
 
 static int mapvec_push(struct mapvec *mv, const struct smap *m)
@@ -75,7 +75,8 @@ static int mapvec_push(struct mapvec *mv, const struct smap *m)
 /* Index of the mapping containing addr, or -1. */
 static ssize_t mapvec_find(const struct mapvec *mv, uint64_t addr)
 {
-	ssize_t i = sorted_find_le(mv->v, mv->n, sizeof(*mv->v), offsetof(struct smap, start), addr);
+	ssize_t i = sorted_find_le(mv->v, mv->n, sizeof(*mv->v), offsetof(struct smap, start),
+				   addr);
 
 	return i < 0 || addr >= mv->v[i].end ? -1 : i;
 }
@@ -135,8 +136,7 @@ static int open_map_file(const struct symbolizer *s, uint64_t start, uint64_t en
 	char p[96];
 	int fd;
 
-	snprintf(p, sizeof(p), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)s->pid,
-		 start, end);
+	snprintf(p, sizeof(p), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)s->pid, start, end);
 	fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
@@ -250,8 +250,8 @@ static struct elffile *module_elf(struct symbolizer *s, struct module *mod)
 
 	if (mod->state == MOD_PENDING) {
 		snprintf(full, sizeof(full), "%s%s", s->root, mod->path);
-		mod->state = elffile_open_fd(mod->fd, full, s->root, &mod->elf) == 0
-				     ? MOD_LOADED : MOD_NONE;
+		mod->state = elffile_open_fd(mod->fd, full, s->root, &mod->elf) == 0 ? MOD_LOADED :
+										       MOD_NONE;
 		close(mod->fd);
 		mod->fd = -1;
 	}
@@ -275,7 +275,8 @@ static int merge_maps(struct mapvec *old, const struct mapvec *fresh)
 			if (f->end <= cur || f->start >= o->end)
 				continue;
 			if (f->start > cur) {
-				struct smap piece = { cur, f->start, o->offset + (cur - o->start), o->mod };
+				struct smap piece = { cur, f->start, o->offset + (cur - o->start),
+						      o->mod };
 				err = mapvec_push(&out, &piece);
 			}
 			cur = f->end;
