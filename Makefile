@@ -32,7 +32,7 @@ WL_CFLAGS := -O2 -g -fno-omit-frame-pointer -fno-inline-small-functions -Wall -W
 # A recipe that fails leaves no half-written target behind.
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps test unit e2e demo bench vmlinux clean help workloads
+.PHONY: all deps test unit e2e demo bench vmlinux clean help workloads format format-check
 all: ebprof workloads
 
 help:
@@ -45,6 +45,7 @@ help:
 	@echo "make demo       deps + build + profile the bundled demo workload"
 	@echo "make bench      overhead benchmarks against perf/bpftrace (root)"
 	@echo "make vmlinux    regenerate vmlinux/vmlinux.h from this kernel's BTF"
+	@echo "make format     reformat the C sources (.clang-format); format-check only checks"
 
 deps:
 	scripts/deps.sh
@@ -82,7 +83,16 @@ unit: $(UNIT_BINS) $(UNIT_FIXTURES)
 e2e: ebprof workloads
 	tests/e2e/run.sh
 
+# The C sources in the project's one style (.clang-format).
+FORMAT_SRCS = $(shell git ls-files 'user/*.[ch]' 'bpf/*.[ch]' 'include/*.h' \
+		'tests/unit/*.c' 'tests/workloads/*.[ch]' 'tests/fuzz/*.c' 2>/dev/null)
+format:
+	clang-format -i $(FORMAT_SRCS)
+format-check:
+	@clang-format --dry-run -Werror $(FORMAT_SRCS) && echo "format: clean"
+
 test: deps
+	$(MAKE) format-check
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) e2e

@@ -102,6 +102,7 @@ enum func_counter {
 #undef FUNC_CNT_ENUM_
 
 /* Log-linear bucket of a duration; BPF and user space share it. */
+/* clang-format off */
 static inline __u32 func_hist_log2(__u64 v)
 {
 	__u32 r = 0, s;
@@ -124,6 +125,7 @@ static inline __u32 func_hist_log2(__u64 v)
 	r |= (__u32)(v >> 1);
 	return r;
 }
+/* clang-format on */
 
 static inline __u32 func_hist_bucket(__u64 v)
 {

@@ -171,9 +171,7 @@ static size_t mutate(const unsigned char *data, size_t size, unsigned char *buf,
 			buf[at + i] = (unsigned char)(v >> (8 * i));
 		break;
 	}
-	case 3: /* truncated */
-		n = rng() % n;
-		break;
+	case 3: /* truncated */ n = rng() % n; break;
 	default: /* a run of bytes copied over another place */
 	{
 		size_t from = rng() % n, to = rng() % n, len = 1 + rng() % 64;

@@ -81,15 +81,9 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "wn:c:")) != -1) {
 		switch (opt) {
-		case 'w':
-			wait = 1;
-			break;
-		case 'n':
-			rounds = atol(optarg);
-			break;
-		case 'c':
-			calls = atol(optarg);
-			break;
+		case 'w': wait = 1; break;
+		case 'n': rounds = atol(optarg); break;
+		case 'c': calls = atol(optarg); break;
 		default:
 			fprintf(stderr, "usage: fixedwork [-w] [-n ROUNDS | -c CALLS]\n");
 			return 2;

@@ -80,12 +80,9 @@ int main(int argc, char **argv)
 
 	ebprof_start_ns = now_ns();
 	switch (options_parse(argc, argv, &o, stdout, stderr)) {
-	case PARSE_OK:
-		break;
-	case PARSE_EXIT_OK:
-		return 0;
-	default:
-		return 2;
+	case PARSE_OK: break;
+	case PARSE_EXIT_OK: return 0;
+	default: return 2;
 	}
 	ebprof_verbosity = o.verbose;
 	libbpf_set_print(libbpf_log);

@@ -271,21 +271,15 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 			}
 			o->format = arg;
 			break;
-		case 's':
-			o->sort = arg;
-			break;
+		case 's': o->sort = arg; break;
 		case 'n':
 			if (parse_long(arg, 0, INT_MAX, &l))
 				return usage(err, "invalid limit '%s': a count >= 0", arg);
 			o->limit = (int)l;
 			o->limit_set = 1;
 			break;
-		case OPT_METRIC:
-			o->metric = arg;
-			break;
-		case 'v':
-			o->verbose++;
-			break;
+		case OPT_METRIC: o->metric = arg; break;
+		case 'v': o->verbose++; break;
 		case OPT_MIN_BLOCK:
 			if (parse_long(arg, 0, LONG_MAX / 1000, &l))
 				return usage(err, "invalid --min-block '%s': microseconds", arg);
@@ -302,9 +296,7 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 				return usage(err, "invalid --max-overhead '%s': percent >= 0", arg);
 			o->max_overhead = d;
 			break;
-		case OPT_COUNT_ONLY:
-			o->count_only = 1;
-			break;
+		case OPT_COUNT_ONLY: o->count_only = 1; break;
 		case OPT_PROBE_COST:
 			if (parse_double(arg, 1, 1e9, &d))
 				return usage(err, "invalid --probe-cost '%s': nanoseconds >= 1",
@@ -312,25 +304,13 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 			o->probe_cost_ns = d;
 			o->probe_cost_from = "--probe-cost";
 			break;
-		case OPT_CALLERS:
-			o->callers = arg;
-			break;
-		case OPT_CALLEES:
-			o->callees = arg;
-			break;
-		case 'h':
-			options_usage(out);
-			return PARSE_EXIT_OK;
-		case 'V':
-			fprintf(out, "ebprof %s\n", EBPROF_VERSION);
-			return PARSE_EXIT_OK;
-		case OPT_FEATURES:
-			features_print(out);
-			return PARSE_EXIT_OK;
-		case ':':
-			return usage(err, "option '%s' needs a value", argv[optind - 1]);
-		default:
-			return usage(err, "unknown option '%s'", argv[optind - 1]);
+		case OPT_CALLERS: o->callers = arg; break;
+		case OPT_CALLEES: o->callees = arg; break;
+		case 'h': options_usage(out); return PARSE_EXIT_OK;
+		case 'V': fprintf(out, "ebprof %s\n", EBPROF_VERSION); return PARSE_EXIT_OK;
+		case OPT_FEATURES: features_print(out); return PARSE_EXIT_OK;
+		case ':': return usage(err, "option '%s' needs a value", argv[optind - 1]);
+		default: return usage(err, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	for (int i = optind; i < nopt; i++)

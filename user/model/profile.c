@@ -761,9 +761,7 @@ static int row_cmp(const void *a, const void *b, void *arg)
 	const union pcell *y = &c->t->cells[rb * c->t->ncols + c->col];
 	int r = 0;
 	switch (c->t->cols[c->col].type) {
-	case COL_STR:
-		r = strcmp(x->s ? x->s : "", y->s ? y->s : "");
-		break;
+	case COL_STR: r = strcmp(x->s ? x->s : "", y->s ? y->s : ""); break;
 	case COL_INT:
 		r = (x->i > y->i) - (x->i < y->i);
 		if (!c->asc)

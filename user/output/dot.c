@@ -24,21 +24,11 @@ static void heat(double s, char *buf, size_t len)
 	       t = val * (1 - sat * (1 - f));
 	double r, g, b;
 	switch (i) {
-	case 0:
-		r = val, g = t, b = pv;
-		break;
-	case 1:
-		r = q, g = val, b = pv;
-		break;
-	case 2:
-		r = pv, g = val, b = t;
-		break;
-	case 3:
-		r = pv, g = q, b = val;
-		break;
-	default:
-		r = t, g = pv, b = val;
-		break;
+	case 0: r = val, g = t, b = pv; break;
+	case 1: r = q, g = val, b = pv; break;
+	case 2: r = pv, g = val, b = t; break;
+	case 3: r = pv, g = q, b = val; break;
+	default: r = t, g = pv, b = val; break;
 	}
 	snprintf(buf, len, "#%02x%02x%02x", (int)(r * 255 + 0.5), (int)(g * 255 + 0.5),
 		 (int)(b * 255 + 0.5));

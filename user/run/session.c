@@ -41,10 +41,8 @@ static void on_signal(int sig)
 static const char *attach_errstr(int err)
 {
 	switch (err) {
-	case -ESRCH:
-		return "no such process";
-	case -ENOEXEC:
-		return "no executable (a kernel thread, or a process that is exiting)";
+	case -ESRCH: return "no such process";
+	case -ENOEXEC: return "no executable (a kernel thread, or a process that is exiting)";
 	case -EPERM:
 	case -EACCES:
 		if (geteuid() == 0)
@@ -53,8 +51,7 @@ static const char *attach_errstr(int err)
 			       "module forbids it)";
 		return "permission denied (run as root, or with CAP_BPF, CAP_PERFMON and "
 		       "CAP_SYS_PTRACE)";
-	default:
-		return strerror(-err);
+	default: return strerror(-err);
 	}
 }
 
