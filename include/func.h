@@ -107,21 +107,11 @@ static inline __u32 func_hist_log2(__u64 v)
 {
 	__u32 r = 0, s;
 
-	s = (v > 0xFFFFFFFFull) << 5;
-	v >>= s;
-	r |= s;
-	s = (v > 0xFFFFull) << 4;
-	v >>= s;
-	r |= s;
-	s = (v > 0xFFull) << 3;
-	v >>= s;
-	r |= s;
-	s = (v > 0xFull) << 2;
-	v >>= s;
-	r |= s;
-	s = (v > 0x3ull) << 1;
-	v >>= s;
-	r |= s;
+	s = (v > 0xFFFFFFFFull) << 5; v >>= s; r |= s;
+	s = (v > 0xFFFFull) << 4; v >>= s; r |= s;
+	s = (v > 0xFFull) << 3; v >>= s; r |= s;
+	s = (v > 0xFull) << 2; v >>= s; r |= s;
+	s = (v > 0x3ull) << 1; v >>= s; r |= s;
 	r |= (__u32)(v >> 1);
 	return r;
 }
