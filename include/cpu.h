@@ -1,4 +1,4 @@
-/* Shared by bpf/cpu.bpf.c and user/cpu.c: map keys, values and limits of
+/* Shared by bpf/cpu.bpf.c and user/collect/cpu.c: map keys, values and limits of
  * the cpu collector (on-CPU sampling + off-CPU time from sched_switch). */
 #ifndef EBPROF_CPU_H
 #define EBPROF_CPU_H
