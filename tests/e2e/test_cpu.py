@@ -205,6 +205,25 @@ def test_threads():
           "threads: no thread's wall exceeds the process's life", [x["wall"] for x in rows])
 
 
+def test_interval():
+    """-i: the tables as they stand every interval, then the final report;
+    each snapshot's duration grows and none exceeds the final one."""
+    import re
+    r = run(["-i", "0.3", "-d", "1.0", "cpu", "--", workload("cpusplit"), "3000", "0"])
+    equal(r.returncode, 0, "-i: exit 0")
+    marks = re.findall(r"^=== interval (\d+): ", r.stdout, re.M)
+    durations = [float(x) * {"ms": 1e-3, "s": 1.0}[u]
+                 for x, u in re.findall(r"^duration:\s+([\d.]+) (ms|s)$", r.stdout, re.M)]
+    check(1 <= len(marks) <= 3 and marks == [str(i + 1) for i in range(len(marks))],
+          "-i 0.3 -d 1.0: one to three numbered interval tables", marks)
+    equal(len(durations), len(marks) + 1, "-i: a report per interval and the final one")
+    check(durations == sorted(durations), "-i: durations grow to the final report", durations)
+    r = run(["-i", "1", "--format", "json", "-p", str(os.getpid()), "-d", "1"])
+    equal(r.returncode, 2, "-i with json on stdout -> usage error")
+    check("-o" in r.stderr and r.stderr.count("\n") == 1, "-i with json: one line naming -o",
+          r.stderr)
+
+
 def test_deleted_binary(path="/tmp/ebprof-e2e-deleted"):
     """A binary deleted after start is read through /proc/PID/map_files."""
     import shutil
@@ -291,6 +310,7 @@ test_exit_status()
 test_launch_duration_and_sigterm()
 test_threads()
 test_min_block()
+test_interval()
 test_deleted_binary()
 test_idle_target()
 test_errors()

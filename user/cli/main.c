@@ -46,28 +46,48 @@ static int preflight(void)
 	return 0;
 }
 
-/* Puts tables in -s order, once, for every format (writers render
- * profiles as they are), and writes them to stdout or -o FILE. */
-static int write_report(const struct options *o, struct profile **profiles, size_t n)
+/* Puts tables in -s order (writers render profiles as they are) and
+ * renders them in format to f. */
+static int render(FILE *f, const char *format, const struct options *o, struct profile **profiles,
+		  size_t n)
 {
-	const struct writer *w = writer_find(o->format);
+	const struct writer *w = writer_find(format);
 	struct write_opts wo = {
-		.limit = o->limit_set || !strcmp(o->format, "text") ? o->limit : 0,
+		.limit = o->limit_set || !strcmp(format, "text") ? o->limit : 0,
 		.metric = o->metric,
 		.callers = o->callers,
 		.callees = o->callees,
 	};
-	struct outfile out;
-	int err;
+	int err = profile_sort_tables(profiles, n, o->sort, stderr);
 
-	err = profile_sort_tables(profiles, n, o->sort, stderr);
-	if (!err)
-		err = outfile_open(&out, o->output);
+	/* C does not convert T ** to const T *const * by itself. */
+	return err ? err : w->write(f, (const struct profile *const *)profiles, n, &wo, stderr);
+}
+
+/* The final report, to stdout or -o FILE. */
+static int write_report(const struct options *o, struct profile **profiles, size_t n)
+{
+	struct outfile out;
+	int err = outfile_open(&out, o->output);
+
 	if (err)
 		return err;
-	/* C does not convert T ** to const T *const * by itself. */
-	err = w->write(out.f, (const struct profile *const *)profiles, n, &wo, stderr);
-	return outfile_close(&out, err);
+	return outfile_close(&out, render(out.f, o->format, o, profiles, n));
+}
+
+/* -i: every report's tables as they stand, as text on stdout. */
+static void print_interval(struct session *s, int n, double elapsed, void *arg)
+{
+	const struct options *o = arg;
+	struct profile *profiles[MAX_REPORTS + 2];
+	size_t np = 0;
+
+	printf("=== interval %d: %.1f s ===\n", n, elapsed);
+	if (session_snapshot(s, profiles, &np) == 0)
+		render(stdout, "text", o, profiles, np);
+	for (size_t i = 0; i < np; i++)
+		profile_free(profiles[i]);
+	fflush(stdout);
 }
 
 int main(int argc, char **argv)
@@ -102,7 +122,7 @@ int main(int argc, char **argv)
 		session_close(s, 1); /* a command not yet released never runs */
 		return ebprof_usage_error() || err == -EINVAL ? 2 : 1;
 	}
-	session_collect(s);
+	session_collect(s, o.interval > 0 ? print_interval : NULL, &o);
 	err = session_report(s, profiles, &nprof);
 	if (!err)
 		err = write_report(&o, profiles, nprof);

@@ -33,6 +33,7 @@ enum {
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
 	{ "duration", required_argument, NULL, 'd' },
+	{ "interval", required_argument, NULL, 'i' },
 	{ "frequency", required_argument, NULL, 'F' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "format", required_argument, NULL, OPT_FORMAT },
@@ -79,6 +80,9 @@ void options_usage(FILE *f)
 		"\n"
 		"Collection:\n"
 		"  -d, --duration SECONDS   stop after SECONDS (fractions allowed)\n"
+		"  -i, --interval SECONDS   while collecting, print every report's tables\n"
+		"                           every SECONDS (text, on stdout); the final report\n"
+		"                           follows as usual\n"
 		"  -F, --frequency HZ       cpu: samples per second per CPU (default %d)\n"
 		"      --min-block USEC     cpu: ignore off-CPU episodes shorter than USEC\n"
 		"  -f, --functions PATTERNS func: trace these functions exactly (implies the\n"
@@ -234,7 +238,7 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 	}
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(nopt, argv, ":p:d:F:o:s:n:vf:hV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(nopt, argv, ":p:d:i:F:o:s:n:vf:hV", long_opts, NULL)) != -1) {
 		const char *arg = optarg;
 
 		switch (c) {
@@ -248,6 +252,12 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 				return usage(err, "invalid duration '%s': seconds > 0 expected",
 					     arg);
 			o->duration = d;
+			break;
+		case 'i':
+			if (parse_double(arg, 0.1, 1e6, &d))
+				return usage(err, "invalid interval '%s': seconds >= 0.1 expected",
+					     arg);
+			o->interval = d;
 			break;
 		case 'F':
 			if (parse_long(arg, 1, MAX_FREQUENCY, &l))
@@ -331,6 +341,11 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 			return usage(err, "--format %s renders one report: name one (e.g. cpu)",
 				     o->format);
 	}
+	if (o->interval > 0 && !o->output && strcmp(o->format, "text"))
+		return usage(err,
+			     "-i prints text tables on stdout: write the %s report to a file "
+			     "with -o FILE",
+			     o->format);
 	if ((o->callers || o->callees) && !options_wants_report(o, "func"))
 		return usage(err, "--callers/--callees need the func report (-f PATTERNS)");
 	return PARSE_OK;

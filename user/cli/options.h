@@ -14,6 +14,7 @@ struct options {
 	char **argv;			  /* command after "--", NULL-terminated; NULL with -p */
 	const char *reports[MAX_REPORTS]; /* named reports, in order */
 	int nreports;			  /* 0: every default report */
+	double interval;		  /* -i seconds; 0 = no interval tables */
 	double duration;		  /* -d seconds; 0 = until target exits / Ctrl-C */
 	int frequency;			  /* -F Hz */
 	const char *output;		  /* -o FILE, NULL = stdout */

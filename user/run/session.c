@@ -121,9 +121,20 @@ int session_open(const struct options *o, struct session **out)
 	return 0;
 }
 
-void session_collect(struct session *s)
+/* The next event of the loop at or after now: -d expiry or the next -i
+ * interval, 0 for none. */
+static uint64_t earliest(uint64_t a, uint64_t b)
 {
-	uint64_t deadline = s->o->duration > 0 ? now_ns() + (uint64_t)(s->o->duration * 1e9) : 0;
+	return !a ? b : !b ? a : a < b ? a : b;
+}
+
+void session_collect(struct session *s, session_interval_fn on_interval, void *arg)
+{
+	uint64_t start = now_ns();
+	uint64_t deadline = s->o->duration > 0 ? start + (uint64_t)(s->o->duration * 1e9) : 0;
+	uint64_t every = on_interval && s->o->interval > 0 ? (uint64_t)(s->o->interval * 1e9) : 0;
+	uint64_t next = every ? start + every : 0;
+	int n = 0;
 
 	/* The first tick comes at once: a command just released has exec'd,
 	 * and a short one may be gone before the next. */
@@ -136,14 +147,19 @@ void session_collect(struct session *s)
 				s->run[i].ops->tick(s->run[i].state);
 		if (stop_requested || target_poll_exit(&s->t))
 			break;
-		if (deadline) {
-			uint64_t now = now_ns();
+		uint64_t now = now_ns(), wake;
 
-			if (now >= deadline)
-				break;
-			if ((deadline - now) / 1000000 < (uint64_t)timeout)
-				timeout = (int)((deadline - now) / 1000000) + 1;
+		if (deadline && now >= deadline)
+			break;
+		if (next && now >= next) {
+			on_interval(s, ++n, (double)(now - start) / 1e9, arg);
+			while (next <= now_ns())
+				next += every; /* a slow snapshot skips intervals, not time */
+			now = now_ns();
 		}
+		wake = earliest(deadline, next);
+		if (wake && wake > now && (wake - now) / 1000000 < (uint64_t)timeout)
+			timeout = (int)((wake - now) / 1000000) + 1;
 		poll(&pfd, s->t.pidfd >= 0 ? 1 : 0, timeout);
 	}
 	if (stop_requested)
@@ -155,20 +171,25 @@ size_t session_nreports(const struct session *s)
 	return (size_t)s->nrun;
 }
 
-int session_report(struct session *s, struct profile **profiles, size_t *n)
+int session_snapshot(struct session *s, struct profile **profiles, size_t *n)
 {
 	int err = 0;
 
 	*n = 0;
-	for (int i = 0; i < s->nrun; i++)
-		if (s->run[i].ops->stop)
-			s->run[i].ops->stop(s->run[i].state);
 	for (int i = 0; i < s->nrun && !err; i++) {
 		err = s->run[i].ops->report(s->run[i].state, &profiles[*n]);
 		if (!err)
 			(*n)++;
 	}
 	return err;
+}
+
+int session_report(struct session *s, struct profile **profiles, size_t *n)
+{
+	for (int i = 0; i < s->nrun; i++)
+		if (s->run[i].ops->stop)
+			s->run[i].ops->stop(s->run[i].state);
+	return session_snapshot(s, profiles, n);
 }
 
 int session_close(struct session *s, int abort)

@@ -4,7 +4,8 @@
  *   session_open()     target, then every collector's open and attach;
  *                      a launched command is released last
  *   session_collect()  ticks every collector until Ctrl-C, SIGTERM, -d
- *                      expiry or the target's exit
+ *                      expiry or the target's exit; every -i interval
+ *                      a callback may take snapshots (session_snapshot)
  *   session_report()   stops every collector, one profile per report
  *   session_close()    removes every probe; a launched command's status
  *
@@ -24,7 +25,13 @@ struct session;
 /* 0 or negative errno with one line printed; *out is set either way and
  * must go to session_close(). */
 int session_open(const struct options *o, struct session **out);
-void session_collect(struct session *s);
+/* Called every -i interval while collecting: n counts from 1, elapsed is
+ * seconds since collection began. */
+typedef void (*session_interval_fn)(struct session *s, int n, double elapsed, void *arg);
+void session_collect(struct session *s, session_interval_fn on_interval, void *arg);
+/* Every report as it stands now, collectors still collecting; 0 or
+ * negative errno.  The caller frees the profiles. */
+int session_snapshot(struct session *s, struct profile **profiles, size_t *n);
 /* Stops collecting and reads every report into profiles (room for
  * session_nreports()); 0 or negative errno.  The caller frees them. */
 int session_report(struct session *s, struct profile **profiles, size_t *n);
