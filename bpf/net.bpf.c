@@ -129,8 +129,8 @@ static __always_inline struct net_sock *sock_new(const struct sock *sk, __u64 no
 	return e;
 }
 
-static __always_inline void emit(struct net_sock *e, __u32 type, __u64 now, __u64 latency,
-				 __u64 tx, __u64 rx)
+static __always_inline void emit(struct net_sock *e, __u32 type, __u64 now, __u64 latency, __u64 tx,
+				 __u64 rx)
 {
 	struct net_event *ev;
 
@@ -164,8 +164,8 @@ static __always_inline void emit(struct net_sock *e, __u32 type, __u64 now, __u6
 
 /* A socket the target uses that was not seen connecting: accepted (the
  * accepts map knows it), or in use since before attach.  Then an accepted
- * socket inherits its listener's bound port (SOCK_BINDPORT_LOCK); a
- * client's port is chosen by connect. */
+ * socket is a copy of its listener: it inherits the listen() backlog and
+ * an explicitly bound port (SOCK_BINDPORT_LOCK); a client has neither. */
 static __always_inline struct net_sock *sock_first_use(const struct sock *sk, __u64 now)
 {
 	__u64 key = (__u64)sk, *est;
@@ -183,8 +183,10 @@ static __always_inline struct net_sock *sock_first_use(const struct sock *sk, __
 	}
 	e->flags |= NET_F_FIRST_USE;
 	if (e->proto == IPPROTO_TCP)
-		e->role = BPF_CORE_READ(sk, sk_userlocks) & SOCK_BINDPORT_LOCK ? NET_ROLE_SERVER :
-										  NET_ROLE_CLIENT;
+		e->role = BPF_CORE_READ(sk, sk_max_ack_backlog) ||
+					  (BPF_CORE_READ(sk, sk_userlocks) & SOCK_BINDPORT_LOCK) ?
+				  NET_ROLE_SERVER :
+				  NET_ROLE_CLIENT;
 	else if (e->rport) /* a connected UDP socket */
 		e->role = NET_ROLE_CLIENT;
 	return e;
