@@ -13,11 +13,19 @@
  *     a connected client socket sends COUNT datagrams of QBYTES to an
  *     unconnected server socket, which answers each with ABYTES (sendto).
  *
+ * With NETPAIR_SERVER_NETNS=PATH (a network namespace, /run/netns/NAME)
+ * the listener, and so the server sockets, are made in that namespace and
+ * the clients stay in the process's own, and every socket closes with a
+ * reset (SO_LINGER 0) so that nothing is retransmitted after the exit.
+ *
  * With NET_TRUTH=FILE the workload writes what it measured itself:
  * "server_p50_ns client_p50_ns" (tcp: the server's time from a request
  * read to its answer sent, the client's from a request sent to the first
  * bytes of the answer; the sleeps last what the machine gives them). */
+#define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdint.h>
@@ -148,12 +156,41 @@ static void truth(uint64_t server, uint64_t client)
 	fclose(f);
 }
 
+/* The listener in NETPAIR_SERVER_NETNS when set, else here. */
+static int listener(const char *host, struct sockaddr_storage *ss, socklen_t *len)
+{
+	const char *ns = getenv("NETPAIR_SERVER_NETNS");
+	int self, other, fd;
+
+	if (!ns)
+		return bound(host, SOCK_STREAM, ss, len);
+	self = open("/proc/self/ns/net", O_RDONLY);
+	other = open(ns, O_RDONLY);
+	if (self < 0 || other < 0 || setns(other, CLONE_NEWNET))
+		die(ns);
+	fd = bound(host, SOCK_STREAM, ss, len);
+	if (setns(self, CLONE_NEWNET))
+		die("setns back");
+	close(self);
+	close(other);
+	return fd;
+}
+
+static void close_tcp(int fd)
+{
+	struct linger reset = { 1, 0 };
+
+	if (getenv("NETPAIR_SERVER_NETNS"))
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+	close(fd);
+}
+
 static int run_tcp(const char *host, int conns, int reqs, size_t q, size_t a, long delay,
 		   const char *start)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	int lfd = bound(host, SOCK_STREAM, &ss, &len), one = 1;
+	int lfd = listener(host, &ss, &len), one = 1;
 	int *c = calloc((size_t)conns, sizeof(int)), *s = calloc((size_t)conns, sizeof(int));
 	uint64_t *srv = calloc((size_t)(conns * reqs), 8), *cli = calloc((size_t)(conns * reqs), 8);
 	char *qbuf = calloc(1, q), *abuf = calloc(1, a);
@@ -187,8 +224,8 @@ static int run_tcp(const char *host, int conns, int reqs, size_t q, size_t a, lo
 			srv[k] = answered - got;
 			cli[k] = recv_all(c[i], abuf, a) - sent;
 		}
-		close(c[i]);
-		close(s[i]);
+		close_tcp(c[i]);
+		close_tcp(s[i]);
 	}
 	close(lfd);
 	truth(median(srv, k), median(cli, k));
