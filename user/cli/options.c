@@ -120,6 +120,8 @@ void options_usage(FILE *f)
 		"                           microseconds in folded):\n",
 		DEFAULT_LIMIT);
 	for (c = collector_list(); *c; c++) {
+		if (!(*c)->nmetrics)
+			continue; /* a report of tables only */
 		fprintf(f, "                             %s: ", (*c)->name);
 		collector_print_metrics(f, *c, " ");
 		fprintf(f, " (default %s)\n", (*c)->metrics[(*c)->default_metric].name);

@@ -130,8 +130,9 @@ static int net_attach(void *state)
 }
 
 static const char *const ev_names[] = {
-	[NET_EV_CONNECT] = "connect",	  [NET_EV_ACCEPT] = "accept", [NET_EV_RESPONSE] = "response",
-	[NET_EV_RETRANSMIT] = "retransmit", [NET_EV_CLOSE] = "close",
+	[NET_EV_CONNECT] = "connect",	[NET_EV_ACCEPT] = "accept",
+	[NET_EV_RESPONSE] = "response", [NET_EV_RETRANSMIT] = "retransmit",
+	[NET_EV_CLOSE] = "close",
 };
 
 /* One stream line per event. */
@@ -216,7 +217,8 @@ static int net_report(void *state, struct profile **out)
 		.errs = bpf_map__fd(s->skel->maps.errs),
 		.stats = (const uint64_t *)s->skel->bss->stats,
 	};
-	struct profile *p = profile_new("net", "Network: the target's sockets and remote endpoints");
+	struct profile *p = profile_new("net",
+					"Network: the target's sockets and remote endpoints");
 	int err;
 
 	if (!p)

@@ -16,9 +16,29 @@
 #define AF_INET6_ 10
 
 enum {
-	S_PROTO, S_FAMILY, S_LOCAL, S_REMOTE, S_ROLE, S_STATE, S_LIFETIME, S_TX, S_RX, S_TXC,
-	S_RXC, S_ERRORS, S_RETRANS, S_SRTT_MIN, S_SRTT_MEAN, S_SRTT_MAX, S_CONNECT, S_RESP,
-	S_P50, S_P90, S_P99, S_COMM, S_N
+	S_PROTO,
+	S_FAMILY,
+	S_LOCAL,
+	S_REMOTE,
+	S_ROLE,
+	S_STATE,
+	S_LIFETIME,
+	S_TX,
+	S_RX,
+	S_TXC,
+	S_RXC,
+	S_ERRORS,
+	S_RETRANS,
+	S_SRTT_MIN,
+	S_SRTT_MEAN,
+	S_SRTT_MAX,
+	S_CONNECT,
+	S_RESP,
+	S_P50,
+	S_P90,
+	S_P99,
+	S_COMM,
+	S_N
 };
 
 static const struct pcol_def socket_cols[S_N] = {
@@ -51,8 +71,22 @@ const struct ptable_def net_socket_table = {
 };
 
 enum {
-	E_HOST, E_PORT, E_PROTO, E_ROLE, E_CONNS, E_TX, E_RX, E_RETRANS, E_SRTT_MEAN,
-	E_CONNECT_MEAN, E_CONNECT_MAX, E_RESP, E_P50, E_P90, E_P99, E_N
+	E_HOST,
+	E_PORT,
+	E_PROTO,
+	E_ROLE,
+	E_CONNS,
+	E_TX,
+	E_RX,
+	E_RETRANS,
+	E_SRTT_MEAN,
+	E_CONNECT_MEAN,
+	E_CONNECT_MAX,
+	E_RESP,
+	E_P50,
+	E_P90,
+	E_P99,
+	E_N
 };
 
 static const struct pcol_def endpoint_cols[E_N] = {
@@ -113,9 +147,9 @@ void net_endpoint_str(char *buf, size_t len, unsigned family, const uint8_t *add
 static const char *state_name(const struct net_sock *e)
 {
 	static const char *const tcp[] = {
-		"?",	      "ESTABLISHED", "SYN_SENT",   "SYN_RECV", "FIN_WAIT1",
-		"FIN_WAIT2",  "TIME_WAIT",   "CLOSE",	   "CLOSE_WAIT", "LAST_ACK",
-		"LISTEN",     "CLOSING",     "NEW_SYN_RECV",
+		"?",	     "ESTABLISHED", "SYN_SENT",	    "SYN_RECV",	  "FIN_WAIT1",
+		"FIN_WAIT2", "TIME_WAIT",   "CLOSE",	    "CLOSE_WAIT", "LAST_ACK",
+		"LISTEN",    "CLOSING",	    "NEW_SYN_RECV",
 	};
 
 	if (e->proto != IPPROTO_TCP_)
@@ -130,7 +164,7 @@ struct net_rep {
 	struct {
 		struct net_err_key k;
 		uint64_t n;
-	} *errs;
+	} * errs;
 	size_t nerrs, errs_cap;
 	int hists_fd;
 	uint64_t now;
@@ -194,15 +228,15 @@ static void add_hist(const struct net_rep *r, const struct net_sock *e, uint64_t
 		b[i] += h.b[i];
 }
 
-static void set_percentiles(struct ptable *t, int64_t row, int col, const uint64_t *b,
-			    uint64_t min, uint64_t max)
+static void set_percentiles(struct ptable *t, int64_t row, int col, const uint64_t *b, uint64_t min,
+			    uint64_t max)
 {
-	ptable_cell(t, (size_t)row, (size_t)col)->i =
-		(int64_t)func_hist_percentile(b, FUNC_HIST_BUCKETS, 50, min, max);
-	ptable_cell(t, (size_t)row, (size_t)col + 1)->i =
-		(int64_t)func_hist_percentile(b, FUNC_HIST_BUCKETS, 90, min, max);
-	ptable_cell(t, (size_t)row, (size_t)col + 2)->i =
-		(int64_t)func_hist_percentile(b, FUNC_HIST_BUCKETS, 99, min, max);
+	ptable_cell(t, (size_t)row, (size_t)col)->i = (int64_t)func_hist_percentile(
+		b, FUNC_HIST_BUCKETS, 50, min, max);
+	ptable_cell(t, (size_t)row, (size_t)col + 1)->i = (int64_t)func_hist_percentile(
+		b, FUNC_HIST_BUCKETS, 90, min, max);
+	ptable_cell(t, (size_t)row, (size_t)col + 2)->i = (int64_t)func_hist_percentile(
+		b, FUNC_HIST_BUCKETS, 99, min, max);
 }
 
 static int socket_row(struct ptable *t, const struct net_rep *r, const struct net_sock *e,
