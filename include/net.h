@@ -20,7 +20,7 @@ enum net_role { NET_ROLE_UNKNOWN = 0, NET_ROLE_CLIENT = 1, NET_ROLE_SERVER = 2 }
 
 /* net_sock.flags */
 #define NET_F_FIRST_USE 1u /* not seen connecting or accepting: picked up on first use */
-#define NET_F_CLOSED 2u	     /* reached TCP_CLOSE */
+#define NET_F_CLOSED 2u	   /* reached TCP_CLOSE */
 
 /* Response tracking: the application asks (client: sends, server:
  * receives), then answers come (client: receives, server: sends).  The
@@ -62,7 +62,13 @@ struct net_err_key {
 };
 
 /* Events of net --stream (ring buffer). */
-enum net_ev_type { NET_EV_CONNECT = 1, NET_EV_ACCEPT, NET_EV_RESPONSE, NET_EV_RETRANSMIT, NET_EV_CLOSE };
+enum net_ev_type {
+	NET_EV_CONNECT = 1,
+	NET_EV_ACCEPT,
+	NET_EV_RESPONSE,
+	NET_EV_RETRANSMIT,
+	NET_EV_CLOSE
+};
 
 struct net_event {
 	__u64 ts; /* CLOCK_MONOTONIC ns */
@@ -73,26 +79,26 @@ struct net_event {
 	__u16 lport, rport;
 	__u8 laddr[16], raddr[16];
 	__u8 role, state, pad[6];
-	__u64 latency_ns;     /* connect, response */
+	__u64 latency_ns;	  /* connect, response */
 	__u64 tx_bytes, rx_bytes; /* response: request and answer bytes; close: totals */
-	__u64 retrans;	      /* close: total */
-	__u64 lifetime_ns;    /* close */
+	__u64 retrans;		  /* close: total */
+	__u64 lifetime_ns;	  /* close */
 };
 
 /* Loss and drop counters (.bss stats[], indexes NET_STAT_<NAME>).
  *   X(NAME, info key, info label) */
-#define NET_LOSSES(X)                                                                    \
-	/* events of a socket not recorded: socket map full */                           \
-	X(SOCKS_FULL, "lost_socks_full", "socket events lost (socket map full)")         \
-	/* a closed socket dropped from the report: closed map full */                   \
-	X(CLOSED_FULL, "lost_closed_full", "closed sockets lost (closed map full)")      \
-	/* a response latency not in the histograms: histogram map full */               \
-	X(HIST_FULL, "lost_hist_full", "response latencies lost (histogram map full)")   \
-	/* an error not counted by errno: error map full */                              \
-	X(ERRS_FULL, "lost_errs_full", "errors not counted by errno (error map full)")   \
-	/* an accepted connection whose role is guessed: accept map full */              \
-	X(ACCEPTS_FULL, "lost_accepts_full", "accepted connections missed (map full)")   \
-	/* a stream event the ring buffer could not take */                              \
+#define NET_LOSSES(X)                                                                  \
+	/* events of a socket not recorded: socket map full */                         \
+	X(SOCKS_FULL, "lost_socks_full", "socket events lost (socket map full)")       \
+	/* a closed socket dropped from the report: closed map full */                 \
+	X(CLOSED_FULL, "lost_closed_full", "closed sockets lost (closed map full)")    \
+	/* a response latency not in the histograms: histogram map full */             \
+	X(HIST_FULL, "lost_hist_full", "response latencies lost (histogram map full)") \
+	/* an error not counted by errno: error map full */                            \
+	X(ERRS_FULL, "lost_errs_full", "errors not counted by errno (error map full)") \
+	/* an accepted connection whose role is guessed: accept map full */            \
+	X(ACCEPTS_FULL, "lost_accepts_full", "accepted connections missed (map full)") \
+	/* a stream event the ring buffer could not take */                            \
 	X(RINGBUF_DROPS, "lost_stream_events", "stream events dropped (ring buffer full)")
 
 #define NET_STAT_ENUM(name, key, label) NET_STAT_##name,
