@@ -142,6 +142,22 @@ static void test_errors(void **state)
 		     "renders one report");
 }
 
+static void test_stream(void **state)
+{
+	struct options o;
+
+	(void)state;
+	assert_int_equal(parse(&o, "-p", "1", "--stream", "--format", "jsonl", NULL), PARSE_OK);
+	assert_int_equal(o.stream, 1);
+	assert_true(options_wants_report(&o, "net"));
+	assert_false(options_wants_report(&o, "cpu"));
+	assert_string_equal(o.format, "jsonl");
+	assert_usage(parse(&o, "-p", "1", "--format", "jsonl", NULL), "is for --stream");
+	assert_usage(parse(&o, "-p", "1", "--stream", "cpu", NULL), "net events only");
+	assert_usage(parse(&o, "-p", "1", "--stream", "--format", "json", NULL), "tsv or jsonl");
+	assert_usage(parse(&o, "-p", "1", "--stream", "-s", "tx_bytes", NULL), "no -s");
+}
+
 static void test_help_version(void **state)
 {
 	struct options o;
@@ -156,7 +172,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults_pid),  cmocka_unit_test(test_full),
 		cmocka_unit_test(test_func_patterns), cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_help_version),
+		cmocka_unit_test(test_stream),	      cmocka_unit_test(test_help_version),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -124,7 +124,7 @@ int main(int argc, char **argv)
 	}
 	session_collect(s, o.interval > 0 ? print_interval : NULL, &o);
 	err = session_report(s, profiles, &nprof);
-	if (!err)
+	if (!err && !o.stream) /* --stream wrote its lines as they came */
 		err = write_report(&o, profiles, nprof);
 	for (size_t i = 0; i < nprof; i++)
 		profile_free(profiles[i]);

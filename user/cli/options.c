@@ -28,6 +28,7 @@ enum {
 	OPT_CALLEES,
 	OPT_PROBE_COST,
 	OPT_FEATURES,
+	OPT_STREAM,
 };
 
 static const struct option long_opts[] = {
@@ -49,6 +50,7 @@ static const struct option long_opts[] = {
 	{ "callees", required_argument, NULL, OPT_CALLEES },
 	{ "probe-cost", required_argument, NULL, OPT_PROBE_COST },
 	{ "features", no_argument, NULL, OPT_FEATURES },
+	{ "stream", no_argument, NULL, OPT_STREAM },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -96,15 +98,20 @@ void options_usage(FILE *f)
 		"      --probe-cost NS      func: what one traced call costs, in ns, for the\n"
 		"                           governor and the report, instead of calibrating\n"
 		"                           it at start (also EBPROF_PROBE_COST_NS=NS)\n"
+		"      --stream             net: one line per event (connect, accept,\n"
+		"                           response, retransmit, close) as it happens, TSV\n"
+		"                           with a header, or --format jsonl; instead of the\n"
+		"                           report (implies the net report)\n"
 		"\n"
 		"Output:\n"
 		"  -o, --output FILE        write the report to FILE (atomically: a temporary\n"
-		"                           file renamed when complete); default stdout\n"
+		"                           file renamed when complete); default stdout;\n"
+		"                           with --stream, written as it goes\n"
 		"      --format FORMAT      one of:",
 		DEFAULT_FREQUENCY, DEFAULT_MAX_OVERHEAD);
 	for (w = writer_list(); *w; w++)
 		fprintf(f, " %s", (*w)->name);
-	fprintf(f, " (default text)\n"
+	fprintf(f, " (default text); with --stream: tsv (default) or jsonl\n"
 		   "  -s, --sort KEY           sort tables by this column:\n");
 	for (c = collector_list(); *c; c++) {
 		fprintf(f, "                             %s: ", (*c)->name);
@@ -117,6 +124,8 @@ void options_usage(FILE *f)
 		"                           microseconds in folded):\n",
 		DEFAULT_LIMIT);
 	for (c = collector_list(); *c; c++) {
+		if (!(*c)->nmetrics)
+			continue; /* a report of tables only */
 		fprintf(f, "                             %s: ", (*c)->name);
 		collector_print_metrics(f, *c, " ");
 		fprintf(f, " (default %s)\n", (*c)->metrics[(*c)->default_metric].name);
@@ -136,6 +145,8 @@ void options_usage(FILE *f)
 		"  sudo ebprof cpu --metric offcpu --format folded -- ./server\n"
 		"  sudo ebprof -f 'heavy,medium,light' -- ./myapp\n"
 		"  sudo ebprof -p 1234 -f 'libc:malloc,libc:free' --count-only -d 10\n"
+		"  sudo ebprof -p 1234 net -d 30                     # sockets, endpoints\n"
+		"  sudo ebprof -p 1234 --stream --format jsonl | grep response\n"
 		"\n"
 		"Exit status: 0 ok (or the command's status), 1 runtime failure, 2 usage error.\n");
 }
@@ -193,6 +204,12 @@ static int add_patterns(struct options *o, char *arg, FILE *err)
 	if (o->nfunc_patterns == 0)
 		return usage(err, "-f needs at least one function pattern");
 	return PARSE_OK;
+}
+
+/* The formats of --stream (output/stream.h), beside the writers'. */
+static int is_stream_format(const char *name)
+{
+	return !strcmp(name, "tsv") || !strcmp(name, "jsonl");
 }
 
 static int add_report(struct options *o, const char *name, FILE *err)
@@ -270,14 +287,16 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 			o->output = arg;
 			break;
 		case OPT_FORMAT:
-			if (!writer_find(arg)) {
+			if (!writer_find(arg) && !is_stream_format(arg)) {
 				char names[256] = "";
 
 				for (const struct writer *const *w = writer_list(); *w; w++)
 					snprintf(names + strlen(names),
 						 sizeof(names) - strlen(names), "%s%s",
 						 names[0] ? ", " : "", (*w)->name);
-				return usage(err, "unknown format '%s' (%s)", arg, names);
+				return usage(err,
+					     "unknown format '%s' (%s; with --stream: tsv, jsonl)",
+					     arg, names);
 			}
 			o->format = arg;
 			break;
@@ -319,6 +338,11 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 		case 'h': options_usage(out); return PARSE_EXIT_OK;
 		case 'V': fprintf(out, "ebprof %s\n", EBPROF_VERSION); return PARSE_EXIT_OK;
 		case OPT_FEATURES: features_print(out); return PARSE_EXIT_OK;
+		case OPT_STREAM:
+			o->stream = 1;
+			if ((r = add_report(o, "net", err)) != PARSE_OK)
+				return r;
+			break;
 		case ':': return usage(err, "option '%s' needs a value", argv[optind - 1]);
 		default: return usage(err, "unknown option '%s'", argv[optind - 1]);
 		}
@@ -332,7 +356,19 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 		return usage(err, "no target: give -p PID or -- COMMAND");
 	if (options_wants_report(o, "func") && o->nfunc_patterns == 0)
 		return usage(err, "the func report needs -f PATTERNS");
-	if (writer_find(o->format)->one_report) {
+	if (o->stream) {
+		if (o->nreports > 1)
+			return usage(err, "--stream writes net events only: name no other report");
+		if (strcmp(o->format, "text") && !is_stream_format(o->format))
+			return usage(err, "--stream writes tsv or jsonl, not --format %s",
+				     o->format);
+		if (o->sort || o->metric || o->limit_set)
+			return usage(err,
+				     "--stream takes no -s, -n or --metric (it has no tables)");
+	} else if (is_stream_format(o->format)) {
+		return usage(err, "--format %s is for --stream", o->format);
+	}
+	if (!o->stream && writer_find(o->format)->one_report) {
 		int n = 0;
 
 		for (const struct collector_ops *const *c = collector_list(); *c; c++)

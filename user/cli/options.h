@@ -34,6 +34,8 @@ struct options {
 	const char *probe_cost_from; /* "--probe-cost" or "EBPROF_PROBE_COST_NS" */
 	const char *callers;	     /* --callers FUNC */
 	const char *callees;	     /* --callees FUNC */
+	/* net report */
+	int stream; /* --stream: one line per event instead of the report */
 };
 
 enum parse_result { PARSE_OK = 0, PARSE_EXIT_OK = 1, PARSE_USAGE = 2 };

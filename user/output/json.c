@@ -39,7 +39,7 @@ static size_t utf8_len(const unsigned char *s)
 	return n;
 }
 
-static void json_str(FILE *out, const char *s)
+void json_str(FILE *out, const char *s)
 {
 	if (!s) {
 		fputs("null", out);

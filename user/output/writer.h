@@ -43,6 +43,9 @@ int writer_pick_metric(const struct profile *p, const char *name, FILE *err);
  * place: names come from the target and must not drive a terminal or break
  * a line-based format. */
 void fmt_sanitize(char *s, const char *extra);
+/* s as a JSON string (escaped; bytes that are not UTF-8 as \u00XX), or
+ * null for NULL. */
+void json_str(FILE *out, const char *s);
 /* The one profile with a call graph or samples, for single-graph formats;
  * NULL with a message on err when there is none or more than one. */
 const struct profile *writer_one_graph(const struct profile *const *profiles, size_t n,

@@ -9,10 +9,12 @@
 
 extern const struct collector_ops cpu_collector;
 extern const struct collector_ops func_collector;
+extern const struct collector_ops net_collector;
 
 static const struct collector_ops *const collectors[] = {
 	&cpu_collector,
 	&func_collector,
+	&net_collector,
 	NULL,
 };
 

@@ -25,7 +25,8 @@ struct collector_ops {
 	int (*open)(void **state, const struct options *o, struct target *t);
 	/* Attach probes (before a launched target is released). */
 	int (*attach)(void *state);
-	/* Called about every 100 ms while collecting (ring buffers, governor). */
+	/* Called about every 100 ms while collecting (ring buffers, governor).
+	 * Returns 1 to end collection (its stream's reader has gone). */
 	int (*tick)(void *state);
 	/* Stops collecting (NULL: nothing to stop), so that the final
 	 * report is one consistent snapshot. */

@@ -180,6 +180,13 @@ static const struct feature_def defs[FEAT_MAX] = {
 	[FEAT_RINGBUF] = { .probe = probe_ringbuf },
 	[FEAT_BPF_LOOP] = { .probe = probe_bpf_loop },
 	[FEAT_UPROBE_MULTI] = { .probe = probe_uprobe_multi },
+	[FEAT_TP_SOCK_SEND_LENGTH] = { .probe = probe_tracepoint, .tp = "sock/sock_send_length" },
+	[FEAT_TP_SOCK_RECV_LENGTH] = { .probe = probe_tracepoint, .tp = "sock/sock_recv_length" },
+	[FEAT_TP_INET_SOCK_SET_STATE] = { .probe = probe_tracepoint,
+					  .tp = "sock/inet_sock_set_state" },
+	[FEAT_TP_TCP_RETRANSMIT_SKB] = { .probe = probe_tracepoint,
+					 .tp = "tcp/tcp_retransmit_skb" },
+	[FEAT_TP_TCP_DESTROY_SOCK] = { .probe = probe_tracepoint, .tp = "tcp/tcp_destroy_sock" },
 };
 
 static const struct {

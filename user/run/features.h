@@ -9,16 +9,21 @@
 #include <stdio.h>
 
 /* X(NAME, key, what) */
-#define FEATURES(X)                                                                        \
-	X(BTF, "btf", "kernel BTF")                                                        \
-	X(RAW_TRACEPOINT, "raw_tracepoint", "raw tracepoint programs")                     \
-	X(TP_SCHED_SWITCH, "tp_sched_switch", "sched_switch tracepoint")                   \
-	X(TP_SCHED_PROCESS_EXIT, "tp_sched_process_exit", "sched_process_exit tracepoint") \
-	X(PERF_CPU_CLOCK, "perf_cpu_clock", "cpu-clock perf events")                       \
-	X(UPROBE, "uprobe", "uprobes (perf PMU)")                                          \
-	X(RINGBUF, "ringbuf", "BPF ring buffers")                                          \
-	X(BPF_LOOP, "bpf_loop", "bpf_loop helper")                                         \
-	X(UPROBE_MULTI, "uprobe_multi", "uprobe_multi links, process filter")
+#define FEATURES(X)                                                                           \
+	X(BTF, "btf", "kernel BTF")                                                           \
+	X(RAW_TRACEPOINT, "raw_tracepoint", "raw tracepoint programs")                        \
+	X(TP_SCHED_SWITCH, "tp_sched_switch", "sched_switch tracepoint")                      \
+	X(TP_SCHED_PROCESS_EXIT, "tp_sched_process_exit", "sched_process_exit tracepoint")    \
+	X(PERF_CPU_CLOCK, "perf_cpu_clock", "cpu-clock perf events")                          \
+	X(UPROBE, "uprobe", "uprobes (perf PMU)")                                             \
+	X(RINGBUF, "ringbuf", "BPF ring buffers")                                             \
+	X(BPF_LOOP, "bpf_loop", "bpf_loop helper")                                            \
+	X(UPROBE_MULTI, "uprobe_multi", "uprobe_multi links, process filter")                 \
+	X(TP_SOCK_SEND_LENGTH, "tp_sock_send_length", "sock_send_length tracepoint")          \
+	X(TP_SOCK_RECV_LENGTH, "tp_sock_recv_length", "sock_recv_length tracepoint")          \
+	X(TP_INET_SOCK_SET_STATE, "tp_inet_sock_set_state", "inet_sock_set_state tracepoint") \
+	X(TP_TCP_RETRANSMIT_SKB, "tp_tcp_retransmit_skb", "tcp_retransmit_skb tracepoint")    \
+	X(TP_TCP_DESTROY_SOCK, "tp_tcp_destroy_sock", "tcp_destroy_sock tracepoint")
 
 #define FEATURE_ENUM(name, key, what) FEAT_##name,
 enum feature {

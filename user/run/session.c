@@ -142,10 +142,12 @@ void session_collect(struct session *s, session_interval_fn on_interval, void *a
 		struct pollfd pfd = { .fd = s->t.pidfd, .events = POLLIN };
 		int timeout = TICK_MS;
 
+		int done = 0;
+
 		for (int i = 0; i < s->nrun; i++)
-			if (s->run[i].ops->tick)
-				s->run[i].ops->tick(s->run[i].state);
-		if (stop_requested || target_poll_exit(&s->t))
+			if (s->run[i].ops->tick && s->run[i].ops->tick(s->run[i].state) > 0)
+				done = 1; /* its output has no reader left */
+		if (done || stop_requested || target_poll_exit(&s->t))
 			break;
 		uint64_t now = now_ns(), wake;
 

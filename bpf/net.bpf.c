@@ -1,0 +1,419 @@
+// SPDX-License-Identifier: GPL-2.0
+/* net collector: the target's sockets from tracepoints only (no kprobes):
+ * sock_send_length / sock_recv_length (process context: filtered by the
+ * target's tgid first), inet_sock_set_state, tcp_retransmit_skb and
+ * tcp_destroy_sock (any context: attributed through the socket, never the
+ * current task). */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "func.h" /* the log-linear latency histogram */
+#include "net.h"
+
+#define AF_INET 2
+#define AF_INET6 10
+#define MSG_PEEK 2
+#define SOCK_BINDPORT_LOCK 8
+#define TCP_ESTABLISHED 1
+#define TCP_SYN_SENT 2
+#define TCP_SYN_RECV 3
+#define TCP_CLOSE 7
+
+const volatile __u32 targ_tgid = 0;
+const volatile __u32 stream = 0; /* net --stream: events to the ring buffer */
+
+/* NET_LOSSES in net.h. */
+__u64 stats[NET_STAT_MAX] = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NET_MAX_SOCKS);
+	__type(key, __u64); /* struct sock * */
+	__type(value, struct net_sock);
+} socks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NET_MAX_CLOSED);
+	__type(key, __u64); /* net_sock.id */
+	__type(value, struct net_sock);
+} closed SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NET_MAX_HISTS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64); /* net_sock.id */
+	__type(value, struct func_hist);
+} hists SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NET_MAX_ERRS);
+	__type(key, struct net_err_key);
+	__type(value, __u64);
+} errs SEC(".maps");
+
+/* Connections that a listener established (SYN_RECV -> ESTABLISHED, in
+ * softirq: no process to filter by), until the target uses them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, NET_MAX_ACCEPTS);
+	__type(key, __u64);
+	__type(value, __u64); /* established, ns */
+} accepts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, NET_RINGBUF_BYTES); /* user space shrinks it without --stream */
+} events SEC(".maps");
+
+static const struct net_sock zero_sock;
+static const struct func_hist zero_hist;
+
+static __always_inline void stat_inc(int i)
+{
+	__sync_fetch_and_add(&stats[i], 1);
+}
+
+static __always_inline int is_target(void)
+{
+	return (__u32)(bpf_get_current_pid_tgid() >> 32) == targ_tgid;
+}
+
+/* Addresses, ports and state from the socket. */
+static __always_inline void read_addrs(struct net_sock *e, const struct sock *sk)
+{
+	e->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	e->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (e->family == AF_INET6) {
+		BPF_CORE_READ_INTO(&e->laddr, sk, __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO(&e->raddr, sk, __sk_common.skc_v6_daddr);
+	} else {
+		BPF_CORE_READ_INTO((__u32 *)e->laddr, sk, __sk_common.skc_rcv_saddr);
+		BPF_CORE_READ_INTO((__u32 *)e->raddr, sk, __sk_common.skc_daddr);
+	}
+	e->state = BPF_CORE_READ(sk, __sk_common.skc_state);
+}
+
+/* A new entry for a TCP or UDP socket of the target, or NULL (another
+ * family or protocol, or the map is full: counted). */
+static __always_inline struct net_sock *sock_new(const struct sock *sk, __u64 now)
+{
+	__u64 key = (__u64)sk;
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	__u16 proto = BPF_CORE_READ(sk, sk_protocol);
+	struct net_sock *e;
+
+	if ((family != AF_INET && family != AF_INET6) ||
+	    (proto != IPPROTO_TCP && proto != IPPROTO_UDP))
+		return NULL;
+	if (bpf_map_update_elem(&socks, &key, &zero_sock, BPF_NOEXIST)) {
+		stat_inc(NET_STAT_SOCKS_FULL);
+		return NULL;
+	}
+	e = bpf_map_lookup_elem(&socks, &key);
+	if (!e)
+		return NULL;
+	/* unique per run: a time and the CPU that took it */
+	e->id = (now << 8) | (bpf_get_smp_processor_id() & 0xff);
+	e->pid = targ_tgid;
+	e->tid = (__u32)bpf_get_current_pid_tgid();
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	e->family = family;
+	e->proto = proto;
+	e->start_ns = now;
+	read_addrs(e, sk);
+	return e;
+}
+
+static __always_inline void emit(struct net_sock *e, __u32 type, __u64 now, __u64 latency, __u64 tx,
+				 __u64 rx)
+{
+	struct net_event *ev;
+
+	if (!stream)
+		return;
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		stat_inc(NET_STAT_RINGBUF_DROPS);
+		return;
+	}
+	ev->ts = now;
+	ev->type = type;
+	ev->pid = e->pid;
+	ev->tid = e->tid;
+	__builtin_memcpy(ev->comm, e->comm, sizeof(ev->comm));
+	ev->family = e->family;
+	ev->proto = e->proto;
+	ev->lport = e->lport;
+	ev->rport = e->rport;
+	__builtin_memcpy(ev->laddr, e->laddr, sizeof(ev->laddr));
+	__builtin_memcpy(ev->raddr, e->raddr, sizeof(ev->raddr));
+	ev->role = e->role;
+	ev->state = e->state;
+	ev->latency_ns = latency;
+	ev->tx_bytes = tx;
+	ev->rx_bytes = rx;
+	ev->retrans = e->retrans;
+	ev->lifetime_ns = now - e->start_ns;
+	bpf_ringbuf_submit(ev, 0);
+}
+
+/* A socket the target uses that was not seen connecting: accepted (the
+ * accepts map knows it), or in use since before attach.  Then an accepted
+ * socket is a copy of its listener: it inherits the listen() backlog and
+ * an explicitly bound port (SOCK_BINDPORT_LOCK); a client has neither. */
+static __always_inline struct net_sock *sock_first_use(const struct sock *sk, __u64 now)
+{
+	__u64 key = (__u64)sk, *est;
+	struct net_sock *e = sock_new(sk, now);
+
+	if (!e)
+		return NULL;
+	est = bpf_map_lookup_elem(&accepts, &key);
+	if (est && e->proto == IPPROTO_TCP) {
+		e->role = NET_ROLE_SERVER;
+		e->start_ns = *est;
+		bpf_map_delete_elem(&accepts, &key);
+		emit(e, NET_EV_ACCEPT, now, 0, 0, 0);
+		return e;
+	}
+	e->flags |= NET_F_FIRST_USE;
+	if (e->proto == IPPROTO_TCP)
+		e->role = BPF_CORE_READ(sk, sk_max_ack_backlog) ||
+					  (BPF_CORE_READ(sk, sk_userlocks) & SOCK_BINDPORT_LOCK) ?
+				  NET_ROLE_SERVER :
+				  NET_ROLE_CLIENT;
+	else if (e->rport) /* a connected UDP socket */
+		e->role = NET_ROLE_CLIENT;
+	return e;
+}
+
+static __always_inline void hist_add(struct net_sock *e, __u64 lat)
+{
+	struct func_hist *h = bpf_map_lookup_elem(&hists, &e->id);
+	__u32 b = func_hist_bucket(lat);
+
+	if (!h) {
+		bpf_map_update_elem(&hists, &e->id, &zero_hist, BPF_NOEXIST);
+		h = bpf_map_lookup_elem(&hists, &e->id);
+		if (!h) {
+			stat_inc(NET_STAT_HIST_FULL);
+			return;
+		}
+	}
+	if (b < FUNC_HIST_BUCKETS)
+		__sync_fetch_and_add(&h->b[b], 1);
+}
+
+/* The exchange before this ask is complete: its stream event. */
+static __always_inline void exchange_done(struct net_sock *e, __u64 now)
+{
+	if (e->phase == NET_PH_ANSWER)
+		emit(e, NET_EV_RESPONSE, e->answer_first, e->answer_first - e->ask_last,
+		     e->role == NET_ROLE_CLIENT ? e->ask_bytes : e->answer_bytes,
+		     e->role == NET_ROLE_CLIENT ? e->answer_bytes : e->ask_bytes);
+	e->ask_bytes = e->answer_bytes = 0;
+}
+
+/* Response latency: the last call of the ask to the first of the answer. */
+static __always_inline void track_response(struct net_sock *e, int dir, __u64 bytes, __u64 now)
+{
+	int ask;
+
+	if (e->role == NET_ROLE_UNKNOWN)
+		return;
+	ask = (e->role == NET_ROLE_CLIENT) == (dir == 0);
+	if (ask) {
+		if (e->phase != NET_PH_ASK)
+			exchange_done(e, now);
+		e->phase = NET_PH_ASK;
+		e->ask_last = now;
+		e->ask_bytes += bytes;
+		return;
+	}
+	if (e->phase == NET_PH_ASK) {
+		__u64 lat = now - e->ask_last;
+
+		e->phase = NET_PH_ANSWER;
+		e->answer_first = now;
+		e->responses++;
+		e->resp_sum += lat;
+		if (!e->resp_min || lat < e->resp_min)
+			e->resp_min = lat;
+		if (lat > e->resp_max)
+			e->resp_max = lat;
+		hist_add(e, lat);
+	}
+	if (e->phase == NET_PH_ANSWER)
+		e->answer_bytes += bytes;
+}
+
+static __always_inline void sample_srtt(struct net_sock *e, const struct sock *sk)
+{
+	__u64 srtt;
+
+	if (e->proto != IPPROTO_TCP)
+		return;
+	srtt = BPF_CORE_READ((const struct tcp_sock *)sk, srtt_us) >> 3;
+	if (!srtt)
+		return;
+	if (!e->srtt_min || srtt < e->srtt_min)
+		e->srtt_min = srtt;
+	if (srtt > e->srtt_max)
+		e->srtt_max = srtt;
+	e->srtt_sum += srtt;
+	e->srtt_n++;
+}
+
+static __always_inline void count_err(struct net_sock *e, int dir, int ret)
+{
+	struct net_err_key k = { .id = e->id, .dir = dir, .err = -ret };
+	__u64 one = 1, *n = bpf_map_lookup_elem(&errs, &k);
+
+	if (n)
+		__sync_fetch_and_add(n, 1);
+	else if (bpf_map_update_elem(&errs, &k, &one, BPF_NOEXIST))
+		stat_inc(NET_STAT_ERRS_FULL);
+}
+
+/* One send (dir 0) or receive (dir 1) call of the target on sk. */
+static __always_inline void on_io(struct sock *sk, int ret, int flags, int dir)
+{
+	__u64 key = (__u64)sk, now;
+	struct net_sock *e;
+
+	if (!is_target())
+		return;
+	now = bpf_ktime_get_ns();
+	e = bpf_map_lookup_elem(&socks, &key);
+	if (!e) {
+		e = sock_first_use(sk, now);
+		if (!e)
+			return;
+	}
+	e->last_ns = now;
+	if (dir == 0)
+		__sync_fetch_and_add(&e->tx_calls, 1);
+	else
+		__sync_fetch_and_add(&e->rx_calls, 1);
+	if (ret < 0) {
+		if (dir == 0)
+			__sync_fetch_and_add(&e->tx_err, 1);
+		else
+			__sync_fetch_and_add(&e->rx_err, 1);
+		count_err(e, dir, ret);
+		return;
+	}
+	if (dir == 1 && (flags & MSG_PEEK))
+		return; /* the bytes are read again */
+	if (dir == 0)
+		__sync_fetch_and_add(&e->tx_bytes, ret);
+	else
+		__sync_fetch_and_add(&e->rx_bytes, ret);
+	sample_srtt(e, sk);
+	if (ret > 0)
+		track_response(e, dir, ret, now);
+}
+
+SEC("raw_tp/sock_send_length")
+int BPF_PROG(net_send, struct sock *sk, int ret, int flags)
+{
+	on_io(sk, ret, flags, 0);
+	return 0;
+}
+
+SEC("raw_tp/sock_recv_length")
+int BPF_PROG(net_recv, struct sock *sk, int ret, int flags)
+{
+	on_io(sk, ret, flags, 1);
+	return 0;
+}
+
+SEC("raw_tp/inet_sock_set_state")
+int BPF_PROG(net_state, struct sock *sk, int oldstate, int newstate)
+{
+	__u64 key = (__u64)sk, now;
+	struct net_sock *e;
+
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+	now = bpf_ktime_get_ns();
+	if (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED) {
+		if (bpf_map_update_elem(&accepts, &key, &now, BPF_ANY))
+			stat_inc(NET_STAT_ACCEPTS_FULL);
+		return 0;
+	}
+	e = bpf_map_lookup_elem(&socks, &key);
+	if (newstate == TCP_SYN_SENT && is_target()) {
+		if (e) /* connect again on a socket seen before (pointer reused) */
+			return 0;
+		e = sock_new(sk, now);
+		if (!e)
+			return 0;
+		e->role = NET_ROLE_CLIENT;
+		e->connect_start = now;
+		e->state = newstate;
+		return 0;
+	}
+	if (!e)
+		return 0;
+	e->state = newstate;
+	if (oldstate == TCP_SYN_SENT && newstate == TCP_ESTABLISHED && e->connect_start) {
+		read_addrs(e, sk); /* the local port is chosen after SYN_SENT */
+		e->state = newstate;
+		e->connect_ns = now - e->connect_start;
+		emit(e, NET_EV_CONNECT, now, e->connect_ns, 0, 0);
+	}
+	if (newstate == TCP_CLOSE && !e->end_ns) {
+		e->end_ns = now;
+		e->flags |= NET_F_CLOSED;
+	}
+	return 0;
+}
+
+SEC("raw_tp/tcp_retransmit_skb")
+int BPF_PROG(net_retransmit, const struct sock *sk, const struct sk_buff *skb, int err)
+{
+	__u64 key = (__u64)sk, segs;
+	struct net_sock *e;
+	struct skb_shared_info *sh;
+
+	if (err)
+		return 0; /* not sent: the kernel does not count it either */
+	e = bpf_map_lookup_elem(&socks, &key);
+	if (!e)
+		return 0;
+	/* tcp_skb_pcount(): the segments this skb carries */
+	sh = (struct skb_shared_info *)(BPF_CORE_READ(skb, head) + BPF_CORE_READ(skb, end));
+	segs = BPF_CORE_READ(sh, gso_segs);
+	__sync_fetch_and_add(&e->retrans, segs ? segs : 1);
+	emit(e, NET_EV_RETRANSMIT, bpf_ktime_get_ns(), 0, 0, 0);
+	return 0;
+}
+
+SEC("raw_tp/tcp_destroy_sock")
+int BPF_PROG(net_destroy, struct sock *sk)
+{
+	__u64 key = (__u64)sk, now = bpf_ktime_get_ns();
+	struct net_sock *e = bpf_map_lookup_elem(&socks, &key);
+
+	bpf_map_delete_elem(&accepts, &key);
+	if (!e)
+		return 0;
+	if (!e->end_ns)
+		e->end_ns = now;
+	e->flags |= NET_F_CLOSED;
+	exchange_done(e, now);
+	e->phase = NET_PH_IDLE;
+	emit(e, NET_EV_CLOSE, now, 0, e->tx_bytes, e->rx_bytes);
+	if (bpf_map_update_elem(&closed, &e->id, e, BPF_NOEXIST))
+		stat_inc(NET_STAT_CLOSED_FULL);
+	bpf_map_delete_elem(&socks, &key);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";
