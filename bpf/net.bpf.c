@@ -252,12 +252,26 @@ static __always_inline void track_response(struct net_sock *e, int dir, __u64 by
 		e->answer_bytes += bytes;
 }
 
+/* The kernel's own retransmit count of the socket (tcp_sock.total_retrans,
+ * segments, SYN-ACKs of an accepted connection included): it covers what
+ * happened while the socket was not known yet, which the tracepoint count
+ * cannot.  The tracepoint runs before the kernel adds to total_retrans, so
+ * the larger of the two is the kernel's count. */
+static __always_inline void sample_retrans(struct net_sock *e, const struct sock *sk)
+{
+	__u64 tr = BPF_CORE_READ((const struct tcp_sock *)sk, total_retrans);
+
+	if (tr > e->retrans)
+		e->retrans = tr;
+}
+
 static __always_inline void sample_srtt(struct net_sock *e, const struct sock *sk)
 {
 	__u64 srtt;
 
 	if (e->proto != IPPROTO_TCP)
 		return;
+	sample_retrans(e, sk);
 	srtt = BPF_CORE_READ((const struct tcp_sock *)sk, srtt_us) >> 3;
 	if (!srtt)
 		return;
@@ -407,6 +421,8 @@ int BPF_PROG(net_destroy, struct sock *sk)
 	if (!e->end_ns)
 		e->end_ns = now;
 	e->flags |= NET_F_CLOSED;
+	if (e->proto == IPPROTO_TCP)
+		sample_retrans(e, sk);
 	exchange_done(e, now);
 	e->phase = NET_PH_IDLE;
 	emit(e, NET_EV_CLOSE, now, 0, e->tx_bytes, e->rx_bytes);

@@ -45,7 +45,7 @@ struct net_sock {
 	__u64 end_ns;		   /* close; 0 while open */
 	__u64 last_ns;		   /* last send or receive */
 	__u64 tx_bytes, rx_bytes, tx_calls, rx_calls, tx_err, rx_err;
-	__u64 retrans; /* segments retransmitted (tcp_retransmit_skb, err 0) */
+	__u64 retrans; /* segments retransmitted: the kernel's total_retrans of the socket */
 	__u64 srtt_min, srtt_max, srtt_sum, srtt_n; /* us, sampled at send/receive */
 	__u64 connect_start, connect_ns;	    /* SYN_SENT -> ESTABLISHED */
 	/* the exchange in progress */

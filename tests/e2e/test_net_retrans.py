@@ -50,7 +50,13 @@ def drop_packets():
         in_ns(ns, "nft", "add", "table", "inet", TAG)
         in_ns(ns, "nft", "add", "chain", "inet", TAG, "in",
               "{ type filter hook input priority 0; }")
+        # Data segments only (no SYN, FIN, RST, nor bare ACKs): every loss
+        # is then repaired while the workload still exchanges data, so the
+        # kernel's count over the run is the count of the run ebprof saw
+        # (a dropped FIN or final ACK is retransmitted after the target has
+        # exited and ebprof has stopped).
         in_ns(ns, "nft", "add", "rule", "inet", TAG, "in", "meta", "l4proto", "tcp",
+              "tcp", "flags", "&", "(syn|fin|rst)", "==", "0", "meta", "length", ">", "200",
               "numgen", "random", "mod", "100", "<", str(DROP_PCT), "drop")
 
 
