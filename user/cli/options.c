@@ -28,6 +28,8 @@ enum {
 	OPT_CALLEES,
 	OPT_PROBE_COST,
 	OPT_FEATURES,
+	OPT_ALLOCATOR,
+	OPT_MIN_AGE,
 };
 
 static const struct option long_opts[] = {
@@ -48,6 +50,8 @@ static const struct option long_opts[] = {
 	{ "callees", required_argument, NULL, OPT_CALLEES },
 	{ "probe-cost", required_argument, NULL, OPT_PROBE_COST },
 	{ "features", no_argument, NULL, OPT_FEATURES },
+	{ "allocator", required_argument, NULL, OPT_ALLOCATOR },
+	{ "min-age", required_argument, NULL, OPT_MIN_AGE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -92,6 +96,12 @@ void options_usage(FILE *f)
 		"      --probe-cost NS      func: what one traced call costs, in ns, for the\n"
 		"                           governor and the report, instead of calibrating\n"
 		"                           it at start (also EBPROF_PROBE_COST_NS=NS)\n"
+		"                           (--max-overhead and --probe-cost govern mem too)\n"
+		"      --allocator LIB      mem: probe this library's malloc family instead\n"
+		"                           of the one the target binds to ('libjemalloc',\n"
+		"                           a path)\n"
+		"      --min-age SECONDS    mem: leaks are outstanding blocks at least this\n"
+		"                           old at the end (default 0: every one)\n"
 		"\n"
 		"Output:\n"
 		"  -o, --output FILE        write the report to FILE (atomically: a temporary\n"
@@ -132,6 +142,7 @@ void options_usage(FILE *f)
 		"  sudo ebprof cpu --metric offcpu --format folded -- ./server\n"
 		"  sudo ebprof -f 'heavy,medium,light' -- ./myapp\n"
 		"  sudo ebprof -p 1234 -f 'libc:malloc,libc:free' --count-only -d 10\n"
+		"  sudo ebprof -p 1234 mem -d 60 --min-age 30        # leaks older than 30 s\n"
 		"\n"
 		"Exit status: 0 ok (or the command's status), 1 runtime failure, 2 usage error.\n");
 }
@@ -304,6 +315,16 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 			o->probe_cost_ns = d;
 			o->probe_cost_from = "--probe-cost";
 			break;
+		case OPT_ALLOCATOR:
+			if (!*arg)
+				return usage(err, "empty --allocator library name");
+			o->allocator = arg;
+			break;
+		case OPT_MIN_AGE:
+			if (parse_double(arg, 0, 1e9, &d))
+				return usage(err, "invalid --min-age '%s': seconds >= 0", arg);
+			o->min_age_ns = (uint64_t)(d * 1e9);
+			break;
 		case OPT_CALLERS: o->callers = arg; break;
 		case OPT_CALLEES: o->callees = arg; break;
 		case 'h': options_usage(out); return PARSE_EXIT_OK;
@@ -331,6 +352,8 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 			return usage(err, "--format %s renders one report: name one (e.g. cpu)",
 				     o->format);
 	}
+	if ((o->allocator || o->min_age_ns) && !options_wants_report(o, "mem"))
+		return usage(err, "--allocator/--min-age need the mem report");
 	if ((o->callers || o->callees) && !options_wants_report(o, "func"))
 		return usage(err, "--callers/--callees need the func report (-f PATTERNS)");
 	return PARSE_OK;

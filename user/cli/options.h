@@ -33,6 +33,9 @@ struct options {
 	const char *probe_cost_from; /* "--probe-cost" or "EBPROF_PROBE_COST_NS" */
 	const char *callers;	     /* --callers FUNC */
 	const char *callees;	     /* --callees FUNC */
+	/* mem report */
+	const char *allocator; /* --allocator LIB; NULL: the one the target binds to */
+	uint64_t min_age_ns;   /* --min-age SECONDS: leaks are blocks at least this old */
 };
 
 enum parse_result { PARSE_OK = 0, PARSE_EXIT_OK = 1, PARSE_USAGE = 2 };

@@ -9,10 +9,12 @@
 
 extern const struct collector_ops cpu_collector;
 extern const struct collector_ops func_collector;
+extern const struct collector_ops mem_collector;
 
 static const struct collector_ops *const collectors[] = {
 	&cpu_collector,
 	&func_collector,
+	&mem_collector,
 	NULL,
 };
 
