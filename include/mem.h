@@ -22,16 +22,16 @@
 #define MEM_HIST_BUCKETS 32
 
 /* The allocator functions; the probe cookie's low 32 bits. */
-#define MEM_FUNCS(X)                  \
-	X(MALLOC, "malloc")           \
-	X(CALLOC, "calloc")           \
-	X(REALLOC, "realloc")         \
-	X(REALLOCARRAY, "reallocarray") \
-	X(FREE, "free")               \
+#define MEM_FUNCS(X)                        \
+	X(MALLOC, "malloc")                 \
+	X(CALLOC, "calloc")                 \
+	X(REALLOC, "realloc")               \
+	X(REALLOCARRAY, "reallocarray")     \
+	X(FREE, "free")                     \
 	X(POSIX_MEMALIGN, "posix_memalign") \
-	X(ALIGNED_ALLOC, "aligned_alloc") \
-	X(MEMALIGN, "memalign")       \
-	X(VALLOC, "valloc")           \
+	X(ALIGNED_ALLOC, "aligned_alloc")   \
+	X(MEMALIGN, "memalign")             \
+	X(VALLOC, "valloc")                 \
 	X(PVALLOC, "pvalloc")
 
 #define MEM_FN_ENUM_(name, sym) MEM_FN_##name,
@@ -74,39 +74,39 @@ struct mem_block {
 
 /* An allocator call in flight on one thread (hash: tid -> this). */
 struct mem_call {
-	__u64 size;  /* bytes asked for (calloc: nmemb*size) */
-	__u64 old;   /* realloc: the block it resizes */
-	__u64 out;   /* posix_memalign: where the pointer goes */
-	__u64 site;  /* stack id of the call */
-	__u32 fn;    /* enum mem_fn */
-	__u32 depth; /* allocator calls nested inside this one (not counted) */
+	__u64 size;	  /* bytes asked for (calloc: nmemb*size) */
+	__u64 old;	  /* realloc: the block it resizes */
+	__u64 out;	  /* posix_memalign: where the pointer goes */
+	__u64 site;	  /* stack id of the call */
+	__u32 fn;	  /* enum mem_fn */
+	__u32 depth;	  /* allocator calls nested inside this one (not counted) */
 	__u32 probe, pad; /* the probe index of the call */
 };
 
 /* Totals (array, one element). */
 struct mem_totals {
-	__s64 cur_bytes;  /* outstanding bytes of tracked blocks */
-	__s64 peak_bytes; /* highest cur_bytes seen */
-	__u64 peak_ts;	  /* when, bpf_ktime_get_ns */
-	__u64 peak_seq;	  /* bumped at every new peak */
+	__s64 cur_bytes;     /* outstanding bytes of tracked blocks */
+	__s64 peak_bytes;    /* highest cur_bytes seen */
+	__u64 peak_ts;	     /* when, bpf_ktime_get_ns */
+	__u64 peak_seq;	     /* bumped at every new peak */
 	__u64 unknown_frees; /* frees of blocks allocated before attach (or untracked) */
 	__u64 null_frees;    /* free(NULL) */
 };
 
 /* Loss counters (per-CPU array indexed by enum mem_counter):
  * X(NAME, key, label). */
-#define MEM_STATS(X)                                                                         \
+#define MEM_STATS(X)                                                                          \
 	/* blocks not tracked: the block map was full (their frees are unknown) */            \
-	X(BLOCKS_FULL, "lost_blocks_full", "blocks not tracked (block map full)")            \
-	/* allocations not counted: the site map was full */                                   \
-	X(SITES_FULL, "lost_sites_full", "allocations not counted (site map full)")          \
+	X(BLOCKS_FULL, "lost_blocks_full", "blocks not tracked (block map full)")             \
+	/* allocations not counted: the site map was full */                                  \
+	X(SITES_FULL, "lost_sites_full", "allocations not counted (site map full)")           \
 	/* allocations whose user stack could not be read: counted under "[no user stack]" */ \
-	X(STACK, "lost_stack", "allocations without a user stack (stack read failed)")       \
-	/* posix_memalign results that could not be read */                                    \
-	X(READ, "lost_read", "posix_memalign results not readable")                          \
-	/* allocator calls not seen through: the thread map was full */                        \
-	X(THREADS_FULL, "lost_threads_full", "allocator calls not traced (thread map full)") \
-	/* returns whose entry was not seen (call began before attach) */                      \
+	X(STACK, "lost_stack", "allocations without a user stack (stack read failed)")        \
+	/* posix_memalign results that could not be read */                                   \
+	X(READ, "lost_read", "posix_memalign results not readable")                           \
+	/* allocator calls not seen through: the thread map was full */                       \
+	X(THREADS_FULL, "lost_threads_full", "allocator calls not traced (thread map full)")  \
+	/* returns whose entry was not seen (call began before attach) */                     \
 	X(NO_ENTRY, "lost_no_entry", "allocator returns without their entry")
 
 #define MEM_CNT_ENUM_(name, key, label) MEM_CNT_##name,

@@ -68,13 +68,16 @@ static const struct pcol_def columns[C_N] = {
 
 /* Each section: its table and the column a row needs nonzero to be in it. */
 static const struct ptable_def t_sites = { "mem_sites", "Allocation sites (most calls)",
-					   columns, C_N, C_ALLOCS, 0 };
-static const struct ptable_def t_peak = { "mem_peak", "Peak memory consumers", columns, C_N,
-					  C_PEAK, 0 };
-static const struct ptable_def t_leaks = { "mem_leaks", "Leaks (outstanding, older than --min-age)",
-					   columns, C_N, C_LEAK_BYTES, 0 };
-static const struct ptable_def t_temps = { "mem_temporary", "Most temporary allocations", columns,
-					   C_N, C_TEMPS, 0 };
+					   columns,	C_N,
+					   C_ALLOCS,	0 };
+static const struct ptable_def t_peak = { "mem_peak", "Peak memory consumers", columns, C_N, C_PEAK,
+					  0 };
+static const struct ptable_def t_leaks = {
+	"mem_leaks", "Leaks (outstanding, older than --min-age)", columns, C_N, C_LEAK_BYTES, 0
+};
+static const struct ptable_def t_temps = { "mem_temporary", "Most temporary allocations",
+					   columns,	    C_N,
+					   C_TEMPS,	    0 };
 
 const struct ptable_def *const mem_tables[] = { &t_sites, &t_peak, &t_leaks, &t_temps, NULL };
 static const int section_col[] = { C_ALLOCS, C_PEAK, C_LEAK_BYTES, C_TEMPS };
@@ -82,9 +85,9 @@ static const int section_col[] = { C_ALLOCS, C_PEAK, C_LEAK_BYTES, C_TEMPS };
 struct site {
 	uint64_t id;
 	struct mem_site v;
-	int64_t peak;		       /* bytes at the total's peak */
+	int64_t peak;			 /* bytes at the total's peak */
 	uint64_t leak_count, leak_bytes; /* outstanding older than --min-age */
-	uint64_t oldest;	       /* age of the oldest of those, ns */
+	uint64_t oldest;		 /* age of the oldest of those, ns */
 };
 
 struct mem_rep {
@@ -165,7 +168,8 @@ static void sizes_text(const struct mem_site *v, char *buf, size_t len)
 		if (best < 0)
 			break;
 		used += (size_t)snprintf(buf + used, len - used, "%s%" PRIu64 ":%" PRIu64,
-					 k ? " " : "", best ? (uint64_t)1 << (best - 1) : 0, (uint64_t)h[best]);
+					 k ? " " : "", best ? (uint64_t)1 << (best - 1) : 0,
+					 (uint64_t)h[best]);
 		h[best] = 0;
 		if (used >= len)
 			break;
@@ -288,18 +292,16 @@ static int add_info(struct mem_rep *r)
 	err |= profile_info_double(p, "alloc_per_s", "allocation calls per second", "count",
 				   secs > 0 ? (double)calls / secs : 0);
 	err |= profile_info_int(p, "alloc_bytes", "bytes allocated", "bytes", (int64_t)bytes);
-	err |= profile_info_int(p, "failed_allocs", "failed allocation calls (not leaks)",
-				"count", (int64_t)failed);
+	err |= profile_info_int(p, "failed_allocs", "failed allocation calls (not leaks)", "count",
+				(int64_t)failed);
 	err |= profile_info_int(p, "frees", "frees of blocks allocated while attached", "count",
 				(int64_t)frees);
-	err |= profile_info_int(p, "temporaries", "temporary allocations", "count",
-				(int64_t)temps);
+	err |= profile_info_int(p, "temporaries", "temporary allocations", "count", (int64_t)temps);
 	err |= profile_info_int(p, "peak_bytes", "peak outstanding bytes", "bytes",
 				r->tot.peak_bytes);
-	err |= profile_info_int(p, "peak_at_ns", "peak reached after attach", "ns",
-				r->tot.peak_ts > s->t_attach ?
-					(int64_t)(r->tot.peak_ts - s->t_attach) :
-					0);
+	err |= profile_info_int(
+		p, "peak_at_ns", "peak reached after attach", "ns",
+		r->tot.peak_ts > s->t_attach ? (int64_t)(r->tot.peak_ts - s->t_attach) : 0);
 	err |= profile_info_int(p, "inuse_bytes", "outstanding bytes at the end", "bytes",
 				r->tot.cur_bytes);
 	err |= profile_info_int(p, "inuse_count", "outstanding blocks at the end", "count",
@@ -328,8 +330,9 @@ static int add_info(struct mem_rep *r)
 	err |= profile_info_int(p, key, label, "count", (int64_t)read_counter(r, MEM_CNT_##name));
 	MEM_STATS(MEM_LOSS_INFO_)
 #undef MEM_LOSS_INFO_
-	err |= profile_info_int(p, "lost_inflight", "allocator calls in flight at stop (not booked)",
-				"count", (int64_t)read_inflight(r));
+	err |= profile_info_int(p, "lost_inflight",
+				"allocator calls in flight at stop (not booked)", "count",
+				(int64_t)read_inflight(r));
 	err |= profile_info_int(p, "lost_truncated", "stacks deeper than the limit (truncated)",
 				"count", (int64_t)r->conv.truncated);
 	return err ? -ENOMEM : 0;

@@ -22,11 +22,11 @@ struct mem_state {
 	const struct options *o;
 	struct target *t;
 	struct mem_bpf *skel;
-	struct uprobe_targets tg;	/* the allocator's functions found */
-	const char *allocator;		/* module they are in */
-	struct uprobe_set *allocs;	/* entry + return: probe i has index i */
-	struct uprobe_set *frees;	/* free(): entry only, never detached */
-	size_t nallocs;			/* probes in allocs; free is index nallocs */
+	struct uprobe_targets tg;  /* the allocator's functions found */
+	const char *allocator;	   /* module they are in */
+	struct uprobe_set *allocs; /* entry + return: probe i has index i */
+	struct uprobe_set *frees;  /* free(): entry only, never detached */
+	size_t nallocs;		   /* probes in allocs; free is index nallocs */
 	struct uprobe_governor *gov;
 	struct uprobe_cost cost;
 	struct strlist notes;
