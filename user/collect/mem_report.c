@@ -241,13 +241,7 @@ static int add_site(struct mem_rep *r, struct ptable *const *tabs, const struct 
 
 static uint64_t read_counter(struct mem_rep *r, uint32_t which)
 {
-	uint64_t pc[r->s->ncpus], sum = 0;
-
-	if (bpf_map_lookup_elem(bpf_map__fd(r->s->skel->maps.counters), &which, pc) != 0)
-		return 0;
-	for (int c = 0; c < r->s->ncpus; c++)
-		sum += pc[c];
-	return sum;
+	return map_percpu_u64_sum(bpf_map__fd(r->s->skel->maps.counters), which, r->s->ncpus);
 }
 
 /* Allocator calls of the target's live threads still between entry and
