@@ -29,6 +29,8 @@ enum {
 	OPT_PROBE_COST,
 	OPT_FEATURES,
 	OPT_STREAM,
+	OPT_ALLOCATOR,
+	OPT_MIN_AGE,
 };
 
 static const struct option long_opts[] = {
@@ -51,6 +53,8 @@ static const struct option long_opts[] = {
 	{ "probe-cost", required_argument, NULL, OPT_PROBE_COST },
 	{ "features", no_argument, NULL, OPT_FEATURES },
 	{ "stream", no_argument, NULL, OPT_STREAM },
+	{ "allocator", required_argument, NULL, OPT_ALLOCATOR },
+	{ "min-age", required_argument, NULL, OPT_MIN_AGE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -98,10 +102,16 @@ void options_usage(FILE *f)
 		"      --probe-cost NS      func: what one traced call costs, in ns, for the\n"
 		"                           governor and the report, instead of calibrating\n"
 		"                           it at start (also EBPROF_PROBE_COST_NS=NS)\n"
+		"                           (--max-overhead and --probe-cost govern mem too)\n"
 		"      --stream             net: one line per event (connect, accept,\n"
 		"                           response, retransmit, close) as it happens, TSV\n"
 		"                           with a header, or --format jsonl; instead of the\n"
 		"                           report (implies the net report)\n"
+		"      --allocator LIB      mem: probe this library's malloc family instead\n"
+		"                           of the one the target binds to ('libjemalloc',\n"
+		"                           a path)\n"
+		"      --min-age SECONDS    mem: leaks are outstanding blocks at least this\n"
+		"                           old at the end (default 0: every one)\n"
 		"\n"
 		"Output:\n"
 		"  -o, --output FILE        write the report to FILE (atomically: a temporary\n"
@@ -147,6 +157,7 @@ void options_usage(FILE *f)
 		"  sudo ebprof -p 1234 -f 'libc:malloc,libc:free' --count-only -d 10\n"
 		"  sudo ebprof -p 1234 net -d 30                     # sockets, endpoints\n"
 		"  sudo ebprof -p 1234 --stream --format jsonl | grep response\n"
+		"  sudo ebprof -p 1234 mem -d 60 --min-age 30        # leaks older than 30 s\n"
 		"\n"
 		"Exit status: 0 ok (or the command's status), 1 runtime failure, 2 usage error.\n");
 }
@@ -333,6 +344,16 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 			o->probe_cost_ns = d;
 			o->probe_cost_from = "--probe-cost";
 			break;
+		case OPT_ALLOCATOR:
+			if (!*arg)
+				return usage(err, "empty --allocator library name");
+			o->allocator = arg;
+			break;
+		case OPT_MIN_AGE:
+			if (parse_double(arg, 0, 1e9, &d))
+				return usage(err, "invalid --min-age '%s': seconds >= 0", arg);
+			o->min_age_ns = (uint64_t)(d * 1e9);
+			break;
 		case OPT_CALLERS: o->callers = arg; break;
 		case OPT_CALLEES: o->callees = arg; break;
 		case 'h': options_usage(out); return PARSE_EXIT_OK;
@@ -382,6 +403,8 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 			     "-i prints text tables on stdout: write the %s report to a file "
 			     "with -o FILE",
 			     o->format);
+	if ((o->allocator || o->min_age_ns) && !options_wants_report(o, "mem"))
+		return usage(err, "--allocator/--min-age need the mem report");
 	if ((o->callers || o->callees) && !options_wants_report(o, "func"))
 		return usage(err, "--callers/--callees need the func report (-f PATTERNS)");
 	return PARSE_OK;

@@ -36,6 +36,9 @@ struct options {
 	const char *callees;	     /* --callees FUNC */
 	/* net report */
 	int stream; /* --stream: one line per event instead of the report */
+	/* mem report */
+	const char *allocator; /* --allocator LIB; NULL: the one the target binds to */
+	uint64_t min_age_ns;   /* --min-age SECONDS: leaks are blocks at least this old */
 };
 
 enum parse_result { PARSE_OK = 0, PARSE_EXIT_OK = 1, PARSE_USAGE = 2 };

@@ -386,13 +386,7 @@ static void read_inflight(struct func_state *s, struct fn_data *d)
 
 static uint64_t read_counter(struct func_state *s, uint32_t which)
 {
-	uint64_t pc[s->ncpus], sum = 0;
-
-	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.counters), &which, pc) != 0)
-		return 0;
-	for (int c = 0; c < s->ncpus; c++)
-		sum += pc[c];
-	return sum;
+	return map_percpu_u64_sum(bpf_map__fd(s->skel->maps.counters), which, s->ncpus);
 }
 
 static int add_node(struct profile *p, const struct uprobe_target *f, struct fn_data *d,

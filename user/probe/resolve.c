@@ -388,8 +388,12 @@ static int search_lib(const char *name, const char *runpath, const char *origin,
 	return 0;
 }
 
-/* Launched target, before exec: breadth first through DT_NEEDED. */
-static int find_lib_needed(struct resolver *r, const char *lib, char *out, size_t len)
+/* The files the dynamic loader loads for the executable, breadth first
+ * through DT_NEEDED (its own search order): visit(path, needed name, arg)
+ * for each until it returns nonzero (what this returns; 0 when none did,
+ * negative errno). */
+static int needed_walk(struct resolver *r, int (*visit)(const char *, const char *, void *),
+		       void *arg)
 {
 	char *queue[MAX_NEEDED], path[PATH_MAX];
 	size_t head = 0, tail = 0;
@@ -403,7 +407,8 @@ static int find_lib_needed(struct resolver *r, const char *lib, char *out, size_
 		int err;
 
 		snprintf(origin, sizeof(origin), "%s", cur);
-		*strrchr(origin, '/') = '\0';
+		if (strrchr(origin, '/'))
+			*strrchr(origin, '/') = '\0';
 		err = read_dynamic(cur, &needed, &nneeded, &runpath);
 		if (err == -ENOMEM) {
 			found = err;
@@ -415,11 +420,7 @@ static int find_lib_needed(struct resolver *r, const char *lib, char *out, size_
 			int seen = 0;
 
 			if (!found && search_lib(needed[i], runpath, origin, path, sizeof(path))) {
-				if (uprobe_lib_matches(path, lib) ||
-				    uprobe_lib_matches(needed[i], lib)) {
-					snprintf(out, len, "%s", path);
-					found = 1;
-				}
+				found = visit(path, needed[i], arg);
 				for (size_t j = 0; j < tail; j++)
 					seen |= strcmp(queue[j], path) == 0;
 				if (!seen && tail < MAX_NEEDED)
@@ -435,6 +436,30 @@ static int find_lib_needed(struct resolver *r, const char *lib, char *out, size_
 	for (size_t i = 0; i < tail; i++)
 		free(queue[i]);
 	return found;
+}
+
+struct lib_match {
+	const char *lib;
+	char *out;
+	size_t len;
+};
+
+static int visit_match(const char *path, const char *needed, void *arg)
+{
+	struct lib_match *m = arg;
+
+	if (!uprobe_lib_matches(path, m->lib) && !uprobe_lib_matches(needed, m->lib))
+		return 0;
+	snprintf(m->out, m->len, "%s", path);
+	return 1;
+}
+
+/* Launched target, before exec: breadth first through DT_NEEDED. */
+static int find_lib_needed(struct resolver *r, const char *lib, char *out, size_t len)
+{
+	struct lib_match m = { lib, out, len };
+
+	return needed_walk(r, visit_match, &m);
 }
 
 /* A library mapped by the target: out gets its path as the target's maps
@@ -680,22 +705,27 @@ void uprobe_targets_free(struct uprobe_targets *t)
 	memset(t, 0, sizeof(*t));
 }
 
-int uprobe_resolve(const struct uprobe_where *w, const char *const *patterns, size_t npatterns,
-		   size_t max, struct uprobe_targets *out)
+/* A resolver filling out (emptied) with at most max targets; NULL when out
+ * of memory. */
+static struct resolver *resolver_new(const struct uprobe_where *w, struct uprobe_targets *out,
+				     size_t max)
 {
 	struct resolver *r = calloc(1, sizeof(*r));
-	int err = 0;
 
-	if (!r)
-		return -ENOMEM;
 	memset(out, 0, sizeof(*out));
+	if (!r)
+		return NULL;
 	r->w = w;
 	r->out = out;
 	r->max = max;
 	if (!w->launched && w->pid > 0)
 		snprintf(r->root, sizeof(r->root), "/proc/%d/root", (int)w->pid);
-	for (size_t i = 0; i < npatterns && !err; i++)
-		err = resolve_one(r, patterns[i]);
+	return r;
+}
+
+/* Frees r; on err (returned) its targets too. */
+static int resolver_free(struct resolver *r, int err)
+{
 	for (size_t i = 0; i < r->nfiles; i++) {
 		elffile_free(r->files[i].elf);
 		free(r->files[i].path);
@@ -703,8 +733,166 @@ int uprobe_resolve(const struct uprobe_where *w, const char *const *patterns, si
 	}
 	if (r->maps_read)
 		procmaps_free(&r->maps);
-	free(r);
 	if (err)
-		uprobe_targets_free(out);
+		uprobe_targets_free(r->out);
+	free(r);
 	return err;
+}
+
+int uprobe_resolve(const struct uprobe_where *w, const char *const *patterns, size_t npatterns,
+		   size_t max, struct uprobe_targets *out)
+{
+	struct resolver *r = resolver_new(w, out, max);
+	int err = 0;
+
+	if (!r)
+		return -ENOMEM;
+	for (size_t i = 0; i < npatterns && !err; i++)
+		err = resolve_one(r, patterns[i]);
+	return resolver_free(r, err);
+}
+
+/* ---- the allocator the target binds to ---- */
+
+struct provider {
+	struct resolver *r;
+	const char *anchor; /* the function that picks the file ("malloc") */
+	struct rfile *f;    /* the first file that defines it */
+	int err;
+};
+
+/* f's function named name (versions ignored), or NULL. */
+static const struct elfsym *file_defines(const struct rfile *f, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < f->elf->nsyms; i++) {
+		const struct elfsym *s = &f->elf->syms[i];
+
+		if (s->addr && s->name && strcspn(s->name, "@") == n && !strncmp(s->name, name, n))
+			return s;
+	}
+	return NULL;
+}
+
+/* 1 when the file ebprof opens at full (the target's tpath) defines the
+ * anchor: it is the provider. */
+static int try_provider(struct provider *p, const char *full, const char *tpath)
+{
+	struct rfile *f;
+
+	p->err = open_file(p->r, full, base_name(tpath), &f);
+	if (p->err)
+		return 1;
+	if (!file_defines(f, p->anchor))
+		return 0;
+	p->f = f;
+	return 1;
+}
+
+/* A library the target loads, by name or path: tries it where the target
+ * has it (mapped), or where the loader will find it (launched). */
+static int try_library(struct provider *p, const char *lib)
+{
+	char tpath[PATH_MAX], full[PATH_MAX];
+	int found;
+
+	if (p->r->w->launched) {
+		if (strchr(lib, '/'))
+			found = snprintf(tpath, sizeof(tpath), "%s", lib) < (int)sizeof(tpath) &&
+				access(tpath, R_OK) == 0;
+		else
+			found = search_lib(lib, NULL, "", tpath, sizeof(tpath));
+		snprintf(full, sizeof(full), "%s", tpath);
+	} else {
+		found = find_lib_mapped(p->r, base_name(lib), tpath, sizeof(tpath), full,
+					sizeof(full));
+		if (found < 0)
+			return p->err = found, 1;
+	}
+	return found > 0 ? try_provider(p, full, tpath) : 0;
+}
+
+static int visit_provider(const char *path, const char *needed, void *arg)
+{
+	(void)needed;
+	return try_library(arg, path);
+}
+
+/* LD_PRELOAD as the target has it: ebprof's own environment for a launched
+ * command (it inherits it), /proc/PID/environ otherwise.  Entries are
+ * separated by spaces or colons. */
+static int try_preloads(struct provider *p)
+{
+	char path[64], *env = NULL, *own = NULL, *save, *tok;
+	size_t len = 0;
+
+	if (p->r->w->launched) {
+		if (getenv("LD_PRELOAD") && !(own = strdup(getenv("LD_PRELOAD"))))
+			return p->err = -ENOMEM, 1;
+	} else {
+		snprintf(path, sizeof(path), "/proc/%d/environ", (int)p->r->w->pid);
+		if (read_path_all(path, &env, &len) == 0)
+			for (size_t i = 0; i < len && !own; i += strlen(env + i) + 1)
+				if (!strncmp(env + i, "LD_PRELOAD=", 11) &&
+				    !(own = strdup(env + i + 11)))
+					p->err = -ENOMEM;
+		free(env);
+	}
+	for (tok = own ? strtok_r(own, " :", &save) : NULL; tok && !p->f && !p->err;
+	     tok = strtok_r(NULL, " :", &save))
+		try_library(p, tok);
+	free(own);
+	return p->f || p->err;
+}
+
+int uprobe_resolve_provider(const struct uprobe_where *w, const char *lib, const char *anchor,
+			    const char *const *names, size_t n, struct uprobe_targets *out)
+{
+	struct resolver *r = resolver_new(w, out, n);
+	struct provider p = { .r = r, .anchor = anchor };
+	char tpath[PATH_MAX], full[PATH_MAX];
+	struct unprobeable u = { 0 };
+	int err = 0, fd;
+
+	if (!r)
+		return -ENOMEM;
+	if (lib) {
+		err = locate(r, lib, tpath, sizeof(tpath), full, sizeof(full));
+		if (!err && !try_provider(&p, full, tpath)) {
+			ebprof_usage("--allocator %s: %s does not define %s", lib, base_name(tpath),
+				     anchor);
+			err = -ENOENT;
+		}
+	} else if (!try_provider(&p, w->exe_open, w->exe) && !try_preloads(&p)) {
+		err = needed_walk(r, visit_provider, &p);
+		if (err > 0)
+			err = 0;
+		if (!err && !p.f && !p.err) {
+			ebprof_err("no library of %s defines %s", base_name(w->exe), anchor);
+			err = -ENOENT;
+		}
+	}
+	if (!err)
+		err = p.err;
+	fd = !err && p.f ? open(p.f->path, O_RDONLY | O_CLOEXEC) : -1;
+	for (size_t i = 0; i < n && !err && p.f; i++) {
+		const struct elfsym *s = file_defines(p.f, names[i]);
+		uint64_t off;
+
+		if (!s || elffile_addr_to_offset(p.f->elf, s->addr, &off) != 0)
+			continue;
+		if (unprobeable_at(fd, off))
+			unprobeable_add(&u, names[i]);
+		else
+			err = add_target(r, p.f, names[i], off);
+	}
+	if (fd >= 0)
+		close(fd);
+	if (!err && u.n)
+		err = add_note(out,
+			       "not traced in %s: uprobes cannot be placed on the first "
+			       "instruction of %s",
+			       p.f->module, u.names);
+	return resolver_free(r, err);
 }

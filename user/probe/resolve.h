@@ -46,6 +46,17 @@ int uprobe_resolve(const struct uprobe_where *w, const char *const *patterns, si
 		   size_t max, struct uprobe_targets *out);
 void uprobe_targets_free(struct uprobe_targets *t);
 
+/* The functions names[0..n) of the file the target binds anchor (say
+ * "malloc") to, in the dynamic linker's order: the executable itself
+ * (static, or a bundled allocator), then LD_PRELOAD libraries, then
+ * DT_NEEDED breadth first; lib (NULL: that order) names the file instead
+ * (--allocator).  A name the file does not define, or an alias of one
+ * already found (same address), is left out; out's targets carry the
+ * names given.  Fails with one line and a negative errno when no file
+ * defines anchor. */
+int uprobe_resolve_provider(const struct uprobe_where *w, const char *lib, const char *anchor,
+			    const char *const *names, size_t n, struct uprobe_targets *out);
+
 /* Splits "LIB:GLOB" (1, *lib and *glob point into buf) or plain GLOB (0,
  * *lib NULL).  "a::b" is a plain glob. */
 int uprobe_split_pattern(const char *pattern, char *buf, size_t len, const char **lib,

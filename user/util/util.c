@@ -300,3 +300,14 @@ int map_next_entry(int fd, void *key, size_t key_size, int *started, void *value
 	}
 	return 0;
 }
+
+uint64_t map_percpu_u64_sum(int fd, uint32_t key, int ncpus)
+{
+	uint64_t pc[ncpus > 0 ? ncpus : 1], sum = 0;
+
+	if (ncpus <= 0 || bpf_map_lookup_elem(fd, &key, pc) != 0)
+		return 0;
+	for (int c = 0; c < ncpus; c++)
+		sum += pc[c];
+	return sum;
+}

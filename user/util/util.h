@@ -55,6 +55,10 @@ int read_path_all(const char *path, char **buf, size_t *len);
 #define UTIL_MAP_KEY_MAX 64
 int map_next_entry(int fd, void *key, size_t key_size, int *started, void *value);
 
+/* Sum over ncpus CPUs of a per-CPU array's __u64 at key (0 when the
+ * lookup fails). */
+uint64_t map_percpu_u64_sum(int fd, uint32_t key, int ncpus);
+
 /* A growing list of malloc'd lines (a report's notes). */
 struct strlist {
 	char **v;

@@ -1,0 +1,54 @@
+/* mem collector: its state, shared by the probe side (mem.c) and the
+ * report side (mem_report.c), and the report's entry point. */
+#ifndef EBPROF_COLLECT_MEM_REPORT_H
+#define EBPROF_COLLECT_MEM_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cli/options.h"
+#include "model/profile.h"
+#include "probe/calibrate.h"
+#include "probe/resolve.h"
+#include "run/target.h"
+#include "util/util.h"
+
+struct mem_bpf;
+struct uprobe_set;
+struct uprobe_governor;
+struct symbolizer;
+
+struct mem_state {
+	const struct options *o;
+	struct target *t;
+	struct mem_bpf *skel;
+	struct uprobe_targets tg;  /* the allocator's functions found */
+	const char *allocator;	   /* module they are in */
+	struct uprobe_set *allocs; /* entry + return: probe i has index i */
+	struct uprobe_set *frees;  /* free(): entry only, never detached */
+	size_t nallocs;		   /* probes in allocs; free is index nallocs */
+	struct uprobe_governor *gov;
+	struct uprobe_cost cost;
+	struct strlist notes;
+	struct symbolizer *sym;
+	int ncpus;
+	uint64_t t_attach, t_stop; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+};
+
+/* The report's tables and metrics (the command line's -s and --metric). */
+extern const struct ptable_def *const mem_tables[];
+extern const struct pmetric_def mem_metrics[];
+enum {
+	MEM_M_ALLOC_BYTES,
+	MEM_M_ALLOC_COUNT,
+	MEM_M_INUSE_BYTES,
+	MEM_M_INUSE_COUNT,
+	MEM_M_TEMP_COUNT,
+	MEM_M_PEAK_BYTES,
+	MEM_METRICS_N
+};
+
+/* Reads the maps (never writing them) into a new profile. */
+int mem_report(void *state, struct profile **out);
+
+#endif
