@@ -27,6 +27,7 @@ enum {
 	OPT_CALLERS,
 	OPT_CALLEES,
 	OPT_PROBE_COST,
+	OPT_RAW_TIMES,
 	OPT_FEATURES,
 };
 
@@ -47,6 +48,7 @@ static const struct option long_opts[] = {
 	{ "callers", required_argument, NULL, OPT_CALLERS },
 	{ "callees", required_argument, NULL, OPT_CALLEES },
 	{ "probe-cost", required_argument, NULL, OPT_PROBE_COST },
+	{ "raw-times", no_argument, NULL, OPT_RAW_TIMES },
 	{ "features", no_argument, NULL, OPT_FEATURES },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -92,10 +94,14 @@ void options_usage(FILE *f)
 		"      --probe-cost NS      func: what one traced call costs, in ns, for the\n"
 		"                           governor and the report, instead of calibrating\n"
 		"                           it at start (also EBPROF_PROBE_COST_NS=NS)\n"
+		"      --raw-times          func: times as measured, probe cost included\n"
+		"                           (default: the probe cost is removed)\n"
 		"\n"
 		"Output:\n"
 		"  -o, --output FILE        write the report to FILE (atomically: a temporary\n"
-		"                           file renamed when complete); default stdout\n"
+		"                           file renamed when complete); default stdout,\n"
+		"                           and required for formats other than text with\n"
+		"                           -- COMMAND (its output goes to stdout too)\n"
 		"      --format FORMAT      one of:",
 		DEFAULT_FREQUENCY, DEFAULT_MAX_OVERHEAD);
 	for (w = writer_list(); *w; w++)
@@ -129,7 +135,7 @@ void options_usage(FILE *f)
 		"Examples:\n"
 		"  sudo ebprof -p 1234                               # until Ctrl-C\n"
 		"  sudo ebprof -p 1234 -d 30 cpu --format folded -o cpu.folded\n"
-		"  sudo ebprof cpu --metric offcpu --format folded -- ./server\n"
+		"  sudo ebprof cpu --metric offcpu --format folded -o off.folded -- ./server\n"
 		"  sudo ebprof -f 'heavy,medium,light' -- ./myapp\n"
 		"  sudo ebprof -p 1234 -f 'libc:malloc,libc:free' --count-only -d 10\n"
 		"\n"
@@ -304,6 +310,7 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 			o->probe_cost_ns = d;
 			o->probe_cost_from = "--probe-cost";
 			break;
+		case OPT_RAW_TIMES: o->raw_times = 1; break;
 		case OPT_CALLERS: o->callers = arg; break;
 		case OPT_CALLEES: o->callees = arg; break;
 		case 'h': options_usage(out); return PARSE_EXIT_OK;
@@ -331,6 +338,13 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 			return usage(err, "--format %s renders one report: name one (e.g. cpu)",
 				     o->format);
 	}
+	/* A launched command writes to the same stdout: a report meant for a
+	 * program (dot, json, ...) would be mixed with its output. */
+	if (o->argv && !o->output && strcmp(o->format, "text"))
+		return usage(err,
+			     "--format %s with -- COMMAND needs -o FILE (the command writes "
+			     "to stdout too)",
+			     o->format);
 	if ((o->callers || o->callees) && !options_wants_report(o, "func"))
 		return usage(err, "--callers/--callees need the func report (-f PATTERNS)");
 	return PARSE_OK;
