@@ -101,6 +101,7 @@ struct func_state {
 	uint64_t t_attach;
 	struct uprobe_cost cost;
 	double cost_inside, cost_call; /* removed from times; 0 with --raw-times */
+	uint64_t detached_frames;      /* frames of detached functions on live stacks */
 	struct strlist notes;
 	int ncpus;
 	double attach_s;
@@ -392,7 +393,9 @@ static int read_hist(struct func_state *s, uint32_t id, struct func_hist *pc, ui
 	return 0;
 }
 
-/* Calls still on a shadow stack: in flight, not counted as finished. */
+/* Calls still on a shadow stack: in flight, not counted as finished.  A
+ * frame of a detached function is a call that was in flight when it was
+ * detached (its return is no longer seen): counted as such, not in flight. */
 static void read_inflight(struct func_state *s, struct fn_data *d)
 {
 	int fd = bpf_map__fd(s->skel->maps.shadow);
@@ -401,6 +404,7 @@ static void read_inflight(struct func_state *s, struct fn_data *d)
 	uint64_t now = now_ns();
 	int started = 0;
 
+	s->detached_frames = 0;
 	if (!sh)
 		return;
 	while (map_next_entry(fd, &key, sizeof(key), &started, sh)) {
@@ -411,6 +415,10 @@ static void read_inflight(struct func_state *s, struct fn_data *d)
 
 			if (f->func >= s->n)
 				continue;
+			if (s->skel->bss->detached[f->func]) {
+				s->detached_frames++;
+				continue;
+			}
 			d[f->func].inflight++;
 			if (now > f->start)
 				d[f->func].inflight_ns += now - f->start;
@@ -448,6 +456,13 @@ static void correct_times(const struct func_state *s, struct fn_data *d)
 				       (double)d->st.kids * (s->cost_call - s->cost_inside));
 	d->cumtime = less_cost(d->st.cumtime, (double)d->st.prim * s->cost_inside +
 						      (double)d->st.cumdesc * s->cost_call);
+}
+
+/* A loss counter: the BPF side's, and for detached calls also the frames
+ * still on shadow stacks (read_inflight). */
+static uint64_t loss_count(struct func_state *s, uint32_t which)
+{
+	return read_counter(s, which) + (which == FUNC_CNT_DETACHED ? s->detached_frames : 0);
 }
 
 static int add_node(struct profile *p, const struct uprobe_target *f, struct fn_data *d,
@@ -590,7 +605,7 @@ static int add_info(struct func_state *s, struct profile *p, const struct fn_dat
 	if (!s->o->count_only) {
 		/* The loss counters, in enum func_counter's order. */
 #define FUNC_LOSS_INFO_(name, key, label) \
-	err |= profile_info_int(p, key, label, "count", (int64_t)read_counter(s, FUNC_CNT_##name));
+	err |= profile_info_int(p, key, label, "count", (int64_t)loss_count(s, FUNC_CNT_##name));
 		FUNC_LOSSES(FUNC_LOSS_INFO_)
 #undef FUNC_LOSS_INFO_
 	}
