@@ -161,6 +161,12 @@ def test_outputs():
             a = subprocess.run(["callgrind_annotate", out], capture_output=True, text=True)
             equal(a.returncode, 0, "callgrind_annotate parses the output")
             check("medium" in a.stdout, "callgrind_annotate shows medium")
+            cmd = f"{workload('cprofile')} 50"
+            check(f"Profiled target:  {cmd}" in a.stdout,
+                  "callgrind_annotate: the profiled target is the command line",
+                  [ln for ln in a.stdout.splitlines() if "Profiled target" in ln])
+        with open(out) as f:
+            check(f"cmd: {workload('cprofile')} 50\n" in f.read(), "callgrind: cmd: line")
         r = run(EXACT + ["-f", PATTERNS, "--format", "dot", "-o", f"{tmp}/g.dot", "--",
                  workload("cprofile"), "50"])
         equal(r.returncode, 0, "dot: exit status")
