@@ -16,6 +16,14 @@ char LICENSE[] SEC("license") = "GPL";
 
 const volatile bool count_only = false;
 
+/* The calibrated probe cost, set by user space before the probes go on
+ * (0: times as measured): cost_inside of a call's probes falls between its
+ * own entry and return timestamps, cost_call is all of it, which lands in
+ * the caller's time.  Only the latency figures (min, max, histogram) use
+ * them here; totals are corrected in user space from the counts. */
+__u64 cost_inside;
+__u64 cost_call;
+
 /* Set by user space when it detaches a function's probes: its entries stop
  * counting at once, and its frames left on shadow stacks are not counted as
  * mismatches. */
@@ -201,16 +209,21 @@ int BPF_KPROBE(func_entry)
 	sh->frames[d].func = fid;
 	sh->frames[d].flags = flags;
 	sh->frames[d].child = 0;
+	sh->frames[d].kids = 0;
+	sh->frames[d].desc = 0;
 	sh->depth = d + 1;
 	/* Last, so this probe's own work is not timed. */
 	sh->frames[d].start = bpf_ktime_get_ns();
 	return 0;
 }
 
-static __always_inline void add_edge(__u32 caller, __u32 callee, __u64 own, __u64 cum)
+static __always_inline void add_edge(__u32 caller, __u32 callee, __u64 own, __u64 cum,
+				     __u64 cumcalls, __u64 cumdesc)
 {
 	struct func_edge_key k = { .caller = caller, .callee = callee };
-	struct func_edge_val *v, init = { .calls = 1, .tottime = own, .cumtime = cum };
+	struct func_edge_val *v, init = {
+		.calls = 1, .tottime = own, .cumtime = cum, .cumcalls = cumcalls, .cumdesc = cumdesc
+	};
 
 	v = bpf_map_lookup_elem(&edges, &k);
 	if (!v) {
@@ -225,6 +238,17 @@ static __always_inline void add_edge(__u32 caller, __u32 callee, __u64 own, __u6
 	v->calls++;
 	v->tottime += own;
 	v->cumtime += cum;
+	v->cumcalls += cumcalls;
+	v->cumdesc += cumdesc;
+}
+
+/* A call's duration without the probe cost it holds: its own probes' inner
+ * part, and every traced call below it. */
+static __always_inline __u64 corrected(__u64 dur, __u64 desc)
+{
+	__u64 cost = cost_inside + desc * cost_call;
+
+	return dur > cost ? dur - cost : 0;
 }
 
 static __always_inline void add_hist(__u32 fid, __u64 dur)
@@ -247,7 +271,7 @@ int BPF_KRETPROBE(func_return)
 	struct func_stats *st;
 	struct func_frame *f;
 	__u32 d, k, flags;
-	__u64 dur, own;
+	__u64 dur, own, lat, kids, desc;
 	int found = -1;
 
 	if (!uprobe_gen_hit(ctx, cookie, 1))
@@ -256,10 +280,15 @@ int BPF_KRETPROBE(func_return)
 	if (!st)
 		return 0;
 	st->returns++;
+	/* Once fid is detached its calls push no frame, and a return cannot
+	 * tell a call that began before the detach from one after (recursion):
+	 * its frames stay, counted once as in flight when it was detached
+	 * (when a caller's return drops them, or by user space). */
+	if (fid > FUNC_MAX_FUNCS || detached[fid])
+		return 0;
 	sh = bpf_map_lookup_elem(&shadow, &tid);
 	if (!sh) {
-		if (fid > FUNC_MAX_FUNCS || !detached[fid])
-			count(FUNC_CNT_NO_ENTRY, 1);
+		count(FUNC_CNT_NO_ENTRY, 1);
 		return 0;
 	}
 	if (sh->overflow) {
@@ -275,16 +304,8 @@ int BPF_KRETPROBE(func_return)
 		bpf_loop(d, find_frame, &fc, 0);
 		found = fc.found;
 	}
-	/* Once fid is detached its calls push no frame, so a return that
-	 * would unwind frames above its last frame belongs to such a call:
-	 * the frames above are live, and ours is still running. */
-	if (found >= 0 && (__u32)found + 1 < d && fid <= FUNC_MAX_FUNCS && detached[fid])
-		found = -1;
 	if (found < 0) {
-		/* A detached function's entries stop counting before its
-		 * return probes are gone: its returns are expected. */
-		if (fid > FUNC_MAX_FUNCS || !detached[fid])
-			count(FUNC_CNT_NO_ENTRY, 1);
+		count(FUNC_CNT_NO_ENTRY, 1);
 		return 0;
 	}
 	k = (__u32)found & (FUNC_MAX_DEPTH - 1);
@@ -299,25 +320,33 @@ int BPF_KRETPROBE(func_return)
 	dur = now - f->start;
 	own = dur > f->child ? dur - f->child : 0;
 	flags = f->flags;
+	kids = f->kids;
+	desc = f->desc;
 	sh->depth = k;
 
 	st->ncalls++;
 	st->tottime += own;
+	st->kids += kids;
 	if (!(flags & FUNC_FRAME_RECURSIVE)) {
 		st->prim++;
 		st->cumtime += dur;
+		st->cumdesc += desc;
 	}
-	if (st->min == 0 || dur < st->min)
-		st->min = dur ? dur : 1;
-	if (dur > st->max)
-		st->max = dur;
-	add_hist(fid, dur);
+	lat = corrected(dur, desc);
+	if (st->min == 0 || lat < st->min)
+		st->min = lat ? lat : 1;
+	if (lat > st->max)
+		st->max = lat;
+	add_hist(fid, lat);
 
 	if (k > 0) {
 		struct func_frame *parent = &sh->frames[(k - 1) & (FUNC_MAX_DEPTH - 1)];
+		int outer = !(flags & FUNC_FRAME_EDGE_RECURSIVE);
 
 		parent->child += dur;
-		add_edge(parent->func, fid, own, (flags & FUNC_FRAME_EDGE_RECURSIVE) ? 0 : dur);
+		parent->kids++;
+		parent->desc += 1 + desc;
+		add_edge(parent->func, fid, own, outer ? dur : 0, outer, outer ? desc : 0);
 	}
 	return 0;
 }

@@ -41,6 +41,8 @@ struct func_frame {
 	__u32 flags; /* FUNC_FRAME_* */
 	__u64 start; /* entry time, ns (bpf_ktime_get_ns) */
 	__u64 child; /* ns spent in traced callees */
+	__u64 kids;  /* traced calls this call made directly (finished) */
+	__u64 desc;  /* traced calls below this call, any depth (finished) */
 };
 
 /* Per-thread shadow stack (hash: tid -> this). */
@@ -63,6 +65,9 @@ struct func_stats {
 	__u64 max;	 /* ns, longest finished call */
 	__u64 abandoned; /* frames dropped because their thread exited */
 	__u64 returns;	 /* return probe hits */
+	/* For the probe-cost correction (user/collect/func.c): */
+	__u64 kids;    /* traced calls made directly by the finished calls */
+	__u64 cumdesc; /* traced calls below the calls counted in cumtime */
 };
 
 struct func_edge_key {
@@ -71,8 +76,10 @@ struct func_edge_key {
 
 struct func_edge_val {
 	__u64 calls;
-	__u64 tottime; /* callee's own time in calls from this caller */
-	__u64 cumtime; /* callee's inclusive time, outermost pair only */
+	__u64 tottime;	/* callee's own time in calls from this caller */
+	__u64 cumtime;	/* callee's inclusive time, outermost pair only */
+	__u64 cumcalls; /* calls counted in cumtime */
+	__u64 cumdesc;	/* traced calls below the calls counted in cumtime */
 };
 
 /* Global loss counters (per-CPU array indexed by enum func_counter): one

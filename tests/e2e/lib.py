@@ -112,13 +112,23 @@ def run(args, timeout=120, **kw):
 
 
 def run_json(args, timeout=120):
-    r = run(["--format", "json"] + list(args), timeout=timeout)
-    if r.returncode != 0:
-        print(r.stderr, file=sys.stderr)
+    """Runs ebprof --format json -o TMPFILE (a launched command shares
+    stdout, so machine-readable formats need -o); returns
+    (CompletedProcess, doc)."""
+    fd, out = tempfile.mkstemp(prefix="ebprof-e2e-", suffix=".json")
+    os.close(fd)
     try:
-        doc = json.loads(r.stdout)
+        r = run(["--format", "json", "-o", out] + list(args), timeout=timeout)
+        if r.returncode != 0:
+            print(r.stderr, file=sys.stderr)
+        with open(out) as f:
+            text = f.read()
+    finally:
+        os.unlink(out)
+    try:
+        doc = json.loads(text)
     except json.JSONDecodeError:
-        print("  stdout was not JSON:", r.stdout[:2000], r.stderr[:2000])
+        print("  report was not JSON:", text[:2000], r.stderr[:2000])
         raise
     return r, doc
 

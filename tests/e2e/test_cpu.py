@@ -136,11 +136,16 @@ def test_launch_duration_and_sigterm():
     within(report(doc, "cpu")["info"]["duration"] / 1e9, 0.5, 1.5, "-d: collection time (s)")
 
     snap = BpfSnapshot()
-    e = popen_ebprof(["-v", "--format", "json", "--", "sleep", "30"],
+    fd, jpath = tempfile.mkstemp(prefix="ebprof-e2e-", suffix=".json")
+    os.close(fd)
+    e = popen_ebprof(["-v", "--format", "json", "-o", jpath, "--", "sleep", "30"],
                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wait_profiling(e)
     e.send_signal(signal.SIGTERM)
     out, err = e.communicate(timeout=20)
+    with open(jpath) as f:
+        out = f.read()
+    os.unlink(jpath)
     equal(e.returncode, 128 + signal.SIGTERM, "SIGTERM: passed on, the command's status")
     check('"report":"cpu"' in out.replace(" ", ""), "SIGTERM with a command: report written")
     snap.check("SIGTERM with a command")

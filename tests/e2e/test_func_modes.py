@@ -6,7 +6,7 @@ import subprocess
 import tempfile
 import time
 
-from lib import (EXACT, ROOT, BpfSnapshot, check, equal, finish, report, run, run_gated, run_json,
+from lib import (EXACT, ROOT, BpfSnapshot, calibration_run, check, equal, finish, report, run, run_gated, run_json,
                  start, stop, table, within, workload)
 
 CALLS = {"heavy": 2, "medium": 400, "light": 200}
@@ -14,6 +14,22 @@ CALLS = {"heavy": 2, "medium": 400, "light": 200}
 
 def rows_by_name(rep):
     return {r["name"]: r for r in table(rep, "functions")}
+
+
+def test_stdout_refused():
+    """-- COMMAND shares stdout with the report: a format for programs
+    needs -o, refused at once with one line (nothing runs)."""
+    for fmt in ("json", "folded", "dot", "callgrind"):
+        r = run(["--format", fmt, "-f", "heavy", "--", "sh", "-c", "echo RAN"])
+        equal(r.returncode, 2, f"--format {fmt} -- COMMAND without -o: usage error")
+        check("RAN" not in r.stdout and r.stdout == "", f"--format {fmt}: the command never ran",
+              r.stdout)
+        lines = r.stderr.strip().splitlines()
+        check(len(lines) == 1 and "-o FILE" in lines[0], f"--format {fmt}: one line naming -o",
+              r.stderr)
+    r = run(EXACT + ["-f", "heavy", "--", workload("cprofile"), "50"])
+    equal(r.returncode, 0, "text with -- COMMAND: still on stdout")
+    check("Exact function profile" in r.stdout, "text with -- COMMAND: report written")
 
 
 def test_pid():
@@ -175,7 +191,30 @@ def test_thread_id():
     snap.check("-p TID")
 
 
+def test_detached_inflight():
+    """hot is detached while hot(1) runs (and perhaps one hot(0)): those
+    calls count once as in flight at detach, never as in flight at the end
+    (hot(1) returned long before; the process is alive, asleep)."""
+    snap = BpfSnapshot()
+    cal = calibration_run(["-f", "hot", "--", workload("detachwork"), "1000", "0"])
+    # hot(0) calls for 2 s at full rate (one probed call costs probe_cost_ns),
+    # a budget a fifth of what they cost: detached at the first tick.
+    n = int(2e9 / cal["info"]["probe_cost_ns"])
+    r, doc = run_json(["--max-overhead", "20", "-d", "4", "-f", "hot", "--",
+                       workload("detachwork"), str(n), "5000"])
+    rep = report(doc, "func")
+    row = rows_by_name(rep).get("hot", {})
+    equal(rep["info"].get("detached"), 1, "detached in flight: hot detached")
+    equal(row.get("inflight"), 0, "detached in flight: nothing in flight at the end")
+    equal(row.get("inflight_time"), 0, "detached in flight: no in-flight time")
+    within(rep["info"].get("lost_detached", 0), 1, 2,
+           "detached in flight: hot(1) (and at most one hot(0)) counted once")
+    snap.check("detached in flight")
+
+
+test_stdout_refused()
 test_pid()
+test_detached_inflight()
 test_inflight()
 test_count_only()
 test_libc()

@@ -140,6 +140,14 @@ static void test_errors(void **state)
 	assert_usage(parse(&o, "-p", "1", "-o", "", NULL), "empty output");
 	assert_usage(parse(&o, "-p", "1", "cpu", "-f", "x", "--format", "dot", NULL),
 		     "renders one report");
+	/* A launched command shares stdout: machine formats need -o. */
+	assert_usage(parse(&o, "--format", "dot", "--", "ls", NULL), "needs -o FILE");
+	assert_usage(parse(&o, "--format", "json", "--", "ls", NULL), "needs -o FILE");
+	assert_int_equal(parse(&o, "--format", "json", "-o", "x.json", "--", "ls", NULL), PARSE_OK);
+	assert_int_equal(parse(&o, "--format", "json", "-p", "1", NULL), PARSE_OK);
+	assert_int_equal(parse(&o, "--", "ls", NULL), PARSE_OK);
+	assert_int_equal(parse(&o, "-p", "1", "-f", "x", "--raw-times", NULL), PARSE_OK);
+	assert_int_equal(o.raw_times, 1);
 }
 
 static void test_stream(void **state)

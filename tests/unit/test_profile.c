@@ -59,6 +59,22 @@ static void test_frame_names(void **state)
 	assert_string_equal(pframe_name(&f, small, sizeof(small), 1), "work");
 }
 
+/* An address the symbolizer placed in no module ("[unknown]") is a frame
+ * without a module: 0xaddress in every writer, as docs/FORMATS.md says. */
+static void test_unknown_module(void **state)
+{
+	(void)state;
+	struct profile *p = profile_new("cpu", "t");
+	char buf[64];
+	int64_t fr = profile_frame(p, FRAME_USER, NULL, PROFILE_UNKNOWN_MODULE, 0xd202);
+
+	assert_true(fr >= 0);
+	assert_null(p->frames[fr].module);
+	assert_string_equal(pframe_name(&p->frames[fr], buf, sizeof(buf), 0), "0xd202");
+	assert_int_equal(profile_frame(p, FRAME_USER, NULL, NULL, 0xd202), fr);
+	profile_free(p);
+}
+
 static void test_metrics(void **state)
 {
 	(void)state;
@@ -363,7 +379,7 @@ int main(void)
 		cmocka_unit_test(test_metrics),		cmocka_unit_test(test_sample_merging),
 		cmocka_unit_test(test_graph_recursion), cmocka_unit_test(test_graph_direct),
 		cmocka_unit_test(test_table_sort),	cmocka_unit_test(test_sort_tables),
-		cmocka_unit_test(test_info_notes),
+		cmocka_unit_test(test_info_notes),	cmocka_unit_test(test_unknown_module),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

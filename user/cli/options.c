@@ -27,6 +27,7 @@ enum {
 	OPT_CALLERS,
 	OPT_CALLEES,
 	OPT_PROBE_COST,
+	OPT_RAW_TIMES,
 	OPT_FEATURES,
 	OPT_STREAM,
 	OPT_ALLOCATOR,
@@ -51,6 +52,7 @@ static const struct option long_opts[] = {
 	{ "callers", required_argument, NULL, OPT_CALLERS },
 	{ "callees", required_argument, NULL, OPT_CALLEES },
 	{ "probe-cost", required_argument, NULL, OPT_PROBE_COST },
+	{ "raw-times", no_argument, NULL, OPT_RAW_TIMES },
 	{ "features", no_argument, NULL, OPT_FEATURES },
 	{ "stream", no_argument, NULL, OPT_STREAM },
 	{ "allocator", required_argument, NULL, OPT_ALLOCATOR },
@@ -112,10 +114,14 @@ void options_usage(FILE *f)
 		"                           a path)\n"
 		"      --min-age SECONDS    mem: leaks are outstanding blocks at least this\n"
 		"                           old at the end (default 0: every one)\n"
+		"      --raw-times          func: times as measured, probe cost included\n"
+		"                           (default: the probe cost is removed)\n"
 		"\n"
 		"Output:\n"
 		"  -o, --output FILE        write the report to FILE (atomically: a temporary\n"
-		"                           file renamed when complete); default stdout;\n"
+		"                           file renamed when complete); default stdout,\n"
+		"                           and required for formats other than text with\n"
+		"                           -- COMMAND (its output goes to stdout too);\n"
 		"                           with --stream, written as it goes\n"
 		"      --format FORMAT      one of:",
 		DEFAULT_FREQUENCY, DEFAULT_MAX_OVERHEAD);
@@ -152,7 +158,7 @@ void options_usage(FILE *f)
 		"Examples:\n"
 		"  sudo ebprof -p 1234                               # until Ctrl-C\n"
 		"  sudo ebprof -p 1234 -d 30 cpu --format folded -o cpu.folded\n"
-		"  sudo ebprof cpu --metric offcpu --format folded -- ./server\n"
+		"  sudo ebprof cpu --metric offcpu --format folded -o off.folded -- ./server\n"
 		"  sudo ebprof -f 'heavy,medium,light' -- ./myapp\n"
 		"  sudo ebprof -p 1234 -f 'libc:malloc,libc:free' --count-only -d 10\n"
 		"  sudo ebprof -p 1234 net -d 30                     # sockets, endpoints\n"
@@ -354,6 +360,7 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 				return usage(err, "invalid --min-age '%s': seconds >= 0", arg);
 			o->min_age_ns = (uint64_t)(d * 1e9);
 			break;
+		case OPT_RAW_TIMES: o->raw_times = 1; break;
 		case OPT_CALLERS: o->callers = arg; break;
 		case OPT_CALLEES: o->callees = arg; break;
 		case 'h': options_usage(out); return PARSE_EXIT_OK;
@@ -405,8 +412,15 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 			     o->format);
 	if ((o->allocator || o->min_age_ns) && !options_wants_report(o, "mem"))
 		return usage(err, "--allocator/--min-age need the mem report");
-	if ((o->callers || o->callees) && !options_wants_report(o, "func"))
-		return usage(err, "--callers/--callees need the func report (-f PATTERNS)");
+	/* A launched command writes to the same stdout: a report meant for a
+	 * program (dot, json, ...) would be mixed with its output. */
+	if (o->argv && !o->output && strcmp(o->format, "text"))
+		"--format %s with -- COMMAND needs -o FILE (the command writes "
+		"to stdout too)",
+			if ((o->callers || o->callees) &&
+			    !options_wants_report(
+				    o, "func")) return usage(err, "--callers/--callees need the "
+								  "func report (-f PATTERNS)");
 	return PARSE_OK;
 }
 

@@ -30,6 +30,7 @@ struct options {
 	int nfunc_patterns;
 	double max_overhead; /* percent of one CPU; 0 disables */
 	int count_only;
+	int raw_times;		     /* --raw-times: keep the probe cost in times */
 	double probe_cost_ns;	     /* --probe-cost: cost of one traced call; 0 = calibrate */
 	const char *probe_cost_from; /* "--probe-cost" or "EBPROF_PROBE_COST_NS" */
 	const char *callers;	     /* --callers FUNC */

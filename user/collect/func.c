@@ -38,6 +38,8 @@ enum {
 	C_TOTTIME,
 	C_PERCALL,
 	C_CUMTIME,
+	C_TOTTIME_RAW,
+	C_CUMTIME_RAW,
 	C_CUMPERCALL,
 	C_MIN,
 	C_MAX,
@@ -65,6 +67,9 @@ static const struct pcol_def columns[C_N] = {
 	[C_TOTTIME] = { "tottime", "tottime", "ns", COL_INT },
 	[C_PERCALL] = { "percall", "percall", "ns", COL_INT },
 	[C_CUMTIME] = { "cumtime", "cumtime", "ns", COL_INT },
+	/* As measured, probe cost included (json; text shows the corrected). */
+	[C_TOTTIME_RAW] = { "tottime_raw", "raw tottime", "ns", COL_INT, 1 },
+	[C_CUMTIME_RAW] = { "cumtime_raw", "raw cumtime", "ns", COL_INT, 1 },
 	[C_CUMPERCALL] = { "cumpercall", "percall", "ns", COL_INT },
 	[C_MIN] = { "min", "min", "ns", COL_INT },
 	[C_MAX] = { "max", "max", "ns", COL_INT },
@@ -95,10 +100,15 @@ struct func_state {
 	struct uprobe_governor *gov;
 	uint64_t t_attach;
 	struct uprobe_cost cost;
+	double cost_inside, cost_call; /* removed from times; 0 with --raw-times */
+	uint64_t detached_frames;      /* frames of detached functions on live stacks */
 	struct strlist notes;
 	int ncpus;
 	double attach_s;
 };
+
+static int read_stats(struct func_state *s, uint32_t id, struct func_stats *sum);
+static int calib_inside(void *ctx, uint64_t *ns, uint64_t *calls);
 
 static void func_close(void *state)
 {
@@ -241,10 +251,20 @@ static int func_open(void **statep, const struct options *o, struct target *t)
 		goto fail;
 	ebprof_verbose(2, "func: loaded BPF in %.3f s", (double)(now_ns() - t0) / 1e9);
 	t0 = now_ns();
-	uprobe_cost_get(&s->cost, s->probes, (uint32_t)s->n, o->probe_cost_ns, o->probe_cost_from,
-			&s->notes);
-	ebprof_verbose(1, "func: %zu functions, probe cost %.0f ns per call (%s in %.3f s)", s->n,
-		       s->cost.ns, s->cost.source, (double)(now_ns() - t0) / 1e9);
+	uprobe_cost_get(&s->cost, s->probes, (uint32_t)s->n,
+			&(struct uprobe_inside){ .read = calib_inside, .ctx = s }, o->probe_cost_ns,
+			o->probe_cost_from, &s->notes);
+	ebprof_verbose(1,
+		       "func: %zu functions, probe cost %.0f ns per call, %.0f ns of it inside "
+		       "the call (%s in %.3f s)",
+		       s->n, s->cost.ns, s->cost.inside_ns, s->cost.source,
+		       (double)(now_ns() - t0) / 1e9);
+	if (!o->raw_times && !o->count_only) {
+		s->cost_inside = s->cost.inside_ns;
+		s->cost_call = s->cost.ns;
+		s->skel->bss->cost_inside = (uint64_t)(s->cost_inside + 0.5);
+		s->skel->bss->cost_call = (uint64_t)(s->cost_call + 0.5);
+	}
 	*statep = s;
 	return 0;
 fail:
@@ -319,12 +339,27 @@ static int read_stats(struct func_state *s, uint32_t id, struct func_stats *sum)
 		sum->cumtime += pc[c].cumtime;
 		sum->abandoned += pc[c].abandoned;
 		sum->returns += pc[c].returns;
+		sum->kids += pc[c].kids;
+		sum->cumdesc += pc[c].cumdesc;
 		if (pc[c].min && (!sum->min || pc[c].min < sum->min))
 			sum->min = pc[c].min;
 		if (pc[c].max > sum->max)
 			sum->max = pc[c].max;
 	}
 	return 0;
+}
+
+/* The calibration call's timed ns and calls (function id n), for the
+ * inner part of the probe cost. */
+static int calib_inside(void *ctx, uint64_t *ns, uint64_t *calls)
+{
+	struct func_state *s = ctx;
+	struct func_stats st;
+	int err = read_stats(s, (uint32_t)s->n, &st);
+
+	*ns = st.tottime;
+	*calls = st.ncalls;
+	return err;
 }
 
 static int func_tick(void *state)
@@ -339,6 +374,7 @@ static int func_tick(void *state)
 
 struct fn_data {
 	struct func_stats st;
+	uint64_t tottime, cumtime; /* st's, probe cost removed */
 	uint64_t inflight, inflight_ns;
 	uint64_t p50, p90, p99;
 	int64_t node;
@@ -357,7 +393,9 @@ static int read_hist(struct func_state *s, uint32_t id, struct func_hist *pc, ui
 	return 0;
 }
 
-/* Calls still on a shadow stack: in flight, not counted as finished. */
+/* Calls still on a shadow stack: in flight, not counted as finished.  A
+ * frame of a detached function is a call that was in flight when it was
+ * detached (its return is no longer seen): counted as such, not in flight. */
 static void read_inflight(struct func_state *s, struct fn_data *d)
 {
 	int fd = bpf_map__fd(s->skel->maps.shadow);
@@ -366,6 +404,7 @@ static void read_inflight(struct func_state *s, struct fn_data *d)
 	uint64_t now = now_ns();
 	int started = 0;
 
+	s->detached_frames = 0;
 	if (!sh)
 		return;
 	while (map_next_entry(fd, &key, sizeof(key), &started, sh)) {
@@ -376,6 +415,10 @@ static void read_inflight(struct func_state *s, struct fn_data *d)
 
 			if (f->func >= s->n)
 				continue;
+			if (s->skel->bss->detached[f->func]) {
+				s->detached_frames++;
+				continue;
+			}
 			d[f->func].inflight++;
 			if (now > f->start)
 				d[f->func].inflight_ns += now - f->start;
@@ -387,6 +430,33 @@ static void read_inflight(struct func_state *s, struct fn_data *d)
 static uint64_t read_counter(struct func_state *s, uint32_t which)
 {
 	return map_percpu_u64_sum(bpf_map__fd(s->skel->maps.counters), which, s->ncpus);
+}
+
+/* ns less a probe cost, never below 0. */
+static uint64_t less_cost(uint64_t ns, double cost)
+{
+	return (double)ns > cost ? ns - (uint64_t)(cost + 0.5) : 0;
+}
+
+/* Removes the probe cost from a function's times, as Python's profile
+ * removes its calibrated bias: each call holds the inner part of its own
+ * probes; its caller's own time holds the rest of them (the inner part is
+ * in the callee's duration, which tottime already excludes); cumtime holds
+ * all of every traced call below. */
+static void correct_times(const struct func_state *s, struct fn_data *d)
+{
+	d->tottime = less_cost(d->st.tottime,
+			       (double)d->st.ncalls * s->cost_inside +
+				       (double)d->st.kids * (s->cost_call - s->cost_inside));
+	d->cumtime = less_cost(d->st.cumtime, (double)d->st.prim * s->cost_inside +
+						      (double)d->st.cumdesc * s->cost_call);
+}
+
+/* A loss counter: the BPF side's, and for detached calls also the frames
+ * still on shadow stacks (read_inflight). */
+static uint64_t loss_count(struct func_state *s, uint32_t which)
+{
+	return read_counter(s, which) + (which == FUNC_CNT_DETACHED ? s->detached_frames : 0);
 }
 
 static int add_node(struct profile *p, const struct uprobe_target *f, struct fn_data *d,
@@ -405,11 +475,11 @@ static int add_node(struct profile *p, const struct uprobe_target *f, struct fn_
 		return (int)d->node;
 	nd = &p->nodes[d->node];
 	nd->calls = count_only ? d->st.entries : d->st.ncalls;
-	nd->self[M_TIME] = (int64_t)d->st.tottime;
-	nd->total[M_TIME] = (int64_t)d->st.cumtime;
+	nd->self[M_TIME] = (int64_t)d->tottime;
+	nd->total[M_TIME] = (int64_t)d->cumtime;
 	nd->self[M_CALLS] = nd->total[M_CALLS] = (int64_t)nd->calls;
 	/* A flat sample per function (its own time), for stack writers. */
-	vals[M_TIME] = (int64_t)d->st.tottime;
+	vals[M_TIME] = (int64_t)d->tottime;
 	vals[M_CALLS] = (int64_t)nd->calls;
 	return profile_add_sample(p, &frame, 1, vals);
 }
@@ -422,7 +492,7 @@ static int add_edges(struct func_state *s, struct profile *p, const struct fn_da
 	int started = 0;
 
 	while (map_next_entry(fd, &key, sizeof(key), &started, pc)) {
-		uint64_t calls = 0, cum = 0;
+		uint64_t calls = 0, cum = 0, cumcalls = 0, cumdesc = 0;
 		int64_t e;
 
 		if (key.caller >= s->n || key.callee >= s->n || d[key.caller].node < 0 ||
@@ -431,7 +501,11 @@ static int add_edges(struct func_state *s, struct profile *p, const struct fn_da
 		for (int c = 0; c < s->ncpus; c++) {
 			calls += pc[c].calls;
 			cum += pc[c].cumtime;
+			cumcalls += pc[c].cumcalls;
+			cumdesc += pc[c].cumdesc;
 		}
+		cum = less_cost(cum,
+				(double)cumcalls * s->cost_inside + (double)cumdesc * s->cost_call);
 		e = profile_edge(p, (uint32_t)d[key.caller].node, (uint32_t)d[key.callee].node);
 		if (e < 0)
 			return (int)e;
@@ -453,10 +527,12 @@ static int add_row(struct ptable *t, const struct uprobe_target *f, const struct
 		return (int)r;
 	v[C_CALLS] = (int64_t)calls;
 	v[C_PRIM] = (int64_t)d->st.prim;
-	v[C_TOTTIME] = (int64_t)d->st.tottime;
-	v[C_PERCALL] = d->st.ncalls ? (int64_t)(d->st.tottime / d->st.ncalls) : 0;
-	v[C_CUMTIME] = (int64_t)d->st.cumtime;
-	v[C_CUMPERCALL] = d->st.prim ? (int64_t)(d->st.cumtime / d->st.prim) : 0;
+	v[C_TOTTIME] = (int64_t)d->tottime;
+	v[C_PERCALL] = d->st.ncalls ? (int64_t)(d->tottime / d->st.ncalls) : 0;
+	v[C_CUMTIME] = (int64_t)d->cumtime;
+	v[C_CUMPERCALL] = d->st.prim ? (int64_t)(d->cumtime / d->st.prim) : 0;
+	v[C_TOTTIME_RAW] = (int64_t)d->st.tottime;
+	v[C_CUMTIME_RAW] = (int64_t)d->st.cumtime;
 	v[C_MIN] = (int64_t)d->st.min;
 	v[C_MAX] = (int64_t)d->st.max;
 	v[C_P50] = (int64_t)d->p50;
@@ -503,6 +579,14 @@ static int add_info(struct func_state *s, struct profile *p, const struct fn_dat
 						      "probe cost per call (entry+return probes)",
 				   "ns", s->cost.ns);
 	err |= profile_info_str(p, "probe_cost_source", "probe cost source", s->cost.source);
+	if (!s->o->count_only) {
+		err |= profile_info_double(p, "probe_cost_inside_ns",
+					   "probe cost inside the call's own time", "ns",
+					   s->cost.inside_ns);
+		err |= profile_info_str(p, "times", "times",
+					s->cost_call > 0 ? "corrected for probe cost" :
+							   "raw (probe cost included)");
+	}
 	err |= profile_info_double(p, "overhead_pct",
 				   "estimated overhead (% of one CPU, run average)", "%", pct);
 	err |= profile_info_double(p, "peak_overhead_pct",
@@ -515,7 +599,7 @@ static int add_info(struct func_state *s, struct profile *p, const struct fn_dat
 	if (!s->o->count_only) {
 		/* The loss counters, in enum func_counter's order. */
 #define FUNC_LOSS_INFO_(name, key, label) \
-	err |= profile_info_int(p, key, label, "count", (int64_t)read_counter(s, FUNC_CNT_##name));
+	err |= profile_info_int(p, key, label, "count", (int64_t)loss_count(s, FUNC_CNT_##name));
 		FUNC_LOSSES(FUNC_LOSS_INFO_)
 #undef FUNC_LOSS_INFO_
 	}
@@ -549,6 +633,7 @@ static int func_report(void *state, struct profile **out)
 		err = read_stats(s, (uint32_t)i, &d[i].st);
 		if (err || (!d[i].st.entries && !d[i].st.ncalls && !d[i].inflight))
 			continue;
+		correct_times(s, &d[i]);
 		if (d[i].st.ncalls && read_hist(s, (uint32_t)i, pch, buckets) == 0) {
 			d[i].p50 = func_hist_percentile(buckets, FUNC_HIST_BUCKETS, 50, d[i].st.min,
 							d[i].st.max);
@@ -576,6 +661,14 @@ static int func_report(void *state, struct profile **out)
 		err = profile_note(p, "%s", s->notes.v[i]);
 	if (!err && s->o->count_only)
 		err = profile_note(p, "--count-only: entry probes only; times are not measured");
+	if (!err && s->cost_call > 0)
+		err = profile_note(
+			p,
+			"times are corrected for probe cost: %.0f ns removed per call "
+			"from its own time, %.0f ns more per traced callee call from its "
+			"caller's (--raw-times: as measured; json keeps tottime_raw, "
+			"cumtime_raw)",
+			s->cost_inside, s->cost_call - s->cost_inside);
 out:
 	free(d);
 	free(buckets);

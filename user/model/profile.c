@@ -309,6 +309,10 @@ int64_t profile_frame(struct profile *p, enum frame_kind kind, const char *func,
 {
 	if (!p || kind > FRAME_MARKER)
 		return -EINVAL;
+	/* An address in no known module is stored without one, so every
+	 * writer names it 0xaddress (docs/FORMATS.md) and json says null. */
+	if (module && !strcmp(module, PROFILE_UNKNOWN_MODULE))
+		module = NULL;
 	struct pindex *x = pindex(p);
 	if (!x)
 		return -ENOMEM;

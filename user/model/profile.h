@@ -150,6 +150,10 @@ struct pmetric_def {
 	const char *name, *unit, *desc;
 };
 
+/* The symbolizer's module name for an address in no mapping: profile_frame
+ * stores such a frame with no module. */
+#define PROFILE_UNKNOWN_MODULE "[unknown]"
+
 struct profile *profile_new(const char *report, const char *title);
 void profile_free(struct profile *p);
 

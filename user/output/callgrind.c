@@ -72,9 +72,14 @@ static void put_costs(FILE *out, const int64_t *v, size_t n)
 
 static void put_header(FILE *out, const struct profile *p)
 {
+	const struct pinfo *cmd = profile_get_info(p, "command");
 	char ev[PROFILE_MAX_METRICS][80], desc[256];
 	fprintf(out, "# callgrind format\nversion: 1\ncreator: ebprof\n");
-	snprintf(desc, sizeof(desc), "%s", p->title ? p->title : p->report);
+	/* The profiled command line (callgrind_annotate: "Profiled target"). */
+	if (cmd && cmd->type == INFO_STR && cmd->v.s)
+		snprintf(desc, sizeof(desc), "%s", cmd->v.s);
+	else
+		snprintf(desc, sizeof(desc), "%s", p->title ? p->title : p->report);
 	fmt_sanitize(desc, NULL);
 	fprintf(out, "cmd: %s\npositions: line\n", desc);
 	for (size_t m = 0; m < p->nmetrics; m++) {

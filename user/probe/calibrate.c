@@ -15,8 +15,11 @@
 #include "uprobe_gen.h"
 #include "util/util.h"
 
-#define CALIB_CALLS 1000 /* calls per round */
-#define CALIB_ROUNDS 3	 /* median of */
+/* Many short rounds, and their lower quartile: on a loaded machine a round
+ * that lost its CPU for a while is slower, but the time lost is not what
+ * the probes cost (it counts as wall time with or without them). */
+#define CALIB_CALLS 200 /* calls per round */
+#define CALIB_ROUNDS 16 /* rounds */
 
 /* The function calibration probes: in ebprof's own binary, never inlined,
  * never folded into its callers' loops. */
@@ -42,14 +45,32 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static uint64_t median_round(void)
+static uint64_t lower_quartile(uint64_t *v)
 {
-	uint64_t t[CALIB_ROUNDS];
+	qsort(v, CALIB_ROUNDS, sizeof(v[0]), cmp_u64);
+	return v[CALIB_ROUNDS / 4];
+}
 
-	for (int r = 0; r < CALIB_ROUNDS; r++)
+/* The rounds' lower-quartile time, and (inside set) the lower quartile of
+ * the time the BPF side measured inside the calls, per call; *inside_ns
+ * stays 0 when it measured nothing. */
+static uint64_t time_rounds(const struct uprobe_inside *inside, double *inside_ns)
+{
+	uint64_t t[CALIB_ROUNDS], in[CALIB_ROUNDS], ns0, ns1, calls0, calls1;
+	int ok = inside && inside->read;
+
+	for (int r = 0; r < CALIB_ROUNDS; r++) {
+		if (ok && inside->read(inside->ctx, &ns0, &calls0))
+			ok = 0;
 		t[r] = time_calls(ebprof_calibration_target);
-	qsort(t, CALIB_ROUNDS, sizeof(t[0]), cmp_u64);
-	return t[CALIB_ROUNDS / 2];
+		if (ok && (inside->read(inside->ctx, &ns1, &calls1) || calls1 - calls0 == 0))
+			ok = 0;
+		if (ok)
+			in[r] = (ns1 - ns0) / (calls1 - calls0);
+	}
+	if (ok && inside_ns)
+		*inside_ns = (double)lower_quartile(in);
+	return lower_quartile(t);
 }
 
 /* File offset of ebprof_calibration_target in /proc/self/exe. */
@@ -134,7 +155,8 @@ void uprobe_calib_wait(struct uprobe_calib *c)
 	free(c);
 }
 
-int uprobe_calibrate(const struct uprobe_set *s, uint32_t cookie, double *cost_ns,
+int uprobe_calibrate(const struct uprobe_set *s, uint32_t cookie,
+		     const struct uprobe_inside *inside, double *cost_ns, double *inside_ns,
 		     struct uprobe_calib **pending)
 {
 	struct uprobe_calib *c = calloc(1, sizeof(*c));
@@ -142,20 +164,23 @@ int uprobe_calibrate(const struct uprobe_set *s, uint32_t cookie, double *cost_n
 	int err;
 
 	*pending = NULL;
+	*inside_ns = 0;
 	if (!c)
 		return -ENOMEM;
 	c->fds[0] = c->fds[1] = -1;
 	err = self_offset(&off);
 	if (!err) {
-		base = median_round();
+		base = time_rounds(NULL, NULL);
 		err = calib_attach(s, off, cookie, c->links, c->fds);
 	}
 	if (err) {
 		free(c);
 		return err;
 	}
-	probed = median_round();
+	probed = time_rounds(inside, inside_ns);
 	*cost_ns = probed > base ? (double)(probed - base) / CALIB_CALLS : 0;
+	if (*inside_ns > *cost_ns)
+		*inside_ns = *cost_ns;
 	if (pthread_create(&c->th, NULL, calib_release, c) == 0) {
 		*pending = c;
 	} else {
@@ -166,25 +191,33 @@ int uprobe_calibrate(const struct uprobe_set *s, uint32_t cookie, double *cost_n
 }
 
 void uprobe_cost_get(struct uprobe_cost *c, const struct uprobe_set *s, uint32_t cookie,
-		     double override_ns, const char *override_from, struct strlist *notes)
+		     const struct uprobe_inside *inside, double override_ns,
+		     const char *override_from, struct strlist *notes)
 {
+	double ns = 0, in = 0;
 	int err;
 
 	c->pending = NULL;
+	/* Measured even with an override: the split between inside and
+	 * outside the call applies to the given cost too. */
+	err = uprobe_calibrate(s, cookie, inside, &ns, &in, &c->pending);
 	if (override_ns > 0) {
 		c->ns = override_ns;
+		c->inside_ns = !err && ns > 0 ? override_ns * in / ns : 0;
 		c->source = override_from;
 		return;
 	}
-	err = uprobe_calibrate(s, cookie, &c->ns, &c->pending);
-	if (err || c->ns <= 0) {
+	if (err || ns <= 0) {
 		strlist_addf(notes,
 			     "probe cost calibration failed (%s); assuming %.0f "
 			     "ns per call (--probe-cost sets it)",
 			     err ? strerror(-err) : "no measurable cost", UPROBE_ASSUMED_COST_NS);
 		c->ns = UPROBE_ASSUMED_COST_NS;
+		c->inside_ns = 0;
 		c->source = "assumed";
 	} else {
+		c->ns = ns;
+		c->inside_ns = in;
 		c->source = "calibrated";
 	}
 }

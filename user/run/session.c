@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,6 +25,7 @@ struct session {
 	struct target t;
 	struct running run[MAX_REPORTS + 2];
 	int nrun;
+	char cmdline[1024]; /* the profiled command line, read once */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -75,6 +77,39 @@ static int open_target(struct session *s)
 	return err;
 }
 
+/* The profiled command line: the launched argv, else /proc/PID/cmdline
+ * (NUL-separated; a process may have rewritten it, or have none); words
+ * joined by spaces. */
+static void command_line(const struct session *s, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	if (s->o->argv) {
+		for (char **a = s->o->argv; *a && used + 1 < len; a++)
+			used += (size_t)snprintf(buf + used, len - used, "%s%s",
+						 a == s->o->argv ? "" : " ", *a);
+		return;
+	}
+	char path[64];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)s->t.pid);
+	f = fopen(path, "r");
+	n = f ? fread(buf, 1, len - 1, f) : 0;
+	if (f)
+		fclose(f);
+	while (n > 0 && buf[n - 1] == '\0')
+		n--;
+	for (size_t i = 0; i < n; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	buf[n] = '\0';
+	if (!n)
+		snprintf(buf, len, "%s", s->t.comm);
+}
+
 int session_open(const struct options *o, struct session **out)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -94,6 +129,7 @@ int session_open(const struct options *o, struct session **out)
 	err = open_target(s);
 	if (err)
 		return err;
+	command_line(s, s->cmdline, sizeof(s->cmdline)); /* before a -p target can exit */
 	for (const struct collector_ops *const *c = collector_list(); *c; c++) {
 		if (!options_wants_report(o, (*c)->name))
 			continue;
@@ -180,8 +216,10 @@ int session_snapshot(struct session *s, struct profile **profiles, size_t *n)
 	*n = 0;
 	for (int i = 0; i < s->nrun && !err; i++) {
 		err = s->run[i].ops->report(s->run[i].state, &profiles[*n]);
-		if (!err)
-			(*n)++;
+		if (err)
+			break;
+		err = profile_info_str(profiles[*n], "command", "command", s->cmdline);
+		(*n)++;
 	}
 	return err;
 }
