@@ -415,12 +415,12 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 	/* A launched command writes to the same stdout: a report meant for a
 	 * program (dot, json, ...) would be mixed with its output. */
 	if (o->argv && !o->output && strcmp(o->format, "text"))
-		"--format %s with -- COMMAND needs -o FILE (the command writes "
-		"to stdout too)",
-			if ((o->callers || o->callees) &&
-			    !options_wants_report(
-				    o, "func")) return usage(err, "--callers/--callees need the "
-								  "func report (-f PATTERNS)");
+		return usage(err,
+			     "--format %s with -- COMMAND needs -o FILE (the command writes "
+			     "to stdout too)",
+			     o->format);
+	if ((o->callers || o->callees) && !options_wants_report(o, "func"))
+		return usage(err, "--callers/--callees need the func report (-f PATTERNS)");
 	return PARSE_OK;
 }
 

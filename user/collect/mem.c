@@ -145,7 +145,7 @@ static int mem_open(void **statep, const struct options *o, struct target *t)
 	/* One allocation call: its entry and return probes (the calibration
 	 * runs the whole booking path, in ebprof, where nothing is booked). */
 	uprobe_cost_get(&s->cost, s->allocs, (uint32_t)((s->nallocs + 1) << 8 | MEM_FN_MALLOC),
-			o->probe_cost_ns, o->probe_cost_from, &s->notes);
+			NULL, o->probe_cost_ns, o->probe_cost_from, &s->notes);
 	ebprof_verbose(1, "mem: %zu allocator functions in %s, probe cost %.0f ns per call (%s)",
 		       s->tg.n, s->allocator, s->cost.ns, s->cost.source);
 	*statep = s;
