@@ -286,14 +286,10 @@ static int start_governor(struct func_state *s)
 		.detached = s->skel->bss->detached,
 		.notes = &s->notes,
 	};
-	int err;
 
 	s->gov = uprobe_governor__new(&go);
-	if (!s->gov) {
-		err = -errno;
-		ebprof_err("cannot start the overhead governor: %s", strerror(-err));
-		return err;
-	}
+	if (!s->gov)
+		return -errno; /* one line printed */
 	return 0;
 }
 

@@ -182,11 +182,8 @@ static int mem_attach(void *state)
 	go.set = s->allocs;
 	go.cost_ns = s->cost.ns * 1.5;
 	s->gov = uprobe_governor__new(&go);
-	if (!s->gov) {
-		err = -errno;
-		ebprof_err("cannot start the overhead governor: %s", strerror(-err));
-		return err;
-	}
+	if (!s->gov)
+		return -errno; /* one line printed */
 	return 0;
 }
 

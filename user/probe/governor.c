@@ -114,6 +114,7 @@ struct uprobe_governor *uprobe_governor__new(const struct uprobe_governor_opts *
 	g->ncpus = libbpf_num_possible_cpus();
 	if (g->ncpus <= 0) {
 		errno = g->ncpus ? -g->ncpus : EINVAL;
+		ebprof_err("cannot start the overhead governor: %s", strerror(errno));
 		free(g);
 		return NULL;
 	}
@@ -131,6 +132,7 @@ struct uprobe_governor *uprobe_governor__new(const struct uprobe_governor_opts *
 	g->t_start = g->t_last = now_ns();
 	return g;
 nomem:
+	ebprof_err("cannot start the overhead governor: %s", strerror(ENOMEM));
 	errno = ENOMEM;
 	return NULL;
 }

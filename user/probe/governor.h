@@ -42,7 +42,7 @@ struct uprobe_governor_opts {
 };
 
 /* Starts governing o->set, whose probes were just attached.  NULL with
- * errno set. */
+ * errno set and one line printed. */
 struct uprobe_governor *uprobe_governor__new(const struct uprobe_governor_opts *o);
 /* One interval: rates, the peak estimate, detaching when over budget.
  * Intervals shorter than 50 ms are skipped.  g NULL (never started) is
