@@ -93,7 +93,8 @@ static int values(struct loader *l, json_t *a, size_t nm, int64_t *out)
 
 	if (!json_is_array(a) || json_array_size(a) != nm)
 		return bad(l, "a value list does not have one value per metric");
-	json_array_foreach (a, i, v) {
+	json_array_foreach(a, i, v)
+	{
 		if (!json_is_integer(v))
 			return bad(l, "a metric value is not an integer");
 		out[i] = json_integer_value(v);
@@ -111,7 +112,8 @@ static int load_metrics(struct loader *l, json_t *r, struct profile *p)
 		return -EINVAL;
 	if (json_array_size(a) > PROFILE_MAX_METRICS)
 		return bad(l, "more than %d metrics", PROFILE_MAX_METRICS);
-	json_array_foreach (a, i, m) {
+	json_array_foreach(a, i, m)
+	{
 		if (req_str(l, m, "name", &name) || opt_str(l, m, "unit", &unit) ||
 		    opt_str(l, m, "desc", &desc))
 			return -EINVAL;
@@ -137,7 +139,8 @@ static int load_info(struct loader *l, json_t *r, struct profile *p)
 
 	if (!info)
 		return bad(l, "'info' missing or not an object");
-	json_object_foreach (info, key, v) {
+	json_object_foreach(info, key, v)
+	{
 		if ((units && opt_str(l, units, key, &unit)) ||
 		    (labels && opt_str(l, labels, key, &label)))
 			return -EINVAL;
@@ -164,7 +167,8 @@ static int load_notes(struct loader *l, json_t *r, struct profile *p)
 
 	if (!a)
 		return -EINVAL;
-	json_array_foreach (a, i, v) {
+	json_array_foreach(a, i, v)
+	{
 		if (!json_is_string(v))
 			return bad(l, "a note is not a string");
 		if (profile_note(p, "%s", json_string_value(v)))
@@ -213,7 +217,8 @@ static int load_frames(struct loader *l, json_t *r, struct profile *p)
 	l->frame_map = calloc(l->nframes ? l->nframes : 1, sizeof(*l->frame_map));
 	if (!l->frame_map)
 		return bad(l, "out of memory");
-	json_array_foreach (a, i, f) {
+	json_array_foreach(a, i, f)
+	{
 		if (opt_str(l, f, "func", &func) || opt_str(l, f, "module", &module) ||
 		    req_str(l, f, "kind", &kind) || frame_offset(l, f, &off))
 			return -EINVAL;
@@ -237,7 +242,8 @@ static int load_samples(struct loader *l, json_t *r, struct profile *p)
 
 	if (!a)
 		return -EINVAL;
-	json_array_foreach (a, i, s) {
+	json_array_foreach(a, i, s)
+	{
 		st = member(s, "stack", JSON_ARRAY);
 		if (!st || json_array_size(st) > UINT32_MAX)
 			return bad(l, "a sample has no stack");
@@ -246,7 +252,8 @@ static int load_samples(struct loader *l, json_t *r, struct profile *p)
 		frames = malloc((json_array_size(st) + 1) * sizeof(*frames));
 		if (!frames)
 			return bad(l, "out of memory");
-		json_array_foreach (st, k, v) {
+		json_array_foreach(st, k, v)
+		{
 			if (!json_is_integer(v) || json_integer_value(v) < 0 ||
 			    (uint64_t)json_integer_value(v) >= l->nframes) {
 				err = bad(l, "a sample names a frame that does not exist");
@@ -275,7 +282,8 @@ static int load_nodes(struct loader *l, json_t *r, struct profile *p)
 	l->node_map = calloc(l->nnodes ? l->nnodes : 1, sizeof(*l->node_map));
 	if (!l->node_map)
 		return bad(l, "out of memory");
-	json_array_foreach (a, i, n) {
+	json_array_foreach(a, i, n)
+	{
 		if (req_int(l, n, "frame", 0, (int64_t)l->nframes - 1, &frame) ||
 		    req_int(l, n, "calls", 0, INT64_MAX, &calls))
 			return -EINVAL;
@@ -301,7 +309,8 @@ static int load_edges(struct loader *l, json_t *r, struct profile *p)
 
 	if (!a)
 		return -EINVAL;
-	json_array_foreach (a, i, e) {
+	json_array_foreach(a, i, e)
+	{
 		if (req_int(l, e, "caller", 0, (int64_t)l->nnodes - 1, &caller) ||
 		    req_int(l, e, "callee", 0, (int64_t)l->nnodes - 1, &callee) ||
 		    req_int(l, e, "calls", 0, INT64_MAX, &calls))
@@ -320,7 +329,10 @@ static int load_edges(struct loader *l, json_t *r, struct profile *p)
 
 static int col_type(const char *s)
 {
-	return !strcmp(s, "str") ? COL_STR : !strcmp(s, "int") ? COL_INT : !strcmp(s, "double") ? COL_DOUBLE : -1;
+	return !strcmp(s, "str")    ? COL_STR :
+	       !strcmp(s, "int")    ? COL_INT :
+	       !strcmp(s, "double") ? COL_DOUBLE :
+				      -1;
 }
 
 static int load_columns(struct loader *l, json_t *tj, struct ptable *t)
@@ -332,7 +344,8 @@ static int load_columns(struct loader *l, json_t *tj, struct ptable *t)
 
 	if (!a)
 		return -EINVAL;
-	json_array_foreach (a, i, c) {
+	json_array_foreach(a, i, c)
+	{
 		if (req_str(l, c, "key", &key) || opt_str(l, c, "header", &header) ||
 		    opt_str(l, c, "unit", &unit) || req_str(l, c, "type", &type))
 			return -EINVAL;
@@ -345,7 +358,8 @@ static int load_columns(struct loader *l, json_t *tj, struct ptable *t)
 			ptable_hide_col(t, (size_t)idx);
 	}
 	/* sort_as names another column: resolved once all are known. */
-	json_array_foreach (a, i, c) {
+	json_array_foreach(a, i, c)
+	{
 		if (opt_str(l, c, "sort_as", &sort_as))
 			return -EINVAL;
 		if (!sort_as)
@@ -399,14 +413,13 @@ static int load_table(struct loader *l, json_t *tj, struct profile *p)
 		return bad(l, "out of memory");
 	if (load_columns(l, tj, t) || !(rows = req_array(l, tj, "rows")))
 		return -EINVAL;
-	json_array_foreach (rows, i, row) {
+	json_array_foreach(rows, i, row)
+	{
 		if (!json_is_array(row) || json_array_size(row) != t->ncols)
 			return bad(l, "table '%s': a row does not have one cell per column", name);
 		if ((r = ptable_add_row(t)) < 0)
 			return bad(l, "out of memory");
-		json_array_foreach (row, c, v)
-			if (load_cell(l, t, (size_t)r, c, v))
-				return -EINVAL;
+		json_array_foreach(row, c, v) if (load_cell(l, t, (size_t)r, c, v)) return -EINVAL;
 	}
 	return 0;
 }
@@ -433,9 +446,7 @@ static int load_report(struct loader *l, json_t *r, struct profile **out)
 	tables = err ? NULL : req_array(l, r, "tables");
 	if (!tables)
 		err = 1;
-	json_array_foreach (tables, i, t)
-		if (!err && load_table(l, t, p))
-			err = 1;
+	json_array_foreach(tables, i, t) if (!err && load_table(l, t, p)) err = 1;
 	free(l->frame_map);
 	free(l->node_map);
 	l->frame_map = l->node_map = NULL;
@@ -493,14 +504,15 @@ static int load_doc(struct loader *l, json_t *doc, struct saved_run *out)
 		return bad(l, "no schema version");
 	version = json_integer_value(json_object_get(doc, "version"));
 	if (version != EBPROF_JSON_SCHEMA_VERSION)
-		return bad(l, "schema version %lld, this ebprof reads version %d", (long long)version,
-			   EBPROF_JSON_SCHEMA_VERSION);
+		return bad(l, "schema version %lld, this ebprof reads version %d",
+			   (long long)version, EBPROF_JSON_SCHEMA_VERSION);
 	if (load_run(l, doc, &out->run) || !(reports = req_array(l, doc, "reports")))
 		return -EINVAL;
 	out->profiles = calloc(json_array_size(reports) + 1, sizeof(*out->profiles));
 	if (!out->profiles)
 		return bad(l, "out of memory");
-	json_array_foreach (reports, i, r) {
+	json_array_foreach(reports, i, r)
+	{
 		if (load_report(l, r, &out->profiles[i]))
 			return -EINVAL;
 		out->n++;
@@ -518,7 +530,8 @@ int saved_run_parse(const char *data, size_t len, const char *name, struct saved
 	memset(out, 0, sizeof(*out));
 	doc = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!doc) {
-		ebprof_err("%s: not a valid JSON document: %s (line %d)", name, jerr.text, jerr.line);
+		ebprof_err("%s: not a valid JSON document: %s (line %d)", name, jerr.text,
+			   jerr.line);
 		return -EINVAL;
 	}
 	err = load_doc(&l, doc, out);
