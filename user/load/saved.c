@@ -85,6 +85,22 @@ static json_t *req_array(struct loader *l, json_t *o, const char *key)
 	return v;
 }
 
+/* The array at key and a map of one profile index per element, for the
+ * sections that later ones refer to by position (frames, nodes). */
+static json_t *indexed_array(struct loader *l, json_t *r, const char *key, uint32_t **map,
+			     size_t *n)
+{
+	json_t *a = req_array(l, r, key);
+
+	if (!a)
+		return NULL;
+	*n = json_array_size(a);
+	*map = calloc(*n ? *n : 1, sizeof(**map));
+	if (!*map)
+		bad(l, "out of memory");
+	return *map ? a : NULL;
+}
+
 /* A metric vector: exactly nm integers. */
 static int values(struct loader *l, json_t *a, size_t nm, int64_t *out)
 {
@@ -205,7 +221,7 @@ static int frame_offset(struct loader *l, json_t *f, uint64_t *out)
 
 static int load_frames(struct loader *l, json_t *r, struct profile *p)
 {
-	json_t *a = req_array(l, r, "frames"), *f;
+	json_t *a = indexed_array(l, r, "frames", &l->frame_map, &l->nframes), *f;
 	const char *func, *module, *kind;
 	uint64_t off = 0;
 	int64_t idx;
@@ -213,10 +229,6 @@ static int load_frames(struct loader *l, json_t *r, struct profile *p)
 
 	if (!a)
 		return -EINVAL;
-	l->nframes = json_array_size(a);
-	l->frame_map = calloc(l->nframes ? l->nframes : 1, sizeof(*l->frame_map));
-	if (!l->frame_map)
-		return bad(l, "out of memory");
 	json_array_foreach(a, i, f)
 	{
 		if (opt_str(l, f, "func", &func) || opt_str(l, f, "module", &module) ||
@@ -272,16 +284,12 @@ static int load_samples(struct loader *l, json_t *r, struct profile *p)
 
 static int load_nodes(struct loader *l, json_t *r, struct profile *p)
 {
-	json_t *a = req_array(l, r, "nodes"), *n;
+	json_t *a = indexed_array(l, r, "nodes", &l->node_map, &l->nnodes), *n;
 	int64_t frame, calls, idx;
 	size_t i;
 
 	if (!a)
 		return -EINVAL;
-	l->nnodes = json_array_size(a);
-	l->node_map = calloc(l->nnodes ? l->nnodes : 1, sizeof(*l->node_map));
-	if (!l->node_map)
-		return bad(l, "out of memory");
 	json_array_foreach(a, i, n)
 	{
 		if (req_int(l, n, "frame", 0, (int64_t)l->nframes - 1, &frame) ||
@@ -344,8 +352,8 @@ static int load_columns(struct loader *l, json_t *tj, struct ptable *t)
 
 	if (!a)
 		return -EINVAL;
-	json_array_foreach(a, i, c)
-	{
+	for (i = 0; i < json_array_size(a); i++) {
+		c = json_array_get(a, i);
 		if (req_str(l, c, "key", &key) || opt_str(l, c, "header", &header) ||
 		    opt_str(l, c, "unit", &unit) || req_str(l, c, "type", &type))
 			return -EINVAL;

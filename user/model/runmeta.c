@@ -25,11 +25,9 @@ char *run_meta_join(char *const *words, int n)
 
 void run_meta_free(struct run_meta *m)
 {
-	if (!m)
-		return;
-	free(m->command);
-	free(m->target);
-	free(m->kernel);
-	free(m->version);
+	char **strings[] = { &m->command, &m->target, &m->kernel, &m->version };
+
+	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
+		free(*strings[i]);
 	memset(m, 0, sizeof(*m));
 }

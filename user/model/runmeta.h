@@ -15,6 +15,7 @@ struct run_meta {
 
 /* Joins n words with single spaces into a new string; NULL on -ENOMEM. */
 char *run_meta_join(char *const *words, int n);
+/* Frees the strings of m (not m) and zeroes it. */
 void run_meta_free(struct run_meta *m);
 
 #endif

@@ -259,15 +259,16 @@ static void write_profile(FILE *out, const struct profile *p)
 
 static void write_run(FILE *out, const struct run_meta *r)
 {
-	fputs(",\"run\":{\"command\":", out);
-	json_str(out, r->command);
-	fputs(",\"target\":", out);
-	json_str(out, r->target);
-	fputs(",\"kernel\":", out);
-	json_str(out, r->kernel);
-	fputs(",\"ebprof\":", out);
-	json_str(out, r->version);
-	fprintf(out, ",\"duration\":%lld}", (long long)r->duration_ns);
+	const char *const keys[] = { "command", "target", "kernel", "ebprof" };
+	const char *const vals[] = { r->command, r->target, r->kernel, r->version };
+
+	fputs(",\"run\":{", out);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		fprintf(out, "\"%s\":", keys[i]);
+		json_str(out, vals[i]);
+		fputc(',', out);
+	}
+	fprintf(out, "\"duration\":%lld}", (long long)r->duration_ns);
 }
 
 static int json_write(FILE *out, const struct profile *const *profiles, size_t n,
