@@ -274,7 +274,7 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 			break;
 		}
 	}
-	optind = 1;
+	optind = 0; /* glibc: a full restart, whatever the last parse left */
 	opterr = 0;
 	while ((c = getopt_long(nopt - first, argv + first, ":p:d:i:F:o:s:n:vf:hV", long_opts,
 				NULL)) != -1) {
