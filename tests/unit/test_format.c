@@ -1,5 +1,6 @@
 /* Unit tests of the writers: exact output of small profiles. */
 #include <errno.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "load/saved.h"
 #include "model/functable.h"
 #include "model/tablesort.h"
 #include "output/writer.h"
@@ -315,7 +317,7 @@ static void test_json(void **state)
 	assert_string_equal(err, "");
 	assert_true(json_valid(out));
 	assert_true(
-		!strncmp(out, "{\"schema\":\"ebprof-profile\",\"version\":1,\"ebprof\":\"", 48));
+		!strncmp(out, "{\"schema\":\"ebprof-profile\",\"version\":2,\"ebprof\":\"", 48));
 	assert_non_null(strstr(out, "\"report\":\"cpu\",\"title\":\"CPU profile\""));
 	assert_non_null(strstr(out, "\"metrics\":[{\"name\":\"oncpu\",\"unit\":\"samples\","
 				    "\"desc\":\"on-CPU samples\"},{\"name\":\"offcpu\""));
@@ -586,14 +588,106 @@ static void test_dot(void **state)
 	profile_free(p);
 }
 
+/* ---- saved profiles: json and back ----------------------------------- */
+
+/* Every format renders the loaded profiles byte for byte as the originals. */
+static void assert_same_output(const char *fmt, struct profile **a, struct profile **b, size_t n,
+			       const struct write_opts *o)
+{
+	char *oa, *ob, *ea, *eb;
+
+	assert_int_equal(run(fmt, a, n, o, &oa, &ea), 0);
+	assert_int_equal(run(fmt, b, n, o, &ob, &eb), 0);
+	assert_true(strlen(oa) > 0);
+	assert_string_equal(oa, ob);
+	free(oa);
+	free(ob);
+	free(ea);
+	free(eb);
+}
+
+static void test_saved_round_trip(void **state)
+{
+	struct profile *ps[2] = { cpu_profile(), func_profile() };
+	struct run_meta run_in = { .command = "ebprof -f heavy -- app",
+				   .target = "app",
+				   .kernel = "6.1.0",
+				   .version = "0.1.0",
+				   .duration_ns = 1500000000 };
+	struct write_opts o = { .run = &run_in }, callers = { .callers = "light" };
+	struct saved_run s;
+	char *json, *err;
+	/* A kernel address above INT64_MAX, a hidden column sorted through
+	 * another, a non-finite and an integral double. */
+	uint32_t k = profile_frame(ps[0], FRAME_KERNEL, NULL, "[kernel]", 0xffffffff81234567ULL);
+	int64_t v[] = { 3, 0 };
+	struct ptable *t = ps[1]->tables[0];
+	int c = ptable_add_col(t, "prim", "Prim", "count", COL_INT);
+
+	profile_add_sample(ps[0], &k, 1, v);
+	ptable_hide_col(t, c);
+	ptable_sort_as(t, 0, c);
+	profile_info_double(ps[1], "nan", "not a number", "", NAN);
+	profile_info_double(ps[1], "whole", "a whole double", "ns", 2.0);
+
+	assert_int_equal(run("json", ps, 2, &o, &json, &err), 0);
+	assert_int_equal(saved_run_parse(json, strlen(json), "test.json", &s), 0);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.run.command, run_in.command);
+	assert_string_equal(s.run.target, "app");
+	assert_string_equal(s.run.kernel, "6.1.0");
+	assert_int_equal(s.run.duration_ns, 1500000000);
+	assert_int_equal(profile_get_info(s.profiles[1], "whole")->type, INFO_DOUBLE);
+	assert_int_equal(s.profiles[1]->tables[0]->cols[c].text_hidden, 1);
+	assert_int_equal(s.profiles[1]->tables[0]->cols[0].sort_as, c + 1);
+	assert_same_output("text", ps, s.profiles, 2, NULL);
+	assert_same_output("text", ps + 1, s.profiles + 1, 1, &callers);
+	assert_same_output("folded", ps, s.profiles, 1, NULL);
+	assert_same_output("callgrind", ps + 1, s.profiles + 1, 1, NULL);
+	assert_same_output("json", ps, s.profiles, 2, &o);
+	saved_run_free(&s);
+	free(json);
+	free(err);
+	profile_free(ps[0]);
+	profile_free(ps[1]);
+}
+
+/* Files that are not a saved profile of this version: one line, -EINVAL. */
+static void test_saved_rejects(void **state)
+{
+	static const char *const bad[] = {
+		"",
+		"{\"schema\":\"ebprof-profile\",\"version\":1,\"reports\":[]}",
+		"{\"schema\":\"other\",\"version\":2,\"reports\":[]}",
+		"{\"schema\":\"ebprof-profile\",\"version\":2,\"reports\":[{\"report\":\"x\","
+		"\"metrics\":[],\"info\":{},\"notes\":[],\"frames\":[],\"samples\":["
+		"{\"stack\":[0],\"values\":[]}],\"nodes\":[],\"edges\":[],\"tables\":[]}]}",
+		"[1,2",
+	};
+	struct saved_run s;
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		assert_int_equal(saved_run_parse(bad[i], strlen(bad[i]), "bad.json", &s), -EINVAL);
+		assert_int_equal(s.n, 0);
+		assert_null(s.profiles);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_registry),     cmocka_unit_test(test_fmt_value),
-		cmocka_unit_test(test_pick_metric),  cmocka_unit_test(test_folded),
-		cmocka_unit_test(test_json),	     cmocka_unit_test(test_text),
-		cmocka_unit_test(test_text_callers), cmocka_unit_test(test_text_stack_profile),
-		cmocka_unit_test(test_callgrind),    cmocka_unit_test(test_dot),
+		cmocka_unit_test(test_registry),
+		cmocka_unit_test(test_fmt_value),
+		cmocka_unit_test(test_pick_metric),
+		cmocka_unit_test(test_folded),
+		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_text_callers),
+		cmocka_unit_test(test_text_stack_profile),
+		cmocka_unit_test(test_callgrind),
+		cmocka_unit_test(test_dot),
+		cmocka_unit_test(test_saved_round_trip),
+		cmocka_unit_test(test_saved_rejects),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

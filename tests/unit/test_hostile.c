@@ -2,12 +2,14 @@
  * the fuzz seed corpus (tests/fuzz/corpus/<parser>/, crash regressions
  * included) and a fixed-seed set of mutations of each (byte flips,
  * interesting values, truncations) go through procmaps_parse,
- * elffile_open_mem and kallsyms_load, which must return cleanly: 0 or a
+ * elffile_open_mem, kallsyms_load and saved_run_parse (a saved profile is
+ * untrusted too), which must return cleanly: 0 or a
  * negative errno, with a result that holds together.  Deterministic, so CI
  * covers what `make fuzz` found; run it under valgrind or a sanitizer build
  * to see more. */
 #define _GNU_SOURCE /* memfd_create */
 #include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +23,7 @@
 
 #include <cmocka.h>
 
+#include "load/saved.h"
 #include "symbols/elfsym.h"
 #include "symbols/kallsyms.h"
 #include "symbols/procmaps.h"
@@ -187,6 +190,30 @@ static size_t mutate(const unsigned char *data, size_t size, unsigned char *buf,
 	return n;
 }
 
+/* A saved profile: parsed whole, or rejected with nothing left behind. */
+static void parse_saved(const unsigned char *data, size_t size)
+{
+	struct saved_run s;
+	int err = saved_run_parse((const char *)data, size, "hostile.json", &s);
+
+	assert_true(err == 0 || err == -EINVAL);
+	if (err) {
+		assert_null(s.profiles);
+		assert_int_equal(s.n, 0);
+	}
+	for (size_t i = 0; i < s.n; i++) {
+		const struct profile *p = s.profiles[i];
+
+		for (size_t k = 0; k < p->nsamples; k++)
+			for (uint32_t f = 0; f < p->samples[k].nframes; f++)
+				assert_true(p->samples[k].frames[f] < p->nframes);
+		for (size_t k = 0; k < p->nedges; k++)
+			assert_true(p->edges[k].caller < p->nnodes &&
+				    p->edges[k].callee < p->nnodes);
+	}
+	saved_run_free(&s);
+}
+
 static void run_corpus(const char *name, parse_fn parse)
 {
 	char dir[256], path[512];
@@ -248,12 +275,26 @@ static void test_kallsyms(void **state)
 	run_corpus("kallsyms", parse_kallsyms);
 }
 
+/* Every rejected file prints its one error line: not while testing. */
+static void test_saved(void **state)
+{
+	int saved = dup(2), null = open("/dev/null", O_WRONLY);
+
+	assert_true(saved >= 0 && null >= 0);
+	dup2(null, 2);
+	run_corpus("saved", parse_saved);
+	dup2(saved, 2);
+	close(saved);
+	close(null);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_procmaps),
 		cmocka_unit_test(test_elf),
 		cmocka_unit_test(test_kallsyms),
+		cmocka_unit_test(test_saved),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -175,12 +175,43 @@ static void test_help_version(void **state)
 	assert_int_equal(parse(&o, "-V", NULL), PARSE_EXIT_OK);
 }
 
+/* ebprof report FILE: output options and report names; no live options. */
+static void test_report_mode(void **state)
+{
+	struct options o;
+	enum parse_result r = parse(&o, "report", "run.json", "-s", "calls", "--format",
+				    "callgrind", "func", NULL);
+
+	if (r != PARSE_OK)
+		fail_msg("report mode: %s", errbuf);
+	assert_int_equal(o.mode, MODE_REPORT);
+	assert_string_equal(o.input, "run.json");
+	assert_string_equal(o.sort, "calls");
+	assert_string_equal(o.format, "callgrind");
+	assert_int_equal(o.nreports, 1);
+	assert_string_equal(o.reports[0], "func");
+	assert_usage(parse(&o, "report", NULL), "needs a saved profile");
+	assert_usage(parse(&o, "report", "run.json", "-d", "1", NULL), "only output options");
+	assert_usage(parse(&o, "report", "run.json", "--save", "x.json", NULL),
+		     "only output options");
+	/* -o FILE.json saves the profile; --format still decides. */
+	assert_int_equal(parse(&o, "-p", "1", "-o", "run.json", NULL), PARSE_OK);
+	assert_string_equal(o.format, "json");
+	assert_int_equal(parse(&o, "-p", "1", "--format", "text", "-o", "run.json", NULL),
+			 PARSE_OK);
+	assert_string_equal(o.format, "text");
+	assert_int_equal(parse(&o, "-p", "1", "--save", "s.json", NULL), PARSE_OK);
+	assert_string_equal(o.save, "s.json");
+	assert_int_equal(o.mode, MODE_RUN);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults_pid),  cmocka_unit_test(test_full),
 		cmocka_unit_test(test_func_patterns), cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_stream),	      cmocka_unit_test(test_help_version),
+		cmocka_unit_test(test_report_mode),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,10 +6,12 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/resource.h>
+#include <sys/utsname.h>
 
 #include <bpf/libbpf.h>
 
 #include "cli/options.h"
+#include "load/saved.h"
 #include "model/tablesort.h"
 #include "output/outfile.h"
 #include "output/writer.h"
@@ -49,7 +51,7 @@ static int preflight(void)
 /* Puts tables in -s order (writers render profiles as they are) and
  * renders them in format to f. */
 static int render(FILE *f, const char *format, const struct options *o, struct profile **profiles,
-		  size_t n)
+		  size_t n, const struct run_meta *run)
 {
 	const struct writer *w = writer_find(format);
 	struct write_opts wo = {
@@ -57,6 +59,7 @@ static int render(FILE *f, const char *format, const struct options *o, struct p
 		.metric = o->metric,
 		.callers = o->callers,
 		.callees = o->callees,
+		.run = run,
 	};
 	int err = profile_sort_tables(profiles, n, o->sort, stderr);
 
@@ -64,15 +67,87 @@ static int render(FILE *f, const char *format, const struct options *o, struct p
 	return err ? err : w->write(f, (const struct profile *const *)profiles, n, &wo, stderr);
 }
 
-/* The final report, to stdout or -o FILE. */
-static int write_report(const struct options *o, struct profile **profiles, size_t n)
+/* One rendering of the report, to stdout or path. */
+static int write_to(const char *path, const char *format, const struct options *o,
+		    struct profile **profiles, size_t n, const struct run_meta *run)
 {
 	struct outfile out;
-	int err = outfile_open(&out, o->output);
+	int err = outfile_open(&out, path);
 
 	if (err)
 		return err;
-	return outfile_close(&out, render(out.f, o->format, o, profiles, n));
+	return outfile_close(&out, render(out.f, format, o, profiles, n, run));
+}
+
+/* The final report, to stdout or -o FILE, and the --save copy. */
+static int write_report(const struct options *o, struct profile **profiles, size_t n,
+			const struct run_meta *run)
+{
+	int err = write_to(o->output, o->format, o, profiles, n, run);
+
+	return err || !o->save ? err : write_to(o->save, "json", o, profiles, n, run);
+}
+
+/* The facts of this run that a saved profile keeps (the command line is
+ * taken before parsing, which splits -f lists in place). */
+static void run_meta_fill(struct run_meta *m, const struct options *o, uint64_t duration_ns)
+{
+	struct utsname u;
+	char target[64];
+
+	if (o->argv) {
+		int n = 0;
+
+		while (o->argv[n])
+			n++;
+		m->target = run_meta_join(o->argv, n);
+	} else {
+		char comm[32] = "?";
+
+		task_comm(o->pid, o->pid, comm, sizeof(comm));
+		snprintf(target, sizeof(target), "pid %d (%s)", (int)o->pid, comm);
+		m->target = strdup(target);
+	}
+	m->kernel = uname(&u) == 0 ? strdup(u.release) : NULL;
+	m->version = strdup(EBPROF_VERSION);
+	m->duration_ns = (int64_t)duration_ns;
+}
+
+/* ebprof report FILE: a saved profile rendered again, its reports or the
+ * ones named. */
+static int report_saved(const struct options *o)
+{
+	struct saved_run s;
+	struct profile *pick[MAX_REPORTS];
+	size_t n = 0;
+	int err;
+
+	if (outfile_check(o->output) || saved_run_load(o->input, &s))
+		return 1;
+	for (n = 0; o->metric && n < s.n && profile_metric_index(s.profiles[n], o->metric) < 0; n++)
+		;
+	if (o->metric && n == s.n) {
+		ebprof_usage("no report in %s has a metric '%s'", o->input, o->metric);
+		saved_run_free(&s);
+		return 2;
+	}
+	n = 0;
+	for (int i = 0; i < o->nreports; i++) {
+		size_t k = 0;
+
+		while (k < s.n && strcmp(s.profiles[k]->report, o->reports[i]))
+			k++;
+		if (k == s.n) {
+			ebprof_err("%s has no report '%s'", o->input, o->reports[i]);
+			saved_run_free(&s);
+			return 2;
+		}
+		pick[n++] = s.profiles[k];
+	}
+	err = o->nreports ? write_report(o, pick, n, &s.run) :
+			    write_report(o, s.profiles, s.n, &s.run);
+	saved_run_free(&s);
+	return !err ? 0 : err == -EINVAL ? 2 : 1;
 }
 
 /* -i: every report's tables as they stand, as text on stdout. */
@@ -84,17 +159,18 @@ static void print_interval(struct session *s, int n, double elapsed, void *arg)
 
 	printf("=== interval %d: %.1f s ===\n", n, elapsed);
 	if (session_snapshot(s, profiles, &np) == 0)
-		render(stdout, "text", o, profiles, np);
+		render(stdout, "text", o, profiles, np, NULL);
 	for (size_t i = 0; i < np; i++)
 		profile_free(profiles[i]);
 	fflush(stdout);
 }
 
-int main(int argc, char **argv)
+static int run_main(int argc, char **argv, struct run_meta *run)
 {
 	struct options o;
 	struct session *s = NULL;
 	struct profile *profiles[MAX_REPORTS + 2];
+	uint64_t t0;
 	size_t nprof = 0;
 	int err, status;
 
@@ -105,6 +181,8 @@ int main(int argc, char **argv)
 	default: return 2;
 	}
 	ebprof_verbosity = o.verbose;
+	if (o.mode == MODE_REPORT)
+		return report_saved(&o);
 	libbpf_set_print(libbpf_log);
 	/* Everything that can be wrong with the command line fails here,
 	 * before collecting for minutes. */
@@ -112,7 +190,7 @@ int main(int argc, char **argv)
 		return 2;
 	if (o.metric && collector_check_metric(&o, o.metric))
 		return 2;
-	if (outfile_check(o.output))
+	if (outfile_check(o.output) || (o.save && outfile_check(o.save)))
 		return 1;
 	if (preflight())
 		return 1;
@@ -122,14 +200,25 @@ int main(int argc, char **argv)
 		session_close(s, 1); /* a command not yet released never runs */
 		return ebprof_usage_error() || err == -EINVAL ? 2 : 1;
 	}
+	t0 = now_ns();
 	session_collect(s, o.interval > 0 ? print_interval : NULL, &o);
+	run_meta_fill(run, &o, now_ns() - t0);
 	err = session_report(s, profiles, &nprof);
 	if (!err && !o.stream) /* --stream wrote its lines as they came */
-		err = write_report(&o, profiles, nprof);
+		err = write_report(&o, profiles, nprof, run);
 	for (size_t i = 0; i < nprof; i++)
 		profile_free(profiles[i]);
 	status = session_close(s, 0); /* a launched command's status; 0 for -p */
 	if (err)
 		status = ebprof_usage_error() || err == -EINVAL ? 2 : 1;
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct run_meta run = { .command = run_meta_join(argv, argc) };
+	int status = run_main(argc, argv, &run);
+
+	run_meta_free(&run);
 	return status;
 }

@@ -32,6 +32,7 @@ enum {
 	OPT_STREAM,
 	OPT_ALLOCATOR,
 	OPT_MIN_AGE,
+	OPT_SAVE,
 };
 
 static const struct option long_opts[] = {
@@ -57,6 +58,7 @@ static const struct option long_opts[] = {
 	{ "stream", no_argument, NULL, OPT_STREAM },
 	{ "allocator", required_argument, NULL, OPT_ALLOCATOR },
 	{ "min-age", required_argument, NULL, OPT_MIN_AGE },
+	{ "save", required_argument, NULL, OPT_SAVE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -69,6 +71,7 @@ void options_usage(FILE *f)
 
 	fprintf(f, "Usage: ebprof [OPTIONS] -p PID [REPORT...]\n"
 		   "       ebprof [OPTIONS] [REPORT...] -- COMMAND [ARGS...]\n"
+		   "       ebprof report FILE [OUTPUT OPTIONS] [REPORT...]\n"
 		   "\n"
 		   "Profiles an unmodified native process from the outside with BPF: no\n"
 		   "ptrace, no LD_PRELOAD, no restart.  Attach to a running process with -p,\n"
@@ -122,7 +125,10 @@ void options_usage(FILE *f)
 		"                           file renamed when complete); default stdout,\n"
 		"                           and required for formats other than text with\n"
 		"                           -- COMMAND (its output goes to stdout too);\n"
-		"                           with --stream, written as it goes\n"
+		"                           with --stream, written as it goes; FILE.json\n"
+		"                           without --format saves the profile\n"
+		"      --save FILE          also save the whole profile as JSON to FILE\n"
+		"                           (for ebprof report FILE)\n"
 		"      --format FORMAT      one of:",
 		DEFAULT_FREQUENCY, DEFAULT_MAX_OVERHEAD);
 	for (w = writer_list(); *w; w++)
@@ -164,6 +170,12 @@ void options_usage(FILE *f)
 		"  sudo ebprof -p 1234 net -d 30                     # sockets, endpoints\n"
 		"  sudo ebprof -p 1234 --stream --format jsonl | grep response\n"
 		"  sudo ebprof -p 1234 mem -d 60 --min-age 30        # leaks older than 30 s\n"
+		"\n"
+		"  ebprof report run.json --format callgrind -o run.callgrind\n"
+		"\n"
+		"ebprof report FILE renders a profile saved with -o FILE.json (or --format\n"
+		"json, or --save) again, offline: no target, no privileges; REPORT names\n"
+		"pick reports of the file.\n"
 		"\n"
 		"Exit status: 0 ok (or the command's status), 1 runtime failure, 2 usage error.\n");
 }
@@ -242,9 +254,30 @@ static int add_report(struct options *o, const char *name, FILE *err)
 	return PARSE_OK;
 }
 
+/* ebprof report FILE [REPORT...]: output options only.  The report names
+ * are checked against the file, not this build's collectors. */
+static int report_check(struct options *o, char **args, int nargs, FILE *err)
+{
+	if (o->argv || o->pid || o->duration || o->interval || o->nfunc_patterns || o->count_only ||
+	    o->min_block_ns || o->save ||
+	    (o->probe_cost_from && !strcmp(o->probe_cost_from, "--probe-cost")) ||
+	    o->frequency != DEFAULT_FREQUENCY || o->max_overhead != DEFAULT_MAX_OVERHEAD)
+		return usage(err, "ebprof report renders a saved profile: only output options "
+				  "(-o, --format, -s, -n, --metric, --callers, --callees)");
+	if (nargs < 1)
+		return usage(err, "ebprof report needs a saved profile: ebprof report FILE");
+	o->input = args[0];
+	for (int i = 1; i < nargs; i++) {
+		if (o->nreports == MAX_REPORTS)
+			return usage(err, "too many reports");
+		o->reports[o->nreports++] = args[i];
+	}
+	return PARSE_OK;
+}
+
 enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *out, FILE *err)
 {
-	int nopt = argc, c, r;
+	int nopt = argc, first = 0, format_set = 0, c, r;
 	long l;
 	double d;
 
@@ -260,6 +293,11 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 		o->probe_cost_from = "EBPROF_PROBE_COST_NS";
 	}
 
+	/* "ebprof report ...": getopt sees "report" as the program name. */
+	if (argc > 1 && !strcmp(argv[1], "report")) {
+		o->mode = MODE_REPORT;
+		first = 1;
+	}
 	/* Everything after "--" is the command, untouched by getopt. */
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--")) {
@@ -270,9 +308,10 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 			break;
 		}
 	}
-	optind = 1;
+	optind = 0; /* glibc: a full restart, whatever the last parse left */
 	opterr = 0;
-	while ((c = getopt_long(nopt, argv, ":p:d:i:F:o:s:n:vf:hV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(nopt - first, argv + first, ":p:d:i:F:o:s:n:vf:hV", long_opts,
+				NULL)) != -1) {
 		const char *arg = optarg;
 
 		switch (c) {
@@ -299,9 +338,10 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 			o->frequency = (int)l;
 			break;
 		case 'o':
+		case OPT_SAVE:
 			if (!*arg)
 				return usage(err, "empty output file name");
-			o->output = arg;
+			*(c == 'o' ? &o->output : &o->save) = arg;
 			break;
 		case OPT_FORMAT:
 			if (!writer_find(arg) && !is_stream_format(arg)) {
@@ -316,6 +356,7 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 					     arg, names);
 			}
 			o->format = arg;
+			format_set = 1;
 			break;
 		case 's': o->sort = arg; break;
 		case 'n':
@@ -371,10 +412,15 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 			if ((r = add_report(o, "net", err)) != PARSE_OK)
 				return r;
 			break;
-		case ':': return usage(err, "option '%s' needs a value", argv[optind - 1]);
-		default: return usage(err, "unknown option '%s'", argv[optind - 1]);
+		case ':': return usage(err, "option '%s' needs a value", argv[first + optind - 1]);
+		default: return usage(err, "unknown option '%s'", argv[first + optind - 1]);
 		}
 	}
+	if (!format_set && o->output && strlen(o->output) > 5 &&
+	    !strcmp(o->output + strlen(o->output) - 5, ".json"))
+		o->format = "json";
+	if (o->mode == MODE_REPORT)
+		return report_check(o, argv + first + optind, nopt - first - optind, err);
 	for (int i = optind; i < nopt; i++)
 		if ((r = add_report(o, argv[i], err)) != PARSE_OK)
 			return r;

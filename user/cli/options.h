@@ -9,7 +9,14 @@
 #define MAX_REPORTS 8
 #define MAX_FUNC_PATTERNS 64
 
+enum run_mode {
+	MODE_RUN,    /* profile a target */
+	MODE_REPORT, /* ebprof report FILE: render a saved profile */
+};
+
 struct options {
+	enum run_mode mode;
+	const char *input;		  /* report: the saved profile */
 	pid_t pid;			  /* -p; 0 when launching */
 	char **argv;			  /* command after "--", NULL-terminated; NULL with -p */
 	const char *reports[MAX_REPORTS]; /* named reports, in order */
@@ -18,6 +25,7 @@ struct options {
 	double duration;		  /* -d seconds; 0 = until target exits / Ctrl-C */
 	int frequency;			  /* -F Hz */
 	const char *output;		  /* -o FILE, NULL = stdout */
+	const char *save;		  /* --save FILE: the whole profile as JSON too */
 	const char *format;		  /* text|folded|json|callgrind|dot */
 	const char *sort;		  /* -s key, NULL = report default */
 	int limit;			  /* -n rows, 0 = all; default 30 for text */

@@ -76,12 +76,20 @@ void json_str(FILE *out, const char *s)
 	fputc('"', out);
 }
 
+/* Always with a '.' or an exponent, so a reader tells a double from an
+ * integer (info facts carry no type of their own). */
 static void json_double(FILE *out, double d)
 {
-	if (isnan(d) || isinf(d))
+	char buf[40];
+
+	if (isnan(d) || isinf(d)) {
 		fputs("null", out);
-	else
-		fprintf(out, "%.17g", d);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%.17g", d);
+	fputs(buf, out);
+	if (!strpbrk(buf, ".e"))
+		fputs(".0", out);
 }
 
 static void json_values(FILE *out, const int64_t *v, size_t n)
@@ -148,7 +156,14 @@ static void write_table(FILE *out, const struct ptable *t)
 		json_str(out, t->cols[c].header);
 		fputs(",\"unit\":", out);
 		json_str(out, t->cols[c].unit ? t->cols[c].unit : "");
-		fprintf(out, ",\"type\":\"%s\"}", col_type_name(t->cols[c].type));
+		fprintf(out, ",\"type\":\"%s\"", col_type_name(t->cols[c].type));
+		if (t->cols[c].text_hidden)
+			fputs(",\"hidden\":true", out);
+		if (t->cols[c].sort_as > 0 && (size_t)t->cols[c].sort_as <= t->ncols) {
+			fputs(",\"sort_as\":", out);
+			json_str(out, t->cols[t->cols[c].sort_as - 1].key);
+		}
+		fputc('}', out);
 	}
 	fputs("],\"rows\":[", out);
 	for (size_t r = 0; r < t->nrows; r++) {
@@ -201,8 +216,11 @@ static void write_profile(FILE *out, const struct profile *p)
 		json_str(out, f->func);
 		fputs(",\"module\":", out);
 		json_str(out, f->module);
-		fprintf(out, ",\"offset\":%llu,\"kind\":\"%s\"}", (unsigned long long)f->offset,
-			kind_name(f->kind));
+		/* Addresses above INT64_MAX (kernel) as a hex string: JSON
+		 * readers hold integers as int64. */
+		fprintf(out, f->offset > INT64_MAX ? ",\"offset\":\"0x%llx\"" : ",\"offset\":%llu",
+			(unsigned long long)f->offset);
+		fprintf(out, ",\"kind\":\"%s\"}", kind_name(f->kind));
 	}
 	fputs("],\n\"samples\":[", out);
 	for (size_t i = 0; i < p->nsamples; i++) {
@@ -239,14 +257,29 @@ static void write_profile(FILE *out, const struct profile *p)
 	fputs("]}", out);
 }
 
+static void write_run(FILE *out, const struct run_meta *r)
+{
+	const char *const keys[] = { "command", "target", "kernel", "ebprof" };
+	const char *const vals[] = { r->command, r->target, r->kernel, r->version };
+
+	fputs(",\"run\":{", out);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		fprintf(out, "\"%s\":", keys[i]);
+		json_str(out, vals[i]);
+		fputc(',', out);
+	}
+	fprintf(out, "\"duration\":%lld}", (long long)r->duration_ns);
+}
+
 static int json_write(FILE *out, const struct profile *const *profiles, size_t n,
 		      const struct write_opts *o, FILE *err)
 {
-	(void)o;
 	(void)err;
 	fprintf(out, "{\"schema\":\"%s\",\"version\":%d,\"ebprof\":", EBPROF_JSON_SCHEMA,
 		EBPROF_JSON_SCHEMA_VERSION);
 	json_str(out, EBPROF_VERSION);
+	if (o && o->run)
+		write_run(out, o->run);
 	fputs(",\"reports\":[", out);
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -261,6 +294,6 @@ static int json_write(FILE *out, const struct profile *const *profiles, size_t n
 
 const struct writer writer_json = {
 	.name = "json",
-	.desc = "every report as one JSON document (schema ebprof-profile v1)",
+	.desc = "every report as one JSON document (schema ebprof-profile v2)",
 	.write = json_write,
 };

@@ -4,15 +4,17 @@
 
 #include <stdio.h>
 #include "model/profile.h"
+#include "model/runmeta.h"
 
 #define EBPROF_JSON_SCHEMA "ebprof-profile"
-#define EBPROF_JSON_SCHEMA_VERSION 1
+#define EBPROF_JSON_SCHEMA_VERSION 2
 
 struct write_opts {
 	int limit;	     /* max rows per table; 0 = all */
 	const char *metric;  /* single-metric writers; NULL = profile default */
 	const char *callers; /* func report: show callers of this function */
 	const char *callees;
+	const struct run_meta *run; /* json: the run's facts; NULL: none */
 };
 
 /* A writer renders profiles as they are: their tables in the order they
