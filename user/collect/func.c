@@ -100,6 +100,10 @@ struct func_state {
 	struct uprobe_governor *gov;
 	uint64_t t_attach;
 	struct uprobe_cost cost;
+	/* The cost measured again at stop (0: not measured): how far the
+	 * probe cost moved during the run, what the corrected times can be
+	 * off by per traced call. */
+	double cost_end_ns;
 	double cost_inside, cost_call; /* removed from times; 0 with --raw-times */
 	uint64_t detached_frames;      /* frames of detached functions on live stacks */
 	struct strlist notes;
@@ -575,6 +579,10 @@ static int add_info(struct func_state *s, struct profile *p, const struct fn_dat
 						      "probe cost per call (entry+return probes)",
 				   "ns", s->cost.ns);
 	err |= profile_info_str(p, "probe_cost_source", "probe cost source", s->cost.source);
+	if (s->cost_end_ns > 0)
+		err |= profile_info_double(p, "probe_cost_end_ns",
+					   "probe cost per call, measured again at the end", "ns",
+					   s->cost_end_ns);
 	if (!s->o->count_only) {
 		err |= profile_info_double(p, "probe_cost_inside_ns",
 					   "probe cost inside the call's own time", "ns",
@@ -600,6 +608,27 @@ static int add_info(struct func_state *s, struct profile *p, const struct fn_dat
 #undef FUNC_LOSS_INFO_
 	}
 	return err ? -ENOMEM : 0;
+}
+
+/* Measures the probe cost again, as it is at the end of the run: a busy
+ * machine makes probes dearer or cheaper than at start, and the report
+ * says by how much the correction may then be off. */
+static void func_stop(void *state)
+{
+	struct func_state *s = state;
+	struct uprobe_calib *pending = NULL;
+	double ns = 0, in = 0;
+
+	if (strcmp(s->cost.source, "calibrated") || s->o->count_only)
+		return;
+	if (uprobe_calibrate(s->probes, (uint32_t)s->n,
+			     &(struct uprobe_inside){ .read = calib_inside, .ctx = s }, &ns, &in,
+			     &pending) == 0 &&
+	    ns > 0)
+		s->cost_end_ns = ns;
+	uprobe_calib_wait(pending);
+	ebprof_verbose(1, "func: probe cost at the end %.0f ns per call (%.0f at start)",
+		       s->cost_end_ns, s->cost.ns);
 }
 
 static int func_report(void *state, struct profile **out)
@@ -665,6 +694,14 @@ static int func_report(void *state, struct profile **out)
 			"caller's (--raw-times: as measured; json keeps tottime_raw, "
 			"cumtime_raw)",
 			s->cost_inside, s->cost_call - s->cost_inside);
+	if (!err && s->cost_call > 0 && s->cost_end_ns > 0 &&
+	    (s->cost_end_ns > 1.1 * s->cost.ns || s->cost_end_ns < 0.9 * s->cost.ns))
+		err = profile_note(
+			p,
+			"the probe cost moved during the run, %.0f ns per call at start, "
+			"%.0f at the end (a busy machine): corrected times may be off by "
+			"up to the difference per traced call",
+			s->cost.ns, s->cost_end_ns);
 out:
 	free(d);
 	free(buckets);
@@ -688,6 +725,7 @@ const struct collector_ops func_collector = {
 	.open = func_open,
 	.attach = func_attach,
 	.tick = func_tick,
+	.stop = func_stop,
 	.report = func_report,
 	.close = func_close,
 };
