@@ -52,6 +52,13 @@ def check_run(hz, threads):
     tol = max(2.0, 300.0 * math.sqrt(want / 100 * (1 - want / 100) / max(n, 1)))
     check(abs(share - want) <= tol,
           f"{what}: burst_a share {share:.1f} % = measured {want:.1f} % +- {tol:.1f}")
+    # No frame of the tracing path that ran ebprof's programs is a leaf.
+    tracing = ("bpf_prog_", "bpf_trace_run", "__bpf_trace_", "__traceiter_", "__probestub_")
+    names = [f["func"] or "" for f in rep["frames"]]
+    leaves = {names[s["stack"][-1]] for s in rep["samples"] if s["stack"]}
+    leaves |= {names[s["stack"][-2]] for s in rep["samples"] if len(s["stack"]) > 1}
+    check(not [n for n in leaves if n.startswith(tracing)],
+          f"{what}: no tracing frame at the leaf", sorted(n for n in leaves if n.startswith(tracing)))
     snap.check(what)
 
 
