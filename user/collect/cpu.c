@@ -514,7 +514,7 @@ static int cpu_report(void *state, struct profile **out)
 		return -ENOMEM;
 
 	p = rp.p = profile_new("cpu", "CPU: where the wall-clock time goes "
-				      "(on-CPU samples + off-CPU time)");
+				      "(exact on-CPU time split by samples + off-CPU time)");
 	if (!p)
 		return -ENOMEM;
 	if (profile_add_metric_defs(p, cpu_metrics, M_N)) {
