@@ -117,12 +117,31 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/* Blocks for good: an idle thread of a service. */
 static void *idle_main(void *arg)
 {
+	sigset_t none;
+
 	(void)arg;
+	sigemptyset(&none);
 	for (;;)
-		pause();
+		sigsuspend(&none);
 	return NULL;
+}
+
+/* "tid cpu_ns schedstat_ns a_ns b_ns" a worker, to path.  0 or -1. */
+static int write_truth(const char *path, const struct worker *w, int n)
+{
+	FILE *f = fopen(path, "w");
+	int err = f ? 0 : -1;
+
+	for (int i = 0; f && i < n; i++)
+		fprintf(f, "%d %llu %llu %llu %llu\n", (int)w[i].tid,
+			(unsigned long long)w[i].cpu_ns, (unsigned long long)w[i].sched_ns,
+			(unsigned long long)w[i].a_ns, (unsigned long long)w[i].b_ns);
+	if (f && fclose(f))
+		err = -1;
+	return err;
 }
 
 int main(int argc, char **argv)
@@ -145,25 +164,15 @@ int main(int argc, char **argv)
 	if (gate_wait(argc > 4 ? argv[4] : NULL))
 		return 2;
 	w = calloc((size_t)n, sizeof(*w));
+	for (int i = 0; w && i < n; i++)
+		if (pthread_create(&w[i].t, NULL, worker_main, &w[i]) != 0)
+			return 1;
 	if (!w)
 		return 1;
 	for (int i = 0; i < n; i++)
-		if (pthread_create(&w[i].t, NULL, worker_main, &w[i]) != 0)
-			return 1;
-	for (int i = 0; i < n; i++)
 		pthread_join(w[i].t, NULL);
-	if (truth) {
-		FILE *f = fopen(truth, "w");
-
-		if (!f)
-			return 1;
-		for (int i = 0; i < n; i++)
-			fprintf(f, "%d %llu %llu %llu %llu\n", (int)w[i].tid,
-				(unsigned long long)w[i].cpu_ns, (unsigned long long)w[i].sched_ns,
-				(unsigned long long)w[i].a_ns, (unsigned long long)w[i].b_ns);
-		if (fclose(f))
-			return 1;
-	}
+	if (truth && write_truth(truth, w, n))
+		return 1;
 	free(w);
 	return 0;
 }
