@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* cpu collector: on-CPU samples from a cpu-clock perf event on every CPU,
- * off-CPU time from sched_switch; both keyed by thread and stacks and
- * filtered to the target's thread group. */
+/* cpu collector: on-CPU samples from cpu-clock perf events on the target's
+ * threads (inherited), exact on-CPU and off-CPU time per thread from
+ * sched_switch; keyed by thread and stacks and filtered to the target's
+ * thread group. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -129,27 +130,57 @@ int cpu_sample(struct bpf_perf_event_data *ctx)
 	return 0;
 }
 
+/* prev stops running at now: its exact on-CPU time since the last switch
+ * seen (its CPU clock holds still while it is off-CPU, so a switch-in
+ * not seen changes nothing), or since attach when it was running then.
+ * Returns the part of the run since its switch-in that its CPU clock did
+ * not count, which the off-CPU episode that follows takes (signed: the
+ * two clocks may differ by a few ns). */
+static __always_inline __s64 switch_out(struct task_struct *prev, __u32 tid, __u64 now)
+{
+	struct cpu_thread *t = thread_of(tid);
+	__u64 sum = BPF_CORE_READ(prev, se.sum_exec_runtime), on, span;
+
+	if (!t)
+		return 0;
+	if (t->flags & CPU_THREAD_SWITCHED)
+		on = sum - t->in_sum;
+	else if (attach_ns && now > attach_ns)
+		on = now - attach_ns; /* running since before attach */
+	else
+		on = 0;
+	span = t->in_ts ? now - t->in_ts : on;
+	t->flags |= CPU_THREAD_SWITCHED;
+	t->in_sum = sum;
+	t->in_ts = 0;
+	__sync_fetch_and_add(&t->oncpu_ns, on);
+	return (__s64)(span - on);
+}
+
 SEC("raw_tp/sched_switch")
 int BPF_PROG(cpu_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
 	     unsigned int prev_state)
 {
 	/* One timestamp for both threads, taken first: prev's stack walk
-	 * below must not count as next's off-CPU time (next's CPU clock runs
-	 * from the moment it was picked, before this program). */
+	 * below must not count as next's off-CPU time. */
 	__u64 now = bpf_ktime_get_ns();
 	__u32 tid;
 
 	/* prev is current: record where it stops running (not when it is
 	 * dying: a dead thread never comes back). */
-	if (BPF_CORE_READ(prev, tgid) == targ_tgid && !(prev_state & TASK_DEAD)) {
+	if (BPF_CORE_READ(prev, tgid) == targ_tgid) {
 		struct cpu_start s = {};
+		__s64 slack;
 
 		tid = BPF_CORE_READ(prev, pid);
-		s.ts = now;
-		fill_key(ctx, &s.key, tid, true);
-		s.key.flags = prev_state == 0 ? CPU_KEY_RUNNABLE : 0;
-		if (bpf_map_update_elem(&starts, &tid, &s, BPF_ANY))
-			stat_inc(CPU_STAT_START_FULL);
+		slack = switch_out(prev, tid, now);
+		if (!(prev_state & TASK_DEAD)) {
+			s.ts = now - slack;
+			fill_key(ctx, &s.key, tid, true);
+			s.key.flags = prev_state == 0 ? CPU_KEY_RUNNABLE : 0;
+			if (bpf_map_update_elem(&starts, &tid, &s, BPF_ANY))
+				stat_inc(CPU_STAT_START_FULL);
+		}
 	}
 	if (BPF_CORE_READ(next, tgid) == targ_tgid) {
 		struct cpu_start *s;
@@ -163,8 +194,12 @@ int BPF_PROG(cpu_switch, bool preempt, struct task_struct *prev, struct task_str
 		/* Every thread that runs while we watch is known, whatever
 		 * follows: absent from threads means never switched in. */
 		t = thread_of(tid);
-		if (t)
+		if (t) {
 			BPF_CORE_READ_STR_INTO(&t->comm, next, comm);
+			t->flags |= CPU_THREAD_SWITCHED;
+			t->in_sum = BPF_CORE_READ(next, se.sum_exec_runtime);
+			t->in_ts = now;
+		}
 		s = bpf_map_lookup_elem(&starts, &tid);
 		if (!s) {
 			/* Switched out before we attached: its blocking time
@@ -179,7 +214,7 @@ int BPF_PROG(cpu_switch, bool preempt, struct task_struct *prev, struct task_str
 			pre.key.flags = CPU_KEY_PRE_ATTACH;
 			s = &pre;
 		}
-		delta = now - s->ts;
+		delta = (__s64)(now - s->ts) > 0 ? now - s->ts : 0;
 		if (delta >= min_block_ns) {
 			stat_inc(CPU_STAT_SWITCHES);
 			v = val_of(&s->key);

@@ -35,11 +35,24 @@ struct cpu_start {
 	struct cpu_key key;
 };
 
+/* Per thread.  On-CPU time is exact: the growth of the thread's own CPU
+ * clock (se.sum_exec_runtime, what CLOCK_THREAD_CPUTIME_ID and schedstat
+ * read) between its switch-in and switch-out.  The rest of each run
+ * interval (the scheduler's path before the tracepoint, IRQ and steal
+ * time, which that clock leaves out) starts the off-CPU episode that
+ * follows, so that on + off = wall for every thread. */
 struct cpu_thread {
 	char comm[CPU_COMM_LEN];
 	__u64 samples;
 	__u64 offcpu_ns;
+	__u64 oncpu_ns;
+	__u64 in_ts;  /* switched in at (bpf_ktime_get_ns), 0 while off-CPU */
+	__u64 in_sum; /* its se.sum_exec_runtime at the last switch seen */
+	__u32 flags;  /* CPU_THREAD_* */
+	__u32 pad;
 };
+
+#define CPU_THREAD_SWITCHED 1 /* seen switching in or out */
 
 /* Counters in .bss (stats[], indexes CPU_STAT_<NAME>): one list for the
  * enum, the BPF program that counts them and the report that shows them.

@@ -311,6 +311,14 @@ def bench_cpu(args, tools, results):
         configs.append(("ebprof %d Hz" % hz,
                         [EBPROF, "-v", "-F", str(hz), "cpu", "-o", "/dev/null",
                          "--"] + fw))
+    # The same rates with another ebprof build (--compare-ebprof), in the
+    # same interleaved run: e.g. one from before a change to the cpu
+    # collector, to show what the change costs.
+    for hz in (99, 4999):
+        if args.compare_ebprof:
+            configs.append(("compared ebprof %d Hz" % hz,
+                            [args.compare_ebprof, "-v", "-F", str(hz), "cpu", "-o",
+                             "/dev/null", "--"] + fw))
     for hz in (99, 4999):
         if tools.get("perf"):
             configs.append(("perf %d Hz" % hz,
@@ -693,6 +701,8 @@ def main():
     ap.add_argument("--bpftrace-max-funcs", type=int, default=100,
                     help="largest N for bpftrace in the attach part")
     ap.add_argument("--no-bpftrace-attach", action="store_true")
+    ap.add_argument("--compare-ebprof", metavar="PATH",
+                    help="cpu part: also run this ebprof binary at 99 and 4999 Hz")
     ap.add_argument("--timeout", type=int, default=300,
                     help="seconds before one cpu/func run is killed")
     ap.add_argument("--attach-timeout", type=int, default=900,

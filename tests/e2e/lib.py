@@ -176,6 +176,40 @@ def run_gated(args, target, timeout=120):
     return r, doc
 
 
+def run_json_truth(var, args, timeout=120):
+    """run_json with a workload that writes its own ground truth to the
+    file named in environment variable var (THREADS_TRUTH, BURSTY_TRUTH):
+    returns (CompletedProcess, doc, the file's lines split in fields)."""
+    fd, truth = tempfile.mkstemp(prefix="ebprof-e2e-truth-")
+    os.close(fd)
+    try:
+        os.environ[var] = truth
+        r, doc = run_json(args, timeout=timeout)
+        with open(truth) as f:
+            rows = [ln.split() for ln in f if ln.strip()]
+    finally:
+        os.environ.pop(var, None)
+        os.unlink(truth)
+    return r, doc, rows
+
+
+class CpuHogs:
+    """Context manager: one busy process per CPU for its duration, so a
+    test runs with the CPUs loaded; killed on the way out, whatever
+    happened."""
+
+    def __enter__(self):
+        self.procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+                      for _ in range(os.cpu_count() or 1)]
+        return self
+
+    def __exit__(self, *exc):
+        for p in self.procs:
+            p.kill()
+            p.wait()
+        return False
+
+
 def wait_profiling(proc, timeout=120):
     """Reads an ebprof started with -v and stderr=PIPE until it says it is
     profiling (every probe attached); returns the lines read."""

@@ -159,16 +159,17 @@ static uint64_t ksym(const char *name)
 static void test_kernel_leaf_cut(void **state)
 {
 	(void)state;
-	uint64_t trace = ksym("bpf_trace_run1"), inner = ksym("__schedule"),
-		 outer = ksym("schedule");
+	uint64_t trace = ksym("bpf_trace_run1"), iter = ksym("__traceiter_sched_switch"),
+		 inner = ksym("__schedule"), outer = ksym("schedule");
 
-	if (!trace || !inner || !outer)
+	if (!trace || !iter || !inner || !outer)
 		skip(); /* kallsyms addresses need root */
 	struct fx *f = fx_new(0, 8);
-	uint64_t ips[] = { trace + 0x10, inner + 0x20, outer + 0x30 };
+	uint64_t ips[] = { trace + 0x10, iter + 0x8, inner + 0x20, outer + 0x30 };
 
-	stack_from_ips(&f->conv, &f->st, 1, ips, 3);
-	/* the tracing frame is gone; the frame below it is the leaf now */
+	stack_from_ips(&f->conv, &f->st, 1, ips, 4);
+	/* the tracing path is gone, the tracepoint's iterator too; the frame
+	 * below it is the leaf now */
 	assert_int_equal(f->st.n, 2);
 	assert_frame(f, 0, FRAME_KERNEL, "schedule", 0x2f);
 	assert_frame(f, 1, FRAME_KERNEL, "__schedule", 0x20);

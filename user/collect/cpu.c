@@ -1,7 +1,9 @@
-/* cpu collector: where the wall-clock time goes.  On-CPU samples from a
- * software cpu-clock perf event per online CPU, off-CPU time from
- * sched_switch, both aggregated in BPF by (thread, user stack, kernel
- * stack).  Wall time = on-CPU samples * period + off-CPU time. */
+/* cpu collector: where the wall-clock time goes.  On-CPU samples from
+ * cpu-clock perf events on the target's threads (inherited by new ones),
+ * off-CPU time from sched_switch, both aggregated in BPF by (thread, user
+ * stack, kernel stack).  Each thread's on-CPU time is exact (its CPU
+ * clock between switch-in and switch-out); its samples only split that
+ * time across its stacks.  Wall time = on-CPU + off-CPU time. */
 #include <errno.h>
 #include <dirent.h>
 #include <stdio.h>
@@ -22,17 +24,18 @@
 #include "symbols/symbolize.h"
 #include "util/util.h"
 
-enum { M_ONCPU, M_OFFCPU, M_WALL, M_N };
+enum { M_ONCPU, M_OFFCPU, M_WALL, M_SAMPLES, M_N };
 
 static const struct pmetric_def cpu_metrics[M_N] = {
-	[M_ONCPU] = { "oncpu", "samples", "on-CPU samples" },
+	[M_ONCPU] = { "oncpu", "ns", "on-CPU time (exact per thread, split by samples)" },
 	[M_OFFCPU] = { "offcpu", "ns", "time blocked or waiting to run" },
-	[M_WALL] = { "wall", "ns", "on-CPU samples x period + off-CPU time" },
+	[M_WALL] = { "wall", "ns", "on-CPU + off-CPU time" },
+	[M_SAMPLES] = { "samples", "samples", "on-CPU samples" },
 };
 
 static const struct pcol_def function_cols[] = {
 	FUNCTABLE_VALUE_COLS,
-	{ "samples", "samples", NULL, COL_INT, 0, 0, "oncpu" },
+	{ "samples", "samples", NULL, COL_INT, 0, 0, "samples" },
 	FUNCTABLE_NAME_COLS,
 };
 
@@ -126,19 +129,25 @@ static int cpu_attach(void *state)
 	struct cpu_state *s = state;
 	int err;
 
-	err = perf_events_open_cpu_clock(&s->pe, s->opts->frequency, s->skel->progs.cpu_sample);
+	/* A launched command is held before exec: its one thread's event is
+	 * inherited by everything it starts. */
+	err = perf_events_add_process(&s->pe, s->opts->frequency, s->skel->progs.cpu_sample,
+				      s->target->pid);
 	if (err) {
-		ebprof_err("cannot start cpu-clock sampling: %s", strerror(-err));
+		ebprof_err("cannot start cpu-clock sampling of pid %d: %s", (int)s->target->pid,
+			   strerror(-err));
 		return err;
 	}
+	/* Time starts before sched_switch is traced: every switch seen is
+	 * inside the window. */
+	s->t_start = now_ns();
+	s->skel->bss->attach_ns = s->t_start;
 	s->switch_link = bpf_program__attach(s->skel->progs.cpu_switch);
 	if (!s->switch_link) {
 		err = -errno;
 		ebprof_err("cannot attach to sched_switch: %s", strerror(-err));
 		return err;
 	}
-	s->t_start = now_ns();
-	s->skel->bss->attach_ns = s->t_start;
 	return 0;
 }
 
@@ -187,13 +196,41 @@ struct cpu_rep {
 	uint64_t elapsed; /* since attach */
 };
 
+/* A thread's exact on-CPU time at rp->now: what BPF counted, plus the run
+ * in progress (since its switch-in, or the whole run when it was never
+ * seen switching: running all along). */
+static uint64_t thread_oncpu(const struct cpu_rep *rp, uint32_t tid, const struct cpu_thread *th)
+{
+	uint64_t on = th->oncpu_ns;
+
+	if (!(th->flags & CPU_THREAD_SWITCHED))
+		return rp->elapsed;
+	if (th->in_ts && th->in_ts < rp->now && task_alive(rp->s->target->pid, (pid_t)tid))
+		on += rp->now - th->in_ts;
+	return on;
+}
+
+/* The on-CPU time of an entry's samples: its share of its thread's
+ * samples times the thread's exact on-CPU time (samples x period for a
+ * thread the threads map could not hold). */
+static uint64_t entry_oncpu(const struct cpu_rep *rp, uint32_t tid, uint64_t samples)
+{
+	struct cpu_thread th;
+	int tfd = bpf_map__fd(rp->s->skel->maps.threads);
+
+	if (bpf_map_lookup_elem(tfd, &tid, &th) || !th.samples)
+		return samples * rp->s->period_ns;
+	return (uint64_t)((double)thread_oncpu(rp, tid, &th) * (double)samples /
+			  (double)th.samples);
+}
+
 /* Adds one (thread, stacks) entry's values: off-CPU time under its
  * off-CPU marker, samples under the bare stack. */
 static int add_entry(struct cpu_rep *rp, struct stackbuf *st, const struct cpu_key *key,
 		     const struct cpu_val *v)
 {
 	struct profile *p = rp->p;
-	int64_t vals[M_N];
+	int64_t vals[M_N] = { 0 };
 	int err = 0;
 
 	st->n = 0;
@@ -211,16 +248,18 @@ static int add_entry(struct cpu_rep *rp, struct stackbuf *st, const struct cpu_k
 		size_t base = st->n;
 
 		stackbuf_push(st, profile_frame(p, FRAME_MARKER, m, NULL, 0));
-		vals[M_ONCPU] = 0;
 		vals[M_OFFCPU] = (int64_t)v->offcpu_ns;
 		vals[M_WALL] = (int64_t)v->offcpu_ns;
 		err = st->err ? st->err : profile_add_sample(p, st->frames, (uint32_t)st->n, vals);
 		st->n = base;
 	}
 	if (!err && v->samples) {
-		vals[M_ONCPU] = (int64_t)v->samples;
+		uint64_t on = entry_oncpu(rp, key->tid, v->samples);
+
+		vals[M_ONCPU] = (int64_t)on;
 		vals[M_OFFCPU] = 0;
-		vals[M_WALL] = (int64_t)(v->samples * rp->s->period_ns);
+		vals[M_WALL] = (int64_t)on;
+		vals[M_SAMPLES] = (int64_t)v->samples;
 		err = st->err ? st->err : profile_add_sample(p, st->frames, (uint32_t)st->n, vals);
 	}
 	return err;
@@ -268,10 +307,24 @@ static int add_counts(struct cpu_rep *rp)
 	return err;
 }
 
-static int thread_row(struct cpu_rep *rp, uint32_t tid, const struct cpu_thread *th)
+/* A thread's on-CPU time that no sample landed in (it ran for less than
+ * a sampling period at a time): under a marker, so that every table and
+ * graph adds up to the threads' exact totals. */
+static int add_unsampled(struct cpu_rep *rp, uint64_t oncpu)
+{
+	int64_t vals[M_N] = { 0 };
+	int64_t f = profile_frame(rp->p, FRAME_MARKER, "[on-cpu, not sampled]", NULL, 0);
+	uint32_t frame = (uint32_t)f;
+
+	if (f < 0)
+		return (int)f;
+	vals[M_ONCPU] = vals[M_WALL] = (int64_t)oncpu;
+	return profile_add_sample(rp->p, &frame, 1, vals);
+}
+
+static int thread_row(struct cpu_rep *rp, uint32_t tid, const struct cpu_thread *th, uint64_t oncpu)
 {
 	struct ptable *t = rp->threads;
-	uint64_t oncpu = th->samples * rp->s->period_ns;
 	int64_t r = ptable_add_row(t);
 
 	if (r < 0)
@@ -294,14 +347,17 @@ static int add_thread_rows(struct cpu_rep *rp)
 	struct cpu_thread th;
 	struct cpu_start start;
 	uint32_t tid;
-	uint64_t d;
+	uint64_t d, on;
 	int err = 0, started = 0;
 
 	while (!err && map_next_entry(tfd, &tid, sizeof(tid), &started, &th)) {
 		th.comm[CPU_COMM_LEN - 1] = 0;
 		if (!bpf_map_lookup_elem(sfd, &tid, &start) && inflight(rp, tid, &start, &d))
 			th.offcpu_ns += d;
-		err = thread_row(rp, tid, &th);
+		on = thread_oncpu(rp, tid, &th);
+		err = thread_row(rp, tid, &th, on);
+		if (!err && on && !th.samples)
+			err = add_unsampled(rp, on);
 	}
 	started = 0;
 	while (!err && map_next_entry(sfd, &tid, sizeof(tid), &started, &start)) {
@@ -310,7 +366,7 @@ static int add_thread_rows(struct cpu_rep *rp)
 		memset(&th, 0, sizeof(th));
 		task_comm(s->target->pid, (pid_t)tid, th.comm, sizeof(th.comm));
 		th.offcpu_ns = d;
-		err = thread_row(rp, tid, &th);
+		err = thread_row(rp, tid, &th, 0);
 	}
 	return err;
 }
@@ -358,7 +414,7 @@ static int add_whole_run_blocked(struct cpu_rep *rp)
 		task_comm(s->target->pid, (pid_t)tid, th.comm, sizeof(th.comm));
 		th.offcpu_ns = rp->elapsed;
 		if (!err)
-			err = thread_row(rp, tid, &th);
+			err = thread_row(rp, tid, &th, 0);
 	}
 	closedir(d);
 	return err;
@@ -400,8 +456,6 @@ static void stats_info(struct cpu_rep *rp)
 	profile_info_int(p, "duration", "duration", "ns", (int64_t)rp->elapsed);
 	profile_info_int(p, "frequency", "frequency (Hz)", "count", s->opts->frequency);
 	stat_info(p, st, CPU_STAT_SAMPLES);
-	profile_info_int(p, "oncpu", "on-CPU time (samples x period)", "ns",
-			 (int64_t)(st[CPU_STAT_SAMPLES] * s->period_ns));
 	stat_info(p, st, CPU_STAT_SWITCHES);
 	profile_info_int(p, "lost", "lost or damaged samples", "count", (int64_t)lost);
 	for (int i = 0; i < CPU_STAT_MAX;)
@@ -460,7 +514,7 @@ static int cpu_report(void *state, struct profile **out)
 		return -ENOMEM;
 
 	p = rp.p = profile_new("cpu", "CPU: where the wall-clock time goes "
-				      "(on-CPU samples + off-CPU time)");
+				      "(exact on-CPU time split by samples + off-CPU time)");
 	if (!p)
 		return -ENOMEM;
 	if (profile_add_metric_defs(p, cpu_metrics, M_N)) {
@@ -479,6 +533,8 @@ static int cpu_report(void *state, struct profile **out)
 		profile_free(p);
 		return err;
 	}
+	profile_info_int(p, "oncpu", "on-CPU time (all threads)", "ns",
+			 profile_metric_total(p, M_ONCPU));
 	profile_info_int(p, "offcpu_total", "off-CPU time (all threads)", "ns",
 			 profile_metric_total(p, M_OFFCPU));
 	profile_info_int(p, "wall_total", "wall time (all threads)", "ns",

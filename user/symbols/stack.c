@@ -32,15 +32,26 @@ static void push_marker(struct stack_conv *c, struct stackbuf *st, const char *n
 }
 
 /* The leaf-side kernel frames of a sample or switch-out taken by ebprof:
- * its BPF program and the tracing glue that ran it, not the target's time. */
+ * its BPF program and the whole tracing path that ran it (the tracepoint's
+ * iterator and stubs, the BPF trampolines of raw tracepoints and perf
+ * events), not the target's time. */
+static const char *const profiler_prefixes[] = {
+	"bpf_prog_",	  "bpf_trace_run",	  "__bpf_trace_",
+	"__traceiter_",	  "__probestub_",	  "perf_trace_",
+	"trace_call_bpf", "bpf_overflow_handler", "__perf_event_overflow",
+};
+
 static int is_profiler_frame(struct stack_conv *c, uint64_t ip)
 {
 	struct symres r;
 
 	symbolize_kernel(c->sym, ip, &r);
-	return r.func &&
-	       (!strncmp(r.func, "bpf_prog_", 9) || !strncmp(r.func, "bpf_trace_run", 13) ||
-		!strncmp(r.func, "__bpf_trace_", 12));
+	if (!r.func)
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(profiler_prefixes); i++)
+		if (!strncmp(r.func, profiler_prefixes[i], strlen(profiler_prefixes[i])))
+			return 1;
+	return 0;
 }
 
 void stack_from_ips(struct stack_conv *c, struct stackbuf *st, int kernel, const uint64_t *ips,
