@@ -67,10 +67,13 @@ void stack_from_ips(struct stack_conv *c, struct stackbuf *st, int kernel, const
 		c->truncated++;
 		push_marker(c, st, "[truncated]");
 	}
-	if (kernel) {
-		while (skip < n && is_profiler_frame(c, ips[skip]))
-			skip++;
-	}
+	/* Everything leafward of the root-most frame of the tracing path is
+	 * ebprof's own instrumentation (the target never calls into it): a
+	 * switch-out's program and trampolines, or a sample that landed in
+	 * one of ebprof's programs or the helpers it called. */
+	for (size_t i = 0; kernel && i < n; i++)
+		if (is_profiler_frame(c, ips[i]))
+			skip = i + 1;
 	for (size_t i = n; i-- > skip;) {
 		struct symres r;
 		/* Return addresses point after the call: look up ip-1 for
