@@ -41,8 +41,7 @@ def check_run(hz, threads):
         check(x["wall"] <= duration, f"{what}: tid {x['tid']} wall <= duration",
               (x["wall"], duration))
     # The function split: the workload's own measure against the samples'
-    # share; 2 points, or 3 standard errors of a share of this many
-    # samples when that is more (few samples at a low rate).
+    # share.
     oncpu = node_totals(rep, "oncpu")
     got_a, got_b = oncpu.get("burst_a", 0), oncpu.get("burst_b", 0)
     check(got_a + got_b > 0, f"{what}: samples in burst_a/b", (got_a, got_b))
