@@ -294,6 +294,21 @@ static __always_inline void count_err(struct net_sock *e, int dir, int ret)
 		stat_inc(NET_STAT_ERRS_FULL);
 }
 
+/* Adds v to the tx (dir 0) or rx (dir 1) counter of a pair: every rx_X
+ * follows its tx_X in struct net_sock (checked below). */
+static __always_inline void dir_add(__u64 *tx, int dir, __u64 v)
+{
+	__sync_fetch_and_add(tx + dir, v);
+}
+
+_Static_assert(__builtin_offsetof(struct net_sock, rx_bytes) ==
+			       __builtin_offsetof(struct net_sock, tx_bytes) + 8 &&
+		       __builtin_offsetof(struct net_sock, rx_calls) ==
+			       __builtin_offsetof(struct net_sock, tx_calls) + 8 &&
+		       __builtin_offsetof(struct net_sock, rx_err) ==
+			       __builtin_offsetof(struct net_sock, tx_err) + 8,
+	       "net_sock: rx_X must follow tx_X");
+
 /* One send (dir 0) or receive (dir 1) call of the target on sk. */
 static __always_inline void on_io(struct sock *sk, int ret, int flags, int dir)
 {
@@ -310,24 +325,15 @@ static __always_inline void on_io(struct sock *sk, int ret, int flags, int dir)
 			return;
 	}
 	e->last_ns = now;
-	if (dir == 0)
-		__sync_fetch_and_add(&e->tx_calls, 1);
-	else
-		__sync_fetch_and_add(&e->rx_calls, 1);
+	dir_add(&e->tx_calls, dir, 1);
 	if (ret < 0) {
-		if (dir == 0)
-			__sync_fetch_and_add(&e->tx_err, 1);
-		else
-			__sync_fetch_and_add(&e->rx_err, 1);
+		dir_add(&e->tx_err, dir, 1);
 		count_err(e, dir, ret);
 		return;
 	}
 	if (dir == 1 && (flags & MSG_PEEK))
 		return; /* the bytes are read again */
-	if (dir == 0)
-		__sync_fetch_and_add(&e->tx_bytes, ret);
-	else
-		__sync_fetch_and_add(&e->rx_bytes, ret);
+	dir_add(&e->tx_bytes, dir, ret);
 	sample_srtt(e, sk);
 	if (ret > 0)
 		track_response(e, dir, ret, now);

@@ -13,6 +13,12 @@ spreads evenly over them:
   func    added cost per traced call of a tiny function (fixedwork -c N)
           under ebprof -f (entry+return), ebprof --count-only, bpftrace
           uprobe+uretprobe and libbpf-tools funclatency
+  net     throughput loss of a loopback bulk transfer in 64 KiB writes and
+          added time per message of a 1 KiB request/response loop
+          (build/workloads/netbench, which times its own transfer) under
+          ebprof net and under bpftrace summing sock_send_length /
+          sock_recv_length by socket (tracefs is mounted for it when
+          absent, and unmounted at exit)
   attach  time to attach N = 10, 100, 1000 functions (entry and return
           probes; generated program with 1000 functions) and the time to
           tear them down again; bpftrace with entry probes for comparison
@@ -39,10 +45,13 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EBPROF = os.path.join(ROOT, "ebprof")
 FIXEDWORK = os.path.join(ROOT, "build", "workloads", "fixedwork")
+NETBENCH = os.path.join(ROOT, "build", "workloads", "netbench")
+TRACEFS = "/sys/kernel/tracing"
 BENCH_DIR = os.path.join(ROOT, "build", "bench")
 
 LIVE = {}          # pid -> Popen of every process group we started
 TMP = None         # scratch directory, removed at exit
+MOUNTED = []       # tracefs mounted for bpftrace, unmounted at exit
 
 
 def log(msg):
@@ -62,6 +71,8 @@ def cleanup():
         except ChildProcessError:
             pass
         LIVE.pop(pid, None)
+    while MOUNTED:
+        subprocess.run(["umount", MOUNTED.pop()], stderr=subprocess.DEVNULL)
     if TMP and os.path.isdir(TMP):
         shutil.rmtree(TMP, ignore_errors=True)
 
@@ -154,7 +165,8 @@ class LineWatcher(threading.Thread):
             return "\n".join(t for _, t in self.lines if t is not None)
 
 
-FW_RX = re.compile(r"fixedwork: work_ns=(\d+) cpu_ns=(\d+) calls=(\d+)")
+# fixedwork and netbench both time their own work and print this line.
+FW_RX = re.compile(r"(?:fixedwork|netbench): work_ns=(\d+) cpu_ns=(\d+) calls=(\d+)")
 
 
 def run_measured(cmd, timeout, workload_stdin=None, go=None):
@@ -535,6 +547,116 @@ def bench_func(args, tools, results):
     return "\n".join(out)
 
 
+# ---------------------------------------------------------------- net
+
+def tracefs_ready():
+    """bpftrace's tracepoint: probes read their format from tracefs (ebprof
+    needs none).  Mounts it when absent, to be unmounted at exit; returns
+    None, or why bpftrace cannot run."""
+    if os.path.isdir(os.path.join(TRACEFS, "events")):
+        return None
+    cp = subprocess.run(["mount", "-t", "tracefs", "nodev", TRACEFS],
+                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if cp.returncode != 0:
+        return "tracefs not mounted and mount failed: %s" % \
+            cp.stdout.decode(errors="replace").strip()
+    MOUNTED.append(TRACEFS)
+    return None
+
+
+def net_summary(res, name, base):
+    """Medians and spreads of one configuration's wall time (work_ns) and
+    the target's own CPU time (fw_cpu_ns: the BPF programs run in its
+    system calls, so their cost is there, whatever else loads the
+    machine), each with its ratio to and its excess over base's."""
+    ok = [r for r in res[name] if "work_ns" in r]
+    row = {"name": name, "runs": len(ok), "failed": len(res[name]) - len(ok)}
+    if not ok:
+        row["error"] = res[name][0].get("error") if res[name] else "no runs"
+        return row
+    row["calls"] = min(r["calls"] for r in ok)
+    for key in ("work_ns", "fw_cpu_ns"):
+        xs = [r[key] for r in ok]
+        row[key] = med(xs)
+        row[key + "_spread_pct"] = spread_pct(xs)
+        if base and base.get(key):
+            row[key + "_ratio"] = med(xs) / base[key]
+            row[key + "_added"] = med(xs) - base[key]
+    return row
+
+
+def bench_net(args, tools, results):
+    if not os.access(NETBENCH, os.X_OK):
+        raise RuntimeError("%s missing; run make first" % os.path.relpath(NETBENCH, ROOT))
+    bt_prog = ("tracepoint:sock:sock_send_length /pid == cpid/ "
+               "{ @tx[args->sk] = sum(args->ret); } "
+               "tracepoint:sock:sock_recv_length /pid == cpid/ "
+               "{ @rx[args->sk] = sum(args->ret); }")
+    bt = tools.get("bpftrace")
+    if bt:
+        why = tracefs_ready()
+        if why:
+            print("skip: bpftrace in net: " + why, flush=True)
+            bt = None
+    modes = [("bulk", ["bulk", "65536", str(args.net_bytes)]),
+             ("rr", ["rr", "1024", str(args.net_msgs)])]
+    configs = []
+    for mode, margs in modes:
+        wl = [NETBENCH] + margs
+        configs.append(("%s baseline" % mode, wl))
+        configs.append(("%s ebprof net" % mode,
+                        [EBPROF, "net", "-o", "/dev/null", "--"] + wl))
+        if bt:
+            configs.append(("%s bpftrace" % mode,
+                            [bt, "-o", os.path.join(TMP, "bpftrace.out"), "-e",
+                             bt_prog, "-c", " ".join(wl)]))
+    log("net: %d configurations x %d repetitions" % (len(configs), args.reps))
+    res = interleaved(configs, args.reps,
+                      lambda c: run_measured(c, args.timeout, subprocess.DEVNULL),
+                      "net")
+    by = {}
+    for name, _ in configs:
+        mode = name.split()[0]
+        by[name] = net_summary(res, name, net_summary(res, mode + " baseline", None))
+    results["net"] = {"runs": res, "summary": list(by.values()),
+                      "bytes": args.net_bytes, "messages": args.net_msgs}
+
+    rows = []
+    for name, _ in configs:
+        s = by[name]
+        if "error" in s:
+            rows.append([name, "failed: " + s["error"]] + [""] * 7)
+            continue
+        per = (s["calls"] if name.startswith("bulk") else args.net_msgs) * 1e3
+        rows.append([name, fmt(s["work_ns"] / 1e9, ".3f"),
+                     "%.1f %%" % s["work_ns_spread_pct"], fmt(s.get("work_ns_ratio"), ".4f"),
+                     fmt(s["fw_cpu_ns"] / 1e9, ".3f"), "%.1f %%" % s["fw_cpu_ns_spread_pct"],
+                     fmt(s.get("fw_cpu_ns_ratio"), ".4f"),
+                     fmt(s.get("work_ns_added") and s["work_ns_added"] / per, "+.2f"),
+                     fmt(s.get("fw_cpu_ns_added") and s["fw_cpu_ns_added"] / per, "+.2f")])
+    out = ["### Network report overhead (netbench bulk: %d bytes in 64 KiB writes; "
+           "rr: %d round trips of 1 KiB; median of %d)" %
+           (args.net_bytes, args.net_msgs, args.reps), "",
+           table(["configuration", "work s", "spread", "work ratio", "target CPU s",
+                  "spread", "CPU ratio", "added work us per op", "added CPU us per op"],
+                 rows), "",
+           "(op: one send() in bulk, one round trip in rr)", ""]
+    for key, what in (("work_ns", "wall time"), ("fw_cpu_ns", "target CPU time")):
+        eb = by.get("bulk ebprof net", {}).get(key + "_ratio")
+        if eb:
+            loss = 100 * (1 - 1 / eb)
+            out.append("goal <= 2 %% throughput loss with 64 KiB writes (%s): %.2f %% -> %s"
+                       % (what, loss, "met" if loss <= 2 else "MISSED"))
+        er = by.get("rr ebprof net", {}).get(key + "_added")
+        br = by.get("rr bpftrace", {}).get(key + "_added")
+        if er is not None and br and br > 0:
+            out.append("goal 1 KiB round trips: at most half of bpftrace's added %s: "
+                       "%.0f / %.0f ns = %.2f -> %s" % (
+                           what, er / args.net_msgs, br / args.net_msgs, er / br,
+                           "met" if er <= br / 2 else "MISSED"))
+    return "\n".join(out)
+
+
 # ---------------------------------------------------------------- attach
 
 def build_manyfuncs():
@@ -682,14 +804,18 @@ def machine():
 def main():
     global TMP
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--only", default="cpu,func,attach",
-                    help="comma-separated parts: cpu, func, attach")
+    ap.add_argument("--only", default="cpu,func,net,attach",
+                    help="comma-separated parts: cpu, func, net, attach")
     ap.add_argument("--reps", type=int, default=5,
-                    help="repetitions per configuration (cpu, func)")
+                    help="repetitions per configuration (cpu, func, net)")
     ap.add_argument("--rounds", type=int, default=1200,
                     help="fixedwork rounds for the cpu part (1M steps each)")
     ap.add_argument("--calls", type=int, default=200000,
                     help="tiny_call calls for the func part")
+    ap.add_argument("--net-bytes", type=int, default=2000000000,
+                    help="bytes of the net part's bulk transfer (64 KiB writes)")
+    ap.add_argument("--net-msgs", type=int, default=50000,
+                    help="round trips of 1 KiB in the net part's request/response loop")
     ap.add_argument("--attach-reps", type=int, default=3,
                     help="repetitions of the attach part (N = 10, 100)")
     ap.add_argument("--attach-reps-1000", type=int, default=3,
@@ -704,14 +830,14 @@ def main():
     ap.add_argument("--compare-ebprof", metavar="PATH",
                     help="cpu part: also run this ebprof binary at 99 and 4999 Hz")
     ap.add_argument("--timeout", type=int, default=300,
-                    help="seconds before one cpu/func run is killed")
+                    help="seconds before one cpu/func/net run is killed")
     ap.add_argument("--attach-timeout", type=int, default=900,
                     help="seconds before one attach run is killed")
     ap.add_argument("--json", help="write raw results to this file")
     args = ap.parse_args()
     parts = [p.strip() for p in args.only.split(",") if p.strip()]
     for p in parts:
-        if p not in ("cpu", "func", "attach"):
+        if p not in ("cpu", "func", "net", "attach"):
             ap.error("unknown part %r" % p)
     if min(args.reps, args.attach_reps) < 1:
         ap.error("repetitions must be >= 1")
@@ -741,7 +867,8 @@ def main():
     m = results["machine"]
     print("## ebprof benchmarks\n\nmachine: %s, %s CPUs, %s RAM, kernel %s\n" %
           (m["cpu"], m["cpus"], m["memory"], m["kernel"]), flush=True)
-    runners = {"cpu": bench_cpu, "func": bench_func, "attach": bench_attach}
+    runners = {"cpu": bench_cpu, "func": bench_func, "net": bench_net,
+               "attach": bench_attach}
     reports = []
     for p in parts:
         try:

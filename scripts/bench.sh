@@ -10,7 +10,7 @@ if [ "$(id -u)" != 0 ]; then
 	echo "bench: needs root (BPF and perf events): run make bench as root" >&2
 	exit 1
 fi
-for f in ebprof build/workloads/fixedwork; do
+for f in ebprof build/workloads/fixedwork build/workloads/netbench; do
 	if [ ! -x "$f" ]; then
 		echo "bench: $f missing; run make first" >&2
 		exit 1

@@ -25,6 +25,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <sched.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -60,23 +61,20 @@ static int family_of(const char *host)
 /* host:port (port 0: any) as a sockaddr; returns its length. */
 static socklen_t addr_of(const char *host, int port, struct sockaddr_storage *ss)
 {
-	memset(ss, 0, sizeof(*ss));
-	if (family_of(host) == AF_INET6) {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV }, *ai;
+	char serv[8];
+	socklen_t len;
 
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1)
-			die("inet_pton");
-		return sizeof(*a);
+	snprintf(serv, sizeof(serv), "%d", port);
+	if (getaddrinfo(host, serv, &hints, &ai) || ai->ai_addrlen > sizeof(*ss)) {
+		fprintf(stderr, "netpair: not a numeric address: %s\n", host);
+		exit(1);
 	}
-	struct sockaddr_in *a = (struct sockaddr_in *)ss;
-
-	a->sin_family = AF_INET;
-	a->sin_port = htons((uint16_t)port);
-	if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
-		die("inet_pton");
-	return sizeof(*a);
+	memset(ss, 0, sizeof(*ss));
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	len = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	return len;
 }
 
 /* A socket bound to host on a free port; its address in ss. */

@@ -5,6 +5,7 @@
  * places the probes (as uprobe_multi links where the kernel has them),
  * calibrates their cost, and governs: it detaches the hottest functions
  * when the estimated probe cost exceeds --max-overhead. */
+#define _GNU_SOURCE /* asprintf */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -107,6 +109,7 @@ struct func_state {
 	double cost_inside, cost_call; /* removed from times; 0 with --raw-times */
 	uint64_t detached_frames;      /* frames of detached functions on live stacks */
 	struct strlist notes;
+	char **bound; /* [i]: a note when the target binds function i to another file, or NULL */
 	int ncpus;
 	double attach_s;
 };
@@ -132,6 +135,9 @@ static void func_close(void *state)
 	uprobe_governor__free(s->gov);
 	bpf_link__destroy(s->exit_link);
 	func_bpf__destroy(s->skel);
+	for (size_t i = 0; s->bound && i < s->tg.n; i++)
+		free(s->bound[i]);
+	free(s->bound);
 	uprobe_targets_free(&s->tg);
 	strlist_free(&s->notes);
 	free(s);
@@ -204,6 +210,68 @@ static int check_graph_option(const struct uprobe_targets *tg, const char *opt, 
 	return -EINVAL;
 }
 
+/* Library functions checked for a binding elsewhere (each check reads the
+ * target's libraries in the dynamic linker's order until one defines it). */
+#define FUNC_BOUND_CHECKS 32
+
+/* 1 when paths a and b are one file. */
+static int same_file(const char *a, const char *b)
+{
+	struct stat x, y;
+
+	return !stat(a, &x) && !stat(b, &y) && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+}
+
+/* The note for function i, bound to b instead: a running target's library
+ * is found by its short name, a launched one's preload only by its path. */
+static int binding_note(struct func_state *s, size_t i, const struct uprobe_where *w,
+			const struct uprobe_target *b)
+{
+	const struct uprobe_target *f = &s->tg.v[i];
+	const char *so = strstr(b->module, ".so");
+	int lib_len = so ? (int)(so - b->module) : (int)strlen(b->module);
+
+	if (asprintf(&s->bound[i],
+		     "%s in %s got no calls: the target binds %s to %s, which comes first in "
+		     "the dynamic linker's order; trace it with -f '%.*s:%s'",
+		     f->name, f->module, f->name, b->module,
+		     w->launched ? (int)strlen(b->path) : lib_len,
+		     w->launched ? b->path : b->module, f->name) < 0) {
+		s->bound[i] = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* For the traced library functions (the first FUNC_BOUND_CHECKS): the file
+ * the target binds the name to, when it is another library than the one
+ * traced (malloc traced in libc, bound to a preloaded libjemalloc), so a
+ * function that gets no calls can say where they went.  Checked while the
+ * target's maps and environment can still be read. */
+static int find_bindings(struct func_state *s, const struct uprobe_where *w)
+{
+	size_t checks = 0;
+
+	s->bound = calloc(s->tg.n ? s->tg.n : 1, sizeof(*s->bound));
+	if (!s->bound)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->tg.n && checks < FUNC_BOUND_CHECKS; i++) {
+		const struct uprobe_target *f = &s->tg.v[i];
+		struct uprobe_targets b = { 0 };
+
+		if (same_file(f->path, w->exe_open))
+			continue;
+		checks++;
+		if (uprobe_resolve_binding(w, f->name, &b) == 0 && b.n &&
+		    !same_file(b.v[0].path, f->path) && binding_note(s, i, w, &b.v[0])) {
+			uprobe_targets_free(&b);
+			return -ENOMEM;
+		}
+		uprobe_targets_free(&b);
+	}
+	return 0;
+}
+
 /* What func.bpf.c and func_attach use from the kernel (--count-only
  * attaches no sched_process_exit program). */
 static const enum feature func_needs[] = {
@@ -239,6 +307,9 @@ static int func_open(void **statep, const struct options *o, struct target *t)
 	if (!err)
 		err = uprobe_resolve(&w, o->func_patterns, (size_t)o->nfunc_patterns,
 				     FUNC_MAX_FUNCS, &s->tg);
+	if (err)
+		goto fail;
+	err = find_bindings(s, &w);
 	if (err)
 		goto fail;
 	ebprof_verbose(2, "func: resolved %zu functions in %.3f s", s->tg.n,
@@ -631,6 +702,18 @@ static void func_stop(void *state)
 		       s->cost_end_ns, s->cost.ns);
 }
 
+/* The notes for traced functions that got no calls because the target
+ * binds them to another library. */
+static int note_bindings(const struct func_state *s, struct profile *p, const struct fn_data *d)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < s->n && !err; i++)
+		if (s->bound[i] && !d[i].st.entries && !d[i].st.ncalls && !d[i].inflight)
+			err = profile_note(p, "%s", s->bound[i]);
+	return err;
+}
+
 static int func_report(void *state, struct profile **out)
 {
 	struct func_state *s = state;
@@ -675,6 +758,8 @@ static int func_report(void *state, struct profile **out)
 		err = add_edges(s, p, d);
 	if (!err)
 		err = add_info(s, p, d);
+	if (!err)
+		err = note_bindings(s, p, d);
 	for (size_t i = 0; i < s->tg.notes.n && !err; i++)
 		err = profile_note(p, "%s", s->tg.notes.v[i]);
 	if (!err && s->tg.dropped)

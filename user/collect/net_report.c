@@ -41,6 +41,16 @@ enum {
 	S_N
 };
 
+/* Columns both tables have (P: S or E), defined once. */
+#define TRAFFIC_COLS(P)                                      \
+	[P##_TX] = { "tx_bytes", "sent", "bytes", COL_INT }, \
+	[P##_RX] = { "rx_bytes", "received", "bytes", COL_INT }
+#define RESPONSE_COLS(P)                                             \
+	[P##_RESP] = { "responses", "responses", "count", COL_INT }, \
+	[P##_P50] = { "resp_p50", "resp p50", "ns", COL_INT },       \
+	[P##_P90] = { "resp_p90", "resp p90", "ns", COL_INT },       \
+	[P##_P99] = { "resp_p99", "resp p99", "ns", COL_INT }
+
 static const struct pcol_def socket_cols[S_N] = {
 	[S_PROTO] = { "proto", "proto", "", COL_STR },
 	[S_FAMILY] = { "family", "family", "", COL_STR },
@@ -49,8 +59,7 @@ static const struct pcol_def socket_cols[S_N] = {
 	[S_ROLE] = { "role", "role", "", COL_STR },
 	[S_STATE] = { "state", "state", "", COL_STR },
 	[S_LIFETIME] = { "lifetime", "lifetime", "ns", COL_INT },
-	[S_TX] = { "tx_bytes", "sent", "bytes", COL_INT },
-	[S_RX] = { "rx_bytes", "received", "bytes", COL_INT },
+	TRAFFIC_COLS(S),
 	[S_TXC] = { "tx_calls", "sends", "count", COL_INT },
 	[S_RXC] = { "rx_calls", "recvs", "count", COL_INT },
 	[S_ERRORS] = { "errors", "errors", "", COL_STR },
@@ -59,10 +68,7 @@ static const struct pcol_def socket_cols[S_N] = {
 	[S_SRTT_MEAN] = { "srtt_mean", "srtt mean", "ns", COL_INT },
 	[S_SRTT_MAX] = { "srtt_max", "srtt max", "ns", COL_INT },
 	[S_CONNECT] = { "connect", "connect", "ns", COL_INT },
-	[S_RESP] = { "responses", "responses", "count", COL_INT },
-	[S_P50] = { "resp_p50", "resp p50", "ns", COL_INT },
-	[S_P90] = { "resp_p90", "resp p90", "ns", COL_INT },
-	[S_P99] = { "resp_p99", "resp p99", "ns", COL_INT },
+	RESPONSE_COLS(S),
 	[S_COMM] = { "comm", "thread", "", COL_STR },
 };
 
@@ -95,16 +101,12 @@ static const struct pcol_def endpoint_cols[E_N] = {
 	[E_PROTO] = { "proto", "proto", "", COL_STR },
 	[E_ROLE] = { "role", "role", "", COL_STR },
 	[E_CONNS] = { "conns", "sockets", "count", COL_INT },
-	[E_TX] = { "tx_bytes", "sent", "bytes", COL_INT },
-	[E_RX] = { "rx_bytes", "received", "bytes", COL_INT },
+	TRAFFIC_COLS(E),
 	[E_RETRANS] = { "retrans", "retrans", "count", COL_INT },
 	[E_SRTT_MEAN] = { "srtt_mean", "srtt mean", "ns", COL_INT },
 	[E_CONNECT_MEAN] = { "connect_mean", "connect mean", "ns", COL_INT },
 	[E_CONNECT_MAX] = { "connect_max", "connect max", "ns", COL_INT },
-	[E_RESP] = { "responses", "responses", "count", COL_INT },
-	[E_P50] = { "resp_p50", "resp p50", "ns", COL_INT },
-	[E_P90] = { "resp_p90", "resp p90", "ns", COL_INT },
-	[E_P99] = { "resp_p99", "resp p99", "ns", COL_INT },
+	RESPONSE_COLS(E),
 };
 
 const struct ptable_def net_endpoint_table = {
@@ -228,15 +230,16 @@ static void add_hist(const struct net_rep *r, const struct net_sock *e, uint64_t
 		b[i] += h.b[i];
 }
 
-static void set_percentiles(struct ptable *t, int64_t row, int col, const uint64_t *b, uint64_t min,
-			    uint64_t max)
+/* The response columns from col (RESPONSE_COLS: count, p50, p90, p99). */
+static void set_responses(struct ptable *t, int64_t row, size_t col, uint64_t n, const uint64_t *b,
+			  uint64_t min, uint64_t max)
 {
-	ptable_cell(t, (size_t)row, (size_t)col)->i = (int64_t)func_hist_percentile(
-		b, FUNC_HIST_BUCKETS, 50, min, max);
-	ptable_cell(t, (size_t)row, (size_t)col + 1)->i = (int64_t)func_hist_percentile(
-		b, FUNC_HIST_BUCKETS, 90, min, max);
-	ptable_cell(t, (size_t)row, (size_t)col + 2)->i = (int64_t)func_hist_percentile(
-		b, FUNC_HIST_BUCKETS, 99, min, max);
+	static const unsigned pct[] = { 50, 90, 99 };
+
+	ptable_cell(t, (size_t)row, col)->i = (int64_t)n;
+	for (size_t i = 0; i < ARRAY_SIZE(pct); i++)
+		ptable_cell(t, (size_t)row, col + 1 + i)->i = (int64_t)func_hist_percentile(
+			b, FUNC_HIST_BUCKETS, pct[i], min, max);
 }
 
 static int socket_row(struct ptable *t, const struct net_rep *r, const struct net_sock *e,
@@ -260,11 +263,10 @@ static int socket_row(struct ptable *t, const struct net_rep *r, const struct ne
 	I(S_SRTT_MEAN) = e->srtt_n ? (int64_t)(e->srtt_sum * 1000 / e->srtt_n) : 0;
 	I(S_SRTT_MAX) = (int64_t)e->srtt_max * 1000;
 	I(S_CONNECT) = (int64_t)e->connect_ns;
-	I(S_RESP) = (int64_t)e->responses;
 #undef I
 	memset(b, 0, FUNC_HIST_BUCKETS * sizeof(*b));
 	add_hist(r, e, b);
-	set_percentiles(t, row, S_P50, b, e->resp_min, e->resp_max);
+	set_responses(t, row, S_RESP, e->responses, b, e->resp_min, e->resp_max);
 	err = ptable_set_str(t, (size_t)row, S_PROTO, net_proto_name(e->proto));
 	err = err ?: ptable_set_str(t, (size_t)row, S_FAMILY, net_family_name(e->family));
 	net_endpoint_str(buf, sizeof(buf), e->family, e->laddr, e->lport);
@@ -353,9 +355,8 @@ static int endpoint_row(struct ptable *t, const struct net_ep *x)
 	I(E_SRTT_MEAN) = x->srtt_n ? (int64_t)(x->srtt_sum * 1000 / x->srtt_n) : 0;
 	I(E_CONNECT_MEAN) = x->conn_n ? (int64_t)(x->conn_sum / x->conn_n) : 0;
 	I(E_CONNECT_MAX) = (int64_t)x->conn_max;
-	I(E_RESP) = (int64_t)x->responses;
 #undef I
-	set_percentiles(t, row, E_P50, x->b, x->resp_min, x->resp_max);
+	set_responses(t, row, E_RESP, x->responses, x->b, x->resp_min, x->resp_max);
 	err = ptable_set_str(t, (size_t)row, E_HOST, x->host);
 	err = err ?: ptable_set_str(t, (size_t)row, E_PROTO, net_proto_name(x->proto));
 	return err ?: ptable_set_str(t, (size_t)row, E_ROLE, net_role_name(x->role));

@@ -846,8 +846,10 @@ static int try_preloads(struct provider *p)
 	return p->f || p->err;
 }
 
-int uprobe_resolve_provider(const struct uprobe_where *w, const char *lib, const char *anchor,
-			    const char *const *names, size_t n, struct uprobe_targets *out)
+/* uprobe_resolve_provider; quiet: no line when no file defines anchor. */
+static int resolve_provider(const struct uprobe_where *w, const char *lib, const char *anchor,
+			    const char *const *names, size_t n, struct uprobe_targets *out,
+			    int quiet)
 {
 	struct resolver *r = resolver_new(w, out, n);
 	struct provider p = { .r = r, .anchor = anchor };
@@ -869,7 +871,9 @@ int uprobe_resolve_provider(const struct uprobe_where *w, const char *lib, const
 		if (err > 0)
 			err = 0;
 		if (!err && !p.f && !p.err) {
-			ebprof_err("no library of %s defines %s", base_name(w->exe), anchor);
+			if (!quiet)
+				ebprof_err("no library of %s defines %s", base_name(w->exe),
+					   anchor);
 			err = -ENOENT;
 		}
 	}
@@ -895,4 +899,16 @@ int uprobe_resolve_provider(const struct uprobe_where *w, const char *lib, const
 			       "instruction of %s",
 			       p.f->module, u.names);
 	return resolver_free(r, err);
+}
+
+int uprobe_resolve_provider(const struct uprobe_where *w, const char *lib, const char *anchor,
+			    const char *const *names, size_t n, struct uprobe_targets *out)
+{
+	return resolve_provider(w, lib, anchor, names, n, out, 0);
+}
+
+int uprobe_resolve_binding(const struct uprobe_where *w, const char *name,
+			   struct uprobe_targets *out)
+{
+	return resolve_provider(w, NULL, name, &name, 1, out, 1);
 }

@@ -57,6 +57,12 @@ void uprobe_targets_free(struct uprobe_targets *t);
 int uprobe_resolve_provider(const struct uprobe_where *w, const char *lib, const char *anchor,
 			    const char *const *names, size_t n, struct uprobe_targets *out);
 
+/* The file the target binds name to, in the same order, as out's one
+ * target; quiet: -ENOENT without a line when no file in that order defines
+ * it (a function only a dlopen'ed library has). */
+int uprobe_resolve_binding(const struct uprobe_where *w, const char *name,
+			   struct uprobe_targets *out);
+
 /* Splits "LIB:GLOB" (1, *lib and *glob point into buf) or plain GLOB (0,
  * *lib NULL).  "a::b" is a plain glob. */
 int uprobe_split_pattern(const char *pattern, char *buf, size_t len, const char **lib,
