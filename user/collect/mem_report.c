@@ -258,6 +258,40 @@ static uint64_t read_inflight(struct mem_rep *r)
 	return n;
 }
 
+/* What the governor did, and the allocation calls made while the
+ * allocation functions were detached, as far as free() saw them: each
+ * free of a block ebprof did not see allocated is an allocation it missed,
+ * or a block from before the attach (their rate before the detach,
+ * extrapolated, is the stated error). */
+static int add_governed(struct mem_rep *r, uint64_t calls)
+{
+	struct mem_state *s = r->s;
+	struct profile *p = r->p;
+	uint64_t end = s->t_free_detach ? s->t_free_detach : r->now;
+	uint64_t unknown = s->t_free_detach ? s->unknown_at_free_detach : r->tot.unknown_frees;
+	uint64_t missed = unknown - s->unknown_at_detach;
+	double before, after, err_calls;
+	int err = 0;
+
+	if (!s->t_detach)
+		return 0;
+	before = (double)(s->t_detach - s->t_attach);
+	after = (double)(end - s->t_detach);
+	err_calls = before > 0 ? (double)s->unknown_at_detach * after / before : 0;
+	err |= profile_info_int(p, "detached_at_ns", "allocation functions detached after attach",
+				"ns", (int64_t)(s->t_detach - s->t_attach));
+	err |= profile_info_int(p, "free_detached_at_ns", "free() detached after attach (0: never)",
+				"ns",
+				s->t_free_detach ? (int64_t)(s->t_free_detach - s->t_attach) : 0);
+	err |= profile_info_int(p, "alloc_calls_est",
+				"allocation calls, estimated (counted + frees of unseen blocks)",
+				"count", (int64_t)(calls + missed));
+	err |= profile_info_int(p, "alloc_calls_est_err",
+				"estimate's error (frees of pre-attach blocks, at their rate)",
+				"count", (int64_t)(err_calls + 0.999));
+	return err;
+}
+
 static int add_info(struct mem_rep *r)
 {
 	struct mem_state *s = r->s;
@@ -313,6 +347,13 @@ static int add_info(struct mem_rep *r)
 				   "probe cost per allocation call (entry+return probes)", "ns",
 				   s->cost.ns);
 	err |= profile_info_str(p, "probe_cost_source", "probe cost source", s->cost.source);
+	err |= profile_info_double(p, "probe_cost_free_ns", "probe cost per free() (entry probe)",
+				   "ns", s->free_cost.ns);
+	err |= profile_info_double(p, "frees_per_alloc", "free() calls per allocation call",
+				   "count", s->frees_per_alloc);
+	err |= profile_info_double(p, "governor_cost_ns",
+				   "governor's cost per allocation call (its probes + its frees)",
+				   "ns", s->gov_cost_ns);
 	err |= profile_info_double(p, "peak_overhead_pct",
 				   "estimated overhead (% of one CPU, peak 100 ms interval)", "%",
 				   uprobe_governor__peak_pct(s->gov));
@@ -320,6 +361,7 @@ static int add_info(struct mem_rep *r)
 				   s->o->max_overhead);
 	err |= profile_info_int(p, "detached", "allocation functions detached by the governor",
 				"count", (int64_t)uprobe_governor__ndetached(s->gov));
+	err |= add_governed(r, calls);
 #define MEM_LOSS_INFO_(name, key, label) \
 	err |= profile_info_int(p, key, label, "count", (int64_t)read_counter(r, MEM_CNT_##name));
 	MEM_STATS(MEM_LOSS_INFO_)
@@ -346,11 +388,22 @@ static int add_notes(struct mem_rep *r)
 	for (size_t i = 0; i < s->notes.n && !err; i++)
 		err = profile_note(r->p, "%s", s->notes.v[i]);
 	if (!err && uprobe_governor__ndetached(s->gov))
+		err = profile_note(
+			r->p,
+			"the governor detached allocation functions (above): calls after that "
+			"are not counted, so per-site counts and bytes are exact up to it and "
+			"lower bounds for the run; alloc_calls_est adds one allocation per free() "
+			"of a block not seen allocated, while free() stayed probed (error: "
+			"alloc_calls_est_err; blocks allocated after the detach and never freed "
+			"are not in it)");
+	if (!err && uprobe_governor__ndetached(s->free_gov))
 		err = profile_note(r->p,
-				   "the governor detached allocation functions (above): their "
-				   "calls after that are not counted, so counts and bytes are "
-				   "lower bounds; free() stays probed, so outstanding, peak and "
-				   "leak figures are exact for the blocks counted");
+				   "free() was detached too: frees after that are not seen, so "
+				   "outstanding, leak and peak figures are upper bounds");
+	else if (!err && uprobe_governor__ndetached(s->gov))
+		err = profile_note(r->p,
+				   "free() stayed probed: outstanding, peak and leak figures are "
+				   "exact for the blocks counted");
 	return err;
 }
 
