@@ -13,6 +13,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "collect/mem_growth.h"
 #include "collect/mem_report.h"
 #include "mem.h"
 #include "mem.skel.h"
@@ -40,6 +41,7 @@ static void mem_close(void *state)
 	uprobe_cost_wait(&s->free_cost);
 	uprobe_governor__free(s->gov);
 	uprobe_governor__free(s->free_gov);
+	mem_growth__free(s->growth);
 	mem_bpf__destroy(s->skel);
 	symbolizer_free(s->sym);
 	uprobe_targets_free(&s->tg);
@@ -192,6 +194,11 @@ static int mem_attach(void *state)
 	if (err)
 		return err;
 	s->t_attach = now_ns();
+	s->growth = mem_growth__new((uint64_t)(s->o->interval * 1e9));
+	if (!s->growth) {
+		ebprof_err("mem: %s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
 	/* A call's cost: its probes, and the free() entries that come with
 	 * it, as many per allocation as the target has made so far (until
 	 * the first tick: one). */
@@ -286,6 +293,8 @@ static int mem_tick(void *state)
 	}
 	if (s->t_detach)
 		govern_free(s, t, unknown);
+	if (mem_growth__tick(s->growth, bpf_map__fd(s->skel->maps.sites), t, 0))
+		return -ENOMEM;
 	if (!s->sym)
 		symbolizer_new(s->t->pid, &s->sym);
 	else
@@ -299,6 +308,9 @@ static void mem_stop(void *state)
 
 	s->skel->bss->stopped = 1;
 	s->t_stop = now_ns();
+	/* The end is the growth's last sample (a failure leaves the ones
+	 * before). */
+	mem_growth__tick(s->growth, bpf_map__fd(s->skel->maps.sites), s->t_stop, 1);
 }
 
 const struct collector_ops mem_collector = {

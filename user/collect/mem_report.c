@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "collect/mem_growth.h"
 #include "collect/mem_report.h"
 #include "mem.h"
 #include "mem.skel.h"
@@ -41,6 +42,8 @@ enum {
 	C_LEAK_COUNT,
 	C_LEAK_BYTES,
 	C_AGE,
+	C_RISES,
+	C_GROWTH,
 	C_SIZES,
 	C_CALLER,
 	C_FUNC,
@@ -60,6 +63,8 @@ static const struct pcol_def columns[C_N] = {
 	[C_LEAK_COUNT] = { "leak_count", "leaked", "count", COL_INT },
 	[C_LEAK_BYTES] = { "leak_bytes", "leaked bytes", "bytes", COL_INT },
 	[C_AGE] = { "age", "oldest", "ns", COL_INT },
+	[C_RISES] = { "rises", "rose in", "count", COL_INT },
+	[C_GROWTH] = { "growth_per_s", "grows/s", "bytes", COL_INT },
 	[C_SIZES] = { "sizes", "sizes (from:count)", "", COL_STR },
 	[C_CALLER] = { "caller", "caller", "", COL_STR },
 	[C_FUNC] = { "function", "via", "", COL_STR },
@@ -79,8 +84,15 @@ static const struct ptable_def t_temps = { "mem_temporary", "Most temporary allo
 					   columns,	    C_N,
 					   C_TEMPS,	    0 };
 
-const struct ptable_def *const mem_tables[] = { &t_sites, &t_peak, &t_leaks, &t_temps, NULL };
-static const int section_col[] = { C_ALLOCS, C_PEAK, C_LEAK_BYTES, C_TEMPS };
+static const struct ptable_def t_growth = {
+	"mem_growth", "Growing sites (outstanding bytes rising across intervals)",
+	columns,      C_N,
+	C_GROWTH,     0
+};
+
+const struct ptable_def *const mem_tables[] = { &t_sites, &t_peak,   &t_leaks,
+						&t_temps, &t_growth, NULL };
+static const int section_col[] = { C_ALLOCS, C_PEAK, C_LEAK_BYTES, C_TEMPS, C_GROWTH };
 
 struct site {
 	uint64_t id;
@@ -88,6 +100,7 @@ struct site {
 	int64_t peak;			 /* bytes at the total's peak */
 	uint64_t leak_count, leak_bytes; /* outstanding older than --min-age */
 	uint64_t oldest;		 /* age of the oldest of those, ns */
+	struct mem_growth_site growth;
 };
 
 struct mem_rep {
@@ -124,6 +137,7 @@ static int read_sites(struct mem_rep *r)
 		st->v = v;
 		/* Unchanged since the last peak: its bytes now are its bytes then. */
 		st->peak = v.peak_seq == r->tot.peak_seq ? v.peak_bytes : v.cur_bytes;
+		mem_growth__site(r->s->growth, id, &st->growth);
 	}
 	qsort(r->sites, r->n, sizeof(*r->sites), cmp_site);
 	return 0;
@@ -194,6 +208,11 @@ static int add_row(struct mem_rep *r, struct ptable *t, int need, const struct s
 	v[C_LEAK_COUNT] = (int64_t)st->leak_count;
 	v[C_LEAK_BYTES] = (int64_t)st->leak_bytes;
 	v[C_AGE] = (int64_t)st->oldest;
+	v[C_RISES] = st->growth.rises;
+	v[C_GROWTH] = st->growth.growing ? (int64_t)(st->growth.bytes_per_s + 0.5) : 0;
+	/* A growing site's row even when its rate rounds to 0 bytes/s. */
+	if (need == C_GROWTH && st->growth.growing && !v[C_GROWTH])
+		v[C_GROWTH] = 1;
 	if (!v[need] && !(need == C_ALLOCS && st->v.failed))
 		return 0;
 	row = ptable_add_row(t);
@@ -298,10 +317,11 @@ static int add_info(struct mem_rep *r)
 	struct profile *p = r->p;
 	uint64_t calls = 0, bytes = 0, frees = 0, temps = 0, failed = 0, leaks = 0, leak_b = 0;
 	double secs = (double)(r->now - s->t_attach) / 1e9;
-	int64_t inuse_n = 0;
+	int64_t inuse_n = 0, growing = 0;
 	int err = 0;
 
 	for (size_t i = 0; i < r->n; i++) {
+		growing += r->sites[i].growth.growing;
 		calls += r->sites[i].v.allocs;
 		bytes += r->sites[i].v.bytes;
 		frees += r->sites[i].v.frees;
@@ -339,6 +359,11 @@ static int add_info(struct mem_rep *r)
 	err |= profile_info_int(p, "leak_bytes", "leaked bytes (outstanding, older than it)",
 				"bytes", (int64_t)leak_b);
 	err |= profile_info_int(p, "leak_count", "leaked blocks", "count", (int64_t)leaks);
+	err |= profile_info_int(p, "growth_samples", "growth samples of outstanding bytes per site",
+				"count", (int64_t)mem_growth__samples(s->growth));
+	err |= profile_info_int(p, "growth_period_ns", "growth sample period (-i, else 1 s)", "ns",
+				(int64_t)mem_growth__period(s->growth));
+	err |= profile_info_int(p, "growing_sites", "growing sites", "count", growing);
 	err |= profile_info_int(p, "unknown_frees", "frees of blocks allocated before attach",
 				"count", (int64_t)r->tot.unknown_frees);
 	err |= profile_info_int(p, "null_frees", "free(NULL) calls", "count",
@@ -383,6 +408,13 @@ static int add_notes(struct mem_rep *r)
 			   "stacks are taken at the allocator's entry: frame 2 (the caller) is "
 			   "the return address at [rsp], deeper frames come from the frame-"
 			   "pointer walk");
+	if (!err)
+		err = profile_note(
+			r->p,
+			"growth: a site is growing when its outstanding bytes rose in at "
+			"least %d sample intervals and never fell since they first rose; "
+			"grows/s is that rise per second",
+			MEM_GROWTH_MIN_RISES);
 	for (size_t i = 0; i < s->tg.notes.n && !err; i++)
 		err = profile_note(r->p, "%s", s->tg.notes.v[i]);
 	for (size_t i = 0; i < s->notes.n && !err; i++)
@@ -422,9 +454,15 @@ int mem_report(void *state, struct profile **out)
 		err = -ENOMEM;
 	if (!err)
 		err = profile_add_metric_defs(r.p, mem_metrics, MEM_METRICS_N);
-	for (size_t i = 0; i < ARRAY_SIZE(section_col) && !err; i++)
-		if (!(tabs[i] = profile_table_def(r.p, mem_tables[i], NULL)))
+	for (size_t i = 0; i < ARRAY_SIZE(section_col) && !err; i++) {
+		if (!(tabs[i] = profile_table_def(r.p, mem_tables[i], NULL))) {
 			err = -ENOMEM;
+		} else if (section_col[i] != C_GROWTH) {
+			/* The growth columns belong to the growth table's text. */
+			ptable_hide_col(tabs[i], C_RISES);
+			ptable_hide_col(tabs[i], C_GROWTH);
+		}
+	}
 	if (!err)
 		err = stack_conv_init(&r.conv, r.p, s->sym, -1, MEM_STACK_DEPTH);
 	if (!err && bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.totals), &zero, &r.tot) != 0)

@@ -17,6 +17,7 @@ struct mem_bpf;
 struct uprobe_set;
 struct uprobe_governor;
 struct symbolizer;
+struct mem_growth;
 
 struct mem_state {
 	const struct options *o;
@@ -40,6 +41,7 @@ struct mem_state {
 	uint64_t t_detach, unknown_at_detach, t_free_detach, unknown_at_free_detach;
 	struct strlist notes;
 	struct symbolizer *sym;
+	struct mem_growth *growth; /* outstanding bytes per site over time */
 	int ncpus;
 	uint64_t t_attach, t_stop; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
 };
