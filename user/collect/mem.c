@@ -172,18 +172,27 @@ fail:
 	return err;
 }
 
+/* A governor of set, whose probes' counters start at fstats key base
+ * (their detached flags too).  NULL with one line printed. */
+static struct uprobe_governor *new_governor(struct mem_state *s, struct uprobe_set *set,
+					    uint32_t base, double cost_ns)
+{
+	return uprobe_governor__new(
+		&(struct uprobe_governor_opts){ .name = "mem",
+						.set = set,
+						.stats_fd = bpf_map__fd(s->skel->maps.fstats),
+						.value_size = sizeof(struct mem_fstats),
+						.count_off = offsetof(struct mem_fstats, entries),
+						.stats_base = base,
+						.cost_ns = cost_ns,
+						.budget_pct = s->o->max_overhead,
+						.detached = s->skel->bss->detached + base,
+						.notes = &s->notes });
+}
+
 static int mem_attach(void *state)
 {
 	struct mem_state *s = state;
-	struct uprobe_governor_opts go = {
-		.name = "mem",
-		.stats_fd = bpf_map__fd(s->skel->maps.fstats),
-		.value_size = sizeof(struct mem_fstats),
-		.count_off = offsetof(struct mem_fstats, entries),
-		.budget_pct = s->o->max_overhead,
-		.detached = s->skel->bss->detached,
-		.notes = &s->notes,
-	};
 	int err;
 
 	/* free() first: no block allocated once the allocation probes are on
@@ -204,9 +213,7 @@ static int mem_attach(void *state)
 	 * the first tick: one). */
 	s->frees_per_alloc = 1;
 	s->gov_cost_ns = s->cost.ns + s->free_cost.ns;
-	go.set = s->allocs;
-	go.cost_ns = s->gov_cost_ns;
-	s->gov = uprobe_governor__new(&go);
+	s->gov = new_governor(s, s->allocs, 0, s->gov_cost_ns);
 	if (!s->gov)
 		return -errno; /* one line printed */
 	return 0;
@@ -248,23 +255,11 @@ static uint64_t unknown_frees(struct mem_state *s)
  * than the budget. */
 static void govern_free(struct mem_state *s, uint64_t t, uint64_t unknown)
 {
-	struct uprobe_governor_opts go = {
-		.name = "mem",
-		.set = s->frees,
-		.stats_fd = bpf_map__fd(s->skel->maps.fstats),
-		.value_size = sizeof(struct mem_fstats),
-		.count_off = offsetof(struct mem_fstats, entries),
-		.stats_base = (uint32_t)s->nallocs,
-		.cost_ns = s->free_cost.ns,
-		.budget_pct = s->o->max_overhead,
-		.detached = s->skel->bss->detached + s->nallocs,
-		.notes = &s->notes,
-	};
-
 	if (!s->free_gov) {
 		if (!s->free_gov_tried) {
 			s->free_gov_tried = 1;
-			s->free_gov = uprobe_governor__new(&go);
+			s->free_gov = new_governor(s, s->frees, (uint32_t)s->nallocs,
+						   s->free_cost.ns);
 		}
 		return;
 	}

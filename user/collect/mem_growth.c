@@ -9,8 +9,8 @@
 
 struct gsite {
 	uint64_t id;
-	int64_t last;		/* outstanding bytes at the last sample */
-	int64_t base;		/* before the first rise */
+	int64_t last;		 /* outstanding bytes at the last sample */
+	int64_t base;		 /* before the first rise */
 	uint64_t t_base, t_last; /* when base and last were sampled */
 	uint32_t rises, falls;
 };
@@ -111,7 +111,8 @@ void mem_growth__site(const struct mem_growth *g, uint64_t id, struct mem_growth
 	out->falls = s->falls;
 	out->growing = s->rises >= MEM_GROWTH_MIN_RISES && !s->falls;
 	if (out->growing && s->t_last > s->t_base)
-		out->bytes_per_s = (double)(s->last - s->base) * 1e9 / (double)(s->t_last - s->t_base);
+		out->bytes_per_s = (double)(s->last - s->base) * 1e9 /
+				   (double)(s->t_last - s->t_base);
 }
 
 size_t mem_growth__samples(const struct mem_growth *g)
