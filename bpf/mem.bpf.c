@@ -357,8 +357,9 @@ int BPF_KRETPROBE(mem_return)
 	return 0;
 }
 
-/* free(): its own probe set, never detached by the governor (frees of the
- * blocks seen stay booked), entry only, so no generation filter.  A free
+/* free(): its own probe set, entry only, so no generation filter; its
+ * governor detaches it only after the allocation functions are gone
+ * (until then frees of the blocks seen stay booked).  A free
  * inside an allocator call (realloc's) is that call's business. */
 SEC("uprobe")
 int BPF_KPROBE(mem_free, void *ptr)
@@ -368,7 +369,7 @@ int BPF_KPROBE(mem_free, void *ptr)
 	struct mem_call *cur;
 	struct mem_fstats *fs;
 
-	if ((id >> 32) != targ_tgid || stopped)
+	if ((id >> 32) != targ_tgid || stopped || detached[idx & 0xff])
 		return 0;
 	fs = bpf_map_lookup_elem(&fstats, &idx);
 	if (fs)

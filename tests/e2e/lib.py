@@ -222,9 +222,9 @@ def wait_profiling(proc, timeout=120):
     return lines
 
 
-def calibration_run(args):
+def calibration_run(args, name="func"):
     """Runs ebprof --format json with the governor off (args: the -f and
-    the command) and returns its func report: what a probe hit costs here
+    the command) and returns its report name: what a probe hit costs here
     (info probe_cost_ns, as calibrated or overridden with --probe-cost /
     EBPROF_PROBE_COST_NS) and the overhead the governor estimated
     (info peak_overhead_pct), from which governor tests size their budgets
@@ -232,7 +232,7 @@ def calibration_run(args):
     r, doc = run_json(EXACT + list(args))
     if r.returncode != 0:
         raise RuntimeError(f"calibration run failed: {r.stderr}")
-    rep = report(doc, "func")
+    rep = report(doc, name)
     print(f"  info: calibration: probe cost {rep['info']['probe_cost_ns']:.0f} ns "
           f"({rep['info']['probe_cost_source']}), peak estimate "
           f"{rep['info']['peak_overhead_pct']:.1f}%", flush=True)

@@ -111,6 +111,29 @@ def test_launched():
     snap.check("launched")
 
 
+def test_growth():
+    """memsites with ROUND_MS: the grow site gains GROW_PER blocks every
+    round, longer apart than the -i interval that samples it, so it rises
+    in every round's interval and is flagged; the leak site (one step),
+    the temporary and the other sites are not.  With -i the growth table
+    is printed each interval."""
+    snap = BpfSnapshot()
+    r, doc = run_json(EXACT + ["-i", "0.25", "mem", "--", workload("memsites"), "0", "600"])
+    equal(r.returncode, 0, "growth: exit status")
+    rep = report(doc, "mem")
+    rows = table(rep, "mem_growth")
+    equal([x["caller"].split(".")[0] for x in rows], ["grow_site"],
+          "growth: only the growing site flagged")
+    equal(info(rep, "growing_sites"), 1, "growth: one growing site")
+    grow = rows[0] if rows else {}
+    equal(grow.get("inuse_bytes"), 50 * 256, "growth: its outstanding bytes")
+    check(grow.get("rises", 0) >= 5, "growth: rose in every round", grow.get("rises"))
+    check(grow.get("growth_per_s", 0) > 0, "growth: a rate", grow.get("growth_per_s"))
+    check(r.stdout.count("Growing sites") >= 2, "growth: table printed per interval",
+          r.stdout.count("Growing sites"))
+    snap.check("growth")
+
+
 def test_bad_allocator():
     snap = BpfSnapshot()
     r = run(["mem", "--allocator", "libnosuchalloc", "--", workload("memsites"), "0"])
@@ -124,5 +147,6 @@ if __name__ == "__main__":
     test_attached("glibc -p", None, "libc.so.6")
     test_attached("jemalloc -p", JEMALLOC, "libjemalloc.so.2")
     test_launched()
+    test_growth()
     test_bad_allocator()
     finish()

@@ -24,11 +24,19 @@
  *   big_site         malloc(BIG_SZ) (mmap-backed in glibc) + free
  *
  * Blocks allocated by pre_site before START are freed after it: with -p
- * they are frees of blocks from before the attach. */
+ * they are frees of blocks from before the attach.
+ *
+ *   memsites START ROUND_MS
+ *
+ * for the growth report: ROUND_MS milliseconds pass before each grow
+ * round, and each round runs temp_site too (allocate and release); the
+ * grow site's blocks are kept to the end (a growing site; the leak site
+ * leaks once, before the rounds, so it is not growing). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "gate.h"
 
@@ -150,6 +158,7 @@ int main(int argc, char **argv)
 	void *volatile *leaks = sink + 2, *volatile *grow = leaks + LEAK_N;
 	void *volatile *cal = grow + GROW_ROUNDS * GROW_PER, *volatile *mal = cal + CALLOC_N;
 	void *volatile *pre = mal + MEMALIGN_N;
+	long round_ms = argc > 2 ? atol(argv[2]) : 0;
 
 	gate_init();
 	pre_site((void **)pre);
@@ -160,8 +169,15 @@ int main(int argc, char **argv)
 	free_all(pre, PRE_N);
 	leak_site((void **)leaks);
 	temp_site();
-	for (int r = 0; r < GROW_ROUNDS; r++)
+	for (int r = 0; r < GROW_ROUNDS; r++) {
+		if (round_ms) {
+			struct timespec ts = { round_ms / 1000, round_ms % 1000 * 1000000L };
+
+			nanosleep(&ts, NULL);
+			temp_site();
+		}
 		grow_site((void **)grow, r);
+	}
 	realloc_site();
 	calloc_site((void **)cal);
 	memalign_site((void **)mal);
@@ -169,7 +185,8 @@ int main(int argc, char **argv)
 	refail_site();
 	rezero_site();
 	big_site();
-	free_all(grow, GROW_ROUNDS * GROW_PER);
+	if (!round_ms)
+		free_all(grow, GROW_ROUNDS * GROW_PER);
 	free_all(cal, CALLOC_N);
 	free_all(mal, MEMALIGN_N);
 	return 0;

@@ -13,6 +13,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "collect/mem_growth.h"
 #include "collect/mem_report.h"
 #include "mem.h"
 #include "mem.skel.h"
@@ -37,7 +38,10 @@ static void mem_close(void *state)
 	uprobe_set__free(s->allocs);
 	uprobe_set__free(s->frees);
 	uprobe_cost_wait(&s->cost);
+	uprobe_cost_wait(&s->free_cost);
 	uprobe_governor__free(s->gov);
+	uprobe_governor__free(s->free_gov);
+	mem_growth__free(s->growth);
 	mem_bpf__destroy(s->skel);
 	symbolizer_free(s->sym);
 	uprobe_targets_free(&s->tg);
@@ -146,8 +150,21 @@ static int mem_open(void **statep, const struct options *o, struct target *t)
 	 * runs the whole booking path, in ebprof, where nothing is booked). */
 	uprobe_cost_get(&s->cost, s->allocs, (uint32_t)((s->nallocs + 1) << 8 | MEM_FN_MALLOC),
 			NULL, o->probe_cost_ns, o->probe_cost_from, &s->notes);
-	ebprof_verbose(1, "mem: %zu allocator functions in %s, probe cost %.0f ns per call (%s)",
-		       s->tg.n, s->allocator, s->cost.ns, s->cost.source);
+	/* free()'s entry probe, measured the same way (calibration index
+	 * nallocs + 1 of fstats; the tgid filter books nothing). */
+	uprobe_cost_get(&s->free_cost, s->frees, (uint32_t)(s->nallocs + 1), NULL, 0, NULL,
+			&s->notes);
+	/* --probe-cost gives an allocation call's cost: free()'s is scaled
+	 * to it by the ratio measured here. */
+	if (o->probe_cost_ns > 0 && s->cost.measured_ns > 0) {
+		s->free_cost.ns = s->free_cost.ns * o->probe_cost_ns / s->cost.measured_ns;
+		s->free_cost.source = o->probe_cost_from;
+	}
+	ebprof_verbose(1,
+		       "mem: %zu allocator functions in %s, probe cost %.0f ns per allocation "
+		       "call (%s), %.0f ns per free() (%s)",
+		       s->tg.n, s->allocator, s->cost.ns, s->cost.source, s->free_cost.ns,
+		       s->free_cost.source);
 	*statep = s;
 	return 0;
 fail:
@@ -155,18 +172,27 @@ fail:
 	return err;
 }
 
+/* A governor of set, whose probes' counters start at fstats key base
+ * (their detached flags too).  NULL with one line printed. */
+static struct uprobe_governor *new_governor(struct mem_state *s, struct uprobe_set *set,
+					    uint32_t base, double cost_ns)
+{
+	return uprobe_governor__new(
+		&(struct uprobe_governor_opts){ .name = "mem",
+						.set = set,
+						.stats_fd = bpf_map__fd(s->skel->maps.fstats),
+						.value_size = sizeof(struct mem_fstats),
+						.count_off = offsetof(struct mem_fstats, entries),
+						.stats_base = base,
+						.cost_ns = cost_ns,
+						.budget_pct = s->o->max_overhead,
+						.detached = s->skel->bss->detached + base,
+						.notes = &s->notes });
+}
+
 static int mem_attach(void *state)
 {
 	struct mem_state *s = state;
-	struct uprobe_governor_opts go = {
-		.name = "mem",
-		.stats_fd = bpf_map__fd(s->skel->maps.fstats),
-		.value_size = sizeof(struct mem_fstats),
-		.count_off = offsetof(struct mem_fstats, entries),
-		.budget_pct = s->o->max_overhead,
-		.detached = s->skel->bss->detached,
-		.notes = &s->notes,
-	};
 	int err;
 
 	/* free() first: no block allocated once the allocation probes are on
@@ -177,23 +203,93 @@ static int mem_attach(void *state)
 	if (err)
 		return err;
 	s->t_attach = now_ns();
-	/* A call's cost: its probes, and the free() entry that most blocks
-	 * get (one probe of two: half). */
-	go.set = s->allocs;
-	go.cost_ns = s->cost.ns * 1.5;
-	s->gov = uprobe_governor__new(&go);
+	s->growth = mem_growth__new((uint64_t)(s->o->interval * 1e9));
+	if (!s->growth) {
+		ebprof_err("mem: %s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	/* A call's cost: its probes, and the free() entries that come with
+	 * it, as many per allocation as the target has made so far (until
+	 * the first tick: one). */
+	s->frees_per_alloc = 1;
+	s->gov_cost_ns = s->cost.ns + s->free_cost.ns;
+	s->gov = new_governor(s, s->allocs, 0, s->gov_cost_ns);
 	if (!s->gov)
 		return -errno; /* one line printed */
 	return 0;
 }
 
-/* Keeps the target's mappings (a launched command's exec, libraries
- * loaded later) for the report. */
+/* The governor's cost per allocation call from the hit counts so far:
+ * the allocation probes' pair plus free()'s entry times the frees per
+ * allocation (frees of blocks from before the attach included: they cost
+ * the same). */
+static void update_cost(struct mem_state *s)
+{
+	int fd = bpf_map__fd(s->skel->maps.fstats);
+	uint64_t allocs = 0, frees = map_percpu_u64_sum(fd, (uint32_t)s->nallocs, s->ncpus);
+
+	for (uint32_t i = 0; i < s->nallocs; i++)
+		allocs += map_percpu_u64_sum(fd, i, s->ncpus);
+	/* Once an allocation function is detached its calls stop counting,
+	 * and the ratio with them: the last one measured stays. */
+	if (!allocs || s->t_detach)
+		return;
+	s->frees_per_alloc = (double)frees / (double)allocs;
+	s->gov_cost_ns = s->cost.ns + s->free_cost.ns * s->frees_per_alloc;
+	uprobe_governor__set_cost(s->gov, s->gov_cost_ns);
+}
+
+static uint64_t unknown_frees(struct mem_state *s)
+{
+	struct mem_totals tot;
+	uint32_t zero = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.totals), &zero, &tot))
+		return 0;
+	return tot.unknown_frees;
+}
+
+/* free()'s own governor, started at the first detach of an allocation
+ * function: free() keeps the outstanding figures exact (and sees the
+ * blocks allocated unseen), and it goes too when it alone costs more
+ * than the budget. */
+static void govern_free(struct mem_state *s, uint64_t t, uint64_t unknown)
+{
+	if (!s->free_gov) {
+		if (!s->free_gov_tried) {
+			s->free_gov_tried = 1;
+			s->free_gov = new_governor(s, s->frees, (uint32_t)s->nallocs,
+						   s->free_cost.ns);
+		}
+		return;
+	}
+	uprobe_governor__tick(s->free_gov);
+	if (!s->t_free_detach && uprobe_governor__ndetached(s->free_gov)) {
+		s->t_free_detach = t;
+		s->unknown_at_free_detach = unknown;
+	}
+}
+
+/* Governs, and keeps the target's mappings (a launched command's exec,
+ * libraries loaded later) for the report. */
 static int mem_tick(void *state)
 {
 	struct mem_state *s = state;
 
+	uint64_t t = now_ns(), unknown = unknown_frees(s);
+
+	update_cost(s);
 	uprobe_governor__tick(s->gov);
+	/* The untracked frees up to the tick that detached: what follows are
+	 * frees of blocks allocated while not seen. */
+	if (!s->t_detach && uprobe_governor__ndetached(s->gov)) {
+		s->t_detach = t;
+		s->unknown_at_detach = unknown;
+	}
+	if (s->t_detach)
+		govern_free(s, t, unknown);
+	if (mem_growth__tick(s->growth, bpf_map__fd(s->skel->maps.sites), t, 0))
+		return -ENOMEM;
 	if (!s->sym)
 		symbolizer_new(s->t->pid, &s->sym);
 	else
@@ -207,6 +303,9 @@ static void mem_stop(void *state)
 
 	s->skel->bss->stopped = 1;
 	s->t_stop = now_ns();
+	/* The end is the growth's last sample (a failure leaves the ones
+	 * before). */
+	mem_growth__tick(s->growth, bpf_map__fd(s->skel->maps.sites), s->t_stop, 1);
 }
 
 const struct collector_ops mem_collector = {

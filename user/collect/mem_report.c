@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "collect/mem_growth.h"
 #include "collect/mem_report.h"
 #include "mem.h"
 #include "mem.skel.h"
@@ -41,6 +42,8 @@ enum {
 	C_LEAK_COUNT,
 	C_LEAK_BYTES,
 	C_AGE,
+	C_RISES,
+	C_GROWTH,
 	C_SIZES,
 	C_CALLER,
 	C_FUNC,
@@ -60,6 +63,8 @@ static const struct pcol_def columns[C_N] = {
 	[C_LEAK_COUNT] = { "leak_count", "leaked", "count", COL_INT },
 	[C_LEAK_BYTES] = { "leak_bytes", "leaked bytes", "bytes", COL_INT },
 	[C_AGE] = { "age", "oldest", "ns", COL_INT },
+	[C_RISES] = { "rises", "rose in", "count", COL_INT },
+	[C_GROWTH] = { "growth_per_s", "grows/s", "bytes", COL_INT },
 	[C_SIZES] = { "sizes", "sizes (from:count)", "", COL_STR },
 	[C_CALLER] = { "caller", "caller", "", COL_STR },
 	[C_FUNC] = { "function", "via", "", COL_STR },
@@ -79,8 +84,15 @@ static const struct ptable_def t_temps = { "mem_temporary", "Most temporary allo
 					   columns,	    C_N,
 					   C_TEMPS,	    0 };
 
-const struct ptable_def *const mem_tables[] = { &t_sites, &t_peak, &t_leaks, &t_temps, NULL };
-static const int section_col[] = { C_ALLOCS, C_PEAK, C_LEAK_BYTES, C_TEMPS };
+static const struct ptable_def t_growth = {
+	"mem_growth", "Growing sites (outstanding bytes rising across intervals)",
+	columns,      C_N,
+	C_GROWTH,     0
+};
+
+const struct ptable_def *const mem_tables[] = { &t_sites, &t_peak,   &t_leaks,
+						&t_temps, &t_growth, NULL };
+static const int section_col[] = { C_ALLOCS, C_PEAK, C_LEAK_BYTES, C_TEMPS, C_GROWTH };
 
 struct site {
 	uint64_t id;
@@ -88,6 +100,7 @@ struct site {
 	int64_t peak;			 /* bytes at the total's peak */
 	uint64_t leak_count, leak_bytes; /* outstanding older than --min-age */
 	uint64_t oldest;		 /* age of the oldest of those, ns */
+	struct mem_growth_site growth;
 };
 
 struct mem_rep {
@@ -124,6 +137,7 @@ static int read_sites(struct mem_rep *r)
 		st->v = v;
 		/* Unchanged since the last peak: its bytes now are its bytes then. */
 		st->peak = v.peak_seq == r->tot.peak_seq ? v.peak_bytes : v.cur_bytes;
+		mem_growth__site(r->s->growth, id, &st->growth);
 	}
 	qsort(r->sites, r->n, sizeof(*r->sites), cmp_site);
 	return 0;
@@ -194,6 +208,11 @@ static int add_row(struct mem_rep *r, struct ptable *t, int need, const struct s
 	v[C_LEAK_COUNT] = (int64_t)st->leak_count;
 	v[C_LEAK_BYTES] = (int64_t)st->leak_bytes;
 	v[C_AGE] = (int64_t)st->oldest;
+	v[C_RISES] = st->growth.rises;
+	v[C_GROWTH] = st->growth.growing ? (int64_t)(st->growth.bytes_per_s + 0.5) : 0;
+	/* A growing site's row even when its rate rounds to 0 bytes/s. */
+	if (need == C_GROWTH && st->growth.growing && !v[C_GROWTH])
+		v[C_GROWTH] = 1;
 	if (!v[need] && !(need == C_ALLOCS && st->v.failed))
 		return 0;
 	row = ptable_add_row(t);
@@ -258,16 +277,51 @@ static uint64_t read_inflight(struct mem_rep *r)
 	return n;
 }
 
+/* What the governor did, and the allocation calls made while the
+ * allocation functions were detached, as far as free() saw them: each
+ * free of a block ebprof did not see allocated is an allocation it missed,
+ * or a block from before the attach (their rate before the detach,
+ * extrapolated, is the stated error). */
+static int add_governed(struct mem_rep *r, uint64_t calls)
+{
+	struct mem_state *s = r->s;
+	struct profile *p = r->p;
+	uint64_t end = s->t_free_detach ? s->t_free_detach : r->now;
+	uint64_t unknown = s->t_free_detach ? s->unknown_at_free_detach : r->tot.unknown_frees;
+	uint64_t missed = unknown - s->unknown_at_detach;
+	double before, after, err_calls;
+	int err = 0;
+
+	if (!s->t_detach)
+		return 0;
+	before = (double)(s->t_detach - s->t_attach);
+	after = (double)(end - s->t_detach);
+	err_calls = before > 0 ? (double)s->unknown_at_detach * after / before : 0;
+	err |= profile_info_int(p, "detached_at_ns", "allocation functions detached after attach",
+				"ns", (int64_t)(s->t_detach - s->t_attach));
+	err |= profile_info_int(p, "free_detached_at_ns", "free() detached after attach (0: never)",
+				"ns",
+				s->t_free_detach ? (int64_t)(s->t_free_detach - s->t_attach) : 0);
+	err |= profile_info_int(p, "alloc_calls_est",
+				"allocation calls, estimated (counted + frees of unseen blocks)",
+				"count", (int64_t)(calls + missed));
+	err |= profile_info_int(p, "alloc_calls_est_err",
+				"estimate's error (frees of pre-attach blocks, at their rate)",
+				"count", (int64_t)(err_calls + 0.999));
+	return err;
+}
+
 static int add_info(struct mem_rep *r)
 {
 	struct mem_state *s = r->s;
 	struct profile *p = r->p;
 	uint64_t calls = 0, bytes = 0, frees = 0, temps = 0, failed = 0, leaks = 0, leak_b = 0;
 	double secs = (double)(r->now - s->t_attach) / 1e9;
-	int64_t inuse_n = 0;
+	int64_t inuse_n = 0, growing = 0;
 	int err = 0;
 
 	for (size_t i = 0; i < r->n; i++) {
+		growing += r->sites[i].growth.growing;
 		calls += r->sites[i].v.allocs;
 		bytes += r->sites[i].v.bytes;
 		frees += r->sites[i].v.frees;
@@ -305,6 +359,11 @@ static int add_info(struct mem_rep *r)
 	err |= profile_info_int(p, "leak_bytes", "leaked bytes (outstanding, older than it)",
 				"bytes", (int64_t)leak_b);
 	err |= profile_info_int(p, "leak_count", "leaked blocks", "count", (int64_t)leaks);
+	err |= profile_info_int(p, "growth_samples", "growth samples of outstanding bytes per site",
+				"count", (int64_t)mem_growth__samples(s->growth));
+	err |= profile_info_int(p, "growth_period_ns", "growth sample period (-i, else 1 s)", "ns",
+				(int64_t)mem_growth__period(s->growth));
+	err |= profile_info_int(p, "growing_sites", "growing sites", "count", growing);
 	err |= profile_info_int(p, "unknown_frees", "frees of blocks allocated before attach",
 				"count", (int64_t)r->tot.unknown_frees);
 	err |= profile_info_int(p, "null_frees", "free(NULL) calls", "count",
@@ -313,6 +372,13 @@ static int add_info(struct mem_rep *r)
 				   "probe cost per allocation call (entry+return probes)", "ns",
 				   s->cost.ns);
 	err |= profile_info_str(p, "probe_cost_source", "probe cost source", s->cost.source);
+	err |= profile_info_double(p, "probe_cost_free_ns", "probe cost per free() (entry probe)",
+				   "ns", s->free_cost.ns);
+	err |= profile_info_double(p, "frees_per_alloc", "free() calls per allocation call",
+				   "count", s->frees_per_alloc);
+	err |= profile_info_double(p, "governor_cost_ns",
+				   "governor's cost per allocation call (its probes + its frees)",
+				   "ns", s->gov_cost_ns);
 	err |= profile_info_double(p, "peak_overhead_pct",
 				   "estimated overhead (% of one CPU, peak 100 ms interval)", "%",
 				   uprobe_governor__peak_pct(s->gov));
@@ -320,6 +386,7 @@ static int add_info(struct mem_rep *r)
 				   s->o->max_overhead);
 	err |= profile_info_int(p, "detached", "allocation functions detached by the governor",
 				"count", (int64_t)uprobe_governor__ndetached(s->gov));
+	err |= add_governed(r, calls);
 #define MEM_LOSS_INFO_(name, key, label) \
 	err |= profile_info_int(p, key, label, "count", (int64_t)read_counter(r, MEM_CNT_##name));
 	MEM_STATS(MEM_LOSS_INFO_)
@@ -341,16 +408,34 @@ static int add_notes(struct mem_rep *r)
 			   "stacks are taken at the allocator's entry: frame 2 (the caller) is "
 			   "the return address at [rsp], deeper frames come from the frame-"
 			   "pointer walk");
+	if (!err)
+		err = profile_note(
+			r->p,
+			"growth: a site is growing when its outstanding bytes rose in at "
+			"least %d sample intervals and never fell since they first rose; "
+			"grows/s is that rise per second",
+			MEM_GROWTH_MIN_RISES);
 	for (size_t i = 0; i < s->tg.notes.n && !err; i++)
 		err = profile_note(r->p, "%s", s->tg.notes.v[i]);
 	for (size_t i = 0; i < s->notes.n && !err; i++)
 		err = profile_note(r->p, "%s", s->notes.v[i]);
 	if (!err && uprobe_governor__ndetached(s->gov))
+		err = profile_note(
+			r->p,
+			"the governor detached allocation functions (above): calls after that "
+			"are not counted, so per-site counts and bytes are exact up to it and "
+			"lower bounds for the run; alloc_calls_est adds one allocation per free() "
+			"of a block not seen allocated, while free() stayed probed (error: "
+			"alloc_calls_est_err; blocks allocated after the detach and never freed "
+			"are not in it)");
+	if (!err && uprobe_governor__ndetached(s->free_gov))
 		err = profile_note(r->p,
-				   "the governor detached allocation functions (above): their "
-				   "calls after that are not counted, so counts and bytes are "
-				   "lower bounds; free() stays probed, so outstanding, peak and "
-				   "leak figures are exact for the blocks counted");
+				   "free() was detached too: frees after that are not seen, so "
+				   "outstanding, leak and peak figures are upper bounds");
+	else if (!err && uprobe_governor__ndetached(s->gov))
+		err = profile_note(r->p,
+				   "free() stayed probed: outstanding, peak and leak figures are "
+				   "exact for the blocks counted");
 	return err;
 }
 
@@ -369,9 +454,15 @@ int mem_report(void *state, struct profile **out)
 		err = -ENOMEM;
 	if (!err)
 		err = profile_add_metric_defs(r.p, mem_metrics, MEM_METRICS_N);
-	for (size_t i = 0; i < ARRAY_SIZE(section_col) && !err; i++)
-		if (!(tabs[i] = profile_table_def(r.p, mem_tables[i], NULL)))
+	for (size_t i = 0; i < ARRAY_SIZE(section_col) && !err; i++) {
+		if (!(tabs[i] = profile_table_def(r.p, mem_tables[i], NULL))) {
 			err = -ENOMEM;
+		} else if (section_col[i] != C_GROWTH) {
+			/* The growth columns belong to the growth table's text. */
+			ptable_hide_col(tabs[i], C_RISES);
+			ptable_hide_col(tabs[i], C_GROWTH);
+		}
+	}
 	if (!err)
 		err = stack_conv_init(&r.conv, r.p, s->sym, -1, MEM_STACK_DEPTH);
 	if (!err && bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.totals), &zero, &r.tot) != 0)

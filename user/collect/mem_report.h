@@ -17,20 +17,31 @@ struct mem_bpf;
 struct uprobe_set;
 struct uprobe_governor;
 struct symbolizer;
+struct mem_growth;
 
 struct mem_state {
 	const struct options *o;
 	struct target *t;
 	struct mem_bpf *skel;
-	struct uprobe_targets tg;  /* the allocator's functions found */
-	const char *allocator;	   /* module they are in */
-	struct uprobe_set *allocs; /* entry + return: probe i has index i */
-	struct uprobe_set *frees;  /* free(): entry only, never detached */
-	size_t nallocs;		   /* probes in allocs; free is index nallocs */
-	struct uprobe_governor *gov;
-	struct uprobe_cost cost;
+	struct uprobe_targets tg;	  /* the allocator's functions found */
+	const char *allocator;		  /* module they are in */
+	struct uprobe_set *allocs;	  /* entry + return: probe i has index i */
+	struct uprobe_set *frees;	  /* free(): entry only, detached last */
+	size_t nallocs;			  /* probes in allocs; free is index nallocs */
+	struct uprobe_governor *gov;	  /* the allocation functions */
+	struct uprobe_governor *free_gov; /* free(), from the first detach on */
+	int free_gov_tried;
+	struct uprobe_cost cost;      /* one allocation call's entry + return probes */
+	struct uprobe_cost free_cost; /* one free() entry probe */
+	/* What the governor charges per allocation call: cost plus free_cost
+	 * times the frees per allocation observed so far. */
+	double frees_per_alloc, gov_cost_ns;
+	/* The governor's first detach (0: none): when, and the frees of
+	 * untracked blocks counted up to then; free()'s detach. */
+	uint64_t t_detach, unknown_at_detach, t_free_detach, unknown_at_free_detach;
 	struct strlist notes;
 	struct symbolizer *sym;
+	struct mem_growth *growth; /* outstanding bytes per site over time */
 	int ncpus;
 	uint64_t t_attach, t_stop; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
 };

@@ -201,6 +201,7 @@ void uprobe_cost_get(struct uprobe_cost *c, const struct uprobe_set *s, uint32_t
 	/* Measured even with an override: the split between inside and
 	 * outside the call applies to the given cost too. */
 	err = uprobe_calibrate(s, cookie, inside, &ns, &in, &c->pending);
+	c->measured_ns = err ? 0 : ns;
 	if (override_ns > 0) {
 		c->ns = override_ns;
 		c->inside_ns = !err && ns > 0 ? override_ns * in / ns : 0;

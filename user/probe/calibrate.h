@@ -28,6 +28,7 @@ struct uprobe_cost {
 	/* The part of ns that falls inside the call's own timed interval (the
 	 * rest lands only in its caller's); 0 when not measured. */
 	double inside_ns;
+	double measured_ns;	      /* what calibration measured (0: it failed) */
 	const char *source;	      /* "calibrated", "assumed", or the override's name */
 	struct uprobe_calib *pending; /* calibration probes still coming off */
 };

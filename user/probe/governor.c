@@ -102,6 +102,8 @@ static int alloc_arrays(struct uprobe_governor *g, size_t n)
 	return 0;
 }
 
+static void read_entries(struct uprobe_governor *g);
+
 struct uprobe_governor *uprobe_governor__new(const struct uprobe_governor_opts *o)
 {
 	struct uprobe_governor *g = calloc(1, sizeof(*g));
@@ -129,6 +131,9 @@ struct uprobe_governor *uprobe_governor__new(const struct uprobe_governor_opts *
 	}
 	for (size_t i = 0; i < g->n; i++)
 		g->rates[i].attached = 1;
+	/* Hits before the start are not the first interval's. */
+	read_entries(g);
+	memcpy(g->last, g->entries, g->n * sizeof(*g->last));
 	g->t_start = g->t_last = now_ns();
 	return g;
 nomem:
@@ -157,6 +162,10 @@ static void read_entries(struct uprobe_governor *g)
 	uint32_t count = (uint32_t)g->n, next;
 	int err;
 
+	if (g->batch_vals && g->o.stats_base) {
+		free(g->batch_vals);
+		g->batch_vals = NULL;
+	}
 	if (g->batch_vals) {
 		err = bpf_map_lookup_batch(g->o.stats_fd, NULL, &next, g->batch_keys, g->batch_vals,
 					   &count, NULL);
@@ -173,11 +182,14 @@ static void read_entries(struct uprobe_governor *g)
 		free(g->batch_vals);
 		g->batch_vals = NULL;
 	}
-	for (uint32_t i = 0; i < g->n; i++)
-		g->entries[i] = g->rates[i].attached && bpf_map_lookup_elem(g->o.stats_fd, &i,
+	for (uint32_t i = 0; i < g->n; i++) {
+		uint32_t key = g->o.stats_base + i;
+
+		g->entries[i] = g->rates[i].attached && bpf_map_lookup_elem(g->o.stats_fd, &key,
 									    g->one) == 0 ?
 					sum_counts(g, g->one) :
 					g->last[i];
+	}
 }
 
 /* Stops probes pick[0..n). */
@@ -242,6 +254,12 @@ void uprobe_governor__tick(struct uprobe_governor *g)
 	}
 	if (npick)
 		detach(g, npick);
+}
+
+void uprobe_governor__set_cost(struct uprobe_governor *g, double cost_ns)
+{
+	if (g && cost_ns > 0)
+		g->o.cost_ns = cost_ns;
 }
 
 double uprobe_governor__peak_pct(const struct uprobe_governor *g)

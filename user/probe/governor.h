@@ -33,21 +33,26 @@ struct uprobe_governor_opts {
 	 * with the entry hit count (__u64) at count_off. */
 	int stats_fd;
 	size_t value_size, count_off;
-	double cost_ns;	   /* one call's probes */
-	double budget_pct; /* percent of one CPU; <= 0: never detach */
+	uint32_t stats_base; /* probe i's key is stats_base + i */
+	double cost_ns;	     /* one call's probes */
+	double budget_pct;   /* percent of one CPU; <= 0: never detach */
 	/* BPF-side flags per probe index (may be NULL), set before a probe
 	 * is detached so its hits stop counting at once. */
 	uint8_t *detached;
 	struct strlist *notes; /* detach notes go here */
 };
 
-/* Starts governing o->set, whose probes were just attached.  NULL with
+/* Starts governing o->set, whose probes are attached (the hit counts so
+ * far are the baseline of the first interval).  NULL with
  * errno set and one line printed. */
 struct uprobe_governor *uprobe_governor__new(const struct uprobe_governor_opts *o);
 /* One interval: rates, the peak estimate, detaching when over budget.
  * Intervals shorter than 50 ms are skipped.  g NULL (never started) is
  * allowed here and by the two getters (0). */
 void uprobe_governor__tick(struct uprobe_governor *g);
+/* Replaces the cost of one call's probes from the next tick on (a
+ * collector that measures it as the run goes). */
+void uprobe_governor__set_cost(struct uprobe_governor *g, double cost_ns);
 /* Highest interval estimate so far, percent of one CPU. */
 double uprobe_governor__peak_pct(const struct uprobe_governor *g);
 /* Probes detached so far. */
