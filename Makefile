@@ -69,7 +69,13 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(BUILD)/tests
 $(BUILD)/workloads/%: tests/workloads/%.c tests/workloads/gate.h | $(BUILD)/workloads
 	$(CC) $(WL_CFLAGS) -o $@ $< -lm
 
-workloads: $(WL_BINS)
+# The unwinder's workload: no frame pointers, as a PIE and not.
+WL_NOFP := -O2 -g -fomit-frame-pointer -Wall -Werror -pthread
+$(BUILD)/workloads/unwind: WL_CFLAGS := $(WL_NOFP) -fPIE -pie
+$(BUILD)/workloads/unwind_nopie: tests/workloads/unwind.c tests/workloads/gate.h | $(BUILD)/workloads
+	$(CC) $(WL_NOFP) -fno-pie -no-pie -o $@ $<
+
+workloads: $(WL_BINS) $(BUILD)/workloads/unwind_nopie
 
 $(BUILD) $(BUILD)/tests $(BUILD)/workloads:
 	mkdir -p $@

@@ -100,14 +100,16 @@ static void build_id_hex(Elf *elf, char *hex, size_t len)
 		GElf_Nhdr nh;
 		size_t off = 0, noff, doff;
 
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE || !(d = elf_getdata(scn, NULL)))
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE ||
+		    !(d = elf_getdata(scn, NULL)))
 			continue;
 		while ((n = gelf_getnote(d, off, &nh, &noff, &doff)) > 0) {
 			off = n;
 			if (nh.n_type != NT_GNU_BUILD_ID || nh.n_descsz * 2 + 1 > len)
 				continue;
 			for (size_t i = 0; i < nh.n_descsz; i++)
-				snprintf(hex + 2 * i, 3, "%02x", ((unsigned char *)d->d_buf)[doff + i]);
+				snprintf(hex + 2 * i, 3, "%02x",
+					 ((unsigned char *)d->d_buf)[doff + i]);
 			return;
 		}
 	}
@@ -192,8 +194,8 @@ static void frame_row(Dwarf_Frame *f, struct unwind_row *row)
 		return;
 	if (dwarf_frame_register(f, DW_RBP, mem, &ops, &nops))
 		return;
-	if (nops && (!cfa_offset_rule(ops, nops, &rbp) || rbp == 0 || rbp < INT16_MIN ||
-		     rbp > INT16_MAX))
+	if (nops &&
+	    (!cfa_offset_rule(ops, nops, &rbp) || rbp == 0 || rbp < INT16_MIN || rbp > INT16_MAX))
 		return; /* rbp in another register, or an expression */
 	if (dwarf_frame_cfa(f, &ops, &nops) || nops != 1 || ops[0].atom != DW_OP_bregx ||
 	    (ops[0].number != DW_RSP && ops[0].number != DW_RBP) ||

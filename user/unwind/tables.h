@@ -19,10 +19,10 @@ struct unwind_tables_opts {
 };
 
 struct unwind_tables_stats {
-	uint64_t build_ns;	 /* building all tables so far */
-	uint64_t bytes;		 /* rows loaded */
-	uint64_t files;		 /* files with rows */
-	uint64_t too_large;	 /* files left out: over a row limit */
+	uint64_t build_ns;	/* building all tables so far */
+	uint64_t bytes;		/* rows loaded */
+	uint64_t files;		/* files with rows */
+	uint64_t too_large;	/* files left out: over a row limit */
 	uint64_t mappings_left; /* executable mappings over UNWIND_MAX_MAPPINGS */
 };
 
