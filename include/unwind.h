@@ -29,11 +29,10 @@ enum unwind_cmd {
  * at CFA + rbp_off. */
 struct unwind_row {
 	__u32 pc; /* link-time address (file's own virtual addresses) */
+	__s32 cfa_off;
+	__s16 rbp_off;
 	__u8 cmd; /* enum unwind_cmd */
 	__u8 pad;
-	__s16 cfa_off;
-	__s16 rbp_off;
-	__u16 pad2;
 };
 
 /* A file's rows: unwind_rows[first .. first + n), sorted by pc. */

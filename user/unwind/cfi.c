@@ -199,10 +199,10 @@ static void frame_row(Dwarf_Frame *f, struct unwind_row *row)
 		return; /* rbp in another register, or an expression */
 	if (dwarf_frame_cfa(f, &ops, &nops) || nops != 1 || ops[0].atom != DW_OP_bregx ||
 	    (ops[0].number != DW_RSP && ops[0].number != DW_RBP) ||
-	    (int64_t)ops[0].number2 < INT16_MIN || (int64_t)ops[0].number2 > INT16_MAX)
+	    (int64_t)ops[0].number2 < INT32_MIN || (int64_t)ops[0].number2 > INT32_MAX)
 		return; /* a CFA expression (a realigned stack) */
 	row->cmd = ops[0].number == DW_RSP ? UNWIND_CFA_RSP : UNWIND_CFA_RBP;
-	row->cfa_off = (int16_t)(int64_t)ops[0].number2;
+	row->cfa_off = (int32_t)(int64_t)ops[0].number2;
 	row->rbp_off = (int16_t)rbp;
 }
 
@@ -236,8 +236,9 @@ static int rows_add(struct rows *r, uint64_t pc, const struct unwind_row *row)
 }
 
 /* Rows for [lo, hi): one per frame state libdw gives, in address order;
- * pcs no FDE covers become NONE rows, probed for the next FDE at each
- * 16-byte boundary (where compilers start functions and PLT entries). */
+ * pcs no FDE covers become NONE rows, probed byte by byte for the next
+ * FDE (an FDE may start anywhere; a failed lookup is one binary search
+ * of .eh_frame_hdr). */
 static int range_rows(Dwarf_CFI *cfi, uint64_t lo, uint64_t hi, struct rows *r)
 {
 	static const struct unwind_row none = { .cmd = UNWIND_NONE };
@@ -251,7 +252,7 @@ static int range_rows(Dwarf_CFI *cfi, uint64_t lo, uint64_t hi, struct rows *r)
 
 		if (dwarf_cfi_addrframe(cfi, pc, &f) || !f) {
 			err = rows_add(r, pc, &none);
-			pc = (pc | 15) + 1;
+			pc++;
 			continue;
 		}
 		dwarf_frame_info(f, &start, &end, NULL);
