@@ -79,8 +79,8 @@ static void check_at(const struct cfi_table *t, unsigned long pc, const struct r
 	expect(r, &want);
 	assert_non_null(got);
 	if (got->cmd != want.cmd || got->cfa_off != want.cfa_off || got->rbp_off != want.rbp_off)
-		fail_msg("pc %#lx: readelf CFA %s rbp %s ra %s; got cmd %d cfa %d rbp %d", pc, r->cfa,
-			 r->rbp, r->ra, got->cmd, got->cfa_off, got->rbp_off);
+		fail_msg("pc %#lx: readelf CFA %s rbp %s ra %s; got cmd %d cfa %d rbp %d", pc,
+			 r->cfa, r->rbp, r->ra, got->cmd, got->cfa_off, got->rbp_off);
 	(*checked)++;
 }
 
@@ -125,7 +125,8 @@ static size_t check_file(const char *path)
 
 			for (ncols = 0; tok && ncols < 16; tok = strtok_r(NULL, " \n", &save))
 				snprintf(cols[ncols++], sizeof(cols[0]), "%s", tok);
-		} else if (line[0] >= '0' && line[0] <= 'f' && strlen(line) > 17 && line[16] == ' ') {
+		} else if (line[0] >= '0' && line[0] <= 'f' && strlen(line) > 17 &&
+			   line[16] == ' ') {
 			pc = parse_row(line, cols, ncols, &r);
 			if (in_cie) {
 				cie_row[ncies++] = r;
