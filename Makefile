@@ -9,7 +9,7 @@ BUILD     := build
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
              -Iinclude -Iuser -I$(BUILD) -DEBPROF_VERSION=\"$(VERSION)\" -MMD -MP
-LDLIBS    += -lbpf -lelf -lz -ljansson
+LDLIBS    += -lbpf -ldw -lelf -lz -ljansson
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Iinclude -Ibpf \
               -Wall -Wno-unused-function -MMD -MP
 
@@ -69,7 +69,13 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(BUILD)/tests
 $(BUILD)/workloads/%: tests/workloads/%.c tests/workloads/gate.h | $(BUILD)/workloads
 	$(CC) $(WL_CFLAGS) -o $@ $< -lm
 
-workloads: $(WL_BINS)
+# The unwinder's workload: no frame pointers, as a PIE and not.
+WL_NOFP := -O2 -g -fomit-frame-pointer -Wall -Werror -pthread
+$(BUILD)/workloads/unwind: WL_CFLAGS := $(WL_NOFP) -fPIE -pie
+$(BUILD)/workloads/unwind_nopie: tests/workloads/unwind.c tests/workloads/gate.h | $(BUILD)/workloads
+	$(CC) $(WL_NOFP) -fno-pie -no-pie -o $@ $<
+
+workloads: $(WL_BINS) $(BUILD)/workloads/unwind_nopie
 
 $(BUILD) $(BUILD)/tests $(BUILD)/workloads:
 	mkdir -p $@

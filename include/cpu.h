@@ -7,17 +7,25 @@
 #include <linux/types.h>
 #endif
 
-#define CPU_MAX_STACK_DEPTH 127 /* PERF_MAX_STACK_DEPTH */
-#define CPU_MAX_STACKS 16384	/* distinct stacks in the stack map */
+#define CPU_MAX_STACK_DEPTH 127 /* PERF_MAX_STACK_DEPTH; UNWIND_MAX_FRAMES */
+#define CPU_MAX_STACKS 32768	/* distinct stacks in the frames map */
 #define CPU_MAX_ENTRIES 32768	/* distinct (thread, stack) pairs */
 #define CPU_MAX_THREADS 8192
 #define CPU_COMM_LEN 16
+
+/* A captured stack, the key of the frames map: its whole frame array, so
+ * two stacks never share an id (no hash collisions).  ips past nr are 0. */
+struct cpu_frames {
+	__u32 nr;
+	__u32 kernel;
+	__u64 ips[CPU_MAX_STACK_DEPTH];
+};
 
 /* Both maps count per (thread, user stack, kernel stack). */
 struct cpu_key {
 	__u32 tid;
 	__u32 flags;  /* CPU_KEY_* */
-	__s32 ustack; /* stack id, or negative errno when not captured */
+	__s32 ustack; /* id in the frames map, or negative errno when not captured */
 	__s32 kstack;
 };
 
@@ -59,20 +67,24 @@ struct cpu_thread {
  *   X(NAME, info key, info label, lost)
  * lost 1: a sample or episode lost or damaged, summed into the report's
  * "lost"; consecutive counters that share a key are shown as one sum. */
-#define CPU_STATS(X)                                                         \
-	/* samples of the target seen; off-CPU episodes counted */           \
-	X(SAMPLES, "samples", "on-CPU samples", 0)                           \
-	X(SWITCHES, "offcpu_switches", "off-CPU episodes", 0)                \
-	/* a stack that could not be collected */                            \
-	X(USTACK_LOST, "lost_user_stack", "  user stack unavailable", 1)     \
-	X(KSTACK_LOST, "lost_kernel_stack", "  kernel stack unavailable", 1) \
-	/* stack id hash collision (-EEXIST) */                              \
-	X(STACK_COLLISION, "lost_collision", "  stack id collisions", 1)     \
-	/* -ENOMEM from the stack map */                                     \
-	X(STACKMAP_FULL, "lost_stackmap_full", "  stack map full", 1)        \
-	/* counts map full: sample dropped; starts or threads map full */    \
-	X(MAP_FULL, "lost_map_full", "  counts map full", 1)                 \
-	X(START_FULL, "lost_map_full", "  counts map full", 1)               \
+#define CPU_STATS(X)                                                                 \
+	/* samples of the target seen; off-CPU episodes counted */                   \
+	X(SAMPLES, "samples", "on-CPU samples", 0)                                   \
+	X(SWITCHES, "offcpu_switches", "off-CPU episodes", 0)                        \
+	/* a stack that could not be collected */                                    \
+	X(USTACK_LOST, "lost_user_stack", "  user stack unavailable", 1)             \
+	X(KSTACK_LOST, "lost_kernel_stack", "  kernel stack unavailable", 1)         \
+	/* user stacks cut short by the unwinder: a read of the stack      \
+	 * failed; a pc with no unwind info (--unwind dwarf); a file whose \
+	 * table was left out as too large (frame pointers used instead) */         \
+	X(USTACK_READ, "lost_user_stack_read", "  user stack read failed", 1)        \
+	X(NO_UNWIND_INFO, "lost_no_unwind_info", "  user pc without unwind info", 1) \
+	X(TABLE_TOO_LARGE, "lost_table_too_large", "  unwind table too large", 1)    \
+	/* the frames map is full: stack not kept */                                 \
+	X(STACKMAP_FULL, "lost_stackmap_full", "  stack map full", 1)                \
+	/* counts map full: sample dropped; starts or threads map full */            \
+	X(MAP_FULL, "lost_map_full", "  counts map full", 1)                         \
+	X(START_FULL, "lost_map_full", "  counts map full", 1)                       \
 	X(THREADS_FULL, "lost_map_full", "  counts map full", 1)
 
 #define CPU_STAT_ENUM(name, key, label, lost) CPU_STAT_##name,

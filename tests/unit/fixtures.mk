@@ -39,3 +39,4 @@ $(FIXT_DIR)/fixture_stripped: $(FIXT_DIR)/fixture_pie $(FIXT_DIR)/fixture_stripp
 
 # The tests read the fixtures at run time.
 $(BUILD)/tests/test_symbolize: | $(UNIT_FIXTURES)
+$(BUILD)/tests/test_cfi: | $(UNIT_FIXTURES)

@@ -12,6 +12,7 @@
 #include "run/features.h"
 #include "output/writer.h"
 #include "cli/options.h"
+#include "unwind.h"
 
 #define DEFAULT_FREQUENCY 99
 #define MAX_FREQUENCY 100000
@@ -22,6 +23,7 @@ enum {
 	OPT_FORMAT = 1000,
 	OPT_METRIC,
 	OPT_MIN_BLOCK,
+	OPT_UNWIND,
 	OPT_MAX_OVERHEAD,
 	OPT_COUNT_ONLY,
 	OPT_CALLERS,
@@ -47,6 +49,7 @@ static const struct option long_opts[] = {
 	{ "metric", required_argument, NULL, OPT_METRIC },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "min-block", required_argument, NULL, OPT_MIN_BLOCK },
+	{ "unwind", required_argument, NULL, OPT_UNWIND },
 	{ "functions", required_argument, NULL, 'f' },
 	{ "max-overhead", required_argument, NULL, OPT_MAX_OVERHEAD },
 	{ "count-only", no_argument, NULL, OPT_COUNT_ONLY },
@@ -97,6 +100,9 @@ void options_usage(FILE *f)
 		"  -F, --frequency HZ       cpu: samples per second of thread CPU time (default "
 		"%d)\n"
 		"      --min-block USEC     cpu: ignore off-CPU episodes shorter than USEC\n"
+		"      --unwind MODE        cpu: how user stacks are walked: auto (default: the\n"
+		"                           files' CFI, frame pointers where a pc has none),\n"
+		"                           dwarf (CFI only), fp (frame pointers only)\n"
 		"  -f, --functions PATTERNS func: trace these functions exactly (implies the\n"
 		"                           func report); comma-separated globs over the\n"
 		"                           executable's symbols ('handle_*'), or LIB:GLOB for\n"
@@ -260,7 +266,7 @@ static int add_report(struct options *o, const char *name, FILE *err)
 static int report_check(struct options *o, char **args, int nargs, FILE *err)
 {
 	if (o->argv || o->pid || o->duration || o->interval || o->nfunc_patterns || o->count_only ||
-	    o->min_block_ns || o->save ||
+	    o->min_block_ns || o->save || o->unwind ||
 	    (o->probe_cost_from && !strcmp(o->probe_cost_from, "--probe-cost")) ||
 	    o->frequency != DEFAULT_FREQUENCY || o->max_overhead != DEFAULT_MAX_OVERHEAD)
 		return usage(err, "ebprof report renders a saved profile: only output options "
@@ -372,6 +378,16 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 			if (parse_long(arg, 0, LONG_MAX / 1000, &l))
 				return usage(err, "invalid --min-block '%s': microseconds", arg);
 			o->min_block_ns = (uint64_t)l * 1000;
+			break;
+		case OPT_UNWIND:
+			if (!strcmp(arg, "auto"))
+				o->unwind = UNWIND_MODE_AUTO;
+			else if (!strcmp(arg, "dwarf"))
+				o->unwind = UNWIND_MODE_DWARF;
+			else if (!strcmp(arg, "fp"))
+				o->unwind = UNWIND_MODE_FP;
+			else
+				return usage(err, "invalid --unwind '%s': auto, dwarf or fp", arg);
 			break;
 		case 'f':
 			if ((r = add_patterns(o, optarg, err)) != PARSE_OK)

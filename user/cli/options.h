@@ -33,6 +33,7 @@ struct options {
 	const char *metric;    /* --metric, NULL = report default */
 	int verbose;	       /* -v count */
 	uint64_t min_block_ns; /* --min-block USEC */
+	int unwind;	       /* --unwind: enum unwind_mode (include/unwind.h) */
 	/* func report */
 	const char *func_patterns[MAX_FUNC_PATTERNS];
 	int nfunc_patterns;

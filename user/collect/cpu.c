@@ -21,7 +21,10 @@
 #include "probe/perf_event.h"
 #include "run/features.h"
 #include "symbols/stack.h"
+#include "symbols/stacktab.h"
 #include "symbols/symbolize.h"
+#include "unwind.h"
+#include "unwind/tables.h"
 #include "util/util.h"
 
 enum { M_ONCPU, M_OFFCPU, M_WALL, M_SAMPLES, M_N };
@@ -65,6 +68,7 @@ struct cpu_state {
 	const struct options *opts;
 	struct target *target;
 	struct symbolizer *sym;
+	struct unwind_tables *unwind; /* NULL with --unwind fp */
 	struct perf_events pe;
 	struct bpf_link *switch_link;
 	uint64_t t_start; /* CLOCK_MONOTONIC ns at attach */
@@ -83,6 +87,30 @@ static const enum feature cpu_needs[] = {
 	FEAT_TP_SCHED_SWITCH,
 	FEAT_PERF_CPU_CLOCK,
 };
+
+/* The unwind tables of the target's mappings (not with --unwind fp); a
+ * launched command gets its tables at the first refresh after exec. */
+static int open_unwind(struct cpu_state *s)
+{
+	struct unwind_tables_opts uo = {
+		.rows_fd = bpf_map__fd(s->skel->maps.unwind_rows),
+		.files_fd = bpf_map__fd(s->skel->maps.unwind_files),
+		.maps_fd = bpf_map__fd(s->skel->maps.unwind_maps),
+		.nmaps = &s->skel->bss->unwind_nmaps,
+	};
+	int err;
+
+	if (s->opts->unwind == UNWIND_MODE_FP)
+		return 0;
+	err = unwind_tables__new(&uo, &s->unwind);
+	if (err)
+		return err;
+	err = s->target->launched ? 0 : unwind_tables__update(s->unwind, s->target->pid);
+	if (err)
+		ebprof_err("cannot load the unwind tables of pid %d: %s", s->target->pid,
+			   strerror(-err));
+	return err;
+}
 
 static int cpu_open(void **statep, const struct options *o, struct target *t)
 {
@@ -105,11 +133,15 @@ static int cpu_open(void **statep, const struct options *o, struct target *t)
 	}
 	s->skel->rodata->targ_tgid = (uint32_t)t->pid;
 	s->skel->rodata->min_block_ns = o->min_block_ns;
+	s->skel->rodata->unwind_mode = (uint32_t)o->unwind;
 	err = cpu_bpf__load(s->skel);
 	if (err) {
 		collector_bpf_error("cpu", 1, err);
 		goto fail;
 	}
+	err = open_unwind(s);
+	if (err)
+		goto fail;
 	/* A launched command is still ebprof's own fork until released: its
 	 * mappings are read from the first refresh on. */
 	err = t->launched ? 0 : symbolizer_new(t->pid, &s->sym);
@@ -156,6 +188,8 @@ static int cpu_attach(void *state)
  * kernel-only if it is already gone.  0 or -ENOMEM. */
 static int refresh_symbols(struct cpu_state *s)
 {
+	if (s->unwind)
+		unwind_tables__update(s->unwind, s->target->pid);
 	if (s->sym)
 		return symbolizer_refresh(s->sym), 0;
 	if (symbolizer_new(s->target->pid, &s->sym) == 0)
@@ -191,6 +225,7 @@ struct cpu_rep {
 	struct cpu_state *s;
 	struct profile *p;
 	struct stack_conv conv;
+	struct stacktab stacks; /* the frames map by id */
 	struct ptable *threads;
 	uint64_t now;	  /* CLOCK_MONOTONIC, as bpf_ktime_get_ns: stop time once stopped */
 	uint64_t elapsed; /* since attach */
@@ -224,6 +259,15 @@ static uint64_t entry_oncpu(const struct cpu_rep *rp, uint32_t tid, uint64_t sam
 			  (double)th.samples);
 }
 
+/* The frames of stack id (a negative id: not captured) onto st. */
+static void add_stack(struct cpu_rep *rp, struct stackbuf *st, int kernel, int id)
+{
+	const uint64_t *ips = NULL;
+	size_t n = stacktab_get(&rp->stacks, id, &ips);
+
+	stack_from_ips(&rp->conv, st, kernel, ips, n);
+}
+
 /* Adds one (thread, stacks) entry's values: off-CPU time under its
  * off-CPU marker, samples under the bare stack. */
 static int add_entry(struct cpu_rep *rp, struct stackbuf *st, const struct cpu_key *key,
@@ -238,8 +282,8 @@ static int add_entry(struct cpu_rep *rp, struct stackbuf *st, const struct cpu_k
 		stackbuf_push(st, profile_frame(p, FRAME_MARKER, "[blocked since before attach]",
 						NULL, 0));
 	} else {
-		stack_from_id(&rp->conv, st, 0, key->ustack);
-		stack_from_id(&rp->conv, st, 1, key->kstack);
+		add_stack(rp, st, 0, key->ustack);
+		add_stack(rp, st, 1, key->kstack);
 	}
 	if (v->offcpu_ns) {
 		/* One entry holds either on- or off-CPU values in practice;
@@ -443,6 +487,12 @@ static int stat_info(struct profile *p, const __u64 *st, int i)
 	return i;
 }
 
+static const char *const unwind_names[] = {
+	[UNWIND_MODE_AUTO] = "auto (CFI, frame pointers where none)",
+	[UNWIND_MODE_DWARF] = "dwarf (CFI only)",
+	[UNWIND_MODE_FP] = "fp (frame pointers)",
+};
+
 static void stats_info(struct cpu_rep *rp)
 {
 	struct cpu_state *s = rp->s;
@@ -455,6 +505,7 @@ static void stats_info(struct cpu_rep *rp)
 			lost += st[i];
 	profile_info_int(p, "duration", "duration", "ns", (int64_t)rp->elapsed);
 	profile_info_int(p, "frequency", "frequency (Hz)", "count", s->opts->frequency);
+	profile_info_str(p, "unwind", "user stacks (--unwind)", unwind_names[s->opts->unwind]);
 	stat_info(p, st, CPU_STAT_SAMPLES);
 	stat_info(p, st, CPU_STAT_SWITCHES);
 	profile_info_int(p, "lost", "lost or damaged samples", "count", (int64_t)lost);
@@ -482,8 +533,10 @@ static int build(struct cpu_rep *rp, int metric)
 	struct cpu_state *s = rp->s;
 	int err;
 
-	err = stack_conv_init(&rp->conv, rp->p, s->sym, bpf_map__fd(s->skel->maps.stacks),
-			      CPU_MAX_STACK_DEPTH);
+	err = stack_conv_init(&rp->conv, rp->p, s->sym, -1, CPU_MAX_STACK_DEPTH);
+	if (!err)
+		err = stacktab_read(bpf_map__fd(s->skel->maps.frames), CPU_MAX_STACK_DEPTH,
+				    &rp->stacks);
 	if (err)
 		return err;
 	rp->threads = profile_table_def(rp->p, &thread_table, NULL);
@@ -529,6 +582,7 @@ static int cpu_report(void *state, struct profile **out)
 	if (!err)
 		stats_info(&rp);
 	stack_conv_free(&rp.conv);
+	stacktab_free(&rp.stacks);
 	if (err) {
 		profile_free(p);
 		return err;
@@ -558,6 +612,7 @@ static void cpu_close(void *state)
 	bpf_link__destroy(s->switch_link);
 	cpu_bpf__destroy(s->skel);
 	symbolizer_free(s->sym);
+	unwind_tables__free(s->unwind);
 	free(s);
 }
 

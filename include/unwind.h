@@ -1,0 +1,63 @@
+/* Shared by bpf/cpu.bpf.c and user/unwind/: the compact unwind tables the
+ * BPF stack walker reads (one row per pc range of a file, built from its
+ * CFI), the mapping lookup of the target, and their limits. */
+#ifndef EBPROF_UNWIND_H
+#define EBPROF_UNWIND_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define UNWIND_MAX_FRAMES 127		/* user frames per stack */
+#define UNWIND_MAX_ROWS (1u << 21)	/* rows of all files (total table memory) */
+#define UNWIND_MAX_FILE_ROWS (1u << 20) /* rows of one file */
+#define UNWIND_MAX_FILES 256		/* files with a table */
+#define UNWIND_MAX_MAPPINGS 1024	/* executable mappings of the target */
+#define UNWIND_SEARCH_STEPS 22		/* binary search steps: > log2(UNWIND_MAX_ROWS) */
+#define UNWIND_MAP_STEPS 11		/* > log2(UNWIND_MAX_MAPPINGS) */
+
+/* What a row says to do at the pcs from its pc up to the next row's. */
+enum unwind_cmd {
+	UNWIND_CFA_RSP = 0, /* CFA = rsp + cfa_off; RA at CFA - 8 */
+	UNWIND_CFA_RBP = 1, /* CFA = rbp + cfa_off; RA at CFA - 8 */
+	UNWIND_STOP = 2,    /* return address undefined: the outermost frame */
+	UNWIND_FP = 3,	    /* CFI the walker cannot follow: a frame-pointer step */
+	UNWIND_NONE = 4,    /* no CFI covers these pcs */
+};
+
+/* rbp_off 0: rbp unchanged by this frame; else the caller's rbp is saved
+ * at CFA + rbp_off. */
+struct unwind_row {
+	__u32 pc; /* link-time address (file's own virtual addresses) */
+	__s32 cfa_off;
+	__s16 rbp_off;
+	__u8 cmd; /* enum unwind_cmd */
+	__u8 pad;
+};
+
+/* A file's rows: unwind_rows[first .. first + n), sorted by pc. */
+struct unwind_file {
+	__u32 first;
+	__u32 n;
+};
+
+/* One executable mapping: [start, end) runs the file's code at link-time
+ * address addr - bias.  file is an index of unwind_files, or
+ * UNWIND_NO_FILE for code without a table (anonymous, JIT). */
+struct unwind_mapping {
+	__u64 start, end, bias;
+	__u32 file;
+	__u32 pad;
+};
+
+#define UNWIND_NO_FILE 0xffffffffu   /* no table: frame pointers */
+#define UNWIND_TOO_LARGE 0xfffffffeu /* table over a limit: frame pointers, counted */
+
+/* --unwind: how user stacks are walked. */
+enum unwind_mode {
+	UNWIND_MODE_AUTO = 0, /* CFI tables, frame pointers where a pc has none */
+	UNWIND_MODE_DWARF,    /* CFI tables only */
+	UNWIND_MODE_FP,	      /* frame pointers (bpf_get_stack) */
+};
+
+#endif

@@ -1,0 +1,129 @@
+"""User stacks unwound from CFI in BPF (--unwind auto|dwarf) on a workload
+built without frame pointers (tests/workloads/unwind.c), PIE and not:
+every on-CPU sample in a known leaf must carry exactly its known chain,
+libc's frames included (Debian's libc has no frame pointers)."""
+import os
+
+from lib import BpfSnapshot, check, equal, finish, metric_index, report, run_gated, start, stop, workload
+
+CPU_MS = 1500
+LIBC_START = ["_start", "__libc_start_main", "__libc_start_call_main", "main"]
+
+
+def leaf_stacks(rep, leaf):
+    """(stack as function names root first, samples) of every on-CPU
+    sample whose leaf (kernel frames and markers left out) is leaf; and
+    the total of on-CPU samples."""
+    m = metric_index(rep, "samples")
+    frames = rep["frames"]
+    out, total = [], 0
+    for s in rep["samples"]:
+        n = s["values"][m]
+        if not n:
+            continue
+        total += n
+        user = [frames[i]["func"] for i in s["stack"] if frames[i]["kind"] == "user"]
+        if user and user[-1] == leaf:
+            out.append((user, n))
+    return out, total
+
+
+def profile(binary, mode, unwind, env=None):
+    snap = BpfSnapshot()
+    if env:
+        os.environ.update(env)
+    p = start([workload(binary), mode, str(CPU_MS), "sig"], gated=True)
+    try:
+        r, doc = run_gated(["-F", "499", "--unwind", unwind, "-p", str(p.pid), "cpu"], p)
+    finally:
+        p.wait()
+        stop(p)
+        for k in env or {}:
+            os.environ.pop(k)
+    what = f"{binary} {mode} --unwind {unwind}"
+    equal(r.returncode, 0, f"{what}: exit status")
+    check("unwind: tables of" in r.stderr, f"{what}: -v says what the tables cost")
+    rep = report(doc, "cpu")
+    check(rep["info"]["unwind"].startswith(unwind), f"{what}: header names the unwinder",
+          rep["info"]["unwind"])
+    snap.check(what)
+    return rep, what
+
+
+def exact(rep, what, leaf, want):
+    """Every sample in leaf has stack want; they are most of the samples."""
+    got, total = leaf_stacks(rep, leaf)
+    n = sum(c for _, c in got)
+    wrong = [(s, c) for s, c in got if s != want]
+    check(n > 0, f"{what}: samples in {leaf}", total)
+    check(not wrong, f"{what}: every {leaf} sample has exactly {';'.join(want)}", wrong[:3])
+    check(n >= 0.9 * total, f"{what}: {leaf} holds most samples", f"{n} of {total}")
+
+
+def test_chain():
+    for binary in ("unwind", "unwind_nopie"):
+        for unwind in ("dwarf", "auto"):
+            rep, what = profile(binary, "chain", unwind)
+            exact(rep, what, "spin_leaf",
+                  LIBC_START + ["chain_a", "chain_b", "chain_c", "spin_leaf"])
+            # Cut stacks (the SIGPROF handler's frame, which has no
+            # walkable CFI) are counted and shown.
+            for k in ("lost_no_unwind_info", "lost_user_stack_read", "lost_table_too_large"):
+                check(k in rep["info"], f"{what}: {k} shown", rep["info"].get(k))
+
+
+def test_recursion():
+    rep, what = profile("unwind", "recurse", "dwarf", {"UNWIND_DEPTH": "100"})
+    exact(rep, what, "spin_leaf", LIBC_START + ["recurse"] * 100 + ["rec_leaf", "spin_leaf"])
+    # Deeper than a stack holds: cut at the root, counted and marked.
+    rep, what = profile("unwind", "recurse", "dwarf", {"UNWIND_DEPTH": "200"})
+    m = metric_index(rep, "samples")
+    frames = rep["frames"]
+    deep = [[frames[i]["func"] for i in s["stack"] if frames[i]["kind"] != "kernel"]
+            for s in rep["samples"] if s["values"][m]]
+    deep = [s for s in deep if s and s[-1] == "spin_leaf"]
+    check(deep and all(s[0] == "[truncated]" for s in deep),
+          f"{what}: stacks deeper than 127 frames start with [truncated]")
+    check(deep and all(s[1:] == ["recurse"] * 125 + ["rec_leaf", "spin_leaf"] for s in deep),
+          f"{what}: the 127 leaf-side frames are kept")
+    check(rep["info"]["truncated"] > 0, f"{what}: truncated stacks counted",
+          rep["info"]["truncated"])
+
+
+def test_threads():
+    rep, what = profile("unwind_nopie", "threads", "dwarf")
+    for chain in (["thread_one", "one_a", "spin_one"], ["thread_two", "two_a", "two_b", "spin_two"]):
+        got, total = leaf_stacks(rep, "spin_leaf")
+        mine = [(s, c) for s, c in got if chain[0] in s]
+        want = ["clone3", "start_thread"] + chain + ["spin_leaf"]
+        check(mine and all(s == want for s, _ in mine), f"{what}: {chain[0]} stacks exact",
+              [s for s, _ in mine if s != want][:2])
+    got, total = leaf_stacks(rep, "spin_leaf")
+    check(sum(c for _, c in got) >= 0.9 * total, f"{what}: spin_leaf holds most samples")
+
+
+def test_qsort():
+    """cmp_slow is called by libc's qsort: its caller sort_caller is below
+    the libc frames (a frame-pointer walk skips it)."""
+    for binary in ("unwind", "unwind_nopie"):
+        rep, what = profile(binary, "qsort", "dwarf")
+        got, total = leaf_stacks(rep, "cmp_slow")
+        bad = []
+        for s, _ in got:
+            i = s.index("sort_caller") if "sort_caller" in s else -1
+            libc = s[i + 1:-1] if i >= 0 else []
+            if (s[:i + 1] != LIBC_START + ["sort_caller"] or not libc or libc[0] != "qsort_r"
+                    or any(not f.startswith("msort_with_tmp") for f in libc[1:])):
+                bad.append(s)
+        check(got and not bad, f"{what}: main > sort_caller > qsort_r > msort... > cmp_slow",
+              bad[:2])
+        check(sum(c for _, c in got) >= 0.8 * total, f"{what}: cmp_slow holds most samples",
+              f"{sum(c for _, c in got)} of {total}")
+
+
+if __name__ == "__main__":
+    test_chain()
+    test_recursion()
+    test_threads()
+    test_qsort()
+    finish()

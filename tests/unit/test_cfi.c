@@ -1,0 +1,210 @@
+/* user/unwind/cfi.c: the unwind rows of the fixture binaries
+ * (tests/unit/fixtures.mk) and of this machine's libc, checked at every
+ * row readelf --debug-dump=frames-interp prints (binutils' own reading of
+ * the same CFI). */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "unwind/cfi.h"
+
+#define FIXT "build/fixtures/"
+#define MAX_CIES 64
+
+/* One parsed readelf row: the CFA, rbp and ra columns as text. */
+struct rrow {
+	char cfa[32], rbp[16], ra[16];
+};
+
+/* The row cfi.c must have made of one readelf row. */
+static void expect(const struct rrow *r, struct unwind_row *w)
+{
+	memset(w, 0, sizeof(*w));
+	if (!strcmp(r->ra, "u")) {
+		w->cmd = UNWIND_STOP;
+		return;
+	}
+	w->cmd = UNWIND_FP;
+	if (strcmp(r->ra, "c-8"))
+		return;
+	if (r->rbp[0] == 'c')
+		w->rbp_off = (int16_t)atoi(r->rbp + 1);
+	else if (r->rbp[0] && strcmp(r->rbp, "u"))
+		return; /* rbp in a register or an expression */
+	if (!strncmp(r->cfa, "rsp+", 4))
+		w->cmd = UNWIND_CFA_RSP;
+	else if (!strncmp(r->cfa, "rbp+", 4))
+		w->cmd = UNWIND_CFA_RBP;
+	else
+		w->rbp_off = 0;
+	if (w->cmd != UNWIND_FP)
+		w->cfa_off = (int32_t)atoi(r->cfa + 4);
+}
+
+/* Splits a LOC line by the header's columns. */
+static unsigned long parse_row(char *line, char cols[][16], int ncols, struct rrow *r)
+{
+	char *save, *tok = strtok_r(line, " \n", &save);
+	unsigned long pc = strtoul(tok, NULL, 16);
+
+	memset(r, 0, sizeof(*r));
+	for (int c = 1; c < ncols && (tok = strtok_r(NULL, " \n", &save)); c++) {
+		/* "r10 (r10)" is one column: a register rule */
+		if (tok[0] == '(') {
+			c--;
+			continue;
+		}
+		if (!strcmp(cols[c], "CFA"))
+			snprintf(r->cfa, sizeof(r->cfa), "%s", tok);
+		else if (!strcmp(cols[c], "rbp"))
+			snprintf(r->rbp, sizeof(r->rbp), "%s", tok);
+		else if (!strcmp(cols[c], "ra"))
+			snprintf(r->ra, sizeof(r->ra), "%s", tok);
+	}
+	return pc;
+}
+
+static void check_at(const struct cfi_table *t, unsigned long pc, const struct rrow *r,
+		     size_t *checked)
+{
+	struct unwind_row want;
+	const struct unwind_row *got = cfi_table_find(t, pc);
+
+	expect(r, &want);
+	assert_non_null(got);
+	if (got->cmd != want.cmd || got->cfa_off != want.cfa_off || got->rbp_off != want.rbp_off)
+		fail_msg("pc %#lx: readelf CFA %s rbp %s ra %s; got cmd %d cfa %d rbp %d", pc,
+			 r->cfa, r->rbp, r->ra, got->cmd, got->cfa_off, got->rbp_off);
+	(*checked)++;
+}
+
+/* Every row readelf prints for path, and each FDE without rows of its
+ * own (its CIE's initial rules) at its first pc. */
+static size_t check_file(const char *path)
+{
+	char cmd[512], line[512], cols[16][16];
+	unsigned long cie_off[MAX_CIES], fde_lo = 0, fde_hi = 0;
+	struct rrow cie_row[MAX_CIES], r;
+	struct cfi_table t;
+	int ncies = 0, ncols = 0, in_cie = 0, fde_rows = -1, fde_cie = -1;
+	size_t checked = 0;
+	FILE *f;
+
+	assert_int_equal(cfi_table_build(path, NULL, &t), 0);
+	assert_non_null(t.source);
+	snprintf(cmd, sizeof(cmd), "readelf --debug-dump=frames-interp %s 2>/dev/null", path);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long off, pc;
+		char *p;
+
+		if (strstr(line, " CIE ") && ncies < MAX_CIES) {
+			cie_off[ncies] = strtoul(line, NULL, 16);
+			in_cie = 1;
+		} else if ((p = strstr(line, " FDE cie="))) {
+			if (fde_rows == 0 && fde_cie >= 0)
+				check_at(&t, fde_lo, &cie_row[fde_cie], &checked);
+			off = strtoul(p + 9, NULL, 16);
+			fde_cie = -1;
+			for (int i = 0; i < ncies; i++)
+				if (cie_off[i] == off)
+					fde_cie = i;
+			fde_lo = strtoul(strstr(line, "pc=") + 3, NULL, 16);
+			fde_hi = strtoul(strstr(line, "..") + 2, NULL, 16);
+			fde_rows = 0;
+			in_cie = 0;
+		} else if (strstr(line, "   LOC ")) {
+			char *save, *tok = strtok_r(line, " \n", &save);
+
+			for (ncols = 0; tok && ncols < 16; tok = strtok_r(NULL, " \n", &save))
+				snprintf(cols[ncols++], sizeof(cols[0]), "%s", tok);
+		} else if (line[0] >= '0' && line[0] <= 'f' && strlen(line) > 17 &&
+			   line[16] == ' ') {
+			pc = parse_row(line, cols, ncols, &r);
+			if (in_cie) {
+				cie_row[ncies++] = r;
+				in_cie = 0;
+			} else if (fde_rows >= 0 && pc < fde_hi) {
+				/* (a row at the FDE's end belongs to none) */
+				check_at(&t, pc, &r, &checked);
+				fde_rows++;
+			}
+		}
+	}
+	if (fde_rows == 0 && fde_cie >= 0)
+		check_at(&t, fde_lo, &cie_row[fde_cie], &checked);
+	pclose(f);
+	cfi_table_free(&t);
+	return checked;
+}
+
+static void test_fixture_pie(void **state)
+{
+	(void)state;
+	assert_true(check_file(FIXT "fixture_pie") > 10);
+}
+
+static void test_fixture_nopie(void **state)
+{
+	(void)state;
+	assert_true(check_file(FIXT "fixture_nopie") > 10);
+}
+
+static void test_fixture_lib(void **state)
+{
+	(void)state;
+	assert_true(check_file(FIXT "libfixture.so") > 3);
+}
+
+/* Debian's libc: thousands of FDEs, no frame pointers. */
+static void test_libc(void **state)
+{
+	(void)state;
+	assert_true(check_file("/lib/x86_64-linux-gnu/libc.so.6") > 10000);
+}
+
+/* _start's return address is undefined: the walk stops there. */
+static void test_stop_and_gaps(void **state)
+{
+	struct cfi_table t;
+	size_t stops = 0, none = 0;
+
+	(void)state;
+	assert_int_equal(cfi_table_build(FIXT "fixture_nopie", NULL, &t), 0);
+	for (size_t i = 0; i < t.n; i++) {
+		stops += t.rows[i].cmd == UNWIND_STOP;
+		none += t.rows[i].cmd == UNWIND_NONE;
+		if (i)
+			assert_true(t.rows[i - 1].pc < t.rows[i].pc);
+	}
+	assert_int_equal(stops, 1);
+	assert_true(none >= 1); /* past the end of the code at least */
+	assert_null(cfi_table_find(&t, t.rows[0].pc - 1));
+	cfi_table_free(&t);
+}
+
+static void test_not_elf(void **state)
+{
+	struct cfi_table t;
+
+	(void)state;
+	assert_int_equal(cfi_table_build("tests/unit/fixtures/kallsyms.txt", NULL, &t), -ENOEXEC);
+	assert_int_equal(cfi_table_build("/nonexistent", NULL, &t), -ENOENT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fixture_pie),   cmocka_unit_test(test_fixture_nopie),
+		cmocka_unit_test(test_fixture_lib),   cmocka_unit_test(test_libc),
+		cmocka_unit_test(test_stop_and_gaps), cmocka_unit_test(test_not_elf),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,166 @@
+/* Stacks of known shape for the unwinder, built without frame pointers
+ * (-O2 -fomit-frame-pointer, as a PIE: unwind, and not: unwind_nopie).
+ * Every function of a chain is noinline and uses its callee's result, so
+ * no call becomes a jump.  Each mode spins in its leaf until the process
+ * has used MS milliseconds of CPU (ITIMER_PROF: no clock call in the
+ * leaf).
+ *
+ *   unwind MODE MS START
+ *     chain    main > chain_a > chain_b > chain_c > spin_leaf
+ *     recurse  main > recurse x DEPTH (env UNWIND_DEPTH, default 100) > rec_leaf
+ *     threads  two threads: thread_one > one_a > spin_one and
+ *              thread_two > two_a > two_b > spin_two (main joins them)
+ *     qsort    main > sort_caller > qsort (libc) ... > cmp_slow
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "gate.h"
+
+#define KEEP __attribute__((noinline, noclone))
+
+static volatile sig_atomic_t done;
+static volatile unsigned long sink;
+
+static void on_prof(int sig)
+{
+	(void)sig;
+	done = 1;
+}
+
+KEEP static unsigned long spin_leaf(void)
+{
+	unsigned long x = 0;
+
+	while (!done)
+		x += sink + 1;
+	return x;
+}
+
+KEEP static unsigned long chain_c(void)
+{
+	return spin_leaf() + 3;
+}
+
+KEEP static unsigned long chain_b(void)
+{
+	return chain_c() * 5;
+}
+
+KEEP static unsigned long chain_a(void)
+{
+	return chain_b() + 7;
+}
+
+KEEP static unsigned long rec_leaf(void)
+{
+	return spin_leaf() + 1;
+}
+
+KEEP static unsigned long recurse(int n)
+{
+	unsigned long r = n > 1 ? recurse(n - 1) : rec_leaf();
+
+	return r + (unsigned long)n;
+}
+
+KEEP static unsigned long spin_one(void)
+{
+	return spin_leaf() + 11;
+}
+
+KEEP static unsigned long one_a(void)
+{
+	return spin_one() * 3;
+}
+
+KEEP static unsigned long spin_two(void)
+{
+	return spin_leaf() + 13;
+}
+
+KEEP static unsigned long two_b(void)
+{
+	return spin_two() * 7;
+}
+
+KEEP static unsigned long two_a(void)
+{
+	return two_b() + 17;
+}
+
+KEEP static void *thread_one(void *arg)
+{
+	sink += one_a();
+	return arg;
+}
+
+KEEP static void *thread_two(void *arg)
+{
+	sink += two_a();
+	return arg;
+}
+
+/* Slow on purpose: most of qsort's time is in here, called from libc. */
+KEEP static int cmp_slow(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	for (int i = 0; i < 2000; i++)
+		sink += (unsigned long)i;
+	return (x > y) - (x < y);
+}
+
+KEEP static unsigned long sort_caller(void)
+{
+	enum { N = 4096 };
+	static long v[N];
+	unsigned long rounds = 0;
+
+	while (!done) {
+		for (int i = 0; i < N; i++)
+			v[i] = (i * 7919L) % N;
+		qsort(v, N, sizeof(v[0]), cmp_slow);
+		rounds++;
+	}
+	return rounds + (unsigned long)v[0];
+}
+
+int main(int argc, char **argv)
+{
+	struct itimerval it = { 0 };
+	pthread_t t1, t2;
+	long ms;
+
+	gate_init();
+	if (argc < 3 || (ms = atol(argv[2])) <= 0 || gate_wait(argc > 3 ? argv[3] : NULL)) {
+		fprintf(stderr, "usage: unwind chain|recurse|threads|qsort MS [START]\n");
+		return 2;
+	}
+	signal(SIGPROF, on_prof);
+	it.it_value.tv_sec = ms / 1000;
+	it.it_value.tv_usec = (ms % 1000) * 1000;
+	setitimer(ITIMER_PROF, &it, NULL);
+	if (!strcmp(argv[1], "chain")) {
+		sink += chain_a();
+	} else if (!strcmp(argv[1], "recurse")) {
+		const char *d = getenv("UNWIND_DEPTH");
+
+		sink += recurse(d ? atoi(d) : 100);
+	} else if (!strcmp(argv[1], "threads")) {
+		pthread_create(&t1, NULL, thread_one, NULL);
+		pthread_create(&t2, NULL, thread_two, NULL);
+		pthread_join(t1, NULL);
+		pthread_join(t2, NULL);
+	} else if (!strcmp(argv[1], "qsort")) {
+		sink += sort_caller();
+	} else {
+		fprintf(stderr, "unwind: unknown mode %s\n", argv[1]);
+		return 2;
+	}
+	return 0;
+}

@@ -1,0 +1,336 @@
+/* CFI -> unwind rows with libdw (see cfi.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <gelf.h>
+
+#include "unwind/cfi.h"
+#include "util/util.h"
+
+/* DWARF register numbers of x86-64. */
+#define DW_RBP 6
+#define DW_RSP 7
+#define DW_RA 16
+
+struct cfi_src {
+	int fd;
+	Elf *elf;
+	Dwarf *dw; /* for .debug_frame, else NULL */
+	Dwarf_CFI *cfi;
+};
+
+static void src_close(struct cfi_src *s)
+{
+	if (s->dw)
+		dwarf_end(s->dw);
+	else if (s->cfi)
+		dwarf_cfi_end(s->cfi);
+	if (s->elf)
+		elf_end(s->elf);
+	if (s->fd >= 0)
+		close(s->fd);
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+}
+
+static int src_open(struct cfi_src *s, const char *path)
+{
+	memset(s, 0, sizeof(*s));
+	elf_version(EV_CURRENT);
+	s->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (s->fd < 0)
+		return -errno;
+	s->elf = elf_begin(s->fd, ELF_C_READ_MMAP, NULL);
+	if (!s->elf || elf_kind(s->elf) != ELF_K_ELF) {
+		src_close(s);
+		return -ENOEXEC;
+	}
+	return 0;
+}
+
+/* .eh_frame of s, else its .debug_frame: 1 found, 0 none. */
+static int src_cfi(struct cfi_src *s, const char **source)
+{
+	size_t shstrndx;
+	Elf_Scn *scn = NULL;
+	int eh = 0;
+
+	/* dwarf_getcfi_elf also takes .debug_frame when .eh_frame is
+	 * missing in some versions: tell the two apart by the sections. */
+	if (elf_getshdrstrndx(s->elf, &shstrndx) == 0) {
+		while ((scn = elf_nextscn(s->elf, scn))) {
+			GElf_Shdr sh;
+			const char *name;
+
+			if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
+				continue;
+			name = elf_strptr(s->elf, shstrndx, sh.sh_name);
+			if (name && !strcmp(name, ".eh_frame") && sh.sh_size > 4)
+				eh = 1;
+		}
+	}
+	if (eh) {
+		s->cfi = dwarf_getcfi_elf(s->elf);
+		*source = "eh_frame";
+		if (s->cfi)
+			return 1;
+	}
+	s->dw = dwarf_begin_elf(s->elf, DWARF_C_READ, NULL);
+	s->cfi = s->dw ? dwarf_getcfi(s->dw) : NULL;
+	*source = "debug_frame";
+	return s->cfi != NULL;
+}
+
+/* The build-id note of elf as hex, "" when absent. */
+static void build_id_hex(Elf *elf, char *hex, size_t len)
+{
+	size_t n;
+	Elf_Scn *scn = NULL;
+
+	hex[0] = 0;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+		GElf_Nhdr nh;
+		size_t off = 0, noff, doff;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE ||
+		    !(d = elf_getdata(scn, NULL)))
+			continue;
+		while ((n = gelf_getnote(d, off, &nh, &noff, &doff)) > 0) {
+			off = n;
+			if (nh.n_type != NT_GNU_BUILD_ID || nh.n_descsz * 2 + 1 > len)
+				continue;
+			for (size_t i = 0; i < nh.n_descsz; i++)
+				snprintf(hex + 2 * i, 3, "%02x",
+					 ((unsigned char *)d->d_buf)[doff + i]);
+			return;
+		}
+	}
+}
+
+/* The debug file of s by build-id, when s itself has no CFI. */
+static int src_open_debug(struct cfi_src *s, const char *root)
+{
+	char id[128], path[4096];
+
+	build_id_hex(s->elf, id, sizeof(id));
+	src_close(s);
+	if (strlen(id) < 3)
+		return -ENOENT;
+	snprintf(path, sizeof(path), "%s/usr/lib/debug/.build-id/%.2s/%s.debug", root ? root : "",
+		 id, id + 2);
+	return src_open(s, path);
+}
+
+/* The executable PT_LOAD ranges [lo, hi) of elf (link-time addresses);
+ * every PT_LOAD into t->loads. */
+static size_t exec_ranges(Elf *elf, uint64_t (*r)[2], size_t max, struct cfi_table *t)
+{
+	size_t phnum, n = 0;
+
+	if (elf_getphdrnum(elf, &phnum))
+		return 0;
+	for (size_t i = 0; i < phnum && n < max; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		if (t->nloads < ARRAY_SIZE(t->loads)) {
+			t->loads[t->nloads].vaddr = ph.p_vaddr;
+			t->loads[t->nloads].offset = ph.p_offset;
+			t->loads[t->nloads++].filesz = ph.p_filesz;
+		}
+		if (ph.p_flags & PF_X) {
+			r[n][0] = ph.p_vaddr;
+			r[n][1] = ph.p_vaddr + ph.p_memsz;
+			n++;
+		}
+	}
+	return n;
+}
+
+/* Offset N of a register rule "saved at CFA+N" (libdw: DW_OP_call_frame_cfa
+ * then the offset, as one plus_uconst or consts+plus); 1 when it is one. */
+static int cfa_offset_rule(const Dwarf_Op *ops, size_t nops, int64_t *off)
+{
+	if (nops == 1 && ops[0].atom == DW_OP_call_frame_cfa) {
+		*off = 0;
+		return 1;
+	}
+	if (nops < 2 || ops[0].atom != DW_OP_call_frame_cfa)
+		return 0;
+	if (nops == 2 && ops[1].atom == DW_OP_plus_uconst) {
+		*off = (int64_t)ops[1].number;
+		return 1;
+	}
+	if (nops == 3 && ops[1].atom == DW_OP_consts && ops[2].atom == DW_OP_plus) {
+		*off = (int64_t)ops[1].number;
+		return 1;
+	}
+	return 0;
+}
+
+/* The row of one libdw frame state. */
+static void frame_row(Dwarf_Frame *f, struct unwind_row *row)
+{
+	Dwarf_Op mem[3], *ops;
+	size_t nops;
+	int64_t ra, rbp = 0;
+
+	row->cmd = UNWIND_FP;
+	if (dwarf_frame_register(f, DW_RA, mem, &ops, &nops) == 0 && nops == 0 && ops == mem) {
+		row->cmd = UNWIND_STOP; /* undefined return address */
+		return;
+	}
+	if (dwarf_frame_register(f, DW_RA, mem, &ops, &nops) || !cfa_offset_rule(ops, nops, &ra) ||
+	    ra != -8)
+		return;
+	if (dwarf_frame_register(f, DW_RBP, mem, &ops, &nops))
+		return;
+	if (nops &&
+	    (!cfa_offset_rule(ops, nops, &rbp) || rbp == 0 || rbp < INT16_MIN || rbp > INT16_MAX))
+		return; /* rbp in another register, or an expression */
+	if (dwarf_frame_cfa(f, &ops, &nops) || nops != 1 || ops[0].atom != DW_OP_bregx ||
+	    (ops[0].number != DW_RSP && ops[0].number != DW_RBP) ||
+	    (int64_t)ops[0].number2 < INT32_MIN || (int64_t)ops[0].number2 > INT32_MAX)
+		return; /* a CFA expression (a realigned stack) */
+	row->cmd = ops[0].number == DW_RSP ? UNWIND_CFA_RSP : UNWIND_CFA_RBP;
+	row->cfa_off = (int32_t)(int64_t)ops[0].number2;
+	row->rbp_off = (int16_t)rbp;
+}
+
+struct rows {
+	struct unwind_row *v;
+	size_t n, cap;
+};
+
+/* Appends a row at pc unless it says what the previous one says. */
+static int rows_add(struct rows *r, uint64_t pc, const struct unwind_row *row)
+{
+	struct unwind_row *last = r->n ? &r->v[r->n - 1] : NULL;
+
+	if (pc > UINT32_MAX)
+		return -E2BIG;
+	if (last && last->cmd == row->cmd && last->cfa_off == row->cfa_off &&
+	    last->rbp_off == row->rbp_off)
+		return 0;
+	if (last && last->pc == pc) {
+		*last = *row;
+		last->pc = (uint32_t)pc;
+		return 0;
+	}
+	if (r->n >= UNWIND_MAX_FILE_ROWS)
+		return -E2BIG;
+	if (array_grow((void **)&r->v, &r->cap, r->n + 1, sizeof(*r->v)))
+		return -ENOMEM;
+	r->v[r->n] = *row;
+	r->v[r->n++].pc = (uint32_t)pc;
+	return 0;
+}
+
+/* Rows for [lo, hi): one per frame state libdw gives, in address order;
+ * pcs no FDE covers become NONE rows, probed byte by byte for the next
+ * FDE (an FDE may start anywhere; a failed lookup is one binary search
+ * of .eh_frame_hdr). */
+static int range_rows(Dwarf_CFI *cfi, uint64_t lo, uint64_t hi, struct rows *r)
+{
+	static const struct unwind_row none = { .cmd = UNWIND_NONE };
+	uint64_t pc = lo;
+	int err = 0;
+
+	while (!err && pc < hi) {
+		Dwarf_Frame *f = NULL;
+		Dwarf_Addr start, end;
+		struct unwind_row row = { 0 };
+
+		if (dwarf_cfi_addrframe(cfi, pc, &f) || !f) {
+			err = rows_add(r, pc, &none);
+			pc++;
+			continue;
+		}
+		dwarf_frame_info(f, &start, &end, NULL);
+		frame_row(f, &row);
+		free(f);
+		err = rows_add(r, pc, &row);
+		pc = end > pc ? end : pc + 1;
+	}
+	return err ? err : rows_add(r, hi, &none);
+}
+
+int cfi_table_build(const char *path, const char *root, struct cfi_table *out)
+{
+	struct cfi_src s;
+	struct rows r = { 0 };
+	uint64_t ranges[16][2];
+	size_t nranges;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = src_open(&s, path);
+	if (err)
+		return err;
+	/* The executable's own segments, whichever file the CFI comes from. */
+	nranges = exec_ranges(s.elf, ranges, ARRAY_SIZE(ranges), out);
+	if (!src_cfi(&s, &out->source)) {
+		err = src_open_debug(&s, root);
+		if (err || !src_cfi(&s, &out->source)) {
+			src_close(&s);
+			out->source = NULL;
+			return 0; /* no CFI: frame pointers only */
+		}
+	}
+	err = 0;
+	for (size_t i = 0; i < nranges && !err; i++)
+		err = range_rows(s.cfi, ranges[i][0], ranges[i][1], &r);
+	src_close(&s);
+	if (err) {
+		free(r.v);
+		out->source = NULL;
+		return err;
+	}
+	out->rows = r.v;
+	out->n = r.n;
+	return 0;
+}
+
+const struct unwind_row *cfi_table_find(const struct cfi_table *t, unsigned long pc)
+{
+	size_t lo = 0, hi = t->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->rows[mid].pc <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? &t->rows[lo - 1] : NULL;
+}
+
+int cfi_table_bias(const struct cfi_table *t, unsigned long map_start, unsigned long map_off,
+		   unsigned long *bias)
+{
+	for (size_t i = 0; i < t->nloads; i++) {
+		/* A mapping starts at the page of its segment's offset. */
+		if (map_off >= (t->loads[i].offset & ~0xfffUL) &&
+		    map_off < t->loads[i].offset + (t->loads[i].filesz ? t->loads[i].filesz : 1)) {
+			*bias = map_start - map_off - (t->loads[i].vaddr - t->loads[i].offset);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+void cfi_table_free(struct cfi_table *t)
+{
+	free(t->rows);
+	memset(t, 0, sizeof(*t));
+}
