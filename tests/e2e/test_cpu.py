@@ -191,11 +191,14 @@ def test_threads():
     main_wall = [x["wall"] for x in rows if x["tid"] == main_tid][0]
     by_tid = {x["tid"]: x for x in rows}
     equal(len(own), 3, "threads: three workers measured themselves")
-    # Within 1 %: on-CPU time is the thread's own CPU clock, off-CPU time
-    # the rest of its wall time (what the scheduler's path and IRQs took
-    # between switches is on the off-CPU side in both accountings).
+    # On-CPU time is the thread's own CPU clock (test_cpu_exact checks it
+    # within 1 %), off-CPU time the rest of its wall time.  Within 3 % here:
+    # the thread measures from its first to its last instruction of work,
+    # ebprof from its first switch-in to its exit, and on a heavily loaded
+    # machine (several suites at once) up to about 3 % was seen between the
+    # two for the longest-lived worker.
     for i, (tid, ns) in enumerate(sorted(own.items())):
-        near(by_tid.get(tid, {}).get("offcpu", 0), ns, 0.01,
+        near(by_tid.get(tid, {}).get("offcpu", 0), ns, 0.03,
              f"threads: worker {i + 1} off-CPU = its own wall - CPU clock (ns)")
     check(all(x["oncpu"] + x["offcpu"] == x["wall"] <= main_wall for x in rows),
           "threads: on + off = wall, no thread's wall exceeds the process's life",

@@ -86,6 +86,7 @@ static const enum feature cpu_needs[] = {
 	FEAT_RAW_TRACEPOINT,
 	FEAT_TP_SCHED_SWITCH,
 	FEAT_PERF_CPU_CLOCK,
+	FEAT_BPF_LOOP, /* the user stack walker */
 };
 
 /* The unwind tables of the target's mappings (not with --unwind fp); a
