@@ -82,10 +82,7 @@ static void cpu_close(void *state);
 
 /* What cpu.bpf.c and cpu_attach use from the kernel. */
 static const enum feature cpu_needs[] = {
-	FEAT_BTF,
-	FEAT_RAW_TRACEPOINT,
-	FEAT_TP_SCHED_SWITCH,
-	FEAT_PERF_CPU_CLOCK,
+	FEAT_BTF,      FEAT_RAW_TRACEPOINT, FEAT_TP_SCHED_SWITCH, FEAT_PERF_CPU_CLOCK,
 	FEAT_BPF_LOOP, /* the user stack walker */
 };
 
