@@ -3,6 +3,7 @@ use 60/30/10 % of the CPU phase, then block_wait sleeps BLOCK_MS."""
 import os
 import signal
 import subprocess
+import tempfile
 import time
 
 from lib import (BpfSnapshot, check, equal, finish, metric_index, near, node_totals,
