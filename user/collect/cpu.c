@@ -479,7 +479,7 @@ static void stats_info(struct cpu_rep *rp)
 	struct cpu_state *s = rp->s;
 	struct profile *p = rp->p;
 	const __u64 *st = s->skel->bss->stats;
-	uint64_t truncated = rp->conv.truncated, lost = truncated;
+	uint64_t truncated = rp->conv.truncated, bad = rp->conv.bad_walks, lost = truncated + bad;
 
 	for (int i = 0; i < CPU_STAT_MAX; i++)
 		if (cpu_stat_defs[i].lost)
@@ -493,6 +493,8 @@ static void stats_info(struct cpu_rep *rp)
 		i = cpu_stat_defs[i].lost ? stat_info(p, st, i) : i + 1;
 	/* counted here, not in BPF: stacks as deep as the stack map holds */
 	profile_info_int(p, "truncated", "  truncated stacks", "count", (int64_t)truncated);
+	profile_info_int(p, "lost_bad_walk", "  stacks cut at a bad return address", "count",
+			 (int64_t)bad);
 }
 
 /* Stops collecting, so that every report from here on is one consistent
