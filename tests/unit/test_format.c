@@ -460,15 +460,17 @@ static void test_text_callers(void **state)
 	profile_free(p);
 }
 
+/* The function table of a stack profile, as cpu defines one. */
+static const struct pcol_def stack_cols[] = { FUNCTABLE_VALUE_COLS, FUNCTABLE_NAME_COLS };
+static const struct ptable_def stack_def = {
+	"functions", "Functions", stack_cols, ARRAY_SIZE(stack_cols), 0, 0,
+};
+
 /* A stack profile's function table is its collector's (profile_function_table,
  * as cpu builds it); the text writer prints it like any table. */
 static void test_text_stack_profile(void **state)
 {
 	(void)state;
-	static const struct pcol_def cols[] = { FUNCTABLE_VALUE_COLS, FUNCTABLE_NAME_COLS };
-	static const struct ptable_def def = {
-		"functions", "Functions", cols, ARRAY_SIZE(cols), 0, 0,
-	};
 	struct profile *p = cpu_profile();
 	char *out, *err;
 	struct write_opts o = { 0 };
@@ -479,7 +481,7 @@ static void test_text_stack_profile(void **state)
 	free(err);
 
 	assert_int_equal(profile_build_graph(p), 0);
-	assert_int_equal(profile_function_table(p, &def, 0), 0);
+	assert_int_equal(profile_function_table(p, &stack_def, 0), 0);
 	assert_int_equal(profile_sort_tables(&p, 1, "total", NULL), 0);
 	assert_int_equal(run("text", &p, 1, &o, &out, &err), 0);
 	if (!strstr(out, "\nFunctions\n"
@@ -633,10 +635,6 @@ static double dot_self(const char *out, const char *name)
 static void test_offcpu_self_everywhere(void **state)
 {
 	(void)state;
-	static const struct pcol_def cols[] = { FUNCTABLE_VALUE_COLS, FUNCTABLE_NAME_COLS };
-	static const struct ptable_def def = {
-		"functions", "Functions", cols, ARRAY_SIZE(cols), 0, 0,
-	};
 	struct profile *p = cpu_profile();
 	uint32_t m = profile_frame(p, FRAME_USER, "main", "app", 0);
 	uint32_t k = profile_frame(p, FRAME_KERNEL, "__schedule", "[kernel]", 0);
@@ -652,7 +650,7 @@ static void test_offcpu_self_everywhere(void **state)
 	profile_add_sample(p, s1, 3, v1);
 	profile_add_sample(p, s2, 2, v2);
 	assert_int_equal(profile_build_graph(p), 0);
-	assert_int_equal(profile_function_table(p, &def, 1), 0);
+	assert_int_equal(profile_function_table(p, &stack_def, 1), 0);
 	assert_int_equal(run("callgrind", &p, 1, &wo, &cg, &err), 0);
 	free(err);
 	assert_int_equal(run("dot", &p, 1, &wo, &dot, &err), 0);
