@@ -1,6 +1,7 @@
 """Helpers for ebprof end-to-end tests: run ebprof against workloads with
 known ground truth, parse its JSON, assert numbers, and check that nothing
 ebprof loaded stays in the kernel afterwards."""
+import contextlib
 import json
 import os
 import signal
@@ -176,21 +177,32 @@ def run_gated(args, target, timeout=120):
     return r, doc
 
 
-def run_json_truth(var, args, timeout=120):
-    """run_json with a workload that writes its own ground truth to the
-    file named in environment variable var (THREADS_TRUTH, BURSTY_TRUTH):
-    returns (CompletedProcess, doc, the file's lines split in fields)."""
+@contextlib.contextmanager
+def truth_file(var):
+    """A temporary file named in environment variable var for a workload's
+    own ground truth (THREADS_TRUTH, BURSTY_TRUTH); yields a function that
+    returns its lines split in fields."""
     fd, truth = tempfile.mkstemp(prefix="ebprof-e2e-truth-")
     os.close(fd)
+
+    def rows():
+        with open(truth) as f:
+            return [ln.split() for ln in f if ln.strip()]
     try:
         os.environ[var] = truth
-        r, doc = run_json(args, timeout=timeout)
-        with open(truth) as f:
-            rows = [ln.split() for ln in f if ln.strip()]
+        yield rows
     finally:
         os.environ.pop(var, None)
         os.unlink(truth)
-    return r, doc, rows
+
+
+def run_json_truth(var, args, timeout=120):
+    """run_json with a workload that writes its own ground truth to the
+    file named in environment variable var: returns (CompletedProcess,
+    doc, the file's lines split in fields)."""
+    with truth_file(var) as rows:
+        r, doc = run_json(args, timeout=timeout)
+        return r, doc, rows()
 
 
 class CpuHogs:

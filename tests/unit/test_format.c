@@ -460,15 +460,17 @@ static void test_text_callers(void **state)
 	profile_free(p);
 }
 
+/* The function table of a stack profile, as cpu defines one. */
+static const struct pcol_def stack_cols[] = { FUNCTABLE_VALUE_COLS, FUNCTABLE_NAME_COLS };
+static const struct ptable_def stack_def = {
+	"functions", "Functions", stack_cols, ARRAY_SIZE(stack_cols), 0, 0,
+};
+
 /* A stack profile's function table is its collector's (profile_function_table,
  * as cpu builds it); the text writer prints it like any table. */
 static void test_text_stack_profile(void **state)
 {
 	(void)state;
-	static const struct pcol_def cols[] = { FUNCTABLE_VALUE_COLS, FUNCTABLE_NAME_COLS };
-	static const struct ptable_def def = {
-		"functions", "Functions", cols, ARRAY_SIZE(cols), 0, 0,
-	};
 	struct profile *p = cpu_profile();
 	char *out, *err;
 	struct write_opts o = { 0 };
@@ -479,7 +481,7 @@ static void test_text_stack_profile(void **state)
 	free(err);
 
 	assert_int_equal(profile_build_graph(p), 0);
-	assert_int_equal(profile_function_table(p, &def, 0), 0);
+	assert_int_equal(profile_function_table(p, &stack_def, 0), 0);
 	assert_int_equal(profile_sort_tables(&p, 1, "total", NULL), 0);
 	assert_int_equal(run("text", &p, 1, &o, &out, &err), 0);
 	if (!strstr(out, "\nFunctions\n"
@@ -489,7 +491,7 @@ static void test_text_stack_profile(void **state)
 		fail_msg("%s", out);
 	assert_non_null(strstr(out, "28.6%   28.6%     2      2  do_syscall_64     [kernel]\n"));
 	assert_non_null(strstr(out, " 0.0%   28.6%     0      2  libc.so.6+0x1a2b  libc.so.6\n"));
-	assert_null(strstr(out, "[off-cpu]")); /* a marker is not a function */
+	assert_null(strstr(out, "[off-cpu]")); /* no on-CPU time of its own */
 	free(out);
 	free(err);
 	profile_free(p);
@@ -585,6 +587,97 @@ static void test_dot(void **state)
 	assert_string_equal(out + strlen(out) - 2, "}\n");
 	free(out);
 	free(err);
+	profile_free(p);
+}
+
+/* ---- one attribution of self time in every writer --------------------- */
+
+/* The callgrind self cost of metric m of the function named name. */
+static long long callgrind_self(const char *out, const char *name, int m)
+{
+	char want[128], line[256];
+	long long v[4] = { 0 };
+	const char *at;
+	int id = -1, n;
+
+	for (at = out; (at = strstr(at, "fn=(")) && id < 0; at++)
+		if (sscanf(at, "fn=(%d) %127[^\n]", &n, line) == 2 && !strcmp(line, name))
+			id = n;
+	assert_true(id >= 0);
+	snprintf(want, sizeof(want), "\nfn=(%d", id);
+	at = strstr(out, want);
+	assert_non_null(at);
+	at = strchr(at + 1, '\n') + 1;
+	assert_int_equal(sscanf(at, "0 %lld %lld", &v[0], &v[1]), 2);
+	return v[m];
+}
+
+/* The self share in a dot node's label "name\n...\nT% (S%)". */
+static double dot_self(const char *out, const char *name)
+{
+	char want[128];
+	const char *at;
+	double total, self;
+
+	snprintf(want, sizeof(want), "[label=\"%s\\n", name);
+	at = strstr(out, want);
+	if (!at)
+		fail_msg("no node %s in\n%s", name, out);
+	while (*at && sscanf(at, "%lf%% (%lf%%)", &total, &self) != 2)
+		at++;
+	assert_true(*at);
+	return self;
+}
+
+/* Off-CPU time belongs to the leaf frame of its stack, the marker, in the
+ * function table (text, json), callgrind and dot alike; the time blocked
+ * since before attach is a row of the table too. */
+static void test_offcpu_self_everywhere(void **state)
+{
+	(void)state;
+	struct profile *p = cpu_profile();
+	uint32_t m = profile_frame(p, FRAME_USER, "main", "app", 0);
+	uint32_t k = profile_frame(p, FRAME_KERNEL, "__schedule", "[kernel]", 0);
+	uint32_t o = profile_frame(p, FRAME_MARKER, "[off-cpu]", NULL, 0);
+	uint32_t b = profile_frame(p, FRAME_MARKER, "[blocked since before attach]", NULL, 0);
+	uint32_t s1[] = { m, k, o }, s2[] = { b, o };
+	int64_t v1[] = { 0, 1500000 }, v2[] = { 0, 1000000 };
+	const char *names[] = { "[off-cpu]", "__schedule", "[blocked since before attach]",
+				"work" };
+	struct write_opts wo = { .metric = "offcpu" };
+	char *cg, *dot, *err;
+
+	profile_add_sample(p, s1, 3, v1);
+	profile_add_sample(p, s2, 2, v2);
+	assert_int_equal(profile_build_graph(p), 0);
+	assert_int_equal(profile_function_table(p, &stack_def, 1), 0);
+	assert_int_equal(run("callgrind", &p, 1, &wo, &cg, &err), 0);
+	free(err);
+	assert_int_equal(run("dot", &p, 1, &wo, &dot, &err), 0);
+	free(err);
+	struct ptable *t = profile_find_table(p, "functions");
+	int ci = ptable_col_index(t, "self"), pi = ptable_col_index(t, "self_pct"),
+	    ni = ptable_col_index(t, "name"), ti = ptable_col_index(t, "total_pct");
+	int found = 0;
+	for (size_t r = 0; r < t->nrows; r++) {
+		const char *name = ptable_cell(t, r, (size_t)ni)->s;
+		int64_t self = ptable_cell(t, r, (size_t)ci)->i;
+		double pct = ptable_cell(t, r, (size_t)pi)->d;
+
+		assert_int_equal(callgrind_self(cg, name, 1), self);
+		/* dot prunes what is below 0.5 % of the total */
+		if (ptable_cell(t, r, (size_t)ti)->d >= 0.5)
+			assert_true(fabs(dot_self(dot, name) - pct) < 0.006);
+		for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+			found += !strcmp(names[i], name);
+	}
+	assert_int_equal(found, 3); /* work has no off-CPU time: no row */
+	/* 2500000 + 1500000 + 1000000 blocked, all under [off-cpu] */
+	assert_int_equal(callgrind_self(cg, "[off-cpu]", 1), 5000000);
+	assert_int_equal(callgrind_self(cg, "[blocked since before attach]", 1), 0);
+	assert_int_equal(callgrind_self(cg, "__schedule", 1), 0);
+	free(cg);
+	free(dot);
 	profile_free(p);
 }
 
@@ -686,6 +779,7 @@ int main(void)
 		cmocka_unit_test(test_text_stack_profile),
 		cmocka_unit_test(test_callgrind),
 		cmocka_unit_test(test_dot),
+		cmocka_unit_test(test_offcpu_self_everywhere),
 		cmocka_unit_test(test_saved_round_trip),
 		cmocka_unit_test(test_saved_rejects),
 	};

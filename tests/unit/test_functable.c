@@ -1,6 +1,7 @@
-/* The function table of stack profiles: self at the leaf-most real frame
- * (markers are not functions), totals counted once per stack, shares of
- * the chosen metric, default order by self then total. */
+/* The function table of stack profiles: self at the leaf frame, a marker
+ * ("[off-cpu]") included, as the graph writers have it; totals counted
+ * once per stack, shares of the chosen metric, default order by self then
+ * total; functions with nothing of the metric left out. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -54,7 +55,7 @@ static void test_self_total_markers(void **state)
 		/* main;a;b on CPU: 1 sample. */
 		uint32_t s2[] = { main_f, a, b };
 		int64_t v2[] = { 1, 10 };
-		/* main;b;schedule;[off-cpu]: blocked 60 ns, self of schedule. */
+		/* main;b;schedule;[off-cpu]: blocked 60 ns, self of the marker. */
 		uint32_t s3[] = { main_f, b, sched, off };
 		int64_t v3[] = { 0, 60 };
 		/* a;a recursion at another offset: total of a counted once. */
@@ -70,16 +71,18 @@ static void test_self_total_markers(void **state)
 	assert_int_equal(profile_function_table(p, &def, 1), 0);
 	t = profile_find_table(p, "functions");
 	assert_non_null(t);
-	assert_int_equal(t->nrows, 4); /* main, a, b, schedule: no marker row */
-	assert_int_equal(row_of(t, "[off-cpu]"), -1);
+	assert_int_equal(t->nrows, 5); /* main, a, b, schedule, [off-cpu] */
 
-	/* Default order: self descending: schedule 60, a 35, b 10, main 0. */
-	assert_string_equal(cell(t, 0, "name")->s, "schedule");
+	/* Default order: self descending: [off-cpu] 60, a 35, b 10, then
+	 * by total: main 100, schedule 60. */
+	assert_string_equal(cell(t, 0, "name")->s, "[off-cpu]");
 	assert_string_equal(cell(t, 1, "name")->s, "a");
 	assert_string_equal(cell(t, 2, "name")->s, "b");
 	assert_string_equal(cell(t, 3, "name")->s, "main");
+	assert_string_equal(cell(t, 4, "name")->s, "schedule");
 
-	assert_int_equal(cell(t, (size_t)row_of(t, "schedule"), "self")->i, 60);
+	assert_int_equal(cell(t, (size_t)row_of(t, "[off-cpu]"), "self")->i, 60);
+	assert_int_equal(cell(t, (size_t)row_of(t, "schedule"), "self")->i, 0);
 	assert_int_equal(cell(t, (size_t)row_of(t, "a"), "self")->i, 35);
 	/* a;a counts once: 30 + 10 + 5, not 50. */
 	assert_int_equal(cell(t, (size_t)row_of(t, "a"), "total")->i, 45);
@@ -89,9 +92,41 @@ static void test_self_total_markers(void **state)
 	/* Shares of the whole (105 ns). */
 	assert_true(cell(t, (size_t)row_of(t, "main"), "total_pct")->d > 95.23 &&
 		    cell(t, (size_t)row_of(t, "main"), "total_pct")->d < 95.25);
-	assert_true(cell(t, (size_t)row_of(t, "schedule"), "self_pct")->d > 57.13 &&
-		    cell(t, (size_t)row_of(t, "schedule"), "self_pct")->d < 57.15);
+	assert_true(cell(t, (size_t)row_of(t, "[off-cpu]"), "self_pct")->d > 57.13 &&
+		    cell(t, (size_t)row_of(t, "[off-cpu]"), "self_pct")->d < 57.15);
 	assert_string_equal(cell(t, (size_t)row_of(t, "schedule"), "module")->s, "[kernel]");
+	profile_free(p);
+}
+
+/* A function with none of the table's metric has no row: an on-CPU table
+ * lists no function that only blocked. */
+static void test_metric_rows_only(void **state)
+{
+	struct profile *p = profile_new("cpu", "t");
+	struct ptable *t;
+
+	(void)state;
+	assert_int_equal(profile_add_metric(p, "oncpu", "ns", ""), 0);
+	assert_int_equal(profile_add_metric(p, "offcpu", "ns", ""), 1);
+	{
+		uint32_t run[] = { (uint32_t)profile_frame(p, FRAME_USER, "main", "app", 0),
+				   (uint32_t)profile_frame(p, FRAME_USER, "spin", "app", 0) };
+		uint32_t wait[] = {
+			run[0], (uint32_t)profile_frame(p, FRAME_USER, "wait", "app", 0),
+			(uint32_t)profile_frame(p, FRAME_MARKER, "[off-cpu]", NULL, 0)
+		};
+		int64_t von[] = { 7, 0 }, voff[] = { 0, 9 };
+
+		assert_int_equal(profile_add_sample(p, run, 2, von), 0);
+		assert_int_equal(profile_add_sample(p, wait, 3, voff), 0);
+	}
+	assert_int_equal(profile_build_graph(p), 0);
+	assert_int_equal(profile_function_table(p, &def, 0), 0);
+	t = profile_find_table(p, "functions");
+	assert_int_equal(t->nrows, 2);
+	assert_true(row_of(t, "main") >= 0 && row_of(t, "spin") >= 0);
+	assert_int_equal(row_of(t, "wait"), -1);
+	assert_int_equal(row_of(t, "[off-cpu]"), -1);
 	profile_free(p);
 }
 
@@ -99,6 +134,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_self_total_markers),
+		cmocka_unit_test(test_metric_rows_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -117,6 +117,25 @@ static void test_truncated(void **state)
 	fx_free(f);
 }
 
+/* A frame-pointer walk gone astray: the walk stops at the first return
+ * address outside every executable mapping, and the frames dropped are
+ * counted. */
+static void test_bad_return_address(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(getpid(), 16);
+	uint64_t ips[] = { addr(stack_fn_leaf, 5), addr(stack_fn_mid, 7), 0xd202548243a7a0ffull,
+			   addr(stack_fn_root, 9) };
+
+	stack_from_ips(&f->conv, &f->st, 0, ips, 4);
+	assert_int_equal(f->st.err, 0);
+	assert_int_equal(f->st.n, 2);
+	assert_frame(f, 0, FRAME_USER, "stack_fn_mid", 6);
+	assert_frame(f, 1, FRAME_USER, "stack_fn_leaf", 5);
+	assert_int_equal(f->conv.bad_walks, 1);
+	fx_free(f);
+}
+
 static void test_markers(void **state)
 {
 	(void)state;
@@ -180,9 +199,8 @@ static void test_kernel_leaf_cut(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_order_and_ip_minus_one),
-		cmocka_unit_test(test_truncated),
-		cmocka_unit_test(test_markers),
+		cmocka_unit_test(test_order_and_ip_minus_one), cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_bad_return_address),     cmocka_unit_test(test_markers),
 		cmocka_unit_test(test_kernel_leaf_cut),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -42,8 +42,22 @@ static const struct pcol_def function_cols[] = {
 	FUNCTABLE_NAME_COLS,
 };
 
+/* With --metric: one table of that metric (wall: the combined view).
+ * Without: on-CPU and off-CPU apart, the on-CPU one first, so that the
+ * threads blocked all along cannot push the work off the first screen. */
 static const struct ptable_def function_table = {
 	"functions", "Functions", function_cols, ARRAY_SIZE(function_cols), 0, 0,
+};
+static const struct ptable_def oncpu_table = {
+	"functions_oncpu", "On-CPU functions", function_cols, ARRAY_SIZE(function_cols), 0, 0,
+};
+static const struct ptable_def offcpu_table = {
+	"functions_offcpu",
+	"Off-CPU functions (where threads blocked or waited to run)",
+	function_cols,
+	ARRAY_SIZE(function_cols),
+	0,
+	0,
 };
 
 enum { T_TID, T_ONCPU, T_SAMPLES, T_OFFCPU, T_WALL, T_COMM };
@@ -61,7 +75,13 @@ static const struct ptable_def thread_table = {
 	"threads", "Threads", thread_cols, ARRAY_SIZE(thread_cols), T_WALL, 0,
 };
 
-static const struct ptable_def *const cpu_tables[] = { &function_table, &thread_table, NULL };
+static const struct ptable_def *const cpu_tables[] = {
+	&function_table, &oncpu_table, &offcpu_table, &thread_table, NULL,
+};
+
+/* A thread whose on-CPU time is under this share of its wall time is idle:
+ * summarised in one line instead of a row of the threads table. */
+#define CPU_IDLE_PCT 1
 
 struct cpu_state {
 	struct cpu_bpf *skel;
@@ -227,6 +247,9 @@ struct cpu_rep {
 	struct ptable *threads;
 	uint64_t now;	  /* CLOCK_MONOTONIC, as bpf_ktime_get_ns: stop time once stopped */
 	uint64_t elapsed; /* since attach */
+	struct {
+		uint64_t n, oncpu, offcpu;
+	} idle; /* the idle threads, not in the threads table */
 };
 
 /* A thread's exact on-CPU time at rp->now: what BPF counted, plus the run
@@ -364,11 +387,19 @@ static int add_unsampled(struct cpu_rep *rp, uint64_t oncpu)
 	return profile_add_sample(rp->p, &frame, 1, vals);
 }
 
+/* A row of the threads table, or an idle thread counted in rp->idle. */
 static int thread_row(struct cpu_rep *rp, uint32_t tid, const struct cpu_thread *th, uint64_t oncpu)
 {
 	struct ptable *t = rp->threads;
-	int64_t r = ptable_add_row(t);
+	int64_t r;
 
+	if (oncpu * 100 < (oncpu + th->offcpu_ns) * CPU_IDLE_PCT) {
+		rp->idle.n++;
+		rp->idle.oncpu += oncpu;
+		rp->idle.offcpu += th->offcpu_ns;
+		return 0;
+	}
+	r = ptable_add_row(t);
 	if (r < 0)
 		return (int)r;
 	ptable_cell(t, r, T_TID)->i = tid;
@@ -496,7 +527,7 @@ static void stats_info(struct cpu_rep *rp)
 	struct cpu_state *s = rp->s;
 	struct profile *p = rp->p;
 	const __u64 *st = s->skel->bss->stats;
-	uint64_t truncated = rp->conv.truncated, lost = truncated;
+	uint64_t truncated = rp->conv.truncated, bad = rp->conv.bad_walks, lost = truncated + bad;
 
 	for (int i = 0; i < CPU_STAT_MAX; i++)
 		if (cpu_stat_defs[i].lost)
@@ -511,6 +542,8 @@ static void stats_info(struct cpu_rep *rp)
 		i = cpu_stat_defs[i].lost ? stat_info(p, st, i) : i + 1;
 	/* counted here, not in BPF: stacks as deep as the stack map holds */
 	profile_info_int(p, "truncated", "  truncated stacks", "count", (int64_t)truncated);
+	profile_info_int(p, "lost_bad_walk", "  stacks cut at a bad return address", "count",
+			 (int64_t)bad);
 }
 
 /* Stops collecting, so that every report from here on is one consistent
@@ -523,6 +556,31 @@ static void cpu_stop(void *state)
 	bpf_link__destroy(s->switch_link);
 	s->switch_link = NULL;
 	s->t_stop = now_ns();
+}
+
+/* The idle threads' line: their number and time between them. */
+static void idle_info(struct cpu_rep *rp)
+{
+	char line[160];
+
+	if (!rp->idle.n)
+		return;
+	snprintf(line, sizeof(line),
+		 "%llu (on-CPU under %d %% of wall; %.3f s on-CPU, %.3f s off-CPU)",
+		 (unsigned long long)rp->idle.n, CPU_IDLE_PCT, (double)rp->idle.oncpu / 1e9,
+		 (double)rp->idle.offcpu / 1e9);
+	profile_info_str(rp->p, "idle_threads", "idle threads (not in Threads)", line);
+}
+
+/* The function tables: the metric asked for, else on- and off-CPU apart. */
+static int function_tables(struct cpu_rep *rp, int metric)
+{
+	int err;
+
+	if (rp->s->opts->metric)
+		return profile_function_table(rp->p, &function_table, metric);
+	err = profile_function_table(rp->p, &oncpu_table, M_ONCPU);
+	return err ? err : profile_function_table(rp->p, &offcpu_table, M_OFFCPU);
 }
 
 /* The samples, the call graph and the tables, in this order. */
@@ -548,7 +606,7 @@ static int build(struct cpu_rep *rp, int metric)
 	if (!err)
 		err = profile_build_graph(rp->p);
 	if (!err)
-		err = profile_function_table(rp->p, &function_table, metric);
+		err = function_tables(rp, metric);
 	return err;
 }
 
@@ -591,6 +649,7 @@ static int cpu_report(void *state, struct profile **out)
 			 profile_metric_total(p, M_OFFCPU));
 	profile_info_int(p, "wall_total", "wall time (all threads)", "ns",
 			 profile_metric_total(p, M_WALL));
+	idle_info(&rp);
 	if (s->skel->bss->stats[CPU_STAT_SAMPLES] == 0)
 		profile_note(p,
 			     "no on-CPU samples at %d Hz: the target ran on a CPU for less than "

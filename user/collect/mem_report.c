@@ -396,6 +396,8 @@ static int add_info(struct mem_rep *r)
 				(int64_t)read_inflight(r));
 	err |= profile_info_int(p, "lost_truncated", "stacks deeper than the limit (truncated)",
 				"count", (int64_t)r->conv.truncated);
+	err |= profile_info_int(p, "lost_bad_walk", "stacks cut at a bad return address", "count",
+				(int64_t)r->conv.bad_walks);
 	return err ? -ENOMEM : 0;
 }
 

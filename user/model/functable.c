@@ -4,30 +4,6 @@
 
 #include "model/functable.h"
 
-/* Self value per node: each sample's value goes to its leaf-most frame
- * that is not a marker ("[off-cpu]" time is the blocking function's own). */
-static int leaf_self(struct profile *p, int metric, int64_t **out)
-{
-	int64_t *self = calloc(p->nnodes ? p->nnodes : 1, sizeof(*self));
-
-	if (!self)
-		return -ENOMEM;
-	for (size_t i = 0; i < p->nsamples; i++) {
-		const struct psample *s = &p->samples[i];
-
-		for (uint32_t j = s->nframes; j-- > 0;) {
-			int64_t n = profile_frame_node(p, s->frames[j]);
-
-			if (p->frames[s->frames[j]].kind == FRAME_MARKER || n < 0)
-				continue;
-			self[n] += s->values[metric];
-			break;
-		}
-	}
-	*out = self;
-	return 0;
-}
-
 /* Value of column def for node i. */
 static void fill_cell(struct profile *p, struct ptable *t, int64_t r, size_t c,
 		      const struct pcol_def *def, int metric, size_t i, int64_t self, int64_t sum)
@@ -59,14 +35,11 @@ int profile_function_table(struct profile *p, const struct ptable_def *def, int 
 {
 	struct ptable *t = profile_table(p, def->name, def->title);
 	const char *unit = p->metrics[metric].unit;
-	int64_t sum = profile_metric_total(p, metric), *self = NULL, r = 0;
-	int err;
+	int64_t sum = profile_metric_total(p, metric), r = 0;
+	int err = 0;
 
 	if (!t)
 		return -ENOMEM;
-	err = leaf_self(p, metric, &self);
-	if (err)
-		return err;
 	for (size_t c = 0; c < def->ncols && !err; c++) {
 		const struct pcol_def *d = &def->cols[c];
 		int m = d->metric ? profile_metric_index(p, d->metric) : metric;
@@ -75,16 +48,17 @@ int profile_function_table(struct profile *p, const struct ptable_def *def, int 
 		err = ptable_add_col(t, d->key, d->header, u, d->type) < 0 ? -ENOMEM : 0;
 	}
 	t->sort_col = def->sort_col;
+	/* A function with nothing of this metric is not in its table. */
 	for (size_t i = 0; i < p->nnodes && !err; i++) {
-		if (p->frames[p->nodes[i].frame].kind == FRAME_MARKER)
+		if (!p->nodes[i].total[metric])
 			continue;
 		r = ptable_add_row(t);
 		if (r < 0)
 			break;
 		for (size_t c = 0; c < def->ncols; c++)
-			fill_cell(p, t, r, c, &def->cols[c], metric, i, self[i], sum);
+			fill_cell(p, t, r, c, &def->cols[c], metric, i, p->nodes[i].self[metric],
+				  sum);
 	}
-	free(self);
 	if (err || r < 0)
 		return err ? err : (int)r;
 	/* By self, and equal self by total: ptable_sort is stable. */

@@ -24,8 +24,11 @@
 	}
 
 /* Builds table def (columns from FUNCTABLE_*) from p's graph
- * (profile_build_graph first) for `metric`.  Default sort: self, then
- * total, descending.  Markers are left out.  0 or negative errno. */
+ * (profile_build_graph first) for `metric`.  Self is the graph's: a
+ * stack's value belongs to its leaf frame, a marker ("[off-cpu]") as much
+ * as a function, as in every writer (docs/FORMATS.md).  Rows with nothing
+ * of the metric are left out.  Default sort: self, then total,
+ * descending.  0 or negative errno. */
 int profile_function_table(struct profile *p, const struct ptable_def *def, int metric);
 
 #endif

@@ -54,6 +54,19 @@ static int is_profiler_frame(struct stack_conv *c, uint64_t ip)
 	return 0;
 }
 
+/* The frames of a user stack up to the first return address (not the
+ * leaf: where the thread was) outside every executable mapping. */
+static size_t user_walk_end(struct stack_conv *c, const uint64_t *ips, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		if (!symbolizer_in_exec_map(c->sym, ips[i])) {
+			c->bad_walks++;
+			return i;
+		}
+	}
+	return n;
+}
+
 void stack_from_ips(struct stack_conv *c, struct stackbuf *st, int kernel, const uint64_t *ips,
 		    size_t n)
 {
@@ -74,6 +87,8 @@ void stack_from_ips(struct stack_conv *c, struct stackbuf *st, int kernel, const
 	for (size_t i = 0; kernel && i < n; i++)
 		if (is_profiler_frame(c, ips[i]))
 			skip = i + 1;
+	if (!kernel)
+		n = user_walk_end(c, ips, n);
 	for (size_t i = n; i-- > skip;) {
 		struct symres r;
 		/* Return addresses point after the call: look up ip-1 for

@@ -21,6 +21,7 @@ struct stack_conv {
 	int map_fd;	    /* BPF_MAP_TYPE_STACK_TRACE for stack_from_id, or -1 */
 	size_t depth;	    /* addresses a captured stack can hold */
 	uint64_t truncated; /* stacks that filled depth, marked "[truncated]" */
+	uint64_t bad_walks; /* user stacks cut at a return address in no mapping */
 	uint64_t *ips;	    /* scratch for one stack map value */
 };
 
@@ -33,7 +34,10 @@ void stack_conv_free(struct stack_conv *c);
 /* Appends n addresses given leaf first (ips[0] is where the thread was)
  * to st, root first.  kernel: kernel addresses, else user.  n == depth
  * adds "[truncated]" at the root; an empty user stack is "[no user
- * stack]".  Errors are left in st->err. */
+ * stack]".  A user stack ends below the first return address outside
+ * every executable mapping (a frame-pointer walk through a frame without
+ * one reads garbage): that frame and the rest are dropped, the stack counted in
+ * c->bad_walks.  Errors are left in st->err. */
 void stack_from_ips(struct stack_conv *c, struct stackbuf *st, int kernel, const uint64_t *ips,
 		    size_t n);
 /* The same for a stack id of c->map_fd; a negative id (not captured) is

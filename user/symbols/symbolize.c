@@ -415,6 +415,11 @@ void symbolize_user(struct symbolizer *s, uint64_t addr, struct symres *r)
 	}
 }
 
+int symbolizer_in_exec_map(const struct symbolizer *s, uint64_t addr)
+{
+	return !s || !s->pid || mapvec_find(&s->maps, addr) >= 0;
+}
+
 void symbolize_kernel(struct symbolizer *s, uint64_t addr, struct symres *r)
 {
 	uint64_t off = 0;

@@ -26,6 +26,10 @@ int symbolizer_refresh(struct symbolizer *s);
 /* Always fills *r (unknown addresses get module "[unknown]", func NULL). */
 void symbolize_user(struct symbolizer *s, uint64_t addr, struct symres *r);
 void symbolize_kernel(struct symbolizer *s, uint64_t addr, struct symres *r);
+/* 1 when addr is inside an executable mapping of the target (one seen at
+ * any refresh), 0 when outside every one; 1 for a kernel-only symbolizer,
+ * which cannot tell. */
+int symbolizer_in_exec_map(const struct symbolizer *s, uint64_t addr);
 void symbolizer_free(struct symbolizer *s);
 
 #endif
