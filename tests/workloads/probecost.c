@@ -3,11 +3,14 @@
  * work takes the same wall time however the loop is slowed) each followed
  * by a call of the empty function empty().  outer_ref() runs the same loop
  * calling empty_ref(), a copy of empty() that is not traced, and times
- * itself: that is what outer's own time is without probes.  The two run
- * alternately, twice each, so both see the same machine load.  With
- * PROBECOST_TRUTH=FILE in the environment, "ref_ns outer_ns calls" goes to
- * FILE at exit: outer_ref's mean time per run, outer's mean time per run
- * as it measured itself (probes included), and empty()'s calls.
+ * itself: that is what outer's own time is without probes.  A run is
+ * CHUNKS alternations of the two, CALLS / CHUNKS iterations each, so that
+ * both see the same machine load however it changes (a spin preempted at
+ * its end runs late, as much in one loop as in the other).  With
+ * PROBECOST_TRUTH=FILE in the environment, "ref_ns outer_ns calls
+ * outer_calls" goes to FILE at exit: outer_ref's mean time per run,
+ * outer's mean time per run as it measured itself (probes included),
+ * empty()'s calls and outer()'s.
  * Usage: probecost WORK_US [START] */
 #include <stdint.h>
 #include <stdio.h>
@@ -18,6 +21,7 @@
 
 #define CALLS 10000
 #define RUNS 2
+#define CHUNKS 50
 
 static uint64_t work_ns;
 static uint64_t ref_ns, outer_ns;
@@ -42,7 +46,7 @@ __attribute__((noinline)) void empty_ref(void)
 
 static inline void loop(void (*fn)(void))
 {
-	for (int i = 0; i < CALLS; i++) {
+	for (int i = 0; i < CALLS / CHUNKS; i++) {
 		uint64_t end = now_ns() + work_ns;
 
 		while (now_ns() < end)
@@ -79,7 +83,7 @@ int main(int argc, char **argv)
 	work_ns = (uint64_t)atol(argv[1]) * 1000;
 	if (gate_wait(argc > 2 ? argv[2] : NULL))
 		return 2;
-	for (int r = 0; r < RUNS; r++) {
+	for (int r = 0; r < RUNS * CHUNKS; r++) {
 		outer_ref();
 		outer();
 	}
@@ -88,8 +92,8 @@ int main(int argc, char **argv)
 
 		if (!f)
 			return 1;
-		fprintf(f, "%llu %llu %d\n", (unsigned long long)(ref_ns / RUNS),
-			(unsigned long long)(outer_ns / RUNS), CALLS * RUNS);
+		fprintf(f, "%llu %llu %d %d\n", (unsigned long long)(ref_ns / RUNS),
+			(unsigned long long)(outer_ns / RUNS), CALLS * RUNS, RUNS * CHUNKS);
 		if (fclose(f))
 			return 1;
 	}

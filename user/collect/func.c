@@ -652,8 +652,8 @@ static int add_info(struct func_state *s, struct profile *p, const struct fn_dat
 	err |= profile_info_str(p, "probe_cost_source", "probe cost source", s->cost.source);
 	if (s->cost_end_ns > 0)
 		err |= profile_info_double(p, "probe_cost_end_ns",
-					   "probe cost per call, measured again at the end", "ns",
-					   s->cost_end_ns);
+					   "probe cost per call, measured again at the end (mean)",
+					   "ns", s->cost_end_ns);
 	if (!s->o->count_only) {
 		err |= profile_info_double(p, "probe_cost_inside_ns",
 					   "probe cost inside the call's own time", "ns",
@@ -688,15 +688,17 @@ static void func_stop(void *state)
 {
 	struct func_state *s = state;
 	struct uprobe_calib *pending = NULL;
-	double ns = 0, in = 0;
+	double ns = 0, in = 0, avg = 0;
 
 	if (strcmp(s->cost.source, "calibrated") || s->o->count_only)
 		return;
+	/* The mean, not the lower quartile the correction uses: on a busy
+	 * machine probes cost what the rounds that lost the CPU cost too. */
 	if (uprobe_calibrate(s->probes, (uint32_t)s->n,
 			     &(struct uprobe_inside){ .read = calib_inside, .ctx = s }, &ns, &in,
-			     &pending) == 0 &&
-	    ns > 0)
-		s->cost_end_ns = ns;
+			     &avg, &pending) == 0 &&
+	    avg > 0)
+		s->cost_end_ns = avg;
 	uprobe_calib_wait(pending);
 	ebprof_verbose(1, "func: probe cost at the end %.0f ns per call (%.0f at start)",
 		       s->cost_end_ns, s->cost.ns);

@@ -51,10 +51,19 @@ static uint64_t lower_quartile(uint64_t *v)
 	return v[CALIB_ROUNDS / 4];
 }
 
-/* The rounds' lower-quartile time, and (inside set) the lower quartile of
- * the time the BPF side measured inside the calls, per call; *inside_ns
- * stays 0 when it measured nothing. */
-static uint64_t time_rounds(const struct uprobe_inside *inside, double *inside_ns)
+static uint64_t mean(const uint64_t *v)
+{
+	uint64_t sum = 0;
+
+	for (int r = 0; r < CALIB_ROUNDS; r++)
+		sum += v[r];
+	return sum / CALIB_ROUNDS;
+}
+
+/* The rounds' lower-quartile time (their mean into *avg, may be NULL), and
+ * (inside set) the lower quartile of the time the BPF side measured inside
+ * the calls, per call; *inside_ns stays 0 when it measured nothing. */
+static uint64_t time_rounds(const struct uprobe_inside *inside, double *inside_ns, uint64_t *avg)
 {
 	uint64_t t[CALIB_ROUNDS], in[CALIB_ROUNDS], ns0, ns1, calls0, calls1;
 	int ok = inside && inside->read;
@@ -70,6 +79,8 @@ static uint64_t time_rounds(const struct uprobe_inside *inside, double *inside_n
 	}
 	if (ok && inside_ns)
 		*inside_ns = (double)lower_quartile(in);
+	if (avg)
+		*avg = mean(t);
 	return lower_quartile(t);
 }
 
@@ -157,10 +168,10 @@ void uprobe_calib_wait(struct uprobe_calib *c)
 
 int uprobe_calibrate(const struct uprobe_set *s, uint32_t cookie,
 		     const struct uprobe_inside *inside, double *cost_ns, double *inside_ns,
-		     struct uprobe_calib **pending)
+		     double *mean_ns, struct uprobe_calib **pending)
 {
 	struct uprobe_calib *c = calloc(1, sizeof(*c));
-	uint64_t off, base, probed;
+	uint64_t off, base, probed, base_avg = 0, probed_avg = 0;
 	int err;
 
 	*pending = NULL;
@@ -170,15 +181,18 @@ int uprobe_calibrate(const struct uprobe_set *s, uint32_t cookie,
 	c->fds[0] = c->fds[1] = -1;
 	err = self_offset(&off);
 	if (!err) {
-		base = time_rounds(NULL, NULL);
+		base = time_rounds(NULL, NULL, &base_avg);
 		err = calib_attach(s, off, cookie, c->links, c->fds);
 	}
 	if (err) {
 		free(c);
 		return err;
 	}
-	probed = time_rounds(inside, inside_ns);
+	probed = time_rounds(inside, inside_ns, &probed_avg);
 	*cost_ns = probed > base ? (double)(probed - base) / CALIB_CALLS : 0;
+	if (mean_ns)
+		*mean_ns = probed_avg > base_avg ? (double)(probed_avg - base_avg) / CALIB_CALLS :
+						   0;
 	if (*inside_ns > *cost_ns)
 		*inside_ns = *cost_ns;
 	if (pthread_create(&c->th, NULL, calib_release, c) == 0) {
@@ -200,7 +214,7 @@ void uprobe_cost_get(struct uprobe_cost *c, const struct uprobe_set *s, uint32_t
 	c->pending = NULL;
 	/* Measured even with an override: the split between inside and
 	 * outside the call applies to the given cost too. */
-	err = uprobe_calibrate(s, cookie, inside, &ns, &in, &c->pending);
+	err = uprobe_calibrate(s, cookie, inside, &ns, &in, NULL, &c->pending);
 	c->measured_ns = err ? 0 : ns;
 	if (override_ns > 0) {
 		c->ns = override_ns;

@@ -47,12 +47,14 @@ void uprobe_cost_wait(struct uprobe_cost *c);
 /* Times calls of a function in ebprof itself without probes and with s's
  * probes placed on it (cookie id); returns the cost of one call's probes
  * in ns via *cost_ns, and via *inside_ns the part of it the BPF side timed
- * inside the call (read through inside; 0 when not measured).  The probes
+ * inside the call (read through inside; 0 when not measured), and via
+ * *mean_ns (may be NULL) the cost from the rounds' mean rather than their
+ * lower quartile: what calls cost while the machine is busy.  The probes
  * come off in the background: on success *pending is for
  * uprobe_calib_wait().  0 or negative errno. */
 int uprobe_calibrate(const struct uprobe_set *s, uint32_t cookie,
 		     const struct uprobe_inside *inside, double *cost_ns, double *inside_ns,
-		     struct uprobe_calib **pending);
+		     double *mean_ns, struct uprobe_calib **pending);
 /* Waits until the calibration probes are gone (NULL: nothing to wait for). */
 void uprobe_calib_wait(struct uprobe_calib *c);
 
