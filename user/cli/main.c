@@ -10,6 +10,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "cli/asserts.h"
 #include "cli/options.h"
 #include "load/saved.h"
 #include "model/tablesort.h"
@@ -88,6 +89,17 @@ static int write_report(const struct options *o, struct profile **profiles, size
 	return err || !o->save ? err : write_to(o->save, "json", o, profiles, n, run);
 }
 
+/* The --assert verdicts: on stdout after the report, unless the report
+ * itself is on stdout for a program (json, dot...): then on stderr.  0, or
+ * the exit status they call for. */
+static int check_asserts(const struct options *o, const struct asserts *a,
+			 struct profile **profiles, size_t n)
+{
+	FILE *out = !o->output && strcmp(o->format, "text") ? stderr : stdout;
+
+	return asserts_check(a, (const struct profile *const *)profiles, n, out);
+}
+
 /* The facts of this run that a saved profile keeps (the command line is
  * taken before parsing, which splits -f lists in place). */
 static void run_meta_fill(struct run_meta *m, const struct options *o, uint64_t duration_ns)
@@ -119,16 +131,22 @@ static int report_saved(const struct options *o)
 {
 	struct saved_run s;
 	struct profile *pick[MAX_REPORTS];
+	struct asserts a;
 	size_t n = 0;
 	int err;
 
-	if (outfile_check(o->output) || saved_run_load(o->input, &s))
+	if (asserts_prepare(&a, o, 0))
+		return 2;
+	if (outfile_check(o->output) || saved_run_load(o->input, &s)) {
+		asserts_free(&a);
 		return 1;
+	}
 	for (n = 0; o->metric && n < s.n && profile_metric_index(s.profiles[n], o->metric) < 0; n++)
 		;
 	if (o->metric && n == s.n) {
 		ebprof_usage("no report in %s has a metric '%s'", o->input, o->metric);
 		saved_run_free(&s);
+		asserts_free(&a);
 		return 2;
 	}
 	n = 0;
@@ -140,14 +158,19 @@ static int report_saved(const struct options *o)
 		if (k == s.n) {
 			ebprof_err("%s has no report '%s'", o->input, o->reports[i]);
 			saved_run_free(&s);
+			asserts_free(&a);
 			return 2;
 		}
 		pick[n++] = s.profiles[k];
 	}
-	err = o->nreports ? write_report(o, pick, n, &s.run) :
-			    write_report(o, s.profiles, s.n, &s.run);
+	if (!o->nreports)
+		for (n = 0; n < s.n; n++)
+			pick[n] = s.profiles[n];
+	err = write_report(o, pick, n, &s.run);
+	err = !err ? check_asserts(o, &a, pick, n) : err == -EINVAL ? 2 : 1;
 	saved_run_free(&s);
-	return !err ? 0 : err == -EINVAL ? 2 : 1;
+	asserts_free(&a);
+	return err;
 }
 
 /* -i: every report's tables as they stand, as text on stdout. */
@@ -168,11 +191,12 @@ static void print_interval(struct session *s, int n, double elapsed, void *arg)
 static int run_main(int argc, char **argv, struct run_meta *run)
 {
 	struct options o;
+	struct asserts a;
 	struct session *s = NULL;
 	struct profile *profiles[MAX_REPORTS + 2];
 	uint64_t t0;
 	size_t nprof = 0;
-	int err, status;
+	int err, status, verdict = 0;
 
 	ebprof_start_ns = now_ns();
 	switch (options_parse(argc, argv, &o, stdout, stderr)) {
@@ -190,14 +214,17 @@ static int run_main(int argc, char **argv, struct run_meta *run)
 		return 2;
 	if (o.metric && collector_check_metric(&o, o.metric))
 		return 2;
-	if (outfile_check(o.output) || (o.save && outfile_check(o.save)))
+	if (asserts_prepare(&a, &o, 1))
+		return 2;
+	if (outfile_check(o.output) || (o.save && outfile_check(o.save)) || preflight()) {
+		asserts_free(&a);
 		return 1;
-	if (preflight())
-		return 1;
+	}
 
 	err = session_open(&o, &s);
 	if (err) {
 		session_close(s, 1); /* a command not yet released never runs */
+		asserts_free(&a);
 		return ebprof_usage_error() || err == -EINVAL ? 2 : 1;
 	}
 	t0 = now_ns();
@@ -206,11 +233,16 @@ static int run_main(int argc, char **argv, struct run_meta *run)
 	err = session_report(s, profiles, &nprof);
 	if (!err && !o.stream) /* --stream wrote its lines as they came */
 		err = write_report(&o, profiles, nprof, run);
+	if (!err)
+		verdict = check_asserts(&o, &a, profiles, nprof);
 	for (size_t i = 0; i < nprof; i++)
 		profile_free(profiles[i]);
+	asserts_free(&a);
 	status = session_close(s, 0); /* a launched command's status; 0 for -p */
 	if (err)
 		status = ebprof_usage_error() || err == -EINVAL ? 2 : 1;
+	else if (verdict)
+		status = verdict; /* a failed check outranks the command's status */
 	return status;
 }
 

@@ -33,6 +33,7 @@ enum {
 	OPT_ALLOCATOR,
 	OPT_MIN_AGE,
 	OPT_SAVE,
+	OPT_ASSERT,
 };
 
 static const struct option long_opts[] = {
@@ -59,6 +60,7 @@ static const struct option long_opts[] = {
 	{ "allocator", required_argument, NULL, OPT_ALLOCATOR },
 	{ "min-age", required_argument, NULL, OPT_MIN_AGE },
 	{ "save", required_argument, NULL, OPT_SAVE },
+	{ "assert", required_argument, NULL, OPT_ASSERT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -153,6 +155,10 @@ void options_usage(FILE *f)
 		fprintf(f, " (default %s)\n", (*c)->metrics[(*c)->default_metric].name);
 	}
 	fprintf(f,
+		"      --assert EXPR        check the report: 'heavy.cumtime < 9s',\n"
+		"                           'medium.ncalls == 400', 'cpu.self(hot_a) < 70%%'\n"
+		"                           (repeatable; one PASS/FAIL line each, exit\n"
+		"                           status 3 when one fails; grammar in README)\n"
 		"      --callers FUNC       func: who called FUNC (pstats print_callers)\n"
 		"      --callees FUNC       func: what FUNC called (pstats print_callees)\n"
 		"  -v, --verbose            more detail on stderr (repeat for more)\n"
@@ -177,7 +183,8 @@ void options_usage(FILE *f)
 		"json, or --save) again, offline: no target, no privileges; REPORT names\n"
 		"pick reports of the file.\n"
 		"\n"
-		"Exit status: 0 ok (or the command's status), 1 runtime failure, 2 usage error.\n");
+		"Exit status: 0 ok (or the command's status), 1 runtime failure, 2 usage error,\n"
+		"3 an --assert failed.\n");
 }
 
 static int usage(FILE *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -262,8 +269,9 @@ static int report_check(struct options *o, char **args, int nargs, FILE *err)
 	    o->min_block_ns || o->save ||
 	    (o->probe_cost_from && !strcmp(o->probe_cost_from, "--probe-cost")) ||
 	    o->frequency != DEFAULT_FREQUENCY || o->max_overhead != DEFAULT_MAX_OVERHEAD)
-		return usage(err, "ebprof report renders a saved profile: only output options "
-				  "(-o, --format, -s, -n, --metric, --callers, --callees)");
+		return usage(err,
+			     "ebprof report renders a saved profile: only output options "
+			     "(-o, --format, -s, -n, --metric, --callers, --callees, --assert)");
 	if (nargs < 1)
 		return usage(err, "ebprof report needs a saved profile: ebprof report FILE");
 	o->input = args[0];
@@ -402,6 +410,11 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 			o->min_age_ns = (uint64_t)(d * 1e9);
 			break;
 		case OPT_RAW_TIMES: o->raw_times = 1; break;
+		case OPT_ASSERT:
+			if (o->nasserts == MAX_ASSERTS)
+				return usage(err, "too many --assert (at most %d)", MAX_ASSERTS);
+			o->asserts[o->nasserts++] = arg;
+			break;
 		case OPT_CALLERS: o->callers = arg; break;
 		case OPT_CALLEES: o->callees = arg; break;
 		case 'h': options_usage(out); return PARSE_EXIT_OK;
@@ -436,9 +449,9 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 		if (strcmp(o->format, "text") && !is_stream_format(o->format))
 			return usage(err, "--stream writes tsv or jsonl, not --format %s",
 				     o->format);
-		if (o->sort || o->metric || o->limit_set)
-			return usage(err,
-				     "--stream takes no -s, -n or --metric (it has no tables)");
+		if (o->sort || o->metric || o->limit_set || o->nasserts)
+			return usage(err, "--stream takes no -s, -n, --metric or --assert (it has "
+					  "no tables)");
 	} else if (is_stream_format(o->format)) {
 		return usage(err, "--format %s is for --stream", o->format);
 	}

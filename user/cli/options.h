@@ -8,6 +8,7 @@
 
 #define MAX_REPORTS 8
 #define MAX_FUNC_PATTERNS 64
+#define MAX_ASSERTS 32
 
 enum run_mode {
 	MODE_RUN,    /* profile a target */
@@ -48,6 +49,9 @@ struct options {
 	/* mem report */
 	const char *allocator; /* --allocator LIB; NULL: the one the target binds to */
 	uint64_t min_age_ns;   /* --min-age SECONDS: leaks are blocks at least this old */
+	/* checks */
+	const char *asserts[MAX_ASSERTS]; /* --assert EXPR, in order */
+	int nasserts;
 };
 
 enum parse_result { PARSE_OK = 0, PARSE_EXIT_OK = 1, PARSE_USAGE = 2 };
