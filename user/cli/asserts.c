@@ -64,8 +64,9 @@ static int check_report(const struct assertion *a, const struct collector_ops *c
 	int r;
 
 	if (!options_wants_report(o, c->name)) {
-		ebprof_usage("--assert '%s': the %s report is not collected (name it: ebprof ... %s)",
-			     a->text, c->name, c->name);
+		ebprof_usage(
+			"--assert '%s': the %s report is not collected (name it: ebprof ... %s)",
+			a->text, c->name, c->name);
 		return -EINVAL;
 	}
 	if (!a->arg)
@@ -109,8 +110,9 @@ static int check_row(const struct assertion *a, const struct options *o)
 		return -EINVAL;
 	}
 	if (func_only && !traced(o, a->subject)) {
-		ebprof_usage("--assert '%s': function '%s' is not traced (no -f pattern matches it)",
-			     a->text, a->subject);
+		ebprof_usage(
+			"--assert '%s': function '%s' is not traced (no -f pattern matches it)",
+			a->text, a->subject);
 		return -EINVAL;
 	}
 	return 0;

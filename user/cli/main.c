@@ -13,6 +13,8 @@
 #include "cli/asserts.h"
 #include "cli/options.h"
 #include "load/saved.h"
+#include "model/diff.h"
+#include "output/diff.h"
 #include "model/tablesort.h"
 #include "output/outfile.h"
 #include "output/writer.h"
@@ -125,6 +127,35 @@ static void run_meta_fill(struct run_meta *m, const struct options *o, uint64_t 
 	m->duration_ns = (int64_t)duration_ns;
 }
 
+/* The reports of s named in o (all without names) into pick; 0, or 2
+ * with one line for a name the file lacks (1 for a file with more reports
+ * than a run makes). */
+static int pick_reports(const struct options *o, const struct saved_run *s, const char *path,
+			struct profile **pick, size_t *n)
+{
+	*n = 0;
+	if (s->n > MAX_REPORTS) {
+		ebprof_err("%s has %zu reports (at most %d)", path, s->n, MAX_REPORTS);
+		return 1;
+	}
+	if (!o->nreports) {
+		for (; *n < s->n; (*n)++)
+			pick[*n] = s->profiles[*n];
+		return 0;
+	}
+	for (int i = 0; i < o->nreports; i++) {
+		const struct profile *p = profile_find_report(
+			(const struct profile *const *)s->profiles, s->n, o->reports[i]);
+
+		if (!p) {
+			ebprof_usage("%s has no report '%s'", path, o->reports[i]);
+			return 2;
+		}
+		pick[(*n)++] = (struct profile *)p;
+	}
+	return 0;
+}
+
 /* ebprof report FILE: a saved profile rendered again, its reports or the
  * ones named. */
 static int report_saved(const struct options *o)
@@ -149,27 +180,60 @@ static int report_saved(const struct options *o)
 		asserts_free(&a);
 		return 2;
 	}
-	n = 0;
-	for (int i = 0; i < o->nreports; i++) {
-		size_t k = 0;
-
-		while (k < s.n && strcmp(s.profiles[k]->report, o->reports[i]))
-			k++;
-		if (k == s.n) {
-			ebprof_err("%s has no report '%s'", o->input, o->reports[i]);
-			saved_run_free(&s);
-			asserts_free(&a);
-			return 2;
-		}
-		pick[n++] = s.profiles[k];
+	if ((err = pick_reports(o, &s, o->input, pick, &n))) {
+		saved_run_free(&s);
+		asserts_free(&a);
+		return err;
 	}
-	if (!o->nreports)
-		for (n = 0; n < s.n; n++)
-			pick[n] = s.profiles[n];
 	err = write_report(o, pick, n, &s.run);
 	err = !err ? check_asserts(o, &a, pick, n) : err == -EINVAL ? 2 : 1;
 	saved_run_free(&s);
 	asserts_free(&a);
+	return err;
+}
+
+/* The comparison of two loaded runs to f. */
+static int diff_render(FILE *f, const struct options *o, struct profile **b, size_t nb,
+		       struct profile **a, size_t na)
+{
+	const struct profile *const *cb = (const struct profile *const *)b;
+	const struct profile *const *ca = (const struct profile *const *)a;
+	struct diff d;
+	int err;
+
+	if (!strcmp(o->format, "folded"))
+		return diff_write_folded(f, cb, nb, ca, na, o->metric, stderr);
+	err = diff_build(cb, nb, ca, na, &d);
+	if (!err)
+		err = diff_write_text(f, &d, o->limit_set ? o->limit : 0);
+	diff_free(&d);
+	return err;
+}
+
+/* ebprof diff BEFORE AFTER: the change of every table row and metric. */
+static int diff_saved(const struct options *o)
+{
+	struct saved_run s[2];
+	struct profile *pick[2][MAX_REPORTS];
+	size_t n[2];
+	struct outfile out;
+	int err = 0, loaded = 0;
+
+	if (outfile_check(o->output))
+		return 1;
+	for (; loaded < 2 && !err; loaded++)
+		err = saved_run_load(loaded ? o->input2 : o->input, &s[loaded]) ? 1 : 0;
+	if (err)
+		loaded--;
+	for (int i = 0; i < 2 && !err; i++)
+		err = pick_reports(o, &s[i], i ? o->input2 : o->input, pick[i], &n[i]);
+	if (!err && !(err = outfile_open(&out, o->output) ? 1 : 0)) {
+		int r = outfile_close(&out, diff_render(out.f, o, pick[0], n[0], pick[1], n[1]));
+
+		err = !r ? 0 : r == -EINVAL ? 2 : 1;
+	}
+	while (loaded--)
+		saved_run_free(&s[loaded]);
 	return err;
 }
 
@@ -207,6 +271,8 @@ static int run_main(int argc, char **argv, struct run_meta *run)
 	ebprof_verbosity = o.verbose;
 	if (o.mode == MODE_REPORT)
 		return report_saved(&o);
+	if (o.mode == MODE_DIFF)
+		return diff_saved(&o);
 	libbpf_set_print(libbpf_log);
 	/* Everything that can be wrong with the command line fails here,
 	 * before collecting for minutes. */

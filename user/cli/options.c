@@ -74,6 +74,7 @@ void options_usage(FILE *f)
 	fprintf(f, "Usage: ebprof [OPTIONS] -p PID [REPORT...]\n"
 		   "       ebprof [OPTIONS] [REPORT...] -- COMMAND [ARGS...]\n"
 		   "       ebprof report FILE [OUTPUT OPTIONS] [REPORT...]\n"
+		   "       ebprof diff BEFORE AFTER [--format text|folded] [REPORT...]\n"
 		   "\n"
 		   "Profiles an unmodified native process from the outside with BPF: no\n"
 		   "ptrace, no LD_PRELOAD, no restart.  Attach to a running process with -p,\n"
@@ -178,6 +179,8 @@ void options_usage(FILE *f)
 		"  sudo ebprof -p 1234 mem -d 60 --min-age 30        # leaks older than 30 s\n"
 		"\n"
 		"  ebprof report run.json --format callgrind -o run.callgrind\n"
+		"  ebprof diff before.json after.json -n 10\n"
+		"  ebprof diff before.json after.json cpu --format folded -o diff.folded\n"
 		"\n"
 		"ebprof report FILE renders a profile saved with -o FILE.json (or --format\n"
 		"json, or --save) again, offline: no target, no privileges; REPORT names\n"
@@ -283,6 +286,26 @@ static int report_check(struct options *o, char **args, int nargs, FILE *err)
 	return PARSE_OK;
 }
 
+/* ebprof diff BEFORE AFTER [REPORT...]: two saved profiles, text or
+ * folded, -o, -n, --metric. */
+static int diff_check(struct options *o, char **args, int nargs, FILE *err)
+{
+	int r;
+
+	if (nargs < 2)
+		return usage(err, "ebprof diff needs two saved profiles: ebprof diff BEFORE AFTER");
+	if ((r = report_check(o, args, nargs, err)) != PARSE_OK)
+		return r;
+	if (o->sort || o->callers || o->callees || o->nasserts)
+		return usage(err, "ebprof diff takes -o, --format text|folded, -n and --metric");
+	if (strcmp(o->format, "text") && strcmp(o->format, "folded"))
+		return usage(err, "ebprof diff writes text or folded, not --format %s", o->format);
+	o->input2 = o->reports[0];
+	memmove(o->reports, o->reports + 1, sizeof(*o->reports) * (size_t)(o->nreports - 1));
+	o->nreports--;
+	return PARSE_OK;
+}
+
 enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *out, FILE *err)
 {
 	int nopt = argc, first = 0, format_set = 0, c, r;
@@ -301,9 +324,9 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 		o->probe_cost_from = "EBPROF_PROBE_COST_NS";
 	}
 
-	/* "ebprof report ...": getopt sees "report" as the program name. */
-	if (argc > 1 && !strcmp(argv[1], "report")) {
-		o->mode = MODE_REPORT;
+	/* "ebprof report|diff ...": getopt sees the word as the program name. */
+	if (argc > 1 && (!strcmp(argv[1], "report") || !strcmp(argv[1], "diff"))) {
+		o->mode = !strcmp(argv[1], "report") ? MODE_REPORT : MODE_DIFF;
 		first = 1;
 	}
 	/* Everything after "--" is the command, untouched by getopt. */
@@ -434,6 +457,8 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 		o->format = "json";
 	if (o->mode == MODE_REPORT)
 		return report_check(o, argv + first + optind, nopt - first - optind, err);
+	if (o->mode == MODE_DIFF)
+		return diff_check(o, argv + first + optind, nopt - first - optind, err);
 	for (int i = optind; i < nopt; i++)
 		if ((r = add_report(o, argv[i], err)) != PARSE_OK)
 			return r;

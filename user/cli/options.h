@@ -13,11 +13,13 @@
 enum run_mode {
 	MODE_RUN,    /* profile a target */
 	MODE_REPORT, /* ebprof report FILE: render a saved profile */
+	MODE_DIFF,   /* ebprof diff BEFORE AFTER: compare two saved profiles */
 };
 
 struct options {
 	enum run_mode mode;
-	const char *input;		  /* report: the saved profile */
+	const char *input;		  /* report: the saved profile; diff: BEFORE */
+	const char *input2;		  /* diff: AFTER */
 	pid_t pid;			  /* -p; 0 when launching */
 	char **argv;			  /* command after "--", NULL-terminated; NULL with -p */
 	const char *reports[MAX_REPORTS]; /* named reports, in order */

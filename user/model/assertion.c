@@ -30,9 +30,9 @@ static const struct {
 	enum assert_unit unit;
 	double scale;
 } units[] = {
-	{ "ns", AU_TIME, 1 },	    { "us", AU_TIME, 1e3 },	      { "ms", AU_TIME, 1e6 },
-	{ "s", AU_TIME, 1e9 },	    { "B", AU_BYTES, 1 },	      { "KB", AU_BYTES, 1e3 },
-	{ "MB", AU_BYTES, 1e6 },    { "GB", AU_BYTES, 1e9 },	      { "KiB", AU_BYTES, 1024 },
+	{ "ns", AU_TIME, 1 },	      { "us", AU_TIME, 1e3 },	    { "ms", AU_TIME, 1e6 },
+	{ "s", AU_TIME, 1e9 },	      { "B", AU_BYTES, 1 },	    { "KB", AU_BYTES, 1e3 },
+	{ "MB", AU_BYTES, 1e6 },      { "GB", AU_BYTES, 1e9 },	    { "KiB", AU_BYTES, 1024 },
 	{ "MiB", AU_BYTES, 1 << 20 }, { "GiB", AU_BYTES, 1 << 30 }, { "%", AU_PCT, 1 },
 };
 
@@ -97,7 +97,8 @@ static int parse_name(char *name, struct assertion *a, char *err, size_t len)
 	if (paren) {
 		size_t n = strlen(name);
 
-		if (name[n - 1] != ')' || strchr(paren + 1, '(') || strchr(paren + 1, ')') != name + n - 1)
+		if (name[n - 1] != ')' || strchr(paren + 1, '(') ||
+		    strchr(paren + 1, ')') != name + n - 1)
 			return fail(err, len, "'%s': expected REPORT.COLUMN(ROW)", name);
 		name[n - 1] = 0;
 		*paren = 0;
@@ -107,11 +108,13 @@ static int parse_name(char *name, struct assertion *a, char *err, size_t len)
 	}
 	dot = strrchr(name, '.');
 	if (!dot || dot == name)
-		return fail(err, len, "'%s': expected FUNCTION.COLUMN or REPORT.FIELD before the operator",
+		return fail(err, len,
+			    "'%s': expected FUNCTION.COLUMN or REPORT.FIELD before the operator",
 			    a->text);
 	*dot = 0;
 	if (!is_key(dot + 1))
-		return fail(err, len, "'%s': '%s' is not a column or field name (lower case, digits, _)",
+		return fail(err, len,
+			    "'%s': '%s' is not a column or field name (lower case, digits, _)",
 			    a->text, dot + 1);
 	if (!is_word(name))
 		return fail(err, len, "'%s': blank or control character in the name '%s'", a->text,
@@ -130,7 +133,8 @@ static int parse_limit(const char *s, struct assertion *a, char *err, size_t len
 
 	while (isspace((unsigned char)*p))
 		p++;
-	if (!(isdigit((unsigned char)*p) || ((*p == '-' || *p == '.') && (isdigit((unsigned char)p[1]) || p[1] == '.'))))
+	if (!(isdigit((unsigned char)*p) ||
+	      ((*p == '-' || *p == '.') && (isdigit((unsigned char)p[1]) || p[1] == '.'))))
 		return fail(err, len, "'%s': expected a number after the operator", a->text);
 	if (strchr("xX", p[*p == '-' ? 2 : 1]) && p[*p == '-' ? 2 : 1])
 		return fail(err, len, "'%s': the limit must be a decimal number", a->text);
@@ -185,7 +189,8 @@ int assertion_parse(const char *text, struct assertion *a, char *err, size_t err
 	}
 	if (depth) {
 		assertion_free(a);
-		return fail(err, errlen, "'%s': unbalanced parentheses in REPORT.COLUMN(ROW)", text);
+		return fail(err, errlen, "'%s': unbalanced parentheses in REPORT.COLUMN(ROW)",
+			    text);
 	}
 	if (op < 0) {
 		assertion_free(a);
@@ -318,26 +323,20 @@ static int info_value(const struct assertion *a, const struct pinfo *in, double 
 	return 0;
 }
 
-static const struct profile *find_report(const struct profile *const *p, size_t n, const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i] && p[i]->report && !strcmp(p[i]->report, name))
-			return p[i];
-	return NULL;
-}
-
 int assertion_eval(const struct assertion *a, const struct profile *const *p, size_t n,
 		   double *value, const char **unit, char *err, size_t errlen)
 {
-	const struct profile *rep = find_report(p, n, a->subject), *found = NULL;
+	const struct profile *rep = profile_find_report(p, n, a->subject), *found = NULL;
 	const struct ptable *t = NULL;
 	size_t r = 0;
 
 	if (a->arg) {
 		if (!rep)
-			return fail(err, errlen, "'%s': no report '%s'", a->text, a->subject), -ENOENT;
+			return fail(err, errlen, "'%s': no report '%s'", a->text, a->subject),
+			       -ENOENT;
 		if (!find_row(a, rep, a->arg, &t, &r))
-			return fail(err, errlen, "'%s': no row '%s' with a column '%s' in the %s report",
+			return fail(err, errlen,
+				    "'%s': no row '%s' with a column '%s' in the %s report",
 				    a->text, a->arg, a->column, a->subject),
 			       -ENOENT;
 		return cell_value(a, t, r, value, unit, err, errlen);
@@ -358,9 +357,11 @@ int assertion_eval(const struct assertion *a, const struct profile *const *p, si
 		if (!p[i] || !find_row(a, p[i], a->subject, &ti, &ri))
 			continue;
 		if (found)
-			return fail(err, errlen, "'%s': '%s' has a %s in the %s and %s reports: name one, "
-				    "%s.%s(%s)", a->text, a->subject, a->column, found->report,
-				    p[i]->report, found->report, a->column, a->subject);
+			return fail(err, errlen,
+				    "'%s': '%s' has a %s in the %s and %s reports: name one, "
+				    "%s.%s(%s)",
+				    a->text, a->subject, a->column, found->report, p[i]->report,
+				    found->report, a->column, a->subject);
 		found = p[i];
 		t = ti;
 		r = ri;

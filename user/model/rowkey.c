@@ -10,8 +10,8 @@
  * sockets and endpoints: proto, family, local, remote, role, host, port).
  * A report whose rows are named by another column adds its key here. */
 static const char *const key_cols[] = {
-	"name", "module", "comm", "caller", "function", "proto",
-	"family", "local", "remote", "role", "host", "port",
+	"name",	  "module", "comm",   "caller", "function", "proto",
+	"family", "local",  "remote", "role",	"host",	    "port",
 };
 
 int rowkey_is_key(const struct pcol *c)
