@@ -128,8 +128,11 @@ static int diff_table(struct diff *d, const char *report, const struct ptable *b
 		if (compared(a, b, c))
 			cols[n++] = c;
 	t = &d->tables[d->ntables++];
-	*t = (struct diff_table){ .report = report, .name = a->name, .title = a->title,
-				  .ncells = n, .rank_col = rank_col(a, cols, n) };
+	*t = (struct diff_table){ .report = report,
+				  .name = a->name,
+				  .title = a->title,
+				  .ncells = n,
+				  .rank_col = rank_col(a, cols, n) };
 	for (size_t i = 0; i < a->nrows && !r; i++) {
 		rowkey_format(a, i, key, sizeof(key));
 		r = add_row(t, b, a, cols, key, row_of(b, key), (int)i);
@@ -175,7 +178,8 @@ int diff_build(const struct profile *const *before, size_t nb, const struct prof
 
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < na && !r; i++) {
-		const struct profile *a = after[i], *b = a ? profile_find_report(before, nb, a->report) : NULL;
+		const struct profile *a = after[i],
+				     *b = a ? profile_find_report(before, nb, a->report) : NULL;
 
 		if (!b)
 			continue;

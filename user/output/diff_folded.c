@@ -47,7 +47,8 @@ int diff_write_folded(FILE *out, const struct profile *const *before, size_t nb,
 
 		if (!b || !a->nmetrics || (!a->nsamples && !b->nsamples))
 			continue;
-		ma[n] = metric ? profile_metric_index(a, metric) : writer_pick_metric(a, NULL, NULL);
+		ma[n] = metric ? profile_metric_index(a, metric) :
+				 writer_pick_metric(a, NULL, NULL);
 		mb[n] = ma[n] >= 0 ? profile_metric_index(b, a->metrics[ma[n]].name) : -1;
 		if (mb[n] < 0)
 			continue;
@@ -55,7 +56,8 @@ int diff_write_folded(FILE *out, const struct profile *const *before, size_t nb,
 		pb[n++] = b;
 	}
 	if (!n) {
-		fprintf(err, "ebprof: diff --format folded needs a stack report in both files%s%s\n",
+		fprintf(err,
+			"ebprof: diff --format folded needs a stack report in both files%s%s\n",
 			metric ? " with the metric " : "", metric ? metric : "");
 		return -EINVAL;
 	}

@@ -51,7 +51,9 @@ int diff_write_text(FILE *out, const struct diff *d, int limit)
 			char key[300];
 
 			snprintf(key, sizeof(key), "%s%s", row->key,
-				 !row->in_before ? " (new)" : !row->in_after ? " (gone)" : "");
+				 !row->in_before ? " (new)" :
+				 !row->in_after	 ? " (gone)" :
+						   "");
 			fmt_sanitize(key, NULL);
 			for (size_t c = 0; c < t->ncells; c++)
 				line(out, c ? "" : key, row->cells[c].col, row->cells[c].before,

@@ -129,4 +129,3 @@ int fold_profile(struct folder *f, const struct profile *p, int m, int prefix)
 	}
 	return r;
 }
-

@@ -53,6 +53,7 @@ void json_str(FILE *out, const char *s);
 const struct profile *writer_one_graph(const struct profile *const *profiles, size_t n,
 				       const char *format, FILE *err);
 
-extern const struct writer writer_text, writer_folded, writer_json, writer_callgrind, writer_dot;
+extern const struct writer writer_text, writer_folded, writer_json, writer_callgrind, writer_dot,
+	writer_pprof;
 
 #endif

@@ -1,0 +1,62 @@
+"""--format pprof, read back by the independent npm decoder pprof-format:
+gzip-compressed, one sample type per metric with pprof's units, every
+sample's frames (names and mappings, root first) and values those of the
+profile saved by the same run (--save), for a live cpu and a live func
+run."""
+import json
+import shutil
+import tempfile
+
+from lib import EXACT, BpfSnapshot, check, equal, finish, run, workload
+from npm import node
+
+UNITS = {"ns": "nanoseconds", "bytes": "bytes"}
+
+
+def frame_name(f):
+    if f["func"] is not None:
+        return f["func"]
+    return f"{f['module']}+0x{f['offset']:x}" if f["module"] else f"0x{f['offset']:x}"
+
+
+def check_against(tmp, what, args):
+    saved, pb = f"{tmp}/{what}.json", f"{tmp}/{what}.pb.gz"
+    cut = args.index("--")
+    r = run(args[:cut] + ["--save", saved, "--format", "pprof", "-o", pb] + args[cut:])
+    equal(r.returncode, 0, f"{what}: exit status")
+    with open(saved) as f:
+        rep = json.load(f)["reports"][0]
+    got = json.loads(node("pprof_decode.js", pb, package="pprof-format"))
+    equal(got["sample_types"], [[m["name"], UNITS.get(m["unit"], "count")]
+                                for m in rep["metrics"]], f"{what}: one sample type per metric")
+    equal(got["default"], rep["default_metric"], f"{what}: default sample type")
+    want = [([frame_name(rep["frames"][i]) for i in s["stack"]],
+             [rep["frames"][i]["module"] for i in s["stack"]], s["values"])
+            for s in rep["samples"]]
+    have = [([f["name"] for f in s["frames"]], [f["mapping"] for f in s["frames"]], s["values"])
+            for s in got["samples"]]
+    equal(len(have), len(want), f"{what}: one sample per stack")
+    equal(have, want, f"{what}: frames, mappings and values of every sample")
+    check(len(got["mappings"]) == len(set(got["mappings"])), f"{what}: one mapping per module",
+          got["mappings"])
+    return got
+
+
+def test_pprof():
+    snap = BpfSnapshot()
+    tmp = tempfile.mkdtemp()
+    try:
+        got = check_against(tmp, "cpu", ["cpu", "--", workload("cpusplit"), "300", "100"])
+        names = {f["name"] for s in got["samples"] for f in s["frames"]}
+        check("spin_for" in names, "cpu: the workload's functions by name", sorted(names)[:20])
+        got = check_against(tmp, "func", EXACT + ["-f", "heavy,medium,light", "--",
+                                                  workload("cprofile"), "20"])
+        calls = {s["frames"][-1]["name"]: s["values"][1] for s in got["samples"]}
+        equal(calls.get("medium"), 400, "func: medium's calls as pprof-format reads them")
+    finally:
+        shutil.rmtree(tmp)
+    snap.check("pprof")
+
+
+test_pprof()
+finish()
