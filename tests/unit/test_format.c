@@ -14,6 +14,9 @@
 #include "model/functable.h"
 #include "model/tablesort.h"
 #include "output/writer.h"
+#include "proto/profile.pb-c.h"
+
+#include <zlib.h>
 
 /* ---- fixtures --------------------------------------------------------- */
 
@@ -104,13 +107,13 @@ static int run(const char *fmt, struct profile **ps, size_t n, const struct writ
 static void test_registry(void **state)
 {
 	(void)state;
-	const char *names[] = { "text", "folded", "json", "callgrind", "dot" };
-	for (size_t i = 0; i < 5; i++) {
+	const char *names[] = { "text", "folded", "json", "callgrind", "dot", "pprof" };
+	for (size_t i = 0; i < 6; i++) {
 		assert_non_null(writer_find(names[i]));
 		assert_string_equal(writer_find(names[i])->name, names[i]);
 		assert_string_equal(writer_list()[i]->name, names[i]);
 	}
-	assert_null(writer_list()[5]);
+	assert_null(writer_list()[6]);
 	assert_null(writer_find("xml"));
 }
 
@@ -673,10 +676,63 @@ static void test_saved_rejects(void **state)
 	}
 }
 
+/* pprof: the saved cpu fixture rendered, gunzipped and unpacked with the
+ * generated protobuf-c code: sample types, names and values are the
+ * profile's. */
+static void test_pprof(void **state)
+{
+	struct saved_run s;
+	char *buf = NULL;
+	size_t len = 0;
+	uint8_t raw[1 << 20];
+	z_stream z = { 0 };
+	FILE *f = open_memstream(&buf, &len);
+	struct write_opts o = { 0 };
+	Perftools__Profiles__Profile *pb;
+	int64_t sum = 0;
+
+	(void)state;
+	assert_int_equal(saved_run_load("tests/unit/fixtures/saved/cpu.json", &s), 0);
+	assert_int_equal(
+		writer_pprof.write(f, (const struct profile *const *)s.profiles, s.n, &o, stderr),
+		0);
+	fclose(f);
+	assert_true(len > 2 && (uint8_t)buf[0] == 0x1f && (uint8_t)buf[1] == 0x8b);
+	assert_int_equal(inflateInit2(&z, 15 + 16), Z_OK);
+	z.next_in = (uint8_t *)buf;
+	z.avail_in = (uInt)len;
+	z.next_out = raw;
+	z.avail_out = sizeof(raw);
+	assert_int_equal(inflate(&z, Z_FINISH), Z_STREAM_END);
+	pb = perftools__profiles__profile__unpack(NULL, z.total_out, raw);
+	inflateEnd(&z);
+	assert_non_null(pb);
+	assert_int_equal(pb->n_sample_type, 3);
+	assert_string_equal(pb->string_table[pb->sample_type[1]->type], "offcpu");
+	assert_string_equal(pb->string_table[pb->sample_type[1]->unit], "nanoseconds");
+	assert_string_equal(pb->string_table[pb->default_sample_type], "wall");
+	assert_int_equal(pb->n_sample, s.profiles[0]->nsamples);
+	for (size_t i = 0; i < pb->n_sample; i++)
+		sum += pb->sample[i]->value[1];
+	assert_true(sum == profile_metric_total(s.profiles[0], 1));
+	/* the first sample's leaf is a marker, its root libc's entry */
+	Perftools__Profiles__Sample *s0 = pb->sample[0];
+	Perftools__Profiles__Location *root =
+		pb->location[s0->location_id[s0->n_location_id - 1] - 1];
+	assert_string_equal(pb->string_table[pb->function[root->line[0]->function_id - 1]->name],
+			    "__libc_start_call_main");
+	assert_string_equal(pb->string_table[pb->mapping[root->mapping_id - 1]->filename],
+			    "libc.so.6");
+	perftools__profiles__profile__free_unpacked(pb, NULL);
+	free(buf);
+	saved_run_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_registry),
+		cmocka_unit_test(test_pprof),
 		cmocka_unit_test(test_fmt_value),
 		cmocka_unit_test(test_pick_metric),
 		cmocka_unit_test(test_folded),

@@ -226,9 +226,9 @@ static int build(struct pbuild *b, const struct profile *p)
 	b->line_ptrs = calloc(nf, sizeof(*b->line_ptrs));
 	b->samples = calloc(ns, sizeof(*b->samples));
 	b->sample_ptrs = calloc(ns, sizeof(*b->sample_ptrs));
-	if (!b->types || !b->type_ptrs || !b->maps || !b->map_ptrs || !b->funcs ||
-	    !b->func_ptrs || !b->locs || !b->loc_ptrs || !b->lines || !b->line_ptrs ||
-	    !b->samples || !b->sample_ptrs || str(&b->st, "") != 0)
+	if (!b->types || !b->type_ptrs || !b->maps || !b->map_ptrs || !b->funcs || !b->func_ptrs ||
+	    !b->locs || !b->loc_ptrs || !b->lines || !b->line_ptrs || !b->samples ||
+	    !b->sample_ptrs || str(&b->st, "") != 0)
 		return -ENOMEM;
 	for (size_t m = 0; m < p->nmetrics; m++) {
 		perftools__profiles__value_type__init(&b->types[m]);
