@@ -7,18 +7,30 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 PREFIX = os.path.join(ROOT, "build", "npm")
 
 
-def require(package):
-    """Installs package into build/npm unless it is there; its node_modules."""
+def require(*packages):
+    """Installs the packages into build/npm unless there; its node_modules."""
     mods = os.path.join(PREFIX, "node_modules")
-    if not os.path.isdir(os.path.join(mods, package)):
+    missing = [p for p in packages if not os.path.isdir(os.path.join(mods, p))]
+    if missing:
         os.makedirs(PREFIX, exist_ok=True)
-        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--prefix", PREFIX, package],
+        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--prefix", PREFIX] + missing,
                        check=True, stdout=subprocess.DEVNULL)
     return mods
 
 
-def node(script, *args, package):
-    """Runs a node script with package resolvable; its stdout."""
-    env = dict(os.environ, NODE_PATH=require(package))
-    return subprocess.run(["node", os.path.join(os.path.dirname(__file__), script)] + list(args),
-                          env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
+def node(script, *args, packages):
+    """Runs a node script with the packages resolvable; its stdout (a
+    failing script raises, with its output)."""
+    env = dict(os.environ, NODE_PATH=require(*packages))
+    r = subprocess.run(["node", os.path.join(os.path.dirname(__file__), script)] + list(args),
+                       env=env, stdout=subprocess.PIPE, text=True)
+    if r.returncode:
+        raise AssertionError(f"{script}: {r.stdout}")
+    return r.stdout
+
+
+def frame_name(f):
+    """A saved profile's frame as the writers name it (folded's rule)."""
+    if f["func"] is not None:
+        return f["func"]
+    return f"{f['module']}+0x{f['offset']:x}" if f["module"] else f"0x{f['offset']:x}"

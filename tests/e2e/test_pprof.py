@@ -8,15 +8,9 @@ import shutil
 import tempfile
 
 from lib import EXACT, BpfSnapshot, check, equal, finish, run, workload
-from npm import node
+from npm import frame_name, node
 
 UNITS = {"ns": "nanoseconds", "bytes": "bytes"}
-
-
-def frame_name(f):
-    if f["func"] is not None:
-        return f["func"]
-    return f"{f['module']}+0x{f['offset']:x}" if f["module"] else f"0x{f['offset']:x}"
 
 
 def check_against(tmp, what, args):
@@ -26,7 +20,7 @@ def check_against(tmp, what, args):
     equal(r.returncode, 0, f"{what}: exit status")
     with open(saved) as f:
         rep = json.load(f)["reports"][0]
-    got = json.loads(node("pprof_decode.js", pb, package="pprof-format"))
+    got = json.loads(node("pprof_decode.js", pb, packages=["pprof-format"]))
     equal(got["sample_types"], [[m["name"], UNITS.get(m["unit"], "count")]
                                 for m in rep["metrics"]], f"{what}: one sample type per metric")
     equal(got["default"], rep["default_metric"], f"{what}: default sample type")

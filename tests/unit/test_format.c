@@ -107,13 +107,15 @@ static int run(const char *fmt, struct profile **ps, size_t n, const struct writ
 static void test_registry(void **state)
 {
 	(void)state;
-	const char *names[] = { "text", "folded", "json", "callgrind", "dot", "pprof" };
-	for (size_t i = 0; i < 6; i++) {
+	const char *names[] = {
+		"text", "folded", "json", "callgrind", "dot", "pprof", "speedscope"
+	};
+	for (size_t i = 0; i < 7; i++) {
 		assert_non_null(writer_find(names[i]));
 		assert_string_equal(writer_find(names[i])->name, names[i]);
 		assert_string_equal(writer_list()[i]->name, names[i]);
 	}
-	assert_null(writer_list()[6]);
+	assert_null(writer_list()[7]);
 	assert_null(writer_find("xml"));
 }
 

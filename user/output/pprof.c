@@ -2,6 +2,7 @@
  * protobuf-c), read by `go tool pprof`, Grafana Pyroscope and Parca.  One
  * report; one sample type per metric; a mapping per module, a function per
  * (name, module), a location per frame. */
+#include "output/strtab.h"
 #include "output/writer.h"
 #include "proto/profile.pb-c.h"
 #include "util/util.h"
@@ -18,60 +19,6 @@ typedef Perftools__Profiles__Mapping Mapping;
 typedef Perftools__Profiles__Location Location;
 typedef Perftools__Profiles__Line Line;
 typedef Perftools__Profiles__Function Function;
-
-/* Interned strings: index in the string table by text (open addressing). */
-struct strtab {
-	char **v;
-	size_t n, cap;
-	uint32_t *slots; /* index + 1 */
-	size_t nslots;
-};
-
-static uint64_t hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
-static int strtab_grow(struct strtab *t)
-{
-	size_t n = t->nslots ? t->nslots * 2 : 256;
-	uint32_t *s = calloc(n, sizeof(*s));
-
-	if (!s)
-		return -ENOMEM;
-	for (size_t i = 0; i < t->n; i++) {
-		size_t j = hash(t->v[i]) & (n - 1);
-
-		while (s[j])
-			j = (j + 1) & (n - 1);
-		s[j] = (uint32_t)i + 1;
-	}
-	free(t->slots);
-	t->slots = s;
-	t->nslots = n;
-	return 0;
-}
-
-/* The index of s (interned), or -1 without memory. */
-static int64_t str(struct strtab *t, const char *s)
-{
-	size_t j;
-
-	if ((t->n + 1) * 2 > t->nslots && strtab_grow(t))
-		return -1;
-	for (j = hash(s) & (t->nslots - 1); t->slots[j]; j = (j + 1) & (t->nslots - 1))
-		if (!strcmp(t->v[t->slots[j] - 1], s))
-			return t->slots[j] - 1;
-	if (array_grow((void **)&t->v, &t->cap, t->n + 1, sizeof(*t->v)) ||
-	    !(t->v[t->n] = strdup(s)))
-		return -1;
-	t->slots[j] = (uint32_t)t->n + 1;
-	return (int64_t)t->n++;
-}
 
 static const char *pprof_unit(const char *unit)
 {
@@ -100,10 +47,7 @@ struct pbuild {
 
 static void pbuild_free(struct pbuild *b)
 {
-	for (size_t i = 0; i < b->st.n; i++)
-		free(b->st.v[i]);
-	free(b->st.v);
-	free(b->st.slots);
+	strtab_free(&b->st);
 	free(b->types), free(b->type_ptrs), free(b->maps), free(b->map_ptrs);
 	free(b->funcs), free(b->func_ptrs), free(b->locs), free(b->loc_ptrs);
 	free(b->lines), free(b->line_ptrs), free(b->samples), free(b->sample_ptrs);
@@ -113,7 +57,7 @@ static void pbuild_free(struct pbuild *b)
 /* The mapping id of a module name (1-based, added when new). */
 static uint64_t mapping_of(struct pbuild *b, const char *module)
 {
-	int64_t name = str(&b->st, module);
+	int64_t name = strtab_add(&b->st, module);
 
 	for (size_t i = 0; i < b->pr.n_mapping; i++)
 		if (b->maps[i].filename == name)
@@ -156,8 +100,8 @@ static int build_locations(struct pbuild *b, const struct profile *p)
 		int64_t fname, mname;
 
 		pframe_name(fr, name, sizeof(name), 0); /* kernel frames: mapping [kernel] */
-		fname = str(&b->st, name);
-		mname = fr->module ? str(&b->st, fr->module) : 0;
+		fname = strtab_add(&b->st, name);
+		mname = fr->module ? strtab_add(&b->st, fr->module) : 0;
 		if (fname < 0 || mname < 0)
 			return -ENOMEM;
 		perftools__profiles__location__init(l);
@@ -228,12 +172,12 @@ static int build(struct pbuild *b, const struct profile *p)
 	b->sample_ptrs = calloc(ns, sizeof(*b->sample_ptrs));
 	if (!b->types || !b->type_ptrs || !b->maps || !b->map_ptrs || !b->funcs || !b->func_ptrs ||
 	    !b->locs || !b->loc_ptrs || !b->lines || !b->line_ptrs || !b->samples ||
-	    !b->sample_ptrs || str(&b->st, "") != 0)
+	    !b->sample_ptrs || strtab_add(&b->st, "") != 0)
 		return -ENOMEM;
 	for (size_t m = 0; m < p->nmetrics; m++) {
 		perftools__profiles__value_type__init(&b->types[m]);
-		b->types[m].type = str(&b->st, p->metrics[m].name);
-		b->types[m].unit = str(&b->st, pprof_unit(p->metrics[m].unit));
+		b->types[m].type = strtab_add(&b->st, p->metrics[m].name);
+		b->types[m].unit = strtab_add(&b->st, pprof_unit(p->metrics[m].unit));
 		b->type_ptrs[m] = &b->types[m];
 	}
 	b->pr.n_sample_type = p->nmetrics;
@@ -243,7 +187,7 @@ static int build(struct pbuild *b, const struct profile *p)
 	if (dur && dur->type == INFO_INT)
 		b->pr.duration_nanos = dur->v.i;
 	if (cmd && cmd->type == INFO_STR && cmd->v.s) {
-		b->comment = str(&b->st, cmd->v.s);
+		b->comment = strtab_add(&b->st, cmd->v.s);
 		b->pr.n_comment = 1;
 		b->pr.comment = &b->comment;
 	}
