@@ -115,7 +115,7 @@ static void test_registry(void **state)
 		assert_string_equal(writer_find(names[i])->name, names[i]);
 		assert_string_equal(writer_list()[i]->name, names[i]);
 	}
-	assert_null(writer_list()[7]);
+	assert_null(writer_list()[8]);
 	assert_null(writer_find("xml"));
 }
 

@@ -6,8 +6,9 @@
 #include <string.h>
 
 static const struct writer *const writers[] = {
-	&writer_text, &writer_folded, &writer_json,	  &writer_callgrind,
-	&writer_dot,  &writer_pprof,  &writer_speedscope, NULL,
+	&writer_text,	    &writer_folded, &writer_json,
+	&writer_callgrind,  &writer_dot,    &writer_pprof,
+	&writer_speedscope, &writer_svg,    NULL,
 };
 
 const struct writer *writer_find(const char *name)

@@ -54,6 +54,6 @@ const struct profile *writer_one_graph(const struct profile *const *profiles, si
 				       const char *format, FILE *err);
 
 extern const struct writer writer_text, writer_folded, writer_json, writer_callgrind, writer_dot,
-	writer_pprof, writer_speedscope;
+	writer_pprof, writer_speedscope, writer_svg;
 
 #endif
