@@ -28,9 +28,3 @@ def node(script, *args, packages):
         raise AssertionError(f"{script}: {r.stdout}")
     return r.stdout
 
-
-def frame_name(f):
-    """A saved profile's frame as the writers name it (folded's rule)."""
-    if f["func"] is not None:
-        return f["func"]
-    return f"{f['module']}+0x{f['offset']:x}" if f["module"] else f"0x{f['offset']:x}"

@@ -4,12 +4,12 @@ assertion with the measured value (the profile's own, read back from the
 unit or untraced function is one line and status 2 before anything runs.
 Verdicts here never depend on machine speed: counts are exact and time
 limits are on the side of zero."""
+import json
 import os
 import re
-import shutil
-import tempfile
 
-from lib import EXACT, BpfSnapshot, check, equal, finish, run, workload
+from formats import scratch
+from lib import EXACT, check, equal, finish, run, workload
 
 LINE = re.compile(r"^assert (PASS|FAIL): (.*) \(measured (.*)\)$")
 
@@ -29,10 +29,7 @@ def row(doc, name):
 
 
 def test_live():
-    import json
-    snap = BpfSnapshot()
-    tmp = tempfile.mkdtemp()
-    try:
+    with scratch("live --assert") as tmp:
         saved = f"{tmp}/run.json"
         checks = ["medium.ncalls == 400", "heavy.cumtime > 0ns", "light.ncalls == 201",
                   "func.functions == 3"]
@@ -55,15 +52,10 @@ def test_live():
         equal(verdicts(again.stdout), v, "report FILE: the same verdicts and values")
         ok = run(["report", saved, "-o", f"{tmp}/ok.txt", "--assert", "medium.ncalls == 400"])
         equal(ok.returncode, 0, "all pass: exit status 0")
-    finally:
-        shutil.rmtree(tmp)
-    snap.check("live --assert")
 
 
 def test_refused_before_collecting():
-    snap = BpfSnapshot()
-    tmp = tempfile.mkdtemp()
-    try:
+    with scratch("refused --assert") as tmp:
         marker = f"{tmp}/ran"
         cases = {
             "malformed": "heavy.cumtime <",
@@ -80,9 +72,6 @@ def test_refused_before_collecting():
             check(len(lines) == 1 and lines[0].startswith("ebprof: --assert "),
                   f"{what}: one error line", r.stderr)
             check(not os.path.exists(marker), f"{what}: the command never ran")
-    finally:
-        shutil.rmtree(tmp)
-    snap.check("refused --assert")
 
 
 test_live()

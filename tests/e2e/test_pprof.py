@@ -4,22 +4,16 @@ sample's frames (names and mappings, root first) and values those of the
 profile saved by the same run (--save), for a live cpu and a live func
 run."""
 import json
-import shutil
-import tempfile
 
-from lib import EXACT, BpfSnapshot, check, equal, finish, run, workload
-from npm import frame_name, node
+from formats import frame_name, live_saved, scratch
+from lib import EXACT, check, equal, finish, workload
+from npm import node
 
 UNITS = {"ns": "nanoseconds", "bytes": "bytes"}
 
 
 def check_against(tmp, what, args):
-    saved, pb = f"{tmp}/{what}.json", f"{tmp}/{what}.pb.gz"
-    cut = args.index("--")
-    r = run(args[:cut] + ["--save", saved, "--format", "pprof", "-o", pb] + args[cut:])
-    equal(r.returncode, 0, f"{what}: exit status")
-    with open(saved) as f:
-        rep = json.load(f)["reports"][0]
+    rep, pb = live_saved(tmp, "pprof", args)
     got = json.loads(node("pprof_decode.js", pb, packages=["pprof-format"]))
     equal(got["sample_types"], [[m["name"], UNITS.get(m["unit"], "count")]
                                 for m in rep["metrics"]], f"{what}: one sample type per metric")
@@ -37,9 +31,7 @@ def check_against(tmp, what, args):
 
 
 def test_pprof():
-    snap = BpfSnapshot()
-    tmp = tempfile.mkdtemp()
-    try:
+    with scratch("pprof") as tmp:
         got = check_against(tmp, "cpu", ["cpu", "--", workload("cpusplit"), "300", "100"])
         names = {f["name"] for s in got["samples"] for f in s["frames"]}
         check("spin_for" in names, "cpu: the workload's functions by name", sorted(names)[:20])
@@ -47,9 +39,6 @@ def test_pprof():
                                                   workload("cprofile"), "20"])
         calls = {s["frames"][-1]["name"]: s["values"][1] for s in got["samples"]}
         equal(calls.get("medium"), 400, "func: medium's calls as pprof-format reads them")
-    finally:
-        shutil.rmtree(tmp)
-    snap.check("pprof")
 
 
 test_pprof()

@@ -4,27 +4,19 @@ the same run: one sampled profile per metric of every stack report, each
 sample's frames (names and files, root first) and weights the profile's,
 the active profile the default metric."""
 import json
-import shutil
-import tempfile
 
-from lib import BpfSnapshot, check, equal, finish, run, workload
-from npm import frame_name, node
+from formats import frame_name, live_saved, scratch
+from lib import check, equal, finish, workload
+from npm import node
 
 UNITS = {"ns": "nanoseconds", "bytes": "bytes"}
 
 
 def test_speedscope():
-    snap = BpfSnapshot()
-    tmp = tempfile.mkdtemp()
-    try:
-        saved, out = f"{tmp}/cpu.json", f"{tmp}/cpu.speedscope.json"
-        r = run(["cpu", "--save", saved, "--format", "speedscope", "-o", out, "--",
-                 workload("cpusplit"), "300", "100"])
-        equal(r.returncode, 0, "exit status")
+    with scratch("speedscope") as tmp:
+        rep, out = live_saved(tmp, "speedscope", ["cpu", "--", workload("cpusplit"), "300", "100"])
         equal(node("speedscope_check.js", out, packages=["speedscope", "ajv"]).strip(), "ok",
               "valid against speedscope's file-format schema")
-        with open(saved) as f:
-            rep = json.load(f)["reports"][0]
         with open(out) as f:
             doc = json.load(f)
         frames = doc["shared"]["frames"]
@@ -42,9 +34,6 @@ def test_speedscope():
             equal(prof["endValue"], sum(w for _, w in want), f"{names[m]}: endValue is the total")
         check(any(f["name"] == "spin_for" and f.get("file") == "cpusplit" for f in frames),
               "the workload's function with its module", frames[:5])
-    finally:
-        shutil.rmtree(tmp)
-    snap.check("speedscope")
 
 
 test_speedscope()

@@ -4,14 +4,11 @@ and reports the share the saved profile gives them; zoom keeps only the
 zoomed frame's subtree (with its ancestors) at full width; icicle mode
 puts the root at the top; and a screenshot shows frames in the user,
 kernel and off-CPU colours."""
-import json
 import re
-import shutil
-import tempfile
 
 from chromium import dump_dom, png_pixels, screenshot
-from lib import BpfSnapshot, check, equal, finish, run, workload
-from npm import frame_name
+from formats import frame_name, live_saved, scratch
+from lib import check, equal, finish, workload
 
 
 def frames(dom):
@@ -28,15 +25,8 @@ def frames(dom):
 
 
 def test_svg():
-    snap = BpfSnapshot()
-    tmp = tempfile.mkdtemp()
-    try:
-        saved, svg = f"{tmp}/cpu.json", f"{tmp}/cpu.svg"
-        r = run(["cpu", "--save", saved, "--format", "svg", "-o", svg, "--",
-                 workload("cpusplit"), "300", "100"])
-        equal(r.returncode, 0, "exit status")
-        with open(saved) as f:
-            rep = json.load(f)["reports"][0]
+    with scratch("svg") as tmp:
+        rep, svg = live_saved(tmp, "svg", ["cpu", "--", workload("cpusplit"), "300", "100"])
         m = [x["name"] for x in rep["metrics"]].index(rep["default_metric"])
         total = sum(s["values"][m] for s in rep["samples"])
         with_a = sum(s["values"][m] for s in rep["samples"]
@@ -75,9 +65,6 @@ def test_svg():
         blue = sum(1 for r_, g, b in px if b >= 200 and r_ <= 120)
         check(warm > len(px) // 50, "screenshot: user frames (warm) drawn", warm)
         check(blue > 0, "screenshot: off-CPU frames (blue) drawn", blue)
-    finally:
-        shutil.rmtree(tmp)
-    snap.check("svg")
 
 
 test_svg()

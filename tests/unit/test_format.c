@@ -16,6 +16,7 @@
 #include "output/writer.h"
 #include "proto/profile.pb-c.h"
 
+#include <jansson.h>
 #include <zlib.h>
 
 /* ---- fixtures --------------------------------------------------------- */
@@ -730,11 +731,83 @@ static void test_pprof(void **state)
 	saved_run_free(&s);
 }
 
+/* speedscope on the cpu fixture: one profile per metric with the samples'
+ * values as weights, frames shared and named as in folded. */
+static void test_speedscope(void **state)
+{
+	struct profile *p = cpu_profile();
+	char *out, *err;
+	json_error_t je;
+
+	(void)state;
+	assert_int_equal(run("speedscope", &p, 1, NULL, &out, &err), 0);
+	json_t *doc = json_loads(out, 0, &je), *profs = json_object_get(doc, "profiles");
+	assert_non_null(doc);
+	assert_string_equal(json_string_value(json_object_get(doc, "$schema")),
+			    "https://www.speedscope.app/file-format-schema.json");
+	assert_int_equal(json_array_size(profs), 2);
+	json_t *off = json_array_get(profs, 1), *frames;
+	assert_string_equal(json_string_value(json_object_get(off, "name")), "cpu: offcpu");
+	assert_string_equal(json_string_value(json_object_get(off, "unit")), "nanoseconds");
+	/* stacks with offcpu: main;libc+0x1a2b;do_syscall_64 1499 and main;[off-cpu] 2500000 */
+	assert_int_equal(json_array_size(json_object_get(off, "weights")), 2);
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(off, "weights"), 1)),
+			 2500000);
+	assert_int_equal(json_integer_value(json_object_get(off, "endValue")), 2501499);
+	frames = json_object_get(json_object_get(doc, "shared"), "frames");
+	json_t *st = json_array_get(json_object_get(off, "samples"), 0);
+	assert_int_equal(json_array_size(st), 3);
+	json_t *f1 = json_array_get(frames, (size_t)json_integer_value(json_array_get(st, 1)));
+	assert_string_equal(json_string_value(json_object_get(f1, "name")), "libc.so.6+0x1a2b");
+	assert_string_equal(json_string_value(json_object_get(f1, "file")), "libc.so.6");
+	assert_int_equal(json_array_size(frames), 5);
+	json_decref(doc);
+	free(out);
+	free(err);
+	profile_free(p);
+}
+
+/* svg on the cpu fixture: frames with their shares, names escaped, the
+ * marker coloured as off-CPU; a report without stacks is refused. */
+static void test_svg(void **state)
+{
+	struct profile *p = cpu_profile(), *f = func_profile();
+	char *out, *err;
+
+	(void)state;
+	profile_frame(p, FRAME_USER, "a<b&c", "app", 0);
+	uint32_t m = 0, h = (uint32_t)profile_frame(p, FRAME_USER, "a<b&c", "app", 0),
+		 s[] = { m, h };
+	int64_t v[] = { 3, 0 };
+	profile_add_sample(p, s, 2, v);
+	assert_int_equal(run("svg", &p, 1, NULL, &out, &err), 0);
+	assert_non_null(strstr(out, "<svg version=\"1.1\""));
+	assert_non_null(strstr(out, "data-n=\"all\""));
+	/* main: every sample (10 oncpu); work: 5 of them */
+	assert_non_null(strstr(out, "data-x=\"0.0000000000\" data-w=\"1.0000000000\" data-d=\"1\" "
+				    "data-n=\"main\""));
+	assert_non_null(strstr(out, "data-w=\"0.5000000000\" data-d=\"2\" data-n=\"work\""));
+	assert_non_null(strstr(out, "data-n=\"a&lt;b&amp;c\""));
+	assert_null(strstr(out, "a<b"));
+	assert_non_null(strstr(out, "function init(evt)"));
+	free(out);
+	free(err);
+	/* the func fixture has a graph but no stacks */
+	assert_int_equal(run("svg", &f, 1, NULL, &out, &err), -EINVAL);
+	assert_non_null(strstr(err, "needs stacks"));
+	free(out);
+	free(err);
+	profile_free(p);
+	profile_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_registry),
 		cmocka_unit_test(test_pprof),
+		cmocka_unit_test(test_speedscope),
+		cmocka_unit_test(test_svg),
 		cmocka_unit_test(test_fmt_value),
 		cmocka_unit_test(test_pick_metric),
 		cmocka_unit_test(test_folded),

@@ -19,17 +19,17 @@ static int write_pair(FILE *out, const struct profile *b, int mb, const struct p
 
 	if (!r)
 		r = fold_profile(&fa, a, ma, prefix);
-	for (size_t i = 0; !r && i < fa.n; i++) {
-		int64_t k = folder_find(&fb, fa.lines[i].text);
+	for (size_t i = 0; !r && i < fa.lines.n; i++) {
+		int64_t k = folder_find(&fb, fa.lines.v[i]);
 
-		fprintf(out, "%s %lld %lld\n", fa.lines[i].text,
-			(long long)folded_value(k >= 0 ? fb.lines[k].value : 0, unit),
-			(long long)folded_value(fa.lines[i].value, unit));
+		fprintf(out, "%s %lld %lld\n", fa.lines.v[i],
+			(long long)folded_value(k >= 0 ? fb.values[k] : 0, unit),
+			(long long)folded_value(fa.values[i], unit));
 	}
-	for (size_t i = 0; !r && i < fb.n; i++)
-		if (folder_find(&fa, fb.lines[i].text) < 0)
-			fprintf(out, "%s %lld 0\n", fb.lines[i].text,
-				(long long)folded_value(fb.lines[i].value, unit));
+	for (size_t i = 0; !r && i < fb.lines.n; i++)
+		if (folder_find(&fa, fb.lines.v[i]) < 0)
+			fprintf(out, "%s %lld 0\n", fb.lines.v[i],
+				(long long)folded_value(fb.values[i], unit));
 	folder_free(&fb);
 	folder_free(&fa);
 	return r;

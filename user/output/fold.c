@@ -33,72 +33,26 @@ static int append(struct folder *f, const char *s)
 	return 0;
 }
 
-static uint64_t hash_text(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
-static int rehash(struct folder *f)
-{
-	size_t n = f->nslots ? f->nslots * 2 : 1024;
-	uint32_t *slots = calloc(n, sizeof(*slots));
-	if (!slots)
-		return -ENOMEM;
-	for (size_t i = 0; i < f->n; i++) {
-		size_t j = hash_text(f->lines[i].text) & (n - 1);
-		while (slots[j])
-			j = (j + 1) & (n - 1);
-		slots[j] = (uint32_t)i + 1;
-	}
-	free(f->slots);
-	f->slots = slots;
-	f->nslots = n;
-	return 0;
-}
-
 /* Adds value to the line in f->buf. */
 static int fold(struct folder *f, int64_t value)
 {
-	int r;
-	if ((f->n + 1) * 2 > f->nslots && (r = rehash(f)))
-		return r;
-	size_t j = hash_text(f->buf) & (f->nslots - 1);
-	for (; f->slots[j]; j = (j + 1) & (f->nslots - 1)) {
-		struct fline *l = &f->lines[f->slots[j] - 1];
-		if (strcmp(l->text, f->buf) == 0) {
-			l->value += value;
-			return 0;
-		}
-	}
-	if (array_grow((void **)&f->lines, &f->cap, f->n + 1, sizeof(*f->lines)))
+	int64_t i = strtab_add(&f->lines, f->buf);
+
+	if (i < 0 || array_grow((void **)&f->values, &f->cap, f->lines.n, sizeof(*f->values)))
 		return -ENOMEM;
-	if (!(f->lines[f->n].text = strdup(f->buf)))
-		return -ENOMEM;
-	f->lines[f->n].value = value;
-	f->slots[j] = (uint32_t)++f->n;
+	f->values[i] += value;
 	return 0;
 }
 
 int64_t folder_find(struct folder *f, const char *text)
 {
-	if (!f->nslots)
-		return -1;
-	for (size_t j = hash_text(text) & (f->nslots - 1); f->slots[j];
-	     j = (j + 1) & (f->nslots - 1))
-		if (strcmp(f->lines[f->slots[j] - 1].text, text) == 0)
-			return f->slots[j] - 1;
-	return -1;
+	return strtab_find(&f->lines, text);
 }
 
 void folder_free(struct folder *f)
 {
-	for (size_t i = 0; i < f->n; i++)
-		free(f->lines[i].text);
-	free(f->lines);
-	free(f->slots);
+	strtab_free(&f->lines);
+	free(f->values);
 	free(f->buf);
 }
 

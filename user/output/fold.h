@@ -8,18 +8,13 @@
 #include <stdint.h>
 
 #include "model/profile.h"
-
-struct fline {
-	char *text;
-	int64_t value; /* sum of the metric, in its own unit */
-};
+#include "output/strtab.h"
 
 struct folder {
-	struct fline *lines;
-	size_t n, cap;
-	uint32_t *slots; /* line index + 1; 0 = empty */
-	size_t nslots;	 /* power of two */
-	char *buf;	 /* line being built */
+	struct strtab lines; /* lines.v[i]: the i-th line's text */
+	int64_t *values;     /* values[i]: its sum of the metric, in its own unit */
+	size_t cap;
+	char *buf; /* line being built */
 	size_t len, bufcap;
 };
 

@@ -12,10 +12,10 @@
 
 static void write_lines(FILE *out, const struct folder *f, const char *unit)
 {
-	for (size_t i = 0; i < f->n; i++) {
-		int64_t v = folded_value(f->lines[i].value, unit);
+	for (size_t i = 0; i < f->lines.n; i++) {
+		int64_t v = folded_value(f->values[i], unit);
 		if (v)
-			fprintf(out, "%s %lld\n", f->lines[i].text, (long long)v);
+			fprintf(out, "%s %lld\n", f->lines.v[i], (long long)v);
 	}
 }
 

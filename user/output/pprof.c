@@ -20,15 +20,6 @@ typedef Perftools__Profiles__Location Location;
 typedef Perftools__Profiles__Line Line;
 typedef Perftools__Profiles__Function Function;
 
-static const char *pprof_unit(const char *unit)
-{
-	if (unit && !strcmp(unit, "ns"))
-		return "nanoseconds";
-	if (unit && !strcmp(unit, "bytes"))
-		return "bytes";
-	return "count";
-}
-
 /* Everything the message points to, owned here (protobuf-c packs from
  * pointers and frees nothing). */
 struct pbuild {
@@ -177,7 +168,8 @@ static int build(struct pbuild *b, const struct profile *p)
 	for (size_t m = 0; m < p->nmetrics; m++) {
 		perftools__profiles__value_type__init(&b->types[m]);
 		b->types[m].type = strtab_add(&b->st, p->metrics[m].name);
-		b->types[m].unit = strtab_add(&b->st, pprof_unit(p->metrics[m].unit));
+		b->types[m].unit = strtab_add(&b->st,
+					      writer_unit_name(p->metrics[m].unit, "count"));
 		b->type_ptrs[m] = &b->types[m];
 	}
 	b->pr.n_sample_type = p->nmetrics;

@@ -10,15 +10,6 @@
 
 #define SCHEMA_URL "https://www.speedscope.app/file-format-schema.json"
 
-static const char *ss_unit(const char *unit)
-{
-	if (unit && !strcmp(unit, "ns"))
-		return "nanoseconds";
-	if (unit && !strcmp(unit, "bytes"))
-		return "bytes";
-	return "none";
-}
-
 /* Frame keys "name\x1fmodule" (module empty for markers) interned in t;
  * map[i] the shared index of p's frame i. */
 static int intern_frames(struct strtab *t, const struct profile *p, int64_t *map)
@@ -65,7 +56,8 @@ static void write_profile(FILE *out, const struct profile *p, int m, const int64
 	snprintf(name, sizeof(name), "%s: %s", p->report, p->metrics[m].name);
 	json_str(out, name);
 	fprintf(out, ",\"unit\":\"%s\",\"startValue\":0,\"endValue\":%lld,\"samples\":[",
-		ss_unit(p->metrics[m].unit), (long long)profile_metric_total(p, m));
+		writer_unit_name(p->metrics[m].unit, "none"),
+		(long long)profile_metric_total(p, m));
 	for (size_t i = 0; i < p->nsamples; i++) {
 		const struct psample *s = &p->samples[i];
 

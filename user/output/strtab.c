@@ -37,18 +37,30 @@ static int grow(struct strtab *t)
 
 int64_t strtab_add(struct strtab *t, const char *s)
 {
+	int64_t i = strtab_find(t, s);
 	size_t j;
 
+	if (i >= 0)
+		return i;
 	if ((t->n + 1) * 2 > t->nslots && grow(t))
 		return -1;
 	for (j = hash(s) & (t->nslots - 1); t->slots[j]; j = (j + 1) & (t->nslots - 1))
-		if (!strcmp(t->v[t->slots[j] - 1], s))
-			return t->slots[j] - 1;
+		;
 	if (array_grow((void **)&t->v, &t->cap, t->n + 1, sizeof(*t->v)) ||
 	    !(t->v[t->n] = strdup(s)))
 		return -1;
 	t->slots[j] = (uint32_t)t->n + 1;
 	return (int64_t)t->n++;
+}
+
+int64_t strtab_find(const struct strtab *t, const char *s)
+{
+	if (!t->nslots)
+		return -1;
+	for (size_t j = hash(s) & (t->nslots - 1); t->slots[j]; j = (j + 1) & (t->nslots - 1))
+		if (!strcmp(t->v[t->slots[j] - 1], s))
+			return t->slots[j] - 1;
+	return -1;
 }
 
 void strtab_free(struct strtab *t)

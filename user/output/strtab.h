@@ -1,5 +1,5 @@
 /* Interned strings numbered in first-seen order: pprof's string table,
- * speedscope's shared frames. */
+ * speedscope's shared frames, folded lines. */
 #ifndef EBPROF_STRTAB_H
 #define EBPROF_STRTAB_H
 
@@ -15,6 +15,8 @@ struct strtab {
 
 /* The index of s, added when new; -1 without memory. */
 int64_t strtab_add(struct strtab *t, const char *s);
+/* The index of s, or -1 when it is not there. */
+int64_t strtab_find(const struct strtab *t, const char *s);
 void strtab_free(struct strtab *t);
 
 #endif

@@ -22,7 +22,7 @@
 struct snode {
 	int64_t name; /* strtab index */
 	uint8_t kind;
-	int64_t value, off; /* off: the part from off-CPU stacks */
+	int64_t value, off;   /* off: the part from off-CPU stacks */
 	uint32_t child, next; /* first child, next sibling: index + 1, 0 none */
 };
 
@@ -137,7 +137,8 @@ static int write_node(const struct svg_ctx *c, size_t i, double x, uint32_t dept
 {
 	const struct snode *n = &c->t->v[i];
 	const char *name = c->t->names.v[n->name];
-	double w = (double)n->value / (double)c->total, px = x * (WIDTH - 20), pw = w * (WIDTH - 20);
+	double w = (double)n->value / (double)c->total, px = x * (WIDTH - 20),
+	       pw = w * (WIDTH - 20);
 	char val[64], fill[32];
 	uint32_t kids[4096], nk = 0;
 	int y = c->height - 40 - (int)(depth + 1) * FRAME_H, r = 0;
@@ -153,8 +154,9 @@ static int write_node(const struct svg_ctx *c, size_t i, double x, uint32_t dept
 	xml_str(c->out, name);
 	fprintf(c->out, " (%s %s, %.2f%%)\"><title>", val, c->metric, 100 * w);
 	xml_str(c->out, name);
-	fprintf(c->out, " (%s %s, %.2f%%)</title><rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" "
-			"fill=\"%s\" rx=\"2\"/><text x=\"%.1f\" y=\"%d\"></text></g>\n",
+	fprintf(c->out,
+		" (%s %s, %.2f%%)</title><rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" "
+		"fill=\"%s\" rx=\"2\"/><text x=\"%.1f\" y=\"%d\"></text></g>\n",
 		val, c->metric, 100 * w, 10 + px, y, pw > 0.8 ? pw - 0.5 : 0.3, FRAME_H - 1, fill,
 		13 + px, y + FRAME_H - 4);
 	for (uint32_t k = n->child; k && nk < ARRAY_SIZE(kids); k = c->t->v[k - 1].next)
@@ -189,8 +191,10 @@ static void write_header(const struct svg_ctx *c, const struct profile *p)
 	fprintf(out,
 		"<text id=\"reset\" class=\"btn\" x=\"10\" y=\"24\" onclick=\"unzoom()\">Reset "
 		"zoom</text>\n"
-		"<text id=\"toggle\" class=\"btn\" x=\"%d\" y=\"24\" onclick=\"toggle()\">Icicle</text>\n"
-		"<text id=\"search\" class=\"btn\" x=\"%d\" y=\"24\" onclick=\"search()\">Search</text>\n"
+		"<text id=\"toggle\" class=\"btn\" x=\"%d\" y=\"24\" "
+		"onclick=\"toggle()\">Icicle</text>\n"
+		"<text id=\"search\" class=\"btn\" x=\"%d\" y=\"24\" "
+		"onclick=\"search()\">Search</text>\n"
 		"<text id=\"details\" x=\"10\" y=\"%d\"> </text>\n"
 		"<text id=\"matched\" x=\"%d\" y=\"%d\" text-anchor=\"end\"> </text>\n"
 		"<text x=\"%d\" y=\"%d\" text-anchor=\"end\" style=\"font-size:10px\">user: warm, "
@@ -216,8 +220,11 @@ static int svg_write(FILE *out, const struct profile *const *profiles, size_t n,
 		return -EINVAL;
 	r = build_tree(&t, p, m);
 	if (!r) {
-		struct svg_ctx c = { .out = out, .t = &t, .unit = p->metrics[m].unit,
-				     .metric = p->metrics[m].name, .total = t.v[0].value,
+		struct svg_ctx c = { .out = out,
+				     .t = &t,
+				     .unit = p->metrics[m].unit,
+				     .metric = p->metrics[m].name,
+				     .total = t.v[0].value,
 				     .height = (int)(t.depth + 1) * FRAME_H + 90 };
 
 		write_header(&c, p);

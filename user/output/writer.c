@@ -118,6 +118,13 @@ void fmt_sanitize(char *s, const char *extra)
 	}
 }
 
+const char *writer_unit_name(const char *unit, const char *plain)
+{
+	if (unit_is(unit, "ns"))
+		return "nanoseconds";
+	return unit_is(unit, "bytes") ? "bytes" : plain;
+}
+
 static void list_metrics(const struct profile *p, FILE *err)
 {
 	for (size_t i = 0; i < p->nmetrics; i++)
