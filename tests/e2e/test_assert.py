@@ -64,6 +64,7 @@ def test_refused_before_collecting():
             "unknown column": "heavy.nocol < 1",
             "untraced function": "medium.cumtime < 1s",
             "report not collected": "mem.leaked < 1MB",
+            "kstones without --calibrate": "heavy.cumtime < 9 kstones",
         }
         for what, expr in cases.items():
             r = run(EXACT + ["-f", "heavy", "--assert", expr, "--", "touch", marker])
@@ -74,6 +75,31 @@ def test_refused_before_collecting():
             check(not os.path.exists(marker), f"{what}: the command never ran")
 
 
+def test_calibrate():
+    """--calibrate records the figure in every report, and a kstones
+    assertion is the time divided by it (no verdict here depends on the
+    machine's speed: the limits are on the side of zero)."""
+    with scratch("--calibrate") as tmp:
+        saved = f"{tmp}/run.json"
+        r = run(EXACT + ["-f", "heavy", "--calibrate", "--save", saved, "-o", f"{tmp}/o.txt",
+                         "--assert", "heavy.cumtime > 0 kstones",
+                         "--assert", "heavy.cumtime < 0 kstones",
+                         "--", workload("cprofile"), "20"])
+        equal(r.returncode, 3, "one failing kstones assertion: exit status 3")
+        v = verdicts(r.stdout)
+        equal([x[0] for x in v], ["PASS", "FAIL"], "kstones verdicts")
+        with open(saved) as f:
+            doc = json.load(f)
+        k = doc["reports"][0]["info"]["kstone_ns"]
+        check(k > 0, "the calibration figure is in the report", k)
+        want = row(doc, "heavy")["cumtime"] / k
+        got = float(v[0][2].split()[0])
+        check(abs(got - want) <= 0.05 + want * 1e-9, "measured kstones = cumtime / kstone_ns",
+              (got, want))
+        check("calibration" in open(f"{tmp}/o.txt").read(), "the text report shows the figure")
+
+
 test_live()
 test_refused_before_collecting()
+test_calibrate()
 finish()

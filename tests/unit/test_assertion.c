@@ -158,12 +158,34 @@ static void test_cpu_profile(void **state)
 	saved_run_free(&s);
 }
 
+/* kstones: a time divided by the report's calibration (info kstone_ns,
+ * here 1 ms per kstone); refused without one. */
+static void test_kstones(void **state)
+{
+	struct saved_run s = load(FIXTURES "func.json");
+	char err[256];
+	double v;
+
+	parses("heavy.cumtime < 900 kstones", "heavy", "cumtime", NULL, AOP_LT, AU_KSTONES, 900);
+	assert_int_equal(eval(&s, "heavy.cumtime < 900 kstones", &v, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "--calibrate"));
+	assert_int_equal(profile_info_double(s.profiles[0], "kstone_ns", "k", "ns", 1e6), 0);
+	assert_int_equal(eval(&s, "heavy.cumtime < 900 kstones", &v, err, sizeof(err)), 1);
+	assert_true(v > 523.218 && v < 523.219);
+	assert_int_equal(eval(&s, "heavy.cumtime < 500 kstones", &v, err, sizeof(err)), 0);
+	assert_int_equal(eval(&s, "func.cumtime(medium) >= 288 kstones", &v, err, sizeof(err)), 1);
+	assert_int_equal(eval(&s, "medium.ncalls < 5 kstones", &v, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "not a time"));
+	saved_run_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_grammar),
 		cmocka_unit_test(test_func_profile),
 		cmocka_unit_test(test_cpu_profile),
+		cmocka_unit_test(test_kstones),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -134,6 +134,11 @@ int asserts_prepare(struct asserts *a, const struct options *o, int live)
 		a->n++;
 		if (!live)
 			continue;
+		if (a->v[i].unit == AU_KSTONES && !o->calibrate) {
+			ebprof_usage("--assert '%s': kstones need --calibrate", a->v[i].text);
+			asserts_free(a);
+			return -EINVAL;
+		}
 		c = collector_find(a->v[i].subject);
 		if (c ? check_report(&a->v[i], c, o) : check_row(&a->v[i], o)) {
 			asserts_free(a);
@@ -157,7 +162,10 @@ int asserts_check(const struct asserts *a, const struct profile *const *p, size_
 			ebprof_usage("--assert %s", err);
 			return 2;
 		}
-		fmt_double(got, sizeof(got), v, unit);
+		if (x->unit == AU_KSTONES)
+			snprintf(got, sizeof(got), "%.1f kstones", v);
+		else
+			fmt_double(got, sizeof(got), v, unit);
 		int ok = assertion_holds(x, v);
 
 		fprintf(out, "assert %s: %s (measured %s)\n", ok ? "PASS" : "FAIL", x->text, got);

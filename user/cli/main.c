@@ -20,6 +20,7 @@
 #include "output/writer.h"
 #include "run/collector.h"
 #include "run/features.h"
+#include "run/kstones.h"
 #include "run/session.h"
 #include "util/util.h"
 
@@ -261,6 +262,7 @@ static int run_main(int argc, char **argv, struct run_meta *run)
 	uint64_t t0;
 	size_t nprof = 0;
 	int err, status, verdict = 0;
+	double kstone_ns = 0;
 
 	ebprof_start_ns = now_ns();
 	switch (options_parse(argc, argv, &o, stdout, stderr)) {
@@ -287,6 +289,11 @@ static int run_main(int argc, char **argv, struct run_meta *run)
 		return 1;
 	}
 
+	if (o.calibrate && !(kstone_ns = kstones_calibrate())) {
+		ebprof_err("--calibrate: the thread CPU clock does not work here");
+		asserts_free(&a);
+		return 1;
+	}
 	err = session_open(&o, &s);
 	if (err) {
 		session_close(s, 1); /* a command not yet released never runs */
@@ -297,6 +304,10 @@ static int run_main(int argc, char **argv, struct run_meta *run)
 	session_collect(s, o.interval > 0 ? print_interval : NULL, &o);
 	run_meta_fill(run, &o, now_ns() - t0);
 	err = session_report(s, profiles, &nprof);
+	for (size_t i = 0; !err && kstone_ns > 0 && i < nprof; i++)
+		err = profile_info_double(profiles[i], KSTONE_INFO,
+					  "calibration (--calibrate: CPU time of 1 kstone)", "ns",
+					  kstone_ns);
 	if (!err && !o.stream) /* --stream wrote its lines as they came */
 		err = write_report(&o, profiles, nprof, run);
 	if (!err)

@@ -34,6 +34,7 @@ enum {
 	OPT_MIN_AGE,
 	OPT_SAVE,
 	OPT_ASSERT,
+	OPT_CALIBRATE,
 };
 
 static const struct option long_opts[] = {
@@ -61,6 +62,7 @@ static const struct option long_opts[] = {
 	{ "min-age", required_argument, NULL, OPT_MIN_AGE },
 	{ "save", required_argument, NULL, OPT_SAVE },
 	{ "assert", required_argument, NULL, OPT_ASSERT },
+	{ "calibrate", no_argument, NULL, OPT_CALIBRATE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -160,6 +162,9 @@ void options_usage(FILE *f)
 		"                           'medium.ncalls == 400', 'cpu.self(hot_a) < 70%%'\n"
 		"                           (repeatable; one PASS/FAIL line each, exit\n"
 		"                           status 3 when one fails; grammar in README)\n"
+		"      --calibrate          time a fixed reference loop at start: times can\n"
+		"                           then be asserted in machine units ('heavy.cumtime\n"
+		"                           < 900 kstones'); every report shows the figure\n"
 		"      --callers FUNC       func: who called FUNC (pstats print_callers)\n"
 		"      --callees FUNC       func: what FUNC called (pstats print_callees)\n"
 		"  -v, --verbose            more detail on stderr (repeat for more)\n"
@@ -269,7 +274,7 @@ static int add_report(struct options *o, const char *name, FILE *err)
 static int report_check(struct options *o, char **args, int nargs, FILE *err)
 {
 	if (o->argv || o->pid || o->duration || o->interval || o->nfunc_patterns || o->count_only ||
-	    o->min_block_ns || o->save ||
+	    o->min_block_ns || o->save || o->calibrate ||
 	    (o->probe_cost_from && !strcmp(o->probe_cost_from, "--probe-cost")) ||
 	    o->frequency != DEFAULT_FREQUENCY || o->max_overhead != DEFAULT_MAX_OVERHEAD)
 		return usage(err,
@@ -438,6 +443,7 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 				return usage(err, "too many --assert (at most %d)", MAX_ASSERTS);
 			o->asserts[o->nasserts++] = arg;
 			break;
+		case OPT_CALIBRATE: o->calibrate = 1; break;
 		case OPT_CALLERS: o->callers = arg; break;
 		case OPT_CALLEES: o->callees = arg; break;
 		case 'h': options_usage(out); return PARSE_EXIT_OK;

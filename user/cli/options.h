@@ -53,6 +53,7 @@ struct options {
 	uint64_t min_age_ns;   /* --min-age SECONDS: leaks are blocks at least this old */
 	/* checks */
 	const char *asserts[MAX_ASSERTS]; /* --assert EXPR, in order */
+	int calibrate;			  /* --calibrate: time the reference loop (kstones) */
 	int nasserts;
 };
 

@@ -34,6 +34,7 @@ static const struct {
 	{ "s", AU_TIME, 1e9 },	      { "B", AU_BYTES, 1 },	    { "KB", AU_BYTES, 1e3 },
 	{ "MB", AU_BYTES, 1e6 },      { "GB", AU_BYTES, 1e9 },	    { "KiB", AU_BYTES, 1024 },
 	{ "MiB", AU_BYTES, 1 << 20 }, { "GiB", AU_BYTES, 1 << 30 }, { "%", AU_PCT, 1 },
+	{ "kstones", AU_KSTONES, 1 },
 };
 
 static const char *const op_str[] = { "<", "<=", ">", ">=", "==", "!=" };
@@ -160,7 +161,8 @@ static int parse_limit(const char *s, struct assertion *a, char *err, size_t len
 		}
 	}
 	return fail(err, len,
-		    "'%s': unknown unit '%.*s' (ns, us, ms, s; B, KB, MB, GB, KiB, MiB, GiB; %%)",
+		    "'%s': unknown unit '%.*s' (ns, us, ms, s, kstones; B, KB, MB, GB, KiB, MiB, "
+		    "GiB; %%)",
 		    a->text, (int)(ul > 32 ? 32 : ul), end);
 }
 
@@ -236,6 +238,7 @@ int assertion_unit_check(const struct assertion *a, const char *col_unit, int ha
 
 	switch (a->unit) {
 	case AU_TIME:
+	case AU_KSTONES:
 		if (!time)
 			return fail(err, errlen, "'%s': %s is not a time (its unit: %s)", a->text,
 				    a->column, col_unit && *col_unit ? col_unit : "none");
@@ -323,6 +326,40 @@ static int info_value(const struct assertion *a, const struct pinfo *in, double 
 	return 0;
 }
 
+/* A time in ns as kstones of p's calibration (info kstone_ns). */
+static int to_kstones(const struct assertion *a, const struct profile *p, double *value,
+		      const char **unit, char *err, size_t errlen)
+{
+	const struct pinfo *k = profile_get_info(p, "kstone_ns");
+	double ns = !k			   ? 0 :
+		    k->type == INFO_DOUBLE ? k->v.d :
+		    k->type == INFO_INT	   ? (double)k->v.i :
+					     0;
+
+	if (!(ns > 0))
+		return fail(err, errlen,
+			    "'%s': kstones need a calibration: run with --calibrate (the %s "
+			    "report has none)",
+			    a->text, p->report);
+	*value /= ns;
+	*unit = "kstones";
+	return 0;
+}
+
+/* The value of a's name in report p (row of table t, or p's info when t
+ * is NULL), in kstones when a asks for them. */
+static int value_in(const struct assertion *a, const struct profile *p, const struct ptable *t,
+		    size_t r, double *value, const char **unit, char *err, size_t errlen)
+{
+	int e;
+
+	if (t)
+		e = cell_value(a, t, r, value, unit, err, errlen);
+	else
+		e = info_value(a, profile_get_info(p, a->column), value, unit, err, errlen);
+	return e || a->unit != AU_KSTONES ? e : to_kstones(a, p, value, unit, err, errlen);
+}
+
 int assertion_eval(const struct assertion *a, const struct profile *const *p, size_t n,
 		   double *value, const char **unit, char *err, size_t errlen)
 {
@@ -339,7 +376,7 @@ int assertion_eval(const struct assertion *a, const struct profile *const *p, si
 				    "'%s': no row '%s' with a column '%s' in the %s report",
 				    a->text, a->arg, a->column, a->subject),
 			       -ENOENT;
-		return cell_value(a, t, r, value, unit, err, errlen);
+		return value_in(a, rep, t, r, value, unit, err, errlen);
 	}
 	if (rep) {
 		const struct pinfo *in = profile_get_info(rep, a->column);
@@ -348,7 +385,7 @@ int assertion_eval(const struct assertion *a, const struct profile *const *p, si
 			return fail(err, errlen, "'%s': the %s report has no field '%s'", a->text,
 				    a->subject, a->column),
 			       -ENOENT;
-		return info_value(a, in, value, unit, err, errlen);
+		return value_in(a, rep, NULL, 0, value, unit, err, errlen);
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct ptable *ti;
@@ -371,7 +408,7 @@ int assertion_eval(const struct assertion *a, const struct profile *const *p, si
 			    "'%s': no function or row '%s' with a column '%s' in the reports",
 			    a->text, a->subject, a->column),
 		       -ENOENT;
-	return cell_value(a, t, r, value, unit, err, errlen);
+	return value_in(a, found, t, r, value, unit, err, errlen);
 }
 
 int assertion_holds(const struct assertion *a, double v)

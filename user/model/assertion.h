@@ -10,7 +10,7 @@
 #include "model/profile.h"
 
 enum assert_op { AOP_LT, AOP_LE, AOP_GT, AOP_GE, AOP_EQ, AOP_NE };
-enum assert_unit { AU_NONE, AU_TIME, AU_BYTES, AU_PCT };
+enum assert_unit { AU_NONE, AU_TIME, AU_BYTES, AU_PCT, AU_KSTONES };
 
 struct assertion {
 	char *text;    /* the expression as given */
@@ -19,7 +19,7 @@ struct assertion {
 	char *arg;     /* REPORT.COLUMN(ROW): the row key; NULL without */
 	enum assert_op op;
 	enum assert_unit unit;
-	double limit; /* in the base unit: ns, bytes, percent, plain */
+	double limit; /* in the base unit: ns, bytes, percent, plain, kstones */
 };
 
 /* Parses text into a; 0, or -EINVAL with one line's message in err. */
@@ -31,7 +31,8 @@ void assertion_free(struct assertion *a);
 int assertion_unit_check(const struct assertion *a, const char *col_unit, int has_pct, char *err,
 			 size_t errlen);
 /* The measured value of a's name in the profiles, in the limit's base
- * unit, and its unit for display into *unit.  0; -ENOENT when the name is
+ * unit (kstones: the time divided by the report's info kstone_ns, which
+ * --calibrate records), and its unit for display into *unit.  0; -ENOENT when the name is
  * not there, -EINVAL for a unit or type that does not fit, with a
  * message in err. */
 int assertion_eval(const struct assertion *a, const struct profile *const *p, size_t n,
