@@ -5,9 +5,11 @@ file of another schema version, a missing file and bad options are one
 error line with status 1 or 2.  Needs no privileges or BPF."""
 import json
 import os
+import re
 import shutil
 import tempfile
 
+from chromium import dump_dom
 from lib import check, equal, finish, run
 
 FIX = os.path.join(os.path.dirname(__file__), "..", "unit", "fixtures", "saved")
@@ -41,6 +43,32 @@ def test_folded():
     equal(changed[0].split()[-2:], ["8785", "17570"], "its before and after (us)")
 
 
+def test_svg():
+    """The differential flame graph in headless Chromium: the script runs,
+    widths are AFTER's, the grown stack red, the unchanged frames white."""
+    tmp = tempfile.mkdtemp()
+    try:
+        out = f"{tmp}/diff.svg"
+        r = run(["diff", fix("cpu.json"), fix("cpu_after.json"), "--format", "svg",
+                 "--metric", "offcpu", "-o", out])
+        equal(r.returncode, 0, "diff --format svg: exit status")
+        dom = dump_dom(f"file://{out}")
+        tag = re.search(r"<svg[^>]*>", dom).group(0)
+        check("data-rendered" in tag and "data-error" not in tag, "the script ran", tag)
+        fill = {}
+        for m in re.finditer(r'data-d="(\d+)" data-n="([^"]*)" data-info="([^"]*)".*?fill="rgb\((\d+),(\d+),(\d+)\)"',
+                             dom, re.S):
+            fill.setdefault((int(m.group(1)), m.group(2)), (m.group(3), tuple(map(int, m.groups()[3:]))))
+        info, rgb = fill[(3, "spin_a")]
+        equal(rgb, (255, 255, 255), "spin_a unchanged: white")
+        check("change 0 ns" in info, "spin_a: no change in its details", info)
+        info, rgb = fill[(3, "spin_b")]
+        check(rgb[0] == 255 and rgb[1] < 255 and rgb[1] == rgb[2], "spin_b grew: red", rgb)
+        check("before 147 ms" in info and "+8.79 ms" in info, "spin_b: before and change", info)
+    finally:
+        shutil.rmtree(tmp)
+
+
 def test_errors():
     tmp = tempfile.mkdtemp()
     try:
@@ -55,6 +83,7 @@ def test_errors():
                              (["diff", fix("func.json"), f"{tmp}/missing.json"], 1),
                              (["diff", fix("func.json")], 2),
                              (["diff", fix("func.json"), fix("func.json"), "--format", "dot"], 2),
+                             (["diff", fix("cpu.json"), fix("cpu_after.json"), "--format", "svg", "--metric", "nope"], 2),
                              (["diff", fix("func.json"), fix("func.json"), "cpu"], 2)):
             r = run(args)
             equal(r.returncode, status, f"{' '.join(args[2:])}: exit status {status}")
@@ -66,5 +95,6 @@ def test_errors():
 
 test_text()
 test_folded()
+test_svg()
 test_errors()
 finish()

@@ -204,6 +204,8 @@ static int diff_render(FILE *f, const struct options *o, struct profile **b, siz
 
 	if (!strcmp(o->format, "folded"))
 		return diff_write_folded(f, cb, nb, ca, na, o->metric, stderr);
+	if (!strcmp(o->format, "svg"))
+		return diff_write_svg(f, cb, nb, ca, na, o->metric, stderr);
 	err = diff_build(cb, nb, ca, na, &d);
 	if (!err)
 		err = diff_write_text(f, &d, o->limit_set ? o->limit : 0);

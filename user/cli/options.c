@@ -76,7 +76,7 @@ void options_usage(FILE *f)
 	fprintf(f, "Usage: ebprof [OPTIONS] -p PID [REPORT...]\n"
 		   "       ebprof [OPTIONS] [REPORT...] -- COMMAND [ARGS...]\n"
 		   "       ebprof report FILE [OUTPUT OPTIONS] [REPORT...]\n"
-		   "       ebprof diff BEFORE AFTER [--format text|folded] [REPORT...]\n"
+		   "       ebprof diff BEFORE AFTER [--format text|folded|svg] [REPORT...]\n"
 		   "\n"
 		   "Profiles an unmodified native process from the outside with BPF: no\n"
 		   "ptrace, no LD_PRELOAD, no restart.  Attach to a running process with -p,\n"
@@ -302,9 +302,11 @@ static int diff_check(struct options *o, char **args, int nargs, FILE *err)
 	if ((r = report_check(o, args, nargs, err)) != PARSE_OK)
 		return r;
 	if (o->sort || o->callers || o->callees || o->nasserts)
-		return usage(err, "ebprof diff takes -o, --format text|folded, -n and --metric");
-	if (strcmp(o->format, "text") && strcmp(o->format, "folded"))
-		return usage(err, "ebprof diff writes text or folded, not --format %s", o->format);
+		return usage(err,
+			     "ebprof diff takes -o, --format text|folded|svg, -n and --metric");
+	if (strcmp(o->format, "text") && strcmp(o->format, "folded") && strcmp(o->format, "svg"))
+		return usage(err, "ebprof diff writes text, folded or svg, not --format %s",
+			     o->format);
 	o->input2 = o->reports[0];
 	memmove(o->reports, o->reports + 1, sizeof(*o->reports) * (size_t)(o->nreports - 1));
 	o->nreports--;

@@ -4,8 +4,11 @@
  * and depth (data-d), laid out in C for viewers without scripts and again
  * by the embedded script (output/svg_script.h) for zoom, search and the
  * icicle/flame toggle.  User frames warm, kernel frames teal, off-CPU
- * frames (markers and what only off-CPU stacks reach) blue. */
+ * frames (markers and what only off-CPU stacks reach) blue.  The
+ * differential graph of ebprof diff has AFTER's widths, and colours each
+ * frame by its change from BEFORE: red grew, blue shrank, white the same. */
 #define _GNU_SOURCE /* qsort_r */
+#include "output/diff.h"
 #include "output/strtab.h"
 #include "output/svg_script.h"
 #include "output/writer.h"
@@ -23,6 +26,7 @@ struct snode {
 	int64_t name; /* strtab index */
 	uint8_t kind;
 	int64_t value, off;   /* off: the part from off-CPU stacks */
+	int64_t before;	      /* differential: the value in BEFORE */
 	uint32_t child, next; /* first child, next sibling: index + 1, 0 none */
 };
 
@@ -47,14 +51,19 @@ static int64_t child_of(struct stree *t, size_t parent, int64_t name, uint8_t ki
 	return (int64_t)t->n - 1;
 }
 
-static int build_tree(struct stree *t, const struct profile *p, int m)
+/* Adds p's stacks with metric m to the tree: their values, or with
+ * before the BEFORE values of a differential graph. */
+static int build_tree(struct stree *t, const struct profile *p, int m, int before)
 {
 	char name[512];
 
-	if (array_grow((void **)&t->v, &t->cap, 1, sizeof(*t->v)) || strtab_add(&t->names, "all"))
-		return -ENOMEM;
-	t->v[0] = (struct snode){ 0 };
-	t->n = 1;
+	if (!t->n) {
+		if (array_grow((void **)&t->v, &t->cap, 1, sizeof(*t->v)) ||
+		    strtab_add(&t->names, "all"))
+			return -ENOMEM;
+		t->v[0] = (struct snode){ 0 };
+		t->n = 1;
+	}
 	for (size_t i = 0; i < p->nsamples; i++) {
 		const struct psample *s = &p->samples[i];
 		int64_t v = s->values[m], node = 0;
@@ -62,8 +71,8 @@ static int build_tree(struct stree *t, const struct profile *p, int m)
 
 		if (v <= 0)
 			continue;
-		t->v[0].value += v;
-		t->v[0].off += off ? v : 0;
+		*(before ? &t->v[0].before : &t->v[0].value) += v;
+		t->v[0].off += off && !before ? v : 0;
 		for (uint32_t k = 0; k < s->nframes; k++) {
 			const struct pframe *f = &p->frames[s->frames[k]];
 			int64_t nm;
@@ -73,8 +82,8 @@ static int build_tree(struct stree *t, const struct profile *p, int m)
 			if ((nm = strtab_add(&t->names, name)) < 0 ||
 			    (node = child_of(t, (size_t)node, nm, f->kind)) < 0)
 				return -ENOMEM;
-			t->v[node].value += v;
-			t->v[node].off += off ? v : 0;
+			*(before ? &t->v[node].before : &t->v[node].value) += v;
+			t->v[node].off += off && !before ? v : 0;
 		}
 		if (s->nframes > t->depth)
 			t->depth = s->nframes;
@@ -104,6 +113,20 @@ static unsigned name_hash(const char *s)
 	return h;
 }
 
+/* Differential: red by how much the frame grew, blue by how much it
+ * shrank, relative to the larger of its two values. */
+static void diff_colour(char *buf, size_t len, const struct snode *n)
+{
+	int64_t big = n->value > n->before ? n->value : n->before;
+	double r = big > 0 ? (double)(n->value - n->before) / (double)big : 0;
+	unsigned k = (unsigned)(220 * (r < 0 ? -r : r));
+
+	if (r >= 0)
+		snprintf(buf, len, "rgb(255,%u,%u)", 255 - k, 255 - k);
+	else
+		snprintf(buf, len, "rgb(%u,%u,255)", 255 - k, 255 - k);
+}
+
 static void colour(char *buf, size_t len, const struct snode *n, const char *name)
 {
 	unsigned h = name_hash(name);
@@ -123,6 +146,7 @@ struct svg_ctx {
 	const char *unit, *metric;
 	int64_t total;
 	int height;
+	int diff; /* a differential graph: before values, change colours */
 };
 
 static int by_name(const void *x, const void *y, void *arg)
@@ -139,26 +163,36 @@ static int write_node(const struct svg_ctx *c, size_t i, double x, uint32_t dept
 	const char *name = c->t->names.v[n->name];
 	double w = (double)n->value / (double)c->total, px = x * (WIDTH - 20),
 	       pw = w * (WIDTH - 20);
-	char val[64], fill[32];
+	char val[64], fill[32], change[160] = "";
 	uint32_t kids[4096], nk = 0;
 	int y = c->height - 40 - (int)(depth + 1) * FRAME_H, r = 0;
 
 	if (w < MIN_SHARE)
 		return 0;
 	fmt_value(val, sizeof(val), n->value, c->unit);
-	colour(fill, sizeof(fill), n, name);
+	if (c->diff) {
+		char b[48], d[48];
+
+		fmt_value(b, sizeof(b), n->before, c->unit);
+		fmt_value(d, sizeof(d), n->value - n->before, c->unit);
+		snprintf(change, sizeof(change), "; before %s, change %s%s", b,
+			 n->value > n->before ? "+" : "", d);
+		diff_colour(fill, sizeof(fill), n);
+	} else {
+		colour(fill, sizeof(fill), n, name);
+	}
 	fprintf(c->out, "<g class=\"f\" data-x=\"%.10f\" data-w=\"%.10f\" data-d=\"%u\" data-n=\"",
 		x, w, depth);
 	xml_str(c->out, name);
 	fprintf(c->out, "\" data-info=\"");
 	xml_str(c->out, name);
-	fprintf(c->out, " (%s %s, %.2f%%)\"><title>", val, c->metric, 100 * w);
+	fprintf(c->out, " (%s %s, %.2f%%%s)\"><title>", val, c->metric, 100 * w, change);
 	xml_str(c->out, name);
 	fprintf(c->out,
-		" (%s %s, %.2f%%)</title><rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" "
+		" (%s %s, %.2f%%%s)</title><rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" "
 		"fill=\"%s\" rx=\"2\"/><text x=\"%.1f\" y=\"%d\"></text></g>\n",
-		val, c->metric, 100 * w, 10 + px, y, pw > 0.8 ? pw - 0.5 : 0.3, FRAME_H - 1, fill,
-		13 + px, y + FRAME_H - 4);
+		val, c->metric, 100 * w, change, 10 + px, y, pw > 0.8 ? pw - 0.5 : 0.3, FRAME_H - 1,
+		fill, 13 + px, y + FRAME_H - 4);
 	for (uint32_t k = n->child; k && nk < ARRAY_SIZE(kids); k = c->t->v[k - 1].next)
 		kids[nk++] = k - 1;
 	qsort_r(kids, nk, sizeof(*kids), by_name, (void *)c->t);
@@ -186,6 +220,7 @@ static void write_header(const struct svg_ctx *c, const struct profile *p)
 		"onclick=\"unzoom()\"/>\n"
 		"<text x=\"%d\" y=\"24\" text-anchor=\"middle\" style=\"font-size:16px\">",
 		WIDTH / 2);
+	fputs(c->diff ? "diff: " : "", out);
 	xml_str(out, p->title ? p->title : p->report);
 	fprintf(out, ": %s (total %s)</text>\n", c->metric, total);
 	fprintf(out,
@@ -197,41 +232,88 @@ static void write_header(const struct svg_ctx *c, const struct profile *p)
 		"onclick=\"search()\">Search</text>\n"
 		"<text id=\"details\" x=\"10\" y=\"%d\"> </text>\n"
 		"<text id=\"matched\" x=\"%d\" y=\"%d\" text-anchor=\"end\"> </text>\n"
-		"<text x=\"%d\" y=\"%d\" text-anchor=\"end\" style=\"font-size:10px\">user: warm, "
-		"kernel: teal, off-CPU: blue; click: zoom</text>\n<g id=\"frames\">\n",
+		"<text x=\"%d\" y=\"%d\" text-anchor=\"end\" style=\"font-size:10px\">%s; click: "
+		"zoom</text>\n<g id=\"frames\">\n",
 		WIDTH - 180, WIDTH - 80, c->height - 12, WIDTH - 10, c->height - 12, WIDTH - 10,
-		c->height - 26);
+		c->height - 26,
+		c->diff ? "widths: AFTER; red: grew, blue: shrank" :
+			  "user: warm, kernel: teal, off-CPU: blue");
+}
+
+/* The graph of tree t (p: its report, m: the metric) to out. */
+static int render(FILE *out, struct stree *t, const struct profile *p, int m, int diff)
+{
+	struct svg_ctx c = { .out = out,
+			     .t = t,
+			     .unit = p->metrics[m].unit,
+			     .metric = p->metrics[m].name,
+			     .total = t->v[0].value,
+			     .height = (int)(t->depth + 1) * FRAME_H + 90,
+			     .diff = diff };
+	int r = 0;
+
+	write_header(&c, p);
+	if (c.total > 0)
+		r = write_node(&c, 0, 0, 0);
+	fprintf(out, "</g>\n</svg>\n");
+	return r;
+}
+
+/* The stack report of profiles and its metric (--metric or default); NULL
+ * with a line on err. */
+static const struct profile *pick(const struct profile *const *profiles, size_t n,
+				  const char *metric, int *m, FILE *err)
+{
+	const struct profile *p = writer_one_graph(profiles, n, "svg", err);
+
+	if (!p)
+		return NULL;
+	if (!p->nsamples) {
+		fprintf(err, "ebprof: format svg needs stacks: report %s has none\n", p->report);
+		return NULL;
+	}
+	*m = writer_pick_metric(p, metric, err);
+	return *m >= 0 ? p : NULL;
 }
 
 static int svg_write(FILE *out, const struct profile *const *profiles, size_t n,
 		     const struct write_opts *o, FILE *err)
 {
-	const struct profile *p = writer_one_graph(profiles, n, "svg", err);
 	struct stree t = { 0 };
 	int m, r;
+	const struct profile *p = pick(profiles, n, o ? o->metric : NULL, &m, err);
 
 	if (!p)
 		return -EINVAL;
-	if (!p->nsamples) {
-		fprintf(err, "ebprof: format svg needs stacks: report %s has none\n", p->report);
-		return -EINVAL;
-	}
-	if ((m = writer_pick_metric(p, o ? o->metric : NULL, err)) < 0)
-		return -EINVAL;
-	r = build_tree(&t, p, m);
-	if (!r) {
-		struct svg_ctx c = { .out = out,
-				     .t = &t,
-				     .unit = p->metrics[m].unit,
-				     .metric = p->metrics[m].name,
-				     .total = t.v[0].value,
-				     .height = (int)(t.depth + 1) * FRAME_H + 90 };
+	r = build_tree(&t, p, m, 0);
+	if (!r)
+		r = render(out, &t, p, m, 0);
+	free(t.v);
+	strtab_free(&t.names);
+	return r ? r : ferror(out) ? -EIO : 0;
+}
 
-		write_header(&c, p);
-		if (c.total > 0)
-			r = write_node(&c, 0, 0, 0);
-		fprintf(out, "</g>\n</svg>\n");
+int diff_write_svg(FILE *out, const struct profile *const *before, size_t nb,
+		   const struct profile *const *after, size_t na, const char *metric, FILE *err)
+{
+	struct stree t = { 0 };
+	int m, mb, r;
+	const struct profile *a = pick(after, na, metric, &m, err), *b;
+
+	if (!a)
+		return -EINVAL;
+	b = profile_find_report(before, nb, a->report);
+	mb = b ? profile_metric_index(b, a->metrics[m].name) : -1;
+	if (mb < 0) {
+		fprintf(err, "ebprof: diff --format svg: BEFORE has no %s report with metric %s\n",
+			a->report, a->metrics[m].name);
+		return -EINVAL;
 	}
+	r = build_tree(&t, a, m, 0);
+	if (!r)
+		r = build_tree(&t, b, mb, 1);
+	if (!r)
+		r = render(out, &t, a, m, 1);
 	free(t.v);
 	strtab_free(&t.names);
 	return r ? r : ferror(out) ? -EIO : 0;
