@@ -276,28 +276,35 @@ static const struct profile *pick(const struct profile *const *profiles, size_t 
 	return *m >= 0 ? p : NULL;
 }
 
-static int svg_write(FILE *out, const struct profile *const *profiles, size_t n,
-		     const struct write_opts *o, FILE *err)
+/* The graph of p's metric m, differential against before's metric mb
+ * when before is not NULL. */
+static int draw(FILE *out, const struct profile *p, int m, const struct profile *before, int mb)
 {
 	struct stree t = { 0 };
-	int m, r;
-	const struct profile *p = pick(profiles, n, o ? o->metric : NULL, &m, err);
+	int r = build_tree(&t, p, m, 0);
 
-	if (!p)
-		return -EINVAL;
-	r = build_tree(&t, p, m, 0);
+	if (!r && before)
+		r = build_tree(&t, before, mb, 1);
 	if (!r)
-		r = render(out, &t, p, m, 0);
+		r = render(out, &t, p, m, before != NULL);
 	free(t.v);
 	strtab_free(&t.names);
 	return r ? r : ferror(out) ? -EIO : 0;
 }
 
+static int svg_write(FILE *out, const struct profile *const *profiles, size_t n,
+		     const struct write_opts *o, FILE *err)
+{
+	int m;
+	const struct profile *p = pick(profiles, n, o ? o->metric : NULL, &m, err);
+
+	return p ? draw(out, p, m, NULL, -1) : -EINVAL;
+}
+
 int diff_write_svg(FILE *out, const struct profile *const *before, size_t nb,
 		   const struct profile *const *after, size_t na, const char *metric, FILE *err)
 {
-	struct stree t = { 0 };
-	int m, mb, r;
+	int m, mb;
 	const struct profile *a = pick(after, na, metric, &m, err), *b;
 
 	if (!a)
@@ -309,14 +316,7 @@ int diff_write_svg(FILE *out, const struct profile *const *before, size_t nb,
 			a->report, a->metrics[m].name);
 		return -EINVAL;
 	}
-	r = build_tree(&t, a, m, 0);
-	if (!r)
-		r = build_tree(&t, b, mb, 1);
-	if (!r)
-		r = render(out, &t, a, m, 1);
-	free(t.v);
-	strtab_free(&t.names);
-	return r ? r : ferror(out) ? -EIO : 0;
+	return draw(out, a, m, b, mb);
 }
 
 const struct writer writer_svg = {
