@@ -9,7 +9,7 @@ BUILD     := build
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
              -Iinclude -Iuser -I$(BUILD) -DEBPROF_VERSION=\"$(VERSION)\" -MMD -MP
-LDLIBS    += -lbpf -ldw -lelf -lz -ljansson
+LDLIBS    += -lbpf -ldw -lelf -lz -ljansson -lprotobuf-c
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Iinclude -Ibpf \
               -Wall -Wno-unused-function -MMD -MP
 
@@ -20,6 +20,9 @@ SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 USER_DIRS := $(sort $(dir $(wildcard user/*/*.c)))
 USER_SRCS := $(wildcard $(addsuffix *.c,$(USER_DIRS)))
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
+# pprof: C generated from user/output/profile.proto at build time (protoc-c).
+PROTO_OBJS := $(BUILD)/proto/profile.pb-c.o
+USER_OBJS += $(PROTO_OBJS)
 LIB_OBJS  := $(filter-out $(BUILD)/user/cli/main.o,$(USER_OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
@@ -58,6 +61,15 @@ $(BUILD)/%.bpf.o: bpf/%.bpf.c vmlinux/vmlinux.h | $(BUILD)
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/proto/%.pb-c.c $(BUILD)/proto/%.pb-c.h: user/output/%.proto
+	@mkdir -p $(@D)
+	protoc-c --proto_path=user/output --c_out=$(BUILD)/proto $<
+
+$(BUILD)/proto/%.pb-c.o: $(BUILD)/proto/%.pb-c.c
+	$(CC) $(CFLAGS) -Wno-unused-parameter -c $< -o $@
+
+$(BUILD)/user/output/pprof.o: $(BUILD)/proto/profile.pb-c.h
 
 $(BUILD)/user/%.o: user/%.c | $(SKELS)
 	@mkdir -p $(@D)

@@ -14,6 +14,10 @@
 #include "model/functable.h"
 #include "model/tablesort.h"
 #include "output/writer.h"
+#include "proto/profile.pb-c.h"
+
+#include <jansson.h>
+#include <zlib.h>
 
 /* ---- fixtures --------------------------------------------------------- */
 
@@ -104,13 +108,15 @@ static int run(const char *fmt, struct profile **ps, size_t n, const struct writ
 static void test_registry(void **state)
 {
 	(void)state;
-	const char *names[] = { "text", "folded", "json", "callgrind", "dot" };
-	for (size_t i = 0; i < 5; i++) {
+	const char *names[] = {
+		"text", "folded", "json", "callgrind", "dot", "pprof", "speedscope"
+	};
+	for (size_t i = 0; i < 7; i++) {
 		assert_non_null(writer_find(names[i]));
 		assert_string_equal(writer_find(names[i])->name, names[i]);
 		assert_string_equal(writer_list()[i]->name, names[i]);
 	}
-	assert_null(writer_list()[5]);
+	assert_null(writer_list()[8]);
 	assert_null(writer_find("xml"));
 }
 
@@ -766,10 +772,139 @@ static void test_saved_rejects(void **state)
 	}
 }
 
+/* pprof: the saved cpu fixture rendered, gunzipped and unpacked with the
+ * generated protobuf-c code: sample types, names and values are the
+ * profile's. */
+static void test_pprof(void **state)
+{
+	struct saved_run s;
+	char *buf = NULL;
+	size_t len = 0;
+	uint8_t raw[1 << 20];
+	z_stream z = { 0 };
+	FILE *f = open_memstream(&buf, &len);
+	struct write_opts o = { 0 };
+	Perftools__Profiles__Profile *pb;
+	int64_t sum = 0;
+
+	(void)state;
+	assert_int_equal(saved_run_load("tests/unit/fixtures/saved/cpu.json", &s), 0);
+	assert_int_equal(
+		writer_pprof.write(f, (const struct profile *const *)s.profiles, s.n, &o, stderr),
+		0);
+	fclose(f);
+	assert_true(len > 2 && (uint8_t)buf[0] == 0x1f && (uint8_t)buf[1] == 0x8b);
+	assert_int_equal(inflateInit2(&z, 15 + 16), Z_OK);
+	z.next_in = (uint8_t *)buf;
+	z.avail_in = (uInt)len;
+	z.next_out = raw;
+	z.avail_out = sizeof(raw);
+	assert_int_equal(inflate(&z, Z_FINISH), Z_STREAM_END);
+	pb = perftools__profiles__profile__unpack(NULL, z.total_out, raw);
+	inflateEnd(&z);
+	assert_non_null(pb);
+	assert_int_equal(pb->n_sample_type, 3);
+	assert_string_equal(pb->string_table[pb->sample_type[1]->type], "offcpu");
+	assert_string_equal(pb->string_table[pb->sample_type[1]->unit], "nanoseconds");
+	assert_string_equal(pb->string_table[pb->default_sample_type], "wall");
+	assert_int_equal(pb->n_sample, s.profiles[0]->nsamples);
+	for (size_t i = 0; i < pb->n_sample; i++)
+		sum += pb->sample[i]->value[1];
+	assert_true(sum == profile_metric_total(s.profiles[0], 1));
+	/* the first sample's leaf is a marker, its root libc's entry */
+	Perftools__Profiles__Sample *s0 = pb->sample[0];
+	Perftools__Profiles__Location *root =
+		pb->location[s0->location_id[s0->n_location_id - 1] - 1];
+	assert_string_equal(pb->string_table[pb->function[root->line[0]->function_id - 1]->name],
+			    "__libc_start_call_main");
+	assert_string_equal(pb->string_table[pb->mapping[root->mapping_id - 1]->filename],
+			    "libc.so.6");
+	perftools__profiles__profile__free_unpacked(pb, NULL);
+	free(buf);
+	saved_run_free(&s);
+}
+
+/* speedscope on the cpu fixture: one profile per metric with the samples'
+ * values as weights, frames shared and named as in folded. */
+static void test_speedscope(void **state)
+{
+	struct profile *p = cpu_profile();
+	char *out, *err;
+	json_error_t je;
+
+	(void)state;
+	assert_int_equal(run("speedscope", &p, 1, NULL, &out, &err), 0);
+	json_t *doc = json_loads(out, 0, &je), *profs = json_object_get(doc, "profiles");
+	assert_non_null(doc);
+	assert_string_equal(json_string_value(json_object_get(doc, "$schema")),
+			    "https://www.speedscope.app/file-format-schema.json");
+	assert_int_equal(json_array_size(profs), 2);
+	json_t *off = json_array_get(profs, 1), *frames;
+	assert_string_equal(json_string_value(json_object_get(off, "name")), "cpu: offcpu");
+	assert_string_equal(json_string_value(json_object_get(off, "unit")), "nanoseconds");
+	/* stacks with offcpu: main;libc+0x1a2b;do_syscall_64 1499 and main;[off-cpu] 2500000 */
+	assert_int_equal(json_array_size(json_object_get(off, "weights")), 2);
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(off, "weights"), 1)),
+			 2500000);
+	assert_int_equal(json_integer_value(json_object_get(off, "endValue")), 2501499);
+	frames = json_object_get(json_object_get(doc, "shared"), "frames");
+	json_t *st = json_array_get(json_object_get(off, "samples"), 0);
+	assert_int_equal(json_array_size(st), 3);
+	json_t *f1 = json_array_get(frames, (size_t)json_integer_value(json_array_get(st, 1)));
+	assert_string_equal(json_string_value(json_object_get(f1, "name")), "libc.so.6+0x1a2b");
+	assert_string_equal(json_string_value(json_object_get(f1, "file")), "libc.so.6");
+	assert_int_equal(json_array_size(frames), 5);
+	json_decref(doc);
+	free(out);
+	free(err);
+	profile_free(p);
+}
+
+/* svg on the cpu fixture: frames with their shares, names escaped, the
+ * marker coloured as off-CPU; a report without stacks is refused. */
+static void test_svg(void **state)
+{
+	struct profile *p = cpu_profile(), *f = func_profile();
+	char *out, *err;
+
+	(void)state;
+	profile_frame(p, FRAME_USER, "a<b&c", "app", 0);
+	uint32_t m = 0, h = (uint32_t)profile_frame(p, FRAME_USER, "a<b&c", "app", 0),
+		 s[] = { m, h };
+	int64_t v[] = { 3, 0 };
+	profile_add_sample(p, s, 2, v);
+	assert_int_equal(run("svg", &p, 1, NULL, &out, &err), 0);
+	/* main: every sample (10 oncpu); work: 5 of them; names escaped */
+	static const char *const want[] = {
+		"<svg version=\"1.1\"",
+		"data-n=\"all\"",
+		"data-x=\"0.0000000000\" data-w=\"1.0000000000\" data-d=\"1\" data-n=\"main\"",
+		"data-w=\"0.5000000000\" data-d=\"2\" data-n=\"work\"",
+		"data-n=\"a&lt;b&amp;c\"",
+		"function init(evt)",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++)
+		if (!strstr(out, want[i]))
+			fail_msg("svg lacks %s", want[i]);
+	assert_null(strstr(out, "a<b"));
+	free(out);
+	free(err);
+	/* the func fixture has a graph but no stacks */
+	assert_int_equal(run("svg", &f, 1, NULL, &out, &err), -EINVAL);
+	assert_non_null(strstr(err, "needs stacks"));
+	free(out);
+	free(err);
+	profile_free(p);
+	profile_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_registry),
+		cmocka_unit_test(test_pprof),
+		cmocka_unit_test(test_speedscope),
+		cmocka_unit_test(test_svg),
 		cmocka_unit_test(test_fmt_value),
 		cmocka_unit_test(test_pick_metric),
 		cmocka_unit_test(test_folded),

@@ -2,8 +2,8 @@
  * the fuzz seed corpus (tests/fuzz/corpus/<parser>/, crash regressions
  * included) and a fixed-seed set of mutations of each (byte flips,
  * interesting values, truncations) go through procmaps_parse,
- * elffile_open_mem, kallsyms_load and saved_run_parse (a saved profile is
- * untrusted too), which must return cleanly: 0 or a
+ * elffile_open_mem, kallsyms_load, saved_run_parse (a saved profile is
+ * untrusted too) and assertion_parse (--assert expressions), which must return cleanly: 0 or a
  * negative errno, with a result that holds together.  Deterministic, so CI
  * covers what `make fuzz` found; run it under valgrind or a sanitizer build
  * to see more. */
@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #include "load/saved.h"
+#include "model/assertion.h"
 #include "symbols/elfsym.h"
 #include "symbols/kallsyms.h"
 #include "symbols/procmaps.h"
@@ -214,6 +215,31 @@ static void parse_saved(const unsigned char *data, size_t size)
 	saved_run_free(&s);
 }
 
+/* An --assert expression: parsed into a whole assertion, or rejected with
+ * a message and nothing kept. */
+static void parse_assert(const unsigned char *data, size_t size)
+{
+	struct assertion a;
+	char *text = malloc(size + 1), err[256] = "";
+	int r;
+
+	assert_non_null(text);
+	memcpy(text, data, size);
+	text[size] = 0;
+	r = assertion_parse(text, &a, err, sizeof(err));
+	assert_true(r == 0 || r == -EINVAL);
+	if (r == 0) {
+		assert_true(a.subject && *a.subject && a.column && *a.column);
+		assert_true(a.op <= AOP_NE && a.unit <= AU_PCT);
+		assert_true(a.limit == a.limit && a.limit - a.limit == 0); /* finite */
+		assertion_free(&a);
+	} else {
+		assert_true(err[0] != 0);
+		assert_null(a.text);
+	}
+	free(text);
+}
+
 static void run_corpus(const char *name, parse_fn parse)
 {
 	char dir[256], path[512];
@@ -288,13 +314,17 @@ static void test_saved(void **state)
 	close(null);
 }
 
+static void test_assert(void **state)
+{
+	run_corpus("assert", parse_assert);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_procmaps),
-		cmocka_unit_test(test_elf),
-		cmocka_unit_test(test_kallsyms),
-		cmocka_unit_test(test_saved),
+		cmocka_unit_test(test_procmaps), cmocka_unit_test(test_elf),
+		cmocka_unit_test(test_kallsyms), cmocka_unit_test(test_saved),
+		cmocka_unit_test(test_assert),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

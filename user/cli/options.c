@@ -35,6 +35,8 @@ enum {
 	OPT_ALLOCATOR,
 	OPT_MIN_AGE,
 	OPT_SAVE,
+	OPT_ASSERT,
+	OPT_CALIBRATE,
 };
 
 static const struct option long_opts[] = {
@@ -62,6 +64,8 @@ static const struct option long_opts[] = {
 	{ "allocator", required_argument, NULL, OPT_ALLOCATOR },
 	{ "min-age", required_argument, NULL, OPT_MIN_AGE },
 	{ "save", required_argument, NULL, OPT_SAVE },
+	{ "assert", required_argument, NULL, OPT_ASSERT },
+	{ "calibrate", no_argument, NULL, OPT_CALIBRATE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -75,6 +79,7 @@ void options_usage(FILE *f)
 	fprintf(f, "Usage: ebprof [OPTIONS] -p PID [REPORT...]\n"
 		   "       ebprof [OPTIONS] [REPORT...] -- COMMAND [ARGS...]\n"
 		   "       ebprof report FILE [OUTPUT OPTIONS] [REPORT...]\n"
+		   "       ebprof diff BEFORE AFTER [--format text|folded|svg] [REPORT...]\n"
 		   "\n"
 		   "Profiles an unmodified native process from the outside with BPF: no\n"
 		   "ptrace, no LD_PRELOAD, no restart.  Attach to a running process with -p,\n"
@@ -160,6 +165,13 @@ void options_usage(FILE *f)
 		fprintf(f, " (default %s)\n", (*c)->metrics[(*c)->default_metric].name);
 	}
 	fprintf(f,
+		"      --assert EXPR        check the report: 'heavy.cumtime < 9s',\n"
+		"                           'medium.ncalls == 400', 'cpu.self(hot_a) < 70%%'\n"
+		"                           (repeatable; one PASS/FAIL line each, exit\n"
+		"                           status 3 when one fails; grammar in README)\n"
+		"      --calibrate          time a fixed reference loop at start: times can\n"
+		"                           then be asserted in machine units ('heavy.cumtime\n"
+		"                           < 900 kstones'); every report shows the figure\n"
 		"      --callers FUNC       func: who called FUNC (pstats print_callers)\n"
 		"      --callees FUNC       func: what FUNC called (pstats print_callees)\n"
 		"  -v, --verbose            more detail on stderr (repeat for more)\n"
@@ -179,12 +191,15 @@ void options_usage(FILE *f)
 		"  sudo ebprof -p 1234 mem -d 60 --min-age 30        # leaks older than 30 s\n"
 		"\n"
 		"  ebprof report run.json --format callgrind -o run.callgrind\n"
+		"  ebprof diff before.json after.json -n 10\n"
+		"  ebprof diff before.json after.json cpu --format folded -o diff.folded\n"
 		"\n"
 		"ebprof report FILE renders a profile saved with -o FILE.json (or --format\n"
 		"json, or --save) again, offline: no target, no privileges; REPORT names\n"
 		"pick reports of the file.\n"
 		"\n"
-		"Exit status: 0 ok (or the command's status), 1 runtime failure, 2 usage error.\n");
+		"Exit status: 0 ok (or the command's status), 1 runtime failure, 2 usage error,\n"
+		"3 an --assert failed.\n");
 }
 
 static int usage(FILE *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -266,11 +281,12 @@ static int add_report(struct options *o, const char *name, FILE *err)
 static int report_check(struct options *o, char **args, int nargs, FILE *err)
 {
 	if (o->argv || o->pid || o->duration || o->interval || o->nfunc_patterns || o->count_only ||
-	    o->min_block_ns || o->save || o->unwind ||
+	    o->min_block_ns || o->save || o->unwind || o->calibrate ||
 	    (o->probe_cost_from && !strcmp(o->probe_cost_from, "--probe-cost")) ||
 	    o->frequency != DEFAULT_FREQUENCY || o->max_overhead != DEFAULT_MAX_OVERHEAD)
-		return usage(err, "ebprof report renders a saved profile: only output options "
-				  "(-o, --format, -s, -n, --metric, --callers, --callees)");
+		return usage(err,
+			     "ebprof report renders a saved profile: only output options "
+			     "(-o, --format, -s, -n, --metric, --callers, --callees, --assert)");
 	if (nargs < 1)
 		return usage(err, "ebprof report needs a saved profile: ebprof report FILE");
 	o->input = args[0];
@@ -279,6 +295,28 @@ static int report_check(struct options *o, char **args, int nargs, FILE *err)
 			return usage(err, "too many reports");
 		o->reports[o->nreports++] = args[i];
 	}
+	return PARSE_OK;
+}
+
+/* ebprof diff BEFORE AFTER [REPORT...]: two saved profiles, text or
+ * folded, -o, -n, --metric. */
+static int diff_check(struct options *o, char **args, int nargs, FILE *err)
+{
+	int r;
+
+	if (nargs < 2)
+		return usage(err, "ebprof diff needs two saved profiles: ebprof diff BEFORE AFTER");
+	if ((r = report_check(o, args, nargs, err)) != PARSE_OK)
+		return r;
+	if (o->sort || o->callers || o->callees || o->nasserts)
+		return usage(err,
+			     "ebprof diff takes -o, --format text|folded|svg, -n and --metric");
+	if (strcmp(o->format, "text") && strcmp(o->format, "folded") && strcmp(o->format, "svg"))
+		return usage(err, "ebprof diff writes text, folded or svg, not --format %s",
+			     o->format);
+	o->input2 = o->reports[0];
+	memmove(o->reports, o->reports + 1, sizeof(*o->reports) * (size_t)(o->nreports - 1));
+	o->nreports--;
 	return PARSE_OK;
 }
 
@@ -300,9 +338,9 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 		o->probe_cost_from = "EBPROF_PROBE_COST_NS";
 	}
 
-	/* "ebprof report ...": getopt sees "report" as the program name. */
-	if (argc > 1 && !strcmp(argv[1], "report")) {
-		o->mode = MODE_REPORT;
+	/* "ebprof report|diff ...": getopt sees the word as the program name. */
+	if (argc > 1 && (!strcmp(argv[1], "report") || !strcmp(argv[1], "diff"))) {
+		o->mode = !strcmp(argv[1], "report") ? MODE_REPORT : MODE_DIFF;
 		first = 1;
 	}
 	/* Everything after "--" is the command, untouched by getopt. */
@@ -419,6 +457,12 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 			o->min_age_ns = (uint64_t)(d * 1e9);
 			break;
 		case OPT_RAW_TIMES: o->raw_times = 1; break;
+		case OPT_ASSERT:
+			if (o->nasserts == MAX_ASSERTS)
+				return usage(err, "too many --assert (at most %d)", MAX_ASSERTS);
+			o->asserts[o->nasserts++] = arg;
+			break;
+		case OPT_CALIBRATE: o->calibrate = 1; break;
 		case OPT_CALLERS: o->callers = arg; break;
 		case OPT_CALLEES: o->callees = arg; break;
 		case 'h': options_usage(out); return PARSE_EXIT_OK;
@@ -438,6 +482,8 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 		o->format = "json";
 	if (o->mode == MODE_REPORT)
 		return report_check(o, argv + first + optind, nopt - first - optind, err);
+	if (o->mode == MODE_DIFF)
+		return diff_check(o, argv + first + optind, nopt - first - optind, err);
 	for (int i = optind; i < nopt; i++)
 		if ((r = add_report(o, argv[i], err)) != PARSE_OK)
 			return r;
@@ -453,9 +499,9 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 		if (strcmp(o->format, "text") && !is_stream_format(o->format))
 			return usage(err, "--stream writes tsv or jsonl, not --format %s",
 				     o->format);
-		if (o->sort || o->metric || o->limit_set)
-			return usage(err,
-				     "--stream takes no -s, -n or --metric (it has no tables)");
+		if (o->sort || o->metric || o->limit_set || o->nasserts)
+			return usage(err, "--stream takes no -s, -n, --metric or --assert (it has "
+					  "no tables)");
 	} else if (is_stream_format(o->format)) {
 		return usage(err, "--format %s is for --stream", o->format);
 	}

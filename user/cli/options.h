@@ -8,15 +8,18 @@
 
 #define MAX_REPORTS 8
 #define MAX_FUNC_PATTERNS 64
+#define MAX_ASSERTS 32
 
 enum run_mode {
 	MODE_RUN,    /* profile a target */
 	MODE_REPORT, /* ebprof report FILE: render a saved profile */
+	MODE_DIFF,   /* ebprof diff BEFORE AFTER: compare two saved profiles */
 };
 
 struct options {
 	enum run_mode mode;
-	const char *input;		  /* report: the saved profile */
+	const char *input;		  /* report: the saved profile; diff: BEFORE */
+	const char *input2;		  /* diff: AFTER */
 	pid_t pid;			  /* -p; 0 when launching */
 	char **argv;			  /* command after "--", NULL-terminated; NULL with -p */
 	const char *reports[MAX_REPORTS]; /* named reports, in order */
@@ -49,6 +52,10 @@ struct options {
 	/* mem report */
 	const char *allocator; /* --allocator LIB; NULL: the one the target binds to */
 	uint64_t min_age_ns;   /* --min-age SECONDS: leaks are blocks at least this old */
+	/* checks */
+	const char *asserts[MAX_ASSERTS]; /* --assert EXPR, in order */
+	int calibrate;			  /* --calibrate: time the reference loop (kstones) */
+	int nasserts;
 };
 
 enum parse_result { PARSE_OK = 0, PARSE_EXIT_OK = 1, PARSE_USAGE = 2 };

@@ -924,3 +924,12 @@ const char *pframe_name(const struct pframe *f, char *buf, size_t len, int with_
 	}
 	return buf;
 }
+
+const struct profile *profile_find_report(const struct profile *const *p, size_t n,
+					  const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] && p[i]->report && !strcmp(p[i]->report, name))
+			return p[i];
+	return NULL;
+}

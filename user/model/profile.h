@@ -211,6 +211,9 @@ int ptable_col_index(const struct ptable *t, const char *key); /* by key; -ENOEN
 /* Sorts rows by column (descending unless asc); strings always ascending. */
 void ptable_sort(struct ptable *t, int col, int asc);
 struct ptable *profile_find_table(const struct profile *p, const char *name);
+/* The profile of the report named, among n; NULL when none. */
+const struct profile *profile_find_report(const struct profile *const *p, size_t n,
+					  const char *name);
 
 /* Report-level facts */
 int profile_info_int(struct profile *p, const char *key, const char *label, const char *unit,

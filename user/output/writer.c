@@ -6,7 +6,9 @@
 #include <string.h>
 
 static const struct writer *const writers[] = {
-	&writer_text, &writer_folded, &writer_json, &writer_callgrind, &writer_dot, NULL,
+	&writer_text,	    &writer_folded, &writer_json,
+	&writer_callgrind,  &writer_dot,    &writer_pprof,
+	&writer_speedscope, &writer_svg,    NULL,
 };
 
 const struct writer *writer_find(const char *name)
@@ -114,6 +116,13 @@ void fmt_sanitize(char *s, const char *extra)
 		if (c < 0x20 || c == 0x7f || (extra && strchr(extra, c)))
 			*s = '?';
 	}
+}
+
+const char *writer_unit_name(const char *unit, const char *plain)
+{
+	if (unit_is(unit, "ns"))
+		return "nanoseconds";
+	return unit_is(unit, "bytes") ? "bytes" : plain;
 }
 
 static void list_metrics(const struct profile *p, FILE *err)

@@ -38,6 +38,9 @@ const struct writer *const *writer_list(void);
 /* Shared by writers: value formatting by unit. */
 void fmt_value(char *buf, size_t len, int64_t v, const char *unit);
 void fmt_double(char *buf, size_t len, double v, const char *unit);
+/* A unit as the profile formats spell it: "nanoseconds" for ns, "bytes",
+ * else plain (pprof "count", speedscope "none"). */
+const char *writer_unit_name(const char *unit, const char *plain);
 /* Index of the metric named, or the default; -1 when unknown (message on err). */
 int writer_pick_metric(const struct profile *p, const char *name, FILE *err);
 
@@ -53,6 +56,7 @@ void json_str(FILE *out, const char *s);
 const struct profile *writer_one_graph(const struct profile *const *profiles, size_t n,
 				       const char *format, FILE *err);
 
-extern const struct writer writer_text, writer_folded, writer_json, writer_callgrind, writer_dot;
+extern const struct writer writer_text, writer_folded, writer_json, writer_callgrind, writer_dot,
+	writer_pprof, writer_speedscope, writer_svg;
 
 #endif
