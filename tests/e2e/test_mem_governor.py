@@ -47,7 +47,11 @@ def test_governor():
     equal(r.returncode, 0, "exit status")
     rep = report(doc, "mem")
     equal(info(rep, "detached"), 1, "malloc detached")
-    equal(info(rep, "free_detached_at_ns"), 0, "free() stays")
+    # The budget sits between the two estimates, but free()'s cost is a
+    # ratio of two calibrations of this run: on a busy machine free() may
+    # go over it too.  Then the report must say the estimate is a lower
+    # bound, and it must be one.
+    free_gone = info(rep, "free_detached_at_ns") != 0
     check(any(n.startswith("detached malloc") for n in rep["notes"]), "note: what was detached",
           rep["notes"])
     check(any("lower bounds for the run" in n for n in rep["notes"]),
@@ -55,8 +59,14 @@ def test_governor():
     calls = info(rep, "alloc_calls")
     check(0 < calls < N, "counts stop at the detach", calls)
     est, err = info(rep, "alloc_calls_est"), info(rep, "alloc_calls_est_err")
-    check(abs(est - N) <= err, f"estimate {est} within its stated error {err} of {N}")
-    equal(info(rep, "inuse_bytes"), 0, "outstanding exact: every counted block freed")
+    if free_gone:
+        print("  info: free() was detached too (a busy machine)", flush=True)
+        check(any("lower bound" in n and "alloc_calls_est" in n for n in rep["notes"]),
+              "free() detached too: the note says the estimate is a lower bound", rep["notes"])
+        check(calls <= est <= N + err, f"estimate {est}: a lower bound of {N}")
+    else:
+        check(abs(est - N) <= err, f"estimate {est} within its stated error {err} of {N}")
+        equal(info(rep, "inuse_bytes"), 0, "outstanding exact: every counted block freed")
     snap.check("governor")
 
 

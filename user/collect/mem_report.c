@@ -433,7 +433,9 @@ static int add_notes(struct mem_rep *r)
 	if (!err && uprobe_governor__ndetached(s->free_gov))
 		err = profile_note(r->p,
 				   "free() was detached too: frees after that are not seen, so "
-				   "outstanding, leak and peak figures are upper bounds");
+				   "outstanding, leak and peak figures are upper bounds, and "
+				   "alloc_calls_est stops at free()'s detach: a lower bound "
+				   "for the run");
 	else if (!err && uprobe_governor__ndetached(s->gov))
 		err = profile_note(r->p,
 				   "free() stayed probed: outstanding, peak and leak figures are "
