@@ -190,13 +190,21 @@ static void sizes_text(const struct mem_site *v, char *buf, size_t len)
 	}
 }
 
-static int add_row(struct mem_rep *r, struct ptable *t, int need, const struct site *st,
-		   const struct mem_stack *stk)
-{
-	int64_t v[C_N] = { 0 }, row;
-	struct symres caller = { 0 }, fn = { 0 };
+/* One site's row, computed once for every section it goes in. */
+struct site_row {
+	int64_t v[C_SIZES];
+	int failed, growing;
 	char sizes[128];
+	const char *caller, *func, *module;
+};
 
+static void site_row(struct mem_rep *r, const struct site *st, const struct mem_stack *stk,
+		     struct site_row *row)
+{
+	struct symres caller = { 0 }, fn = { 0 };
+	int64_t *v = row->v;
+
+	memset(v, 0, sizeof(row->v));
 	v[C_ALLOCS] = (int64_t)st->v.allocs;
 	v[C_BYTES] = (int64_t)st->v.bytes;
 	v[C_FREES] = (int64_t)st->v.frees;
@@ -210,25 +218,38 @@ static int add_row(struct mem_rep *r, struct ptable *t, int need, const struct s
 	v[C_AGE] = (int64_t)st->oldest;
 	v[C_RISES] = st->growth.rises;
 	v[C_GROWTH] = st->growth.growing ? (int64_t)(st->growth.bytes_per_s + 0.5) : 0;
-	/* A growing site's row even when its rate rounds to 0 bytes/s. */
-	if (need == C_GROWTH && st->growth.growing && !v[C_GROWTH])
-		v[C_GROWTH] = 1;
-	if (!v[need] && !(need == C_ALLOCS && st->v.failed))
-		return 0;
-	row = ptable_add_row(t);
-	if (row < 0)
-		return (int)row;
-	for (int c = 0; c < C_SIZES; c++)
-		ptable_cell(t, (size_t)row, (size_t)c)->i = v[c];
+	row->failed = st->v.failed != 0;
+	row->growing = st->growth.growing;
 	if (stk && stk->n > 0)
 		symbolize_user(r->s->sym, stk->ips[0], &fn);
 	if (stk && stk->n > 1)
 		symbolize_user(r->s->sym, stk->ips[1] - 1, &caller);
-	sizes_text(&st->v, sizes, sizeof(sizes));
-	if (ptable_set_str(t, (size_t)row, C_SIZES, sizes) ||
-	    ptable_set_str(t, (size_t)row, C_CALLER, caller.func ? caller.func : "[unknown]") ||
-	    ptable_set_str(t, (size_t)row, C_FUNC, fn.func ? fn.func : "[unknown]") ||
-	    ptable_set_str(t, (size_t)row, C_MODULE, caller.module ? caller.module : ""))
+	sizes_text(&st->v, row->sizes, sizeof(row->sizes));
+	row->caller = caller.func ? caller.func : "[unknown]";
+	row->func = fn.func ? fn.func : "[unknown]";
+	row->module = caller.module ? caller.module : "";
+}
+
+/* Adds row to section t when it has some of the section's column need. */
+static int add_row(struct ptable *t, int need, const struct site_row *row)
+{
+	int64_t r, v[C_SIZES];
+
+	memcpy(v, row->v, sizeof(v));
+	/* A growing site's row even when its rate rounds to 0 bytes/s. */
+	if (need == C_GROWTH && row->growing && !v[C_GROWTH])
+		v[C_GROWTH] = 1;
+	if (!v[need] && !(need == C_ALLOCS && row->failed))
+		return 0;
+	r = ptable_add_row(t);
+	if (r < 0)
+		return (int)r;
+	for (int c = 0; c < C_SIZES; c++)
+		ptable_cell(t, (size_t)r, (size_t)c)->i = v[c];
+	if (ptable_set_str(t, (size_t)r, C_SIZES, row->sizes) ||
+	    ptable_set_str(t, (size_t)r, C_CALLER, row->caller) ||
+	    ptable_set_str(t, (size_t)r, C_FUNC, row->func) ||
+	    ptable_set_str(t, (size_t)r, C_MODULE, row->module))
 		return -ENOMEM;
 	return 0;
 }
@@ -238,6 +259,7 @@ static int add_site(struct mem_rep *r, struct ptable *const *tabs, const struct 
 {
 	struct mem_stack stk;
 	struct stackbuf sb = { 0 };
+	struct site_row row;
 	int64_t vals[MEM_METRICS_N];
 	int have, err = 0;
 
@@ -253,8 +275,9 @@ static int add_site(struct mem_rep *r, struct ptable *const *tabs, const struct 
 	vals[MEM_M_PEAK_BYTES] = st->peak;
 	err = sb.err ? sb.err : profile_add_sample(r->p, sb.frames, (uint32_t)sb.n, vals);
 	free(sb.frames);
+	site_row(r, st, have ? &stk : NULL, &row);
 	for (size_t i = 0; i < ARRAY_SIZE(section_col) && !err; i++)
-		err = add_row(r, tabs[i], section_col[i], st, have ? &stk : NULL);
+		err = add_row(tabs[i], section_col[i], &row);
 	return err;
 }
 
