@@ -98,6 +98,80 @@ def test_tcp_launch():
     snap.check("launch")
 
 
+def interval_tables(stdout):
+    """The -i snapshots of the text output: [(interval_ns, {table title:
+    [(name, role, [the six interval columns])]})], a socket's name its
+    local and remote address, an endpoint's its host."""
+    import re
+    snaps = []
+    for chunk in re.split(r"^=== interval \d+: .*$", stdout, flags=re.M)[1:]:
+        ns = int(re.search(r"^interval \(ns\):\s+(\d+)$", chunk, re.M).group(1))
+        tables = {}
+        for title, body in re.findall(r"^(Sockets|Remote endpoints).*\n.*\n((?:.+\n)*)", chunk,
+                                      re.M):
+            rows = [ln.split() for ln in body.splitlines()]
+            tables[title] = [(x[2] + " " + x[3] if title == "Sockets" else x[0],
+                              x[4] if title == "Sockets" else x[3],
+                              [int(v) for v in x[-6:]]) for x in rows]
+        snaps.append((ns, tables))
+    return snaps
+
+
+def test_interval():
+    """-i: every snapshot's sockets and endpoints tables have the traffic
+    since the previous snapshot and its rates over the interval measured by
+    the snapshots themselves; summed over the snapshots, the traffic is the
+    final report's totals, the workload's exact bytes (it lingers without
+    traffic after its sockets closed, so the last snapshot comes after all
+    of it).  The final report has totals only."""
+    conns, reqs = 2, 25
+    fd, out = tempfile.mkstemp(prefix="ebprof-e2e-", suffix=".json")
+    os.close(fd)
+    try:
+        r = run(["-i", "0.2", "--format", "json", "-o", out, "net", "--"] +
+                tcp_args(conns=conns, reqs=reqs),
+                env=dict(os.environ, NETPAIR_LINGER_MS="700"))
+        with open(out) as f:
+            doc = json.load(f)
+    finally:
+        os.unlink(out)
+    equal(r.returncode, 0, "interval: exit status")
+    rep = report(doc, "net")
+    check_tcp(rep, "interval final", "ipv4", conns=conns, reqs=reqs)
+    final = table(rep, "sockets")
+    check(not any("tx_rate" in s or "tx_interval" in s for s in final),
+          "interval: the final report keeps totals, no interval columns")
+    snaps = interval_tables(r.stdout)
+    check(len(snaps) >= 3, "interval: -i 0.2 over >= 1.2 s of sleeps: 3 or more snapshots",
+          len(snaps))
+    sums = {}
+    for k, (ns, tables) in enumerate(snaps):
+        check(ns > 0, f"interval {k + 1}: its length measured", ns)
+        socks = tables.get("Sockets", [])
+        check(socks, f"interval {k + 1}: a sockets table")
+        for local, role, (tx, rx, tx_rate, rx_rate, calls_rate, retrans) in socks:
+            equal((tx_rate, rx_rate), (tx * 10**9 // ns, rx * 10**9 // ns),
+                  f"interval {k + 1}: {role} {local} rates = bytes / interval")
+            acc = sums.setdefault(local, [0, 0, 0])
+            acc[0] += tx
+            acc[1] += rx
+            acc[2] += retrans
+        for role in ("client", "server"):
+            eps = [v for _, rl, v in tables.get("Remote endpoints", []) if rl == role]
+            mine = [v for _, rl, v in socks if rl == role]
+            equal(len(eps), 1, f"interval {k + 1}: one {role} endpoint")
+            if eps:
+                equal(eps[0][:2], [sum(v[0] for v in mine), sum(v[1] for v in mine)],
+                      f"interval {k + 1}: {role} endpoint = its sockets' interval bytes")
+    busy = [k for k, (_, t) in enumerate(snaps) if any(v[0] for _, _, v in t["Sockets"])]
+    check(len(busy) >= 2, "interval: traffic spread over 2 or more snapshots", busy)
+    equal(len(sums), 2 * conns, "interval: every socket in the snapshots")
+    for s in final:
+        equal(sums.get(s["local"] + " " + s["remote"]),
+              [s["tx_bytes"], s["rx_bytes"], s["retrans"]],
+              f"interval: {s['role']} {s['local']} interval bytes, retransmits sum to the totals")
+
+
 def test_tcp_pid():
     """Sockets opened before ebprof attached: picked up on first use."""
     snap = BpfSnapshot()
@@ -243,6 +317,7 @@ def test_errors():
 
 
 test_tcp_launch()
+test_interval()
 test_tcp_pid()
 test_ipv6()
 test_udp()

@@ -21,7 +21,10 @@
  * With NET_TRUTH=FILE the workload writes what it measured itself:
  * "server_p50_ns client_p50_ns" (tcp: the server's time from a request
  * read to its answer sent, the client's from a request sent to the first
- * bytes of the answer; the sleeps last what the machine gives them). */
+ * bytes of the answer; the sleeps last what the machine gives them).
+ *
+ * With NETPAIR_LINGER_MS=N the process stays N ms after its last socket
+ * closed, without traffic (so an -i snapshot comes after all of it). */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -255,12 +258,22 @@ static int run_udp(const char *host, int count, size_t q, size_t a, const char *
 	return 0;
 }
 
+static int linger(int status)
+{
+	const char *ms = getenv("NETPAIR_LINGER_MS");
+
+	if (ms)
+		usleep((useconds_t)atol(ms) * 1000);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	gate_init();
 	if (argc >= 8 && !strcmp(argv[1], "tcp"))
-		return run_tcp(argv[2], atoi(argv[3]), atoi(argv[4]), (size_t)atol(argv[5]),
-			       (size_t)atol(argv[6]), atol(argv[7]), argc > 8 ? argv[8] : NULL);
+		return linger(run_tcp(argv[2], atoi(argv[3]), atoi(argv[4]), (size_t)atol(argv[5]),
+				      (size_t)atol(argv[6]), atol(argv[7]),
+				      argc > 8 ? argv[8] : NULL));
 	if (argc >= 6 && !strcmp(argv[1], "udp"))
 		return run_udp(argv[2], atoi(argv[3]), (size_t)atol(argv[4]), (size_t)atol(argv[5]),
 			       argc > 6 ? argv[6] : NULL);

@@ -32,6 +32,7 @@ struct net_state {
 	int64_t realtime_off; /* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
 	uint64_t drops_shown; /* ring buffer drops last written to the stream */
 	struct strlist lacks; /* what this kernel lacks, for the report's notes */
+	struct net_prev prev; /* the last -i snapshot */
 };
 
 static void net_close(void *state);
@@ -223,7 +224,9 @@ static int net_report(void *state, struct profile **out)
 
 	if (!p)
 		return -ENOMEM;
-	err = net_report_build(p, &m, s->t_start, s->t_stop ? s->t_stop : now_ns());
+	/* while collecting: a -i snapshot, with the interval's rates */
+	err = s->t_stop ? net_report_build(p, &m, s->t_start, s->t_stop, NULL) :
+			  net_report_build(p, &m, s->t_start, now_ns(), &s->prev);
 	for (size_t i = 0; !err && i < s->lacks.n; i++)
 		err = profile_note(p, "%s", s->lacks.v[i]);
 	if (err) {
@@ -244,6 +247,7 @@ static void net_close(void *state)
 	net_bpf__destroy(s->skel);
 	stream__free(s->stream);
 	strlist_free(&s->lacks);
+	net_prev_free(&s->prev);
 	free(s);
 }
 

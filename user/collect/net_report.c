@@ -170,7 +170,78 @@ struct net_rep {
 	size_t nerrs, errs_cap;
 	int hists_fd;
 	uint64_t now;
+	const struct net_prev *prev; /* -i: the previous snapshot; NULL: final report */
+	uint64_t dt;		     /* -i: ns since it */
 };
+
+/* The interval columns, after a table's own (-i snapshots only). */
+enum { IV_TX, IV_RX, IV_TX_RATE, IV_RX_RATE, IV_CALLS_RATE, IV_RETRANS, IV_N };
+
+static const struct pcol_def iv_cols[IV_N] = {
+	[IV_TX] = { "tx_interval", "sent/iv", "", COL_INT },
+	[IV_RX] = { "rx_interval", "recvd/iv", "", COL_INT },
+	[IV_TX_RATE] = { "tx_rate", "sent/s", "bytes/s", COL_INT },
+	[IV_RX_RATE] = { "rx_rate", "recvd/s", "bytes/s", COL_INT },
+	[IV_CALLS_RATE] = { "calls_rate", "calls/s", "calls/s", COL_INT },
+	[IV_RETRANS] = { "retrans_interval", "retrans/iv", "count", COL_INT },
+};
+
+/* A socket's or endpoint's counters since the previous snapshot. */
+struct net_iv {
+	uint64_t tx, rx, calls, retrans;
+};
+
+static int prev_cmp(const void *a, const void *b)
+{
+	uint64_t x = ((const struct net_prev_sock *)a)->id,
+		 y = ((const struct net_prev_sock *)b)->id;
+
+	return x < y ? -1 : x > y;
+}
+
+static struct net_iv sock_iv(const struct net_rep *r, const struct net_sock *e)
+{
+	struct net_prev_sock k = { .id = e->id }, *p;
+	struct net_iv d = { e->tx_bytes, e->rx_bytes, e->tx_calls + e->rx_calls, e->retrans };
+
+	p = r->prev->n ? bsearch(&k, r->prev->v, r->prev->n, sizeof(k), prev_cmp) : NULL;
+	if (p) {
+		d.tx -= p->tx;
+		d.rx -= p->rx;
+		d.calls -= p->calls;
+		d.retrans -= p->retrans;
+	}
+	return d;
+}
+
+/* v per second over the interval, rounded down. */
+static int64_t per_sec(const struct net_rep *r, uint64_t v)
+{
+	return r->dt ? (int64_t)((unsigned __int128)v * 1000000000u / r->dt) : 0;
+}
+
+static int add_iv_cols(struct ptable *t)
+{
+	for (size_t i = 0; i < IV_N; i++)
+		if (ptable_add_col(t, iv_cols[i].key, iv_cols[i].header, iv_cols[i].unit,
+				   iv_cols[i].type) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+/* The interval cells of row, from column base. */
+static void set_iv(struct ptable *t, const struct net_rep *r, int64_t row, size_t base,
+		   const struct net_iv *d)
+{
+#define C(col) ptable_cell(t, (size_t)row, base + (col))->i
+	C(IV_TX) = (int64_t)d->tx;
+	C(IV_RX) = (int64_t)d->rx;
+	C(IV_TX_RATE) = per_sec(r, d->tx);
+	C(IV_RX_RATE) = per_sec(r, d->rx);
+	C(IV_CALLS_RATE) = per_sec(r, d->calls);
+	C(IV_RETRANS) = (int64_t)d->retrans;
+#undef C
+}
 
 static int read_socks(struct net_rep *r, int fd, size_t key_size)
 {
@@ -279,6 +350,11 @@ static int socket_row(struct ptable *t, const struct net_rep *r, const struct ne
 	err = err ?: ptable_set_str(t, (size_t)row, S_ERRORS, buf);
 	memcpy(comm, e->comm, NET_COMM_LEN);
 	comm[NET_COMM_LEN] = 0;
+	if (r->prev) {
+		struct net_iv d = sock_iv(r, e);
+
+		set_iv(t, r, row, S_N, &d);
+	}
 	return err ?: ptable_set_str(t, (size_t)row, S_COMM, comm);
 }
 
@@ -289,6 +365,7 @@ struct net_ep {
 	uint64_t conns, tx, rx, retrans, srtt_sum, srtt_n, conn_sum, conn_n, conn_max;
 	uint64_t responses, resp_min, resp_max;
 	uint64_t b[FUNC_HIST_BUCKETS];
+	struct net_iv iv; /* -i: since the previous snapshot */
 };
 
 static struct net_ep *ep_of(struct net_ep **eps, size_t *n, size_t *cap, const struct net_sock *e)
@@ -317,6 +394,14 @@ static struct net_ep *ep_of(struct net_ep **eps, size_t *n, size_t *cap, const s
 
 static void ep_add(struct net_ep *x, const struct net_rep *r, const struct net_sock *e)
 {
+	if (r->prev) {
+		struct net_iv d = sock_iv(r, e);
+
+		x->iv.tx += d.tx;
+		x->iv.rx += d.rx;
+		x->iv.calls += d.calls;
+		x->iv.retrans += d.retrans;
+	}
 	x->conns++;
 	x->tx += e->tx_bytes;
 	x->rx += e->rx_bytes;
@@ -339,7 +424,7 @@ static void ep_add(struct net_ep *x, const struct net_rep *r, const struct net_s
 	}
 }
 
-static int endpoint_row(struct ptable *t, const struct net_ep *x)
+static int endpoint_row(struct ptable *t, const struct net_rep *r, const struct net_ep *x)
 {
 	int64_t row = ptable_add_row(t);
 	int err;
@@ -357,6 +442,8 @@ static int endpoint_row(struct ptable *t, const struct net_ep *x)
 	I(E_CONNECT_MAX) = (int64_t)x->conn_max;
 #undef I
 	set_responses(t, row, E_RESP, x->responses, x->b, x->resp_min, x->resp_max);
+	if (r->prev)
+		set_iv(t, r, row, E_N, &x->iv);
 	err = ptable_set_str(t, (size_t)row, E_HOST, x->host);
 	err = err ?: ptable_set_str(t, (size_t)row, E_PROTO, net_proto_name(x->proto));
 	return err ?: ptable_set_str(t, (size_t)row, E_ROLE, net_role_name(x->role));
@@ -371,6 +458,9 @@ static int add_tables(struct profile *p, struct net_rep *r)
 	size_t neps = 0, cap = 0;
 	int err = !st || !et || !b ? -ENOMEM : 0;
 
+	if (!err && r->prev)
+		err = add_iv_cols(st) ?: add_iv_cols(et);
+
 	for (size_t i = 0; i < r->n && !err; i++) {
 		struct net_ep *x = ep_of(&eps, &neps, &cap, &r->socks[i]);
 
@@ -379,7 +469,7 @@ static int add_tables(struct profile *p, struct net_rep *r)
 			ep_add(x, r, &r->socks[i]);
 	}
 	for (size_t i = 0; i < neps && !err; i++)
-		err = endpoint_row(et, &eps[i]);
+		err = endpoint_row(et, r, &eps[i]);
 	free(eps);
 	free(b);
 	return err;
@@ -404,6 +494,8 @@ static void add_info(struct profile *p, const struct net_maps *m, const struct n
 	for (int i = 0; i < NET_STAT_MAX; i++)
 		lost += m->stats[i];
 	profile_info_int(p, "duration", "duration", "ns", (int64_t)(r->now - t_start));
+	if (r->prev) /* exact: the rates are the interval's figures over it */
+		profile_info_int(p, "interval", "interval (ns)", "", (int64_t)r->dt);
 	profile_info_int(p, "sockets", "sockets", "count", (int64_t)r->n);
 	profile_info_int(p, "sockets_open", "  still open", "count", (int64_t)open);
 	profile_info_int(p, "lost", "lost or dropped", "count", (int64_t)lost);
@@ -412,10 +504,46 @@ static void add_info(struct profile *p, const struct net_maps *m, const struct n
 				 (int64_t)m->stats[i]);
 }
 
-int net_report_build(struct profile *p, const struct net_maps *m, uint64_t t_start, uint64_t now)
+void net_prev_free(struct net_prev *prev)
 {
-	struct net_rep r = { .hists_fd = m->hists, .now = now };
+	free(prev->v);
+	prev->v = NULL;
+	prev->n = 0;
+}
+
+/* prev becomes the snapshot r. */
+static int prev_update(struct net_prev *prev, const struct net_rep *r)
+{
+	struct net_prev_sock *v = r->n ? calloc(r->n, sizeof(*v)) : NULL;
+
+	if (r->n && !v)
+		return -ENOMEM;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct net_sock *e = &r->socks[i];
+
+		v[i] = (struct net_prev_sock){ e->id, e->tx_bytes, e->rx_bytes,
+					       e->tx_calls + e->rx_calls, e->retrans };
+	}
+	if (r->n)
+		qsort(v, r->n, sizeof(*v), prev_cmp);
+	net_prev_free(prev);
+	prev->v = v;
+	prev->n = r->n;
+	prev->t = r->now;
+	return 0;
+}
+
+int net_report_build(struct profile *p, const struct net_maps *m, uint64_t t_start, uint64_t now,
+		     struct net_prev *prev)
+{
+	struct net_rep r = { .hists_fd = m->hists, .now = now, .prev = prev };
 	int err;
+
+	if (prev) {
+		uint64_t since = prev->t ? prev->t : t_start;
+
+		r.dt = now > since ? now - since : 0;
+	}
 
 	err = read_socks(&r, m->socks, sizeof(uint64_t));
 	err = err ?: read_socks(&r, m->closed, sizeof(uint64_t));
@@ -423,6 +551,8 @@ int net_report_build(struct profile *p, const struct net_maps *m, uint64_t t_sta
 	err = err ?: add_tables(p, &r);
 	if (!err)
 		add_info(p, m, &r, t_start);
+	if (!err && prev)
+		err = prev_update(prev, &r);
 	free(r.socks);
 	free(r.errs);
 	return err;

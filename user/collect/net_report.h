@@ -26,9 +26,24 @@ struct net_maps {
 	const uint64_t *stats; /* NET_STAT_MAX counters */
 };
 
+/* The counters of every socket at the last -i snapshot, for the
+ * interval columns of the next one. */
+struct net_prev_sock {
+	uint64_t id, tx, rx, calls, retrans;
+};
+struct net_prev {
+	uint64_t t;		 /* the snapshot's time (CLOCK_MONOTONIC ns); 0: none yet */
+	struct net_prev_sock *v; /* sorted by id */
+	size_t n;
+};
+void net_prev_free(struct net_prev *prev);
+
 /* Adds the sockets and endpoints tables and the info facts to p; now is
- * the report's time (CLOCK_MONOTONIC: the stop once stopped).  0 or
- * negative errno. */
-int net_report_build(struct profile *p, const struct net_maps *m, uint64_t t_start, uint64_t now);
+ * the report's time (CLOCK_MONOTONIC: the stop once stopped).  With prev
+ * (a -i snapshot), the tables also have each socket's and endpoint's
+ * traffic since the previous snapshot (t_start for the first) and its
+ * rates, and prev becomes this snapshot.  0 or negative errno. */
+int net_report_build(struct profile *p, const struct net_maps *m, uint64_t t_start, uint64_t now,
+		     struct net_prev *prev);
 
 #endif
