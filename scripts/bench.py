@@ -585,6 +585,61 @@ def net_summary(res, name, base):
     return row
 
 
+BPF_STATS = "/proc/sys/kernel/bpf_stats_enabled"
+
+
+def bpf_prog_costs(cmd, names, timeout):
+    """Runs cmd with the kernel's BPF run-time statistics on; returns
+    {program name: (run_cnt, run_time_ns)} of the programs named (prefix
+    match) as last seen while cmd ran (bpftool, every 0.2 s: the counts
+    stop a little before the end).  A program's own time per event, in
+    the kernel's accounting: load on the machine changes it far less than
+    wall or CPU time.  Statistics off again after."""
+    with open(BPF_STATS) as f:
+        was = f.read().strip()
+    with open(BPF_STATS, "w") as f:
+        f.write("1")
+    last = {}
+    try:
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        t0 = time.monotonic()
+        while p.poll() is None and time.monotonic() - t0 < timeout:
+            cp = subprocess.run(["bpftool", "-j", "prog", "show"], stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, text=True)
+            try:
+                progs = json.loads(cp.stdout or "[]")
+            except ValueError:
+                progs = []
+            for x in progs:
+                if x.get("run_cnt") and any(x.get("name", "").startswith(n) for n in names):
+                    last[(x["id"], x["name"])] = (x["run_cnt"], x["run_time_ns"])
+            time.sleep(0.2)
+        if p.poll() is None:
+            p.kill()
+        p.wait()
+    finally:
+        with open(BPF_STATS, "w") as f:
+            f.write(was)
+    return {name: v for (_, name), v in last.items()}
+
+
+def net_prog_rows(configs, args):
+    """Per-event cost of the send and receive programs of ebprof and
+    bpftrace in the rr configurations, args.reps runs each, interleaved:
+    median ns per run of each program."""
+    got = {}
+    for rep in range(args.reps):
+        for name, cmd in configs:
+            if not name.startswith("rr ") or "baseline" in name:
+                continue
+            for prog, (cnt, ns) in bpf_prog_costs(
+                    cmd, ("net_send", "net_recv", "sock_send_lengt", "sock_recv_lengt"),
+                    args.timeout).items():
+                got.setdefault((name, prog), []).append(ns / cnt)
+    return [[name, prog, "%.1f" % med(xs), "%.1f %%" % spread_pct(xs)]
+            for (name, prog), xs in sorted(got.items())]
+
+
 def bench_net(args, tools, results):
     if not os.access(NETBENCH, os.X_OK):
         raise RuntimeError("%s missing; run make first" % os.path.relpath(NETBENCH, ROOT))
@@ -641,6 +696,11 @@ def bench_net(args, tools, results):
                   "spread", "CPU ratio", "added work us per op", "added CPU us per op"],
                  rows), "",
            "(op: one send() in bulk, one round trip in rr)", ""]
+    if shutil.which("bpftool") and os.path.exists(BPF_STATS):
+        out += ["Programs' own run time per event (kernel.bpf_stats_enabled, rr, "
+                "median of %d):" % args.reps, "",
+                table(["configuration", "program", "ns per run", "spread"],
+                      net_prog_rows(configs, args)), ""]
     for key, what in (("work_ns", "wall time"), ("fw_cpu_ns", "target CPU time")):
         eb = by.get("bulk ebprof net", {}).get(key + "_ratio")
         if eb:
