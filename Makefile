@@ -87,6 +87,20 @@ $(BUILD)/workloads/unwind: WL_CFLAGS := $(WL_NOFP) -fPIE -pie
 $(BUILD)/workloads/unwind_nopie: tests/workloads/unwind.c tests/workloads/gate.h | $(BUILD)/workloads
 	$(CC) $(WL_NOFP) -fno-pie -no-pie -o $@ $<
 
+# symless: two libraries without a .symtab (.dynsym only; no symbols).
+$(BUILD)/workloads/libsymless_dyn.so: tests/workloads/lib/symless.c | $(BUILD)/workloads
+	$(CC) $(WL_CFLAGS) -fPIC -shared -DSYMLESS_EXPORT -DSYMLESS_ENTRY=symless_dyn_entry -o $@.full $<
+	strip --strip-all -o $@ $@.full
+	rm -f $@.full
+$(BUILD)/workloads/libsymless_none.so: tests/workloads/lib/symless.c | $(BUILD)/workloads
+	$(CC) $(WL_CFLAGS) -fPIC -shared -DSYMLESS_ENTRY=symless_none_entry -o $@.full $<
+	strip --strip-all -o $@ $@.full
+	rm -f $@.full
+$(BUILD)/workloads/symless: tests/workloads/symless.c tests/workloads/gate.h \
+		$(BUILD)/workloads/libsymless_dyn.so $(BUILD)/workloads/libsymless_none.so
+	$(CC) $(WL_CFLAGS) -o $@ $< -L$(BUILD)/workloads -lsymless_dyn -lsymless_none \
+		-Wl,-rpath,'$$ORIGIN'
+
 workloads: $(WL_BINS) $(BUILD)/workloads/unwind_nopie
 
 $(BUILD) $(BUILD)/tests $(BUILD)/workloads:

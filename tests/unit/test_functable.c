@@ -32,6 +32,11 @@ static const struct pcol_def cols[] = {
 	{ "samples", "samples", NULL, COL_INT, 0, 0, "oncpu" },
 	FUNCTABLE_NAME_COLS,
 };
+static const struct pcol_def cols1[] = {
+	FUNCTABLE_VALUE_COLS,
+	FUNCTABLE_NAME_COLS,
+};
+static const struct ptable_def def1 = { "functions", "Functions", cols1, ARRAY_SIZE(cols1), 0, 0 };
 static const struct ptable_def def = { "functions", "Functions", cols, ARRAY_SIZE(cols), 0, 0 };
 
 static void test_self_total_markers(void **state)
@@ -130,11 +135,58 @@ static void test_metric_rows_only(void **state)
 	profile_free(p);
 }
 
+/* Code of a module without symbols is one row per module, "[libx.so]",
+ * its self summed and its total counted once per stack (two of its
+ * addresses on one stack), whatever the addresses. */
+static void test_anonymous_module_row(void **state)
+{
+	struct profile *p = profile_new("cpu", "t");
+	struct ptable *t;
+	int64_t r;
+
+	(void)state;
+	assert_int_equal(profile_add_metric(p, "oncpu", "ns", ""), 0);
+	{
+		uint32_t main_f = (uint32_t)profile_frame(p, FRAME_USER, "main", "app", 0);
+		uint32_t x1 = (uint32_t)profile_frame(p, FRAME_USER, NULL, "libx.so", 0x1010);
+		uint32_t x2 = (uint32_t)profile_frame(p, FRAME_USER, NULL, "libx.so", 0x2020);
+		uint32_t x3 = (uint32_t)profile_frame(p, FRAME_USER, NULL, "libx.so", 0x3030);
+		uint32_t cb = (uint32_t)profile_frame(p, FRAME_USER, "callback", "app", 0);
+		uint32_t jit = (uint32_t)profile_frame(p, FRAME_USER, NULL, "[unknown]", 0x77);
+		uint32_t s1[] = { main_f, x1 }, s2[] = { main_f, x2, x3 },
+			 s3[] = { main_f, x2, cb };
+		uint32_t s4[] = { main_f, jit };
+		int64_t v1[] = { 2 }, v2[] = { 3 }, v3[] = { 4 }, v4[] = { 1 };
+
+		assert_int_equal(profile_add_sample(p, s1, 2, v1), 0);
+		assert_int_equal(profile_add_sample(p, s2, 3, v2), 0);
+		assert_int_equal(profile_add_sample(p, s3, 3, v3), 0);
+		assert_int_equal(profile_add_sample(p, s4, 2, v4), 0);
+	}
+	assert_int_equal(profile_build_graph(p), 0);
+	assert_int_equal(profile_function_table(p, &def1, 0), 0);
+	t = profile_find_table(p, "functions");
+	/* main, [libx.so], callback, and the anonymous mapping's address. */
+	assert_int_equal(t->nrows, 4);
+	r = row_of(t, "[libx.so]");
+	assert_true(r >= 0);
+	assert_int_equal(cell(t, (size_t)r, "self")->i, 5);
+	assert_int_equal(cell(t, (size_t)r, "total")->i, 9);
+	assert_string_equal(cell(t, (size_t)r, "module")->s, "libx.so");
+	assert_int_equal(row_of(t, "libx.so+0x1010"), -1);
+	assert_true(row_of(t, "0x77") >= 0); /* no module: its own row */
+	assert_int_equal(cell(t, (size_t)row_of(t, "callback"), "self")->i, 4);
+	/* Ordered among the rest by self: [libx.so] 5 first. */
+	assert_string_equal(cell(t, 0, "name")->s, "[libx.so]");
+	profile_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_self_total_markers),
 		cmocka_unit_test(test_metric_rows_only),
+		cmocka_unit_test(test_anonymous_module_row),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

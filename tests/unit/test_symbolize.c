@@ -397,6 +397,20 @@ static void test_elf_dynsym(void **state)
 		assert_int_equal(elffile_addr_to_offset(e, s->link, &off), 0);
 		assert_int_equal(elffile_addr_to_offset(full, s->link, &off), 0);
 	}
+	{
+		/* The line every report shares: nothing for a .symtab. */
+		char buf[256];
+		struct elffile none = { 0 };
+
+		assert_null(elffile_source_note(full, "libfixture.so", buf, sizeof(buf)));
+		assert_string_equal(elffile_source_note(e, "libx.so", buf, sizeof(buf)),
+				    "libx.so has no .symtab: fell back to .dynsym (exported "
+				    "functions only)");
+		assert_string_equal(elffile_source_note(&none, "liby.so", buf, sizeof(buf)),
+				    "liby.so has no symbols (no .symtab, .dynsym or debug file)");
+		assert_non_null(strstr(elffile_source_note(NULL, "libz.so", buf, sizeof(buf)),
+				       "libz.so could not be read"));
+	}
 	elffile_free(e);
 	elffile_free(full);
 }
@@ -529,6 +543,16 @@ static void test_symbolizer_process(void **state)
 
 /* Non-PIE executable, and a stripped one whose symbols are found through
  * its debuglink. */
+static char notes[8][512];
+static size_t nnotes;
+
+static void collect_note(void *ctx, const char *line)
+{
+	(void)ctx;
+	assert_true(nnotes < 8);
+	snprintf(notes[nnotes++], sizeof(notes[0]), "%s", line);
+}
+
 static void test_symbolizer_nopie_and_debuglink(void **state)
 {
 	const char *exes[] = { "fixture_nopie", "fixture_stripped" };
@@ -543,6 +567,17 @@ static void test_symbolizer_nopie_and_debuglink(void **state)
 		assert_int_equal(symbolizer_new(f.pid, &s), 0);
 		expect_sym(s, fsym(&f, "fixture_beta")->rt + 3, "fixture_beta", 3, exes[i]);
 		expect_sym(s, fsym(&f, "fixture_nosize")->rt + 4, "fixture_nosize", 4, exes[i]);
+		/* Where the symbols came from: nothing to say for a .symtab,
+		 * the debug file for the stripped one; only modules used. */
+		nnotes = 0;
+		symbolizer_source_notes(s, collect_note, NULL);
+		if (i == 0) {
+			assert_int_equal(nnotes, 0);
+		} else {
+			assert_int_equal(nnotes, 1);
+			assert_string_equal(notes[0], "fixture_stripped: symbols from its separate "
+						      "debug file");
+		}
 		reap(&f, SIGKILL);
 		symbolizer_free(s);
 	}

@@ -610,6 +610,12 @@ static int build(struct cpu_rep *rp, int metric)
 	return err;
 }
 
+/* A symbolizer's line for the profile's notes. */
+static void note_line(void *ctx, const char *line)
+{
+	profile_note(ctx, "%s", line);
+}
+
 static int cpu_report(void *state, struct profile **out)
 {
 	struct cpu_state *s = state;
@@ -650,6 +656,7 @@ static int cpu_report(void *state, struct profile **out)
 	profile_info_int(p, "wall_total", "wall time (all threads)", "ns",
 			 profile_metric_total(p, M_WALL));
 	idle_info(&rp);
+	symbolizer_source_notes(s->sym, note_line, p);
 	if (s->skel->bss->stats[CPU_STAT_SAMPLES] == 0)
 		profile_note(p,
 			     "no on-CPU samples at %d Hz: the target ran on a CPU for less than "

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -479,12 +480,21 @@ int64_t profile_edge(struct profile *p, uint32_t caller, uint32_t callee)
 }
 
 /* The node of a frame is its function: frames of the same function at
- * different offsets share the frame interned with offset 0.  Frames without
- * a function name are their own node. */
+ * different offsets share the frame interned with offset 0.  User frames
+ * of a file without a symbol there are one node per module, "[module]"
+ * (docs/FORMATS.md); other frames without a function name (an anonymous
+ * mapping's addresses) are their own node. */
 static int64_t function_node(struct profile *p, uint32_t frame)
 {
 	const struct pframe *f = &p->frames[frame];
-	if (f->func && f->offset) {
+	if (!f->func && f->kind == FRAME_USER && f->module && f->module[0] != '[') {
+		char name[512], *module = f->module;
+		snprintf(name, sizeof(name), "[%s]", module);
+		int64_t fr = profile_frame(p, FRAME_USER, name, module, 0);
+		if (fr < 0)
+			return fr;
+		frame = (uint32_t)fr;
+	} else if (f->func && f->offset) {
 		char *func = f->func, *module = f->module;
 		int64_t fr = profile_frame(p, f->kind, func, module, 0);
 		if (fr < 0)

@@ -228,6 +228,7 @@ static int add_note(struct uprobe_targets *t, const char *fmt, ...)
 /* Opens (once) the file ebprof reads at full; module names it. */
 static int open_file(struct resolver *r, const char *full, const char *module, struct rfile **out)
 {
+	char note[512];
 	struct rfile *f;
 	int err;
 
@@ -254,12 +255,8 @@ static int open_file(struct resolver *r, const char *full, const char *module, s
 		return -ENOMEM;
 	}
 	r->nfiles++;
-	if (f->elf->source == ELFSYM_DYNSYM)
-		add_note(r->out,
-			 "%s has no .symtab: fell back to .dynsym (exported functions only)",
-			 f->module);
-	else if (f->elf->source == ELFSYM_DEBUGLINK)
-		add_note(r->out, "%s: symbols from its separate debug file", f->module);
+	if (elffile_source_note(f->elf, f->module, note, sizeof(note)))
+		add_note(r->out, "%s", note);
 	*out = f;
 	return 0;
 }

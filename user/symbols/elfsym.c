@@ -638,3 +638,23 @@ int elffile_addr_to_offset(const struct elffile *f, uint64_t addr, uint64_t *off
 	}
 	return -ENOENT;
 }
+
+const char *elffile_source_note(const struct elffile *f, const char *module, char *buf, size_t len)
+{
+	if (!buf || !len)
+		return NULL;
+	if (!f)
+		snprintf(buf, len, "%s could not be read: no symbols (its code is addresses only)",
+			 module);
+	else if (f->source == ELFSYM_SYMTAB)
+		return NULL;
+	else if (f->source == ELFSYM_DYNSYM)
+		snprintf(buf, len,
+			 "%s has no .symtab: fell back to .dynsym (exported functions only)",
+			 module);
+	else if (f->source == ELFSYM_DEBUGLINK)
+		snprintf(buf, len, "%s: symbols from its separate debug file", module);
+	else
+		snprintf(buf, len, "%s has no symbols (no .symtab, .dynsym or debug file)", module);
+	return buf;
+}

@@ -47,6 +47,13 @@ int elffile_open_mem(void *image, size_t size, const char *name, struct elffile 
  * then alphabetical). */
 int elfsym_name_cmp(const char *a, int a_global, const char *b, int b_global);
 
+/* The report's line about where the symbols of f (module names it) came
+ * from, in buf: a fall-back to .dynsym, a separate debug file, no symbols
+ * at all (f NULL: the file could not be read).  NULL, buf untouched, for
+ * a file's own .symtab: nothing to say.  Shared by every report that
+ * symbolizes. */
+const char *elffile_source_note(const struct elffile *f, const char *module, char *buf, size_t len);
+
 /* Symbol containing addr (link-time address), or NULL. */
 const struct elfsym *elffile_lookup(const struct elffile *f, uint64_t addr);
 /* File offset -> link-time virtual address, via the PT_LOAD segments.

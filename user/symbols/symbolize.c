@@ -41,6 +41,7 @@ struct module {
 	int fd; /* held until the symbols are read, else -1 */
 	enum mod_state state;
 	struct elffile *elf;
+	int used; /* an address was symbolized in it */
 };
 
 struct smap {
@@ -406,6 +407,7 @@ void symbolize_user(struct symbolizer *s, uint64_t addr, struct symres *r)
 	off = addr - m->start + m->offset;
 	r->offset = off;
 	elf = module_elf(s, mod);
+	mod->used = 1;
 	if (!elf || elffile_offset_to_addr(elf, off, &vaddr) != 0)
 		return;
 	sym = elffile_lookup(elf, vaddr);
@@ -433,6 +435,21 @@ void symbolize_kernel(struct symbolizer *s, uint64_t addr, struct symres *r)
 	r->module = "[kernel]";
 	r->path = NULL;
 	r->offset = name ? off : addr;
+}
+
+void symbolizer_source_notes(struct symbolizer *s, void (*fn)(void *ctx, const char *line),
+			     void *ctx)
+{
+	char line[512];
+
+	for (size_t i = 0; s && i < s->nmods; i++) {
+		struct module *mod = s->mods[i];
+
+		if (!mod->used || !mod->path || mod->path[0] != '/')
+			continue;
+		if (elffile_source_note(module_elf(s, mod), mod->name, line, sizeof(line)))
+			fn(ctx, line);
+	}
 }
 
 void symbolizer_free(struct symbolizer *s)

@@ -30,6 +30,11 @@ void symbolize_kernel(struct symbolizer *s, uint64_t addr, struct symres *r);
  * any refresh), 0 when outside every one; 1 for a kernel-only symbolizer,
  * which cannot tell. */
 int symbolizer_in_exec_map(const struct symbolizer *s, uint64_t addr);
+/* Calls fn with the line elffile_source_note() has for every file-backed
+ * module an address was symbolized in (each once, in the order its file was first mapped):
+ * where its symbols came from when not its own .symtab. */
+void symbolizer_source_notes(struct symbolizer *s, void (*fn)(void *ctx, const char *line),
+			     void *ctx);
 void symbolizer_free(struct symbolizer *s);
 
 #endif
