@@ -533,16 +533,45 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 	return PARSE_OK;
 }
 
+#define VM_COMPANION "vm"
+
+/* 1 when the output holds one report only (a one-report format, --stream). */
+static int single_report(const struct options *o)
+{
+	const struct writer *w;
+
+	if (o->stream)
+		return 1;
+	w = o->format ? writer_find(o->format) : NULL;
+	return w && w->one_report;
+}
+
+static const struct collector_ops *first_default(void)
+{
+	for (const struct collector_ops *const *c = collector_list(); *c; c++)
+		if ((*c)->default_on)
+			return *c;
+	return NULL;
+}
+
 int options_wants_report(const struct options *o, const char *name)
 {
 	const struct collector_ops *c;
 
+	c = collector_find(name);
 	if (o->nreports == 0) {
-		c = collector_find(name);
-		return c && c->default_on;
+		if (!c || !c->default_on)
+			return 0;
+		/* A format of one report, or --stream, takes the first default
+		 * report (cpu) alone: the others ride along where there is room. */
+		return !single_report(o) || c == first_default();
 	}
 	for (int i = 0; i < o->nreports; i++)
 		if (!strcmp(o->reports[i], name))
 			return 1;
+	/* The mem report has both layers: the light one (vm) runs with the
+	 * exact one unless the format shows a single report. */
+	if (c && !strcmp(name, VM_COMPANION) && !single_report(o))
+		return options_wants_report(o, "mem");
 	return 0;
 }
