@@ -51,12 +51,12 @@ struct vml_totals {
 
 /* Loss counters (.bss stats[], indexes VM_STAT_<NAME>).
  *   X(NAME, info key, info label) */
-#define VM_LOSSES(X)                                                                      \
-	/* an event not booked by stack: site map full */                                 \
-	X(SITES_FULL, "lost_sites_full", "events not booked by stack (site map full)")    \
-	/* a user stack that could not be read: booked to the empty stack */              \
-	X(STACK, "lost_stacks", "events without a user stack (stack not readable)")       \
-	/* a mapping syscall whose exit was not paired with its entry: call map full */   \
+#define VM_LOSSES(X)                                                                    \
+	/* an event not booked by stack: site map full */                               \
+	X(SITES_FULL, "lost_sites_full", "events not booked by stack (site map full)")  \
+	/* a user stack that could not be read: booked to the empty stack */            \
+	X(STACK, "lost_stacks", "events without a user stack (stack not readable)")     \
+	/* a mapping syscall whose exit was not paired with its entry: call map full */ \
 	X(CALLS_FULL, "lost_calls_full", "mapping syscalls not booked (call map full)")
 
 #define VM_STAT_ENUM(name, key, label) VM_STAT_##name,

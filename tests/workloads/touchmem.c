@@ -39,12 +39,12 @@ static inline __attribute__((always_inline)) long touch(char *p, long len)
 	return n;
 }
 
-__attribute__((noinline, noclone)) static long grow_memory(long mmap_pages, long blocks, long brk_pages,
-						  long *mapped)
+__attribute__((noinline, noclone)) static long grow_memory(long mmap_pages, long blocks,
+							   long brk_pages, long *mapped)
 {
 	long pages = 0;
-	char *p = mmap(NULL, mmap_pages * page, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *p = mmap(NULL, mmap_pages * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
 
 	if (p == MAP_FAILED)
 		exit(1);
@@ -90,8 +90,8 @@ int main(int argc, char **argv)
 
 	gate_init();
 	if (argc < 6) {
-		fprintf(stderr,
-			"usage: touchmem START MMAP_PAGES MALLOC_BLOCKS BRK_PAGES CHURN [HOLD_MS]\n");
+		fprintf(stderr, "usage: touchmem START MMAP_PAGES MALLOC_BLOCKS BRK_PAGES CHURN "
+				"[HOLD_MS]\n");
 		return 2;
 	}
 	page = sysconf(_SC_PAGESIZE);
@@ -107,7 +107,9 @@ int main(int argc, char **argv)
 
 		if (!f)
 			return 1;
-		fprintf(f, "touched_pages %ld\nmapped_bytes %ld\npage %ld\nchurn_block %ld\nchurn %s\n",
+		fprintf(f,
+			"touched_pages %ld\nmapped_bytes %ld\npage %ld\nchurn_block %ld\nchurn "
+			"%s\n",
 			pages, mapped, page, CHURN_BLOCK, argv[5]);
 		fclose(f);
 	}

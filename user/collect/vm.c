@@ -28,7 +28,8 @@ enum { M_TOUCHED, M_MAPPED, M_UNMAPPED, M_FAULTS, M_N };
 static const struct pmetric_def vm_metrics[M_N] = {
 	[M_TOUCHED] = { "touched_bytes", "bytes",
 			"new pages touched (first-touch page faults x page size)" },
-	[M_MAPPED] = { "mapped_bytes", "bytes", "anonymous memory mapped: mmap, brk, mremap growth" },
+	[M_MAPPED] = { "mapped_bytes", "bytes",
+		       "anonymous memory mapped: mmap, brk, mremap growth" },
 	[M_UNMAPPED] = { "unmapped_bytes", "bytes", "memory unmapped: munmap, brk, mremap shrink" },
 	[M_FAULTS] = { "faults", "count", "first-touch page faults" },
 };
@@ -46,8 +47,9 @@ static const struct pcol_def site_cols[S_N] = {
 };
 
 static const struct ptable_def site_table = {
-	"sites", "Growth by stack (largest first: bytes touched, then mapped)",
-	site_cols, S_N, S_TOUCHED, 0,
+	"sites",   "Growth by stack (largest first: bytes touched, then mapped)",
+	site_cols, S_N,
+	S_TOUCHED, 0,
 };
 
 enum { R_TIME, R_RSS, R_ANON, R_FILE, R_SHMEM, R_SWAP, R_MINFLT, R_MAJFLT, R_NET, R_N };
@@ -67,7 +69,8 @@ static const struct pcol_def rss_cols[R_N] = {
 /* Every reading (json); the text shows the first -n rows. */
 static const struct ptable_def timeline_table = {
 	"timeline", "Resident set over time (time since start; faults since start)",
-	rss_cols, R_N, R_TIME, 1,
+	rss_cols,   R_N,
+	R_TIME,	    1,
 };
 /* A compact curve: start, evenly spaced readings, the peak, the end. */
 static const struct ptable_def curve_table = {
@@ -80,12 +83,16 @@ static const struct pcol_def function_cols[] = {
 	FUNCTABLE_NAME_COLS,
 };
 static const struct ptable_def function_table = {
-	"functions", "Functions (growth by the metric, inclusive of callees in total)",
-	function_cols, ARRAY_SIZE(function_cols), 0, 0,
+	"functions",
+	"Functions (growth by the metric, inclusive of callees in total)",
+	function_cols,
+	ARRAY_SIZE(function_cols),
+	0,
+	0,
 };
 
-static const struct ptable_def *const vm_tables[] = { &site_table, &timeline_table,
-						      &curve_table, &function_table, NULL };
+static const struct ptable_def *const vm_tables[] = { &site_table, &timeline_table, &curve_table,
+						      &function_table, NULL };
 
 #define VM_CURVE_POINTS 10
 
@@ -269,13 +276,16 @@ static int add_timeline(struct profile *p, struct vm_state *s)
 		return err;
 	const struct vm_reading *a = &s->rd[0], *z = &s->rd[s->n - 1], *pk = &s->rd[peak];
 	err |= profile_info_int(p, "readings", "resident-set readings", "count", (int64_t)s->n);
-	err |= profile_info_int(p, "rss_start", "resident set at start", "bytes", (int64_t)rss_of(a));
+	err |= profile_info_int(p, "rss_start", "resident set at start", "bytes",
+				(int64_t)rss_of(a));
 	err |= profile_info_int(p, "rss_peak", "resident set at its peak", "bytes",
 				(int64_t)rss_of(pk));
 	err |= profile_info_int(p, "rss_peak_at", "peak reached after", "ns",
 				(int64_t)(pk->t_ns - s->t_start));
-	err |= profile_info_int(p, "rss_end", "resident set at the end", "bytes", (int64_t)rss_of(z));
-	err |= profile_info_int(p, "anon_peak", "anonymous at the peak", "bytes", (int64_t)pk->anon);
+	err |= profile_info_int(p, "rss_end", "resident set at the end", "bytes",
+				(int64_t)rss_of(z));
+	err |= profile_info_int(p, "anon_peak", "anonymous at the peak", "bytes",
+				(int64_t)pk->anon);
 	err |= profile_info_int(p, "swap_peak", "swapped out at most", "bytes",
 				(int64_t)s->rd[swap_peak].swap);
 	err |= profile_info_int(p, "minflt", "minor page faults (all threads)", "count",
@@ -333,7 +343,8 @@ static int add_sites(struct profile *p, struct vm_state *s, struct stack_conv *c
 			ptable_cell(t, (size_t)row, S_UNMAPPED)->i = vals[M_UNMAPPED];
 			ptable_cell(t, (size_t)row, S_FAULTS)->i = vals[M_FAULTS];
 			ptable_cell(t, (size_t)row, S_CALLS)->i = (int64_t)v.map_calls;
-			if (ptable_set_str(t, (size_t)row, S_FUNC, frame_name(p, &sb, 0, buf, sizeof(buf))) ||
+			if (ptable_set_str(t, (size_t)row, S_FUNC,
+					   frame_name(p, &sb, 0, buf, sizeof(buf))) ||
 			    ptable_set_str(t, (size_t)row, S_CALLER,
 					   frame_name(p, &sb, 1, buf, sizeof(buf))))
 				err = -ENOMEM;
@@ -363,8 +374,9 @@ static int add_info(struct profile *p, struct vm_state *s, const struct stack_co
 				(int64_t)tot.unmapped_bytes);
 	err |= profile_info_int(p, "map_calls", "brk/mmap/munmap/mremap calls", "count",
 				(int64_t)tot.map_calls);
-#define VM_INFO(name, key, label) \
-	err |= profile_info_int(p, key, label, "count", (int64_t)s->skel->bss->stats[VM_STAT_##name]);
+#define VM_INFO(name, key, label)                       \
+	err |= profile_info_int(p, key, label, "count", \
+				(int64_t)s->skel->bss->stats[VM_STAT_##name]);
 	VM_LOSSES(VM_INFO)
 #undef VM_INFO
 	err |= profile_info_int(p, "lost_truncated", "stacks deeper than the limit (truncated)",

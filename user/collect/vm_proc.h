@@ -7,9 +7,9 @@
 #include <sys/types.h>
 
 struct vm_reading {
-	uint64_t t_ns;				/* CLOCK_MONOTONIC */
-	uint64_t anon, file, shmem, swap;	/* bytes: RssAnon, RssFile, RssShmem, VmSwap */
-	uint64_t minflt, majflt;		/* the process's, live and dead threads */
+	uint64_t t_ns;			  /* CLOCK_MONOTONIC */
+	uint64_t anon, file, shmem, swap; /* bytes: RssAnon, RssFile, RssShmem, VmSwap */
+	uint64_t minflt, majflt;	  /* the process's, live and dead threads */
 };
 
 /* Parses the text of /proc/PID/status (fields in kB) and /proc/PID/stat
