@@ -88,7 +88,8 @@ void options_usage(FILE *f)
 		   "SIGTERM, -d expiry or when the target exits; then the report is written.\n"
 		   "A second Ctrl-C quits at once.  Needs root (CAP_BPF and CAP_PERFMON).\n"
 		   "\n"
-		   "Reports (default: every report marked *):\n");
+		   "Reports (default: every report marked *; a format of one report takes\n"
+		   "the first; naming mem runs vm too):\n");
 	for (c = collector_list(); *c; c++)
 		fprintf(f, "  %-6s %c %s\n", (*c)->name, (*c)->default_on ? '*' : ' ', (*c)->desc);
 	fprintf(f,
@@ -181,7 +182,7 @@ void options_usage(FILE *f)
 		"  -V, --version            version\n"
 		"\n"
 		"Examples:\n"
-		"  sudo ebprof -p 1234                               # until Ctrl-C\n"
+		"  sudo ebprof -p 1234                               # cpu + vm, until Ctrl-C\n"
 		"  sudo ebprof -p 1234 -d 30 cpu --format folded -o cpu.folded\n"
 		"  sudo ebprof cpu --metric offcpu --format folded -o off.folded -- ./server\n"
 		"  sudo ebprof -f 'heavy,medium,light' -- ./myapp\n"
@@ -189,6 +190,7 @@ void options_usage(FILE *f)
 		"  sudo ebprof -p 1234 net -d 30                     # sockets, endpoints\n"
 		"  sudo ebprof -p 1234 --stream --format jsonl | grep response\n"
 		"  sudo ebprof -p 1234 mem -d 60 --min-age 30        # leaks older than 30 s\n"
+		"  sudo ebprof vm --format folded --metric touched_bytes -o grow.folded -- ./app\n"
 		"\n"
 		"  ebprof report run.json --format callgrind -o run.callgrind\n"
 		"  ebprof diff before.json after.json -n 10\n"
