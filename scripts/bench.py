@@ -832,8 +832,9 @@ def run_released(target, gate, prof, timeout):
     else:
         tgt.stdin.write(b"go\n")
         tgt.stdin.close()
-    rc, _, timed_out = reap(tgt, timeout)
-    r = {"work_ns": int((time.monotonic() - t0) * 1e9), "rc": rc}
+    rc, tru, timed_out = reap(tgt, timeout)
+    r = {"work_ns": int((time.monotonic() - t0) * 1e9), "rc": rc,
+         "target_cpu_s": tru.ru_utime + tru.ru_stime if tru else None}
     if prof_p is not None:
         prc, pru, _ = reap(prof_p, 60)
         watch.join(5)
@@ -873,31 +874,46 @@ def bench_vm(args, tools, results):
         log("vm: %s, %d configurations x %d repetitions" % (wname, len(configs), args.reps))
         res = interleaved(configs, args.reps, lambda fn: fn(), "vm " + wname.split()[0])
         base = med([r["work_ns"] for r in res["no profiler"] if "work_ns" in r])
-        rows, summary = [], []
+        rows, summary, base_cpu = [], [], None
         for pname, _ in profs:
             ok = [r for r in res[pname] if "work_ns" in r]
             if not ok:
                 err = res[pname][0].get("error") if res[pname] else "no runs"
-                rows.append([pname, "failed: %s" % err, "", "", ""])
+                rows.append([pname, "failed: %s" % err, "", "", "", "", "", ""])
                 continue
             works = [r["work_ns"] / 1e9 for r in ok]
             ratio = med(works) * 1e9 / base if base else None
             pcpu = [r["profiler_cpu_s"] for r in ok if r.get("profiler_cpu_s") is not None]
+            # The target's own CPU time (user + sys, from wait4): what BPF
+            # programs running in its context add, less disturbed than wall
+            # time by other load on the machine.
+            tcpu = [r["target_cpu_s"] for r in ok if r.get("target_cpu_s") is not None]
+            if pname == "no profiler":
+                base_cpu = med(tcpu)
+            cratio = med(tcpu) / base_cpu if tcpu and base_cpu else None
             summary.append({"name": pname, "work_s": med(works), "ratio": ratio,
                             "spread_pct": spread_pct(works), "runs": len(ok),
-                            "profiler_cpu_s": med(pcpu)})
+                            "profiler_cpu_s": med(pcpu), "target_cpu_s": med(tcpu),
+                            "target_cpu_spread_pct": spread_pct(tcpu),
+                            "cpu_ratio": cratio})
             rows.append([pname, fmt(med(works), ".3f"), "%.1f %%" % spread_pct(works),
-                         fmt(ratio, ".4f"), fmt(med(pcpu), ".3f")])
+                         fmt(ratio, ".4f"), fmt(med(tcpu), ".3f"),
+                         "%.1f %%" % spread_pct(tcpu), fmt(cratio, ".4f"),
+                         fmt(med(pcpu), ".3f")])
         results["vm"][wname] = {"runs": res, "summary": summary}
         out += ["%s:" % wname, "",
-                table(["configuration", "work s", "spread", "slowdown",
-                       "ebprof CPU s"], rows), ""]
+                table(["configuration", "work s", "spread", "slowdown", "target CPU s",
+                       "CPU spread", "CPU ratio", "ebprof CPU s"], rows), ""]
         by = {s["name"]: s for s in summary}
         d, c = by.get("ebprof default (cpu + vm)"), by.get("ebprof cpu")
         if d and c and d["ratio"] and c["ratio"]:
-            out.append("goal: the light layer adds <= 3 %% to cpu alone: %+.2f %% -> %s" %
-                       (100 * (d["ratio"] / c["ratio"] - 1),
+            out.append("goal: the light layer adds <= 3 %% to cpu alone: %+.2f %% wall "
+                       "(spreads %.0f %%, %.0f %%) -> %s" %
+                       (100 * (d["ratio"] / c["ratio"] - 1), d["spread_pct"], c["spread_pct"],
                         "met" if d["ratio"] <= c["ratio"] * 1.03 else "MISSED"))
+            if d.get("cpu_ratio") and c.get("cpu_ratio"):
+                out.append("target CPU time, default against cpu alone: %+.2f %%" %
+                           (100 * (d["cpu_ratio"] / c["cpu_ratio"] - 1)))
             out.append("")
     return "\n".join(out).rstrip()
 
