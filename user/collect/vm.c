@@ -108,12 +108,15 @@ struct vm_state {
 	int have_first;
 	uint64_t t_start, t_stop;
 	uint64_t read_errors; /* readings /proc would not give (not the process's exit) */
+	int no_faults;	      /* the kernel lacks page_fault_user: no first touches */
 };
 
 static void vm_close(void *state);
 
+/* Without these nothing works; page_fault_user (x86 only) gives the
+ * first touches, dropped with a note where the kernel lacks it. */
 static const enum feature vm_needs[] = { FEAT_BTF, FEAT_RAW_TRACEPOINT, FEAT_TP_SYS_ENTER,
-					 FEAT_TP_SYS_EXIT, FEAT_TP_PAGE_FAULT_USER };
+					 FEAT_TP_SYS_EXIT };
 
 static int vm_open(void **statep, const struct options *o, struct target *t)
 {
@@ -134,6 +137,10 @@ static int vm_open(void **statep, const struct options *o, struct target *t)
 		goto fail;
 	}
 	s->skel->rodata->targ_tgid = (uint32_t)t->pid;
+	if (!feature_has(FEAT_TP_PAGE_FAULT_USER)) {
+		bpf_program__set_autoload(s->skel->progs.vm_fault, false);
+		s->no_faults = 1;
+	}
 	err = vm_bpf__load(s->skel);
 	if (err) {
 		collector_bpf_error("vm", 1, err);
@@ -385,6 +392,10 @@ static int add_info(struct profile *p, struct vm_state *s, const struct stack_co
 				(int64_t)conv->bad_walks);
 	err |= profile_info_int(p, "lost_readings", "resident-set readings /proc refused", "count",
 				(int64_t)s->read_errors);
+	if (!err && s->no_faults)
+		err = profile_note(p, "this kernel lacks %s (%s): no first-touch faults by stack",
+				   feature_key(FEAT_TP_PAGE_FAULT_USER),
+				   feature_detail(FEAT_TP_PAGE_FAULT_USER));
 	if (!err)
 		err = profile_note(p, "user stacks are frame-pointer walks: a function without a "
 				      "frame pointer hides its caller");
