@@ -50,6 +50,7 @@ def check_vm(rep, t, what):
     sites = table(rep, "sites")
     top = max(sites, key=lambda s: s["touched_bytes"])
     equal(top["function"], "grow_memory", f"{what}: the largest site")
+    near(top["touched_bytes"], truth_touched, 0.10, f"{what}: the grow_memory site's bytes")
     tl = table(rep, "timeline")
     check(len(tl) >= 2, f"{what}: resident-set timeline", len(tl))
     check(all(a["time"] <= b["time"] for a, b in zip(tl, tl[1:])), f"{what}: timeline in order")

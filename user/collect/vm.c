@@ -47,7 +47,7 @@ static const struct pcol_def site_cols[S_N] = {
 };
 
 static const struct ptable_def site_table = {
-	"sites",   "Growth by stack (largest first: bytes touched, then mapped)",
+	"sites",   "Growth by site (leaf function and caller; largest first)",
 	site_cols, S_N,
 	S_TOUCHED, 0,
 };
@@ -314,12 +314,52 @@ static const char *frame_name(const struct profile *p, const struct stackbuf *sb
 	return pframe_name(&p->frames[sb->frames[sb->n - 1 - from_leaf]], buf, len, 0);
 }
 
+/* One row of the sites table: the stacks with the same leaf function and
+ * caller summed (a function touching memory at several places is one
+ * site). */
+struct site_row {
+	char *func, *caller;
+	int64_t v[S_CALLS + 1];
+};
+
+static int site_cmp(const void *a, const void *b)
+{
+	const struct site_row *x = a, *y = b;
+	int c = strcmp(x->func, y->func);
+
+	return c ? c : strcmp(x->caller, y->caller);
+}
+
+static int put_rows(struct ptable *t, struct site_row *r, size_t n)
+{
+	qsort(r, n, sizeof(*r), site_cmp);
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+		int64_t row;
+
+		for (; j < n && !site_cmp(&r[i], &r[j]); j++)
+			for (int c = 0; c <= S_CALLS; c++)
+				r[i].v[c] += r[j].v[c];
+		if ((row = ptable_add_row(t)) < 0)
+			return (int)row;
+		for (int c = 0; c <= S_CALLS; c++)
+			ptable_cell(t, (size_t)row, (size_t)c)->i = r[i].v[c];
+		if (ptable_set_str(t, (size_t)row, S_FUNC, r[i].func) ||
+		    ptable_set_str(t, (size_t)row, S_CALLER, r[i].caller))
+			return -ENOMEM;
+		i = j;
+	}
+	return 0;
+}
+
 static int add_sites(struct profile *p, struct vm_state *s, struct stack_conv *conv)
 {
 	struct ptable *t = profile_table_def(p, &site_table, NULL);
 	int fd = bpf_map__fd(s->skel->maps.sites), started = 0, err = 0;
 	int sfd = bpf_map__fd(s->skel->maps.stacks);
 	long page = sysconf(_SC_PAGESIZE);
+	struct site_row *rows = NULL;
+	size_t n = 0, cap = 0;
 	struct vml_site v;
 	uint64_t id;
 
@@ -331,7 +371,6 @@ static int add_sites(struct profile *p, struct vm_state *s, struct stack_conv *c
 		int64_t vals[M_N] = { 0 };
 		char buf[256];
 		int have = id > 1 && bpf_map_lookup_elem(sfd, &id, &stk) == 0;
-		int64_t row;
 
 		if (have && stk.n > VM_STACK_DEPTH)
 			stk.n = VM_STACK_DEPTH;
@@ -341,23 +380,30 @@ static int add_sites(struct profile *p, struct vm_state *s, struct stack_conv *c
 		vals[M_UNMAPPED] = (int64_t)v.unmapped_bytes;
 		vals[M_FAULTS] = (int64_t)v.faults;
 		err = sb.err ? sb.err : profile_add_sample(p, sb.frames, (uint32_t)sb.n, vals);
-		row = err ? -1 : ptable_add_row(t);
-		if (row < 0) {
-			err = err ? err : (int)row;
-		} else {
-			ptable_cell(t, (size_t)row, S_TOUCHED)->i = vals[M_TOUCHED];
-			ptable_cell(t, (size_t)row, S_MAPPED)->i = vals[M_MAPPED];
-			ptable_cell(t, (size_t)row, S_UNMAPPED)->i = vals[M_UNMAPPED];
-			ptable_cell(t, (size_t)row, S_FAULTS)->i = vals[M_FAULTS];
-			ptable_cell(t, (size_t)row, S_CALLS)->i = (int64_t)v.map_calls;
-			if (ptable_set_str(t, (size_t)row, S_FUNC,
-					   frame_name(p, &sb, 0, buf, sizeof(buf))) ||
-			    ptable_set_str(t, (size_t)row, S_CALLER,
-					   frame_name(p, &sb, 1, buf, sizeof(buf))))
+		if (!err)
+			err = array_grow((void **)&rows, &cap, n + 1, sizeof(*rows));
+		if (!err) {
+			struct site_row *r = &rows[n++];
+
+			r->v[S_TOUCHED] = vals[M_TOUCHED];
+			r->v[S_MAPPED] = vals[M_MAPPED];
+			r->v[S_UNMAPPED] = vals[M_UNMAPPED];
+			r->v[S_FAULTS] = vals[M_FAULTS];
+			r->v[S_CALLS] = (int64_t)v.map_calls;
+			r->func = strdup(frame_name(p, &sb, 0, buf, sizeof(buf)));
+			r->caller = strdup(frame_name(p, &sb, 1, buf, sizeof(buf)));
+			if (!r->func || !r->caller)
 				err = -ENOMEM;
 		}
 		free(sb.frames);
 	}
+	if (!err)
+		err = put_rows(t, rows, n);
+	for (size_t i = 0; i < n; i++) {
+		free(rows[i].func);
+		free(rows[i].caller);
+	}
+	free(rows);
 	return err;
 }
 
