@@ -174,7 +174,12 @@ static int take_reading(struct vm_state *s)
 		return 0;
 	}
 	if (!s->have_first) {
+		/* Faults count from this first reading; for a launched command
+		 * from its start (its fork included: a few faults of ebprof's
+		 * copy before exec), however late the first tick comes. */
 		s->first = r;
+		if (s->target->launched)
+			s->first.minflt = s->first.majflt = 0;
 		s->have_first = 1;
 	}
 	if (array_grow((void **)&s->rd, &s->cap, s->n + 1, sizeof(*s->rd)) ||
