@@ -19,6 +19,10 @@ spreads evenly over them:
           ebprof net and under bpftrace summing sock_send_length /
           sock_recv_length by socket (tracefs is mounted for it when
           absent, and unmounted at exit)
+  vm      slowdown of the light memory layer: the default run (cpu + vm),
+          cpu alone and vm alone against no profiler, attached with -p to
+          memloop (malloc-heavy) and to fixedwork (steady state), timed
+          from the target's release to its exit
   attach  time to attach N = 10, 100, 1000 functions (entry and return
           probes; generated program with 1000 functions) and the time to
           tear them down again; bpftrace with entry probes for comparison
@@ -841,6 +845,139 @@ def bench_attach(args, tools, results):
 
 # ---------------------------------------------------------------- main
 
+# ---------------------------------------------------------------- vm
+
+MEMLOOP = os.path.join(ROOT, "build", "workloads", "memloop")
+
+
+def at_sigwait(pid):
+    """The main thread waits at its start gate (gate.h: sigwait)."""
+    try:
+        with open("/proc/%d/wchan" % pid) as f:
+            return "sigtimedwait" in f.read()
+    except OSError:
+        return False
+
+
+def run_released(target, gate, prof, timeout):
+    """Starts target held at its gate (gate "sig": SIGUSR1; "stdin": one
+    line), attaches ebprof -p with prof's arguments (None: no profiler)
+    and waits until it says it is profiling, then releases the target and
+    times it from release to exit (it is our child: wait4 sees the exit).
+    ebprof's start-up and report are outside the measured time."""
+    tgt = start(target, stdin=subprocess.PIPE if gate == "stdin" else subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while gate == "sig" and not at_sigwait(tgt.pid):
+        if time.monotonic() > deadline:
+            reap(tgt, 1)
+            return {"error": "target did not reach its gate"}
+        time.sleep(0.01)
+    prof_p = watch = None
+    if prof is not None:
+        prof_p = start([EBPROF, "-v", "-p", str(tgt.pid), "-o", "/dev/null"] + prof,
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE)
+        watch = LineWatcher(prof_p.stderr)
+        watch.start()
+        t_ready, _ = watch.wait_for(r"profiling pid", 120)
+        if t_ready is None:
+            reap(tgt, 1)
+            reap(prof_p, 30)
+            lines = watch.text().strip().splitlines()
+            return {"error": "ebprof did not attach: %s" % (lines[-1] if lines else "?")}
+    t0 = time.monotonic()
+    if gate == "sig":
+        os.kill(tgt.pid, signal.SIGUSR1)
+    else:
+        tgt.stdin.write(b"go\n")
+        tgt.stdin.close()
+    rc, tru, timed_out = reap(tgt, timeout)
+    r = {"work_ns": int((time.monotonic() - t0) * 1e9), "rc": rc,
+         "target_cpu_s": tru.ru_utime + tru.ru_stime if tru else None}
+    if prof_p is not None:
+        prc, pru, _ = reap(prof_p, 60)
+        watch.join(5)
+        r["profiler_cpu_s"] = pru.ru_utime + pru.ru_stime if pru else None
+        if prc != 0:
+            lines = watch.text().strip().splitlines()
+            r["error"] = "ebprof exit %d: %s" % (prc, lines[-1] if lines else "?")
+    if timed_out:
+        r["error"] = "timed out"
+    elif rc != 0 and "error" not in r:
+        r["error"] = "target exit %d" % rc
+    if "error" in r:
+        r.pop("work_ns", None)
+    return r
+
+
+def bench_vm(args, tools, results):
+    """Slowdown of the light memory layer: the default run (cpu + vm),
+    cpu alone and vm alone against no profiler, on a malloc-heavy loop
+    (memloop: malloc + free of 64 bytes, no syscall after the first) and
+    on a steady-state CPU-bound program (fixedwork)."""
+    if not os.access(MEMLOOP, os.X_OK):
+        return "### vm\n\nfailed: build/workloads/memloop missing; run make first"
+    workloads = [
+        ("memloop %d" % args.vm_allocs, [MEMLOOP, "sig", str(args.vm_allocs)], "sig"),
+        ("fixedwork -n %d" % args.vm_rounds,
+         [FIXEDWORK, "-w", "-n", str(args.vm_rounds)], "stdin"),
+    ]
+    profs = [("no profiler", None), ("ebprof cpu", ["cpu"]),
+             ("ebprof default (cpu + vm)", []), ("ebprof vm", ["vm"])]
+    out = ["### Light memory layer (vm) overhead (median of %d, interleaved)" % args.reps, ""]
+    results["vm"] = {}
+    for wname, cmd, gate in workloads:
+        configs = [(pname, (lambda prof=prof, cmd=cmd, gate=gate:
+                            run_released(cmd, gate, prof, args.timeout)))
+                   for pname, prof in profs]
+        log("vm: %s, %d configurations x %d repetitions" % (wname, len(configs), args.reps))
+        res = interleaved(configs, args.reps, lambda fn: fn(), "vm " + wname.split()[0])
+        base = med([r["work_ns"] for r in res["no profiler"] if "work_ns" in r])
+        rows, summary, base_cpu = [], [], None
+        for pname, _ in profs:
+            ok = [r for r in res[pname] if "work_ns" in r]
+            if not ok:
+                err = res[pname][0].get("error") if res[pname] else "no runs"
+                rows.append([pname, "failed: %s" % err, "", "", "", "", "", ""])
+                continue
+            works = [r["work_ns"] / 1e9 for r in ok]
+            ratio = med(works) * 1e9 / base if base else None
+            pcpu = [r["profiler_cpu_s"] for r in ok if r.get("profiler_cpu_s") is not None]
+            # The target's own CPU time (user + sys, from wait4): what BPF
+            # programs running in its context add, less disturbed than wall
+            # time by other load on the machine.
+            tcpu = [r["target_cpu_s"] for r in ok if r.get("target_cpu_s") is not None]
+            if pname == "no profiler":
+                base_cpu = med(tcpu)
+            cratio = med(tcpu) / base_cpu if tcpu and base_cpu else None
+            summary.append({"name": pname, "work_s": med(works), "ratio": ratio,
+                            "spread_pct": spread_pct(works), "runs": len(ok),
+                            "profiler_cpu_s": med(pcpu), "target_cpu_s": med(tcpu),
+                            "target_cpu_spread_pct": spread_pct(tcpu),
+                            "cpu_ratio": cratio})
+            rows.append([pname, fmt(med(works), ".3f"), "%.1f %%" % spread_pct(works),
+                         fmt(ratio, ".4f"), fmt(med(tcpu), ".3f"),
+                         "%.1f %%" % spread_pct(tcpu), fmt(cratio, ".4f"),
+                         fmt(med(pcpu), ".3f")])
+        results["vm"][wname] = {"runs": res, "summary": summary}
+        out += ["%s:" % wname, "",
+                table(["configuration", "work s", "spread", "slowdown", "target CPU s",
+                       "CPU spread", "CPU ratio", "ebprof CPU s"], rows), ""]
+        by = {s["name"]: s for s in summary}
+        d, c = by.get("ebprof default (cpu + vm)"), by.get("ebprof cpu")
+        if d and c and d["ratio"] and c["ratio"]:
+            out.append("goal: the light layer adds <= 3 %% to cpu alone: %+.2f %% wall "
+                       "(spreads %.0f %%, %.0f %%) -> %s" %
+                       (100 * (d["ratio"] / c["ratio"] - 1), d["spread_pct"], c["spread_pct"],
+                        "met" if d["ratio"] <= c["ratio"] * 1.03 else "MISSED"))
+            if d.get("cpu_ratio") and c.get("cpu_ratio"):
+                out.append("target CPU time, default against cpu alone: %+.2f %%" %
+                           (100 * (d["cpu_ratio"] / c["cpu_ratio"] - 1)))
+            out.append("")
+    return "\n".join(out).rstrip()
+
+
 def machine():
     model, cores = "unknown", os.cpu_count()
     try:
@@ -864,8 +1001,8 @@ def machine():
 def main():
     global TMP
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--only", default="cpu,func,net,attach",
-                    help="comma-separated parts: cpu, func, net, attach")
+    ap.add_argument("--only", default="cpu,func,net,attach,vm",
+                    help="comma-separated parts: cpu, func, net, attach, vm")
     ap.add_argument("--reps", type=int, default=5,
                     help="repetitions per configuration (cpu, func, net)")
     ap.add_argument("--rounds", type=int, default=1200,
@@ -893,11 +1030,15 @@ def main():
                     help="seconds before one cpu/func/net run is killed")
     ap.add_argument("--attach-timeout", type=int, default=900,
                     help="seconds before one attach run is killed")
+    ap.add_argument("--vm-allocs", type=int, default=30000000,
+                    help="malloc + free pairs of memloop in the vm part")
+    ap.add_argument("--vm-rounds", type=int, default=600,
+                    help="fixedwork rounds of the vm part's steady-state program")
     ap.add_argument("--json", help="write raw results to this file")
     args = ap.parse_args()
     parts = [p.strip() for p in args.only.split(",") if p.strip()]
     for p in parts:
-        if p not in ("cpu", "func", "net", "attach"):
+        if p not in ("cpu", "func", "net", "attach", "vm"):
             ap.error("unknown part %r" % p)
     if min(args.reps, args.attach_reps) < 1:
         ap.error("repetitions must be >= 1")
@@ -928,7 +1069,7 @@ def main():
     print("## ebprof benchmarks\n\nmachine: %s, %s CPUs, %s RAM, kernel %s\n" %
           (m["cpu"], m["cpus"], m["memory"], m["kernel"]), flush=True)
     runners = {"cpu": bench_cpu, "func": bench_func, "net": bench_net,
-               "attach": bench_attach}
+               "attach": bench_attach, "vm": bench_vm}
     reports = []
     for p in parts:
         try:

@@ -88,7 +88,8 @@ void options_usage(FILE *f)
 		   "SIGTERM, -d expiry or when the target exits; then the report is written.\n"
 		   "A second Ctrl-C quits at once.  Needs root (CAP_BPF and CAP_PERFMON).\n"
 		   "\n"
-		   "Reports (default: every report marked *):\n");
+		   "Reports (default: every report marked *; a format of one report takes\n"
+		   "the first; naming mem runs vm too):\n");
 	for (c = collector_list(); *c; c++)
 		fprintf(f, "  %-6s %c %s\n", (*c)->name, (*c)->default_on ? '*' : ' ', (*c)->desc);
 	fprintf(f,
@@ -181,7 +182,7 @@ void options_usage(FILE *f)
 		"  -V, --version            version\n"
 		"\n"
 		"Examples:\n"
-		"  sudo ebprof -p 1234                               # until Ctrl-C\n"
+		"  sudo ebprof -p 1234                               # cpu + vm, until Ctrl-C\n"
 		"  sudo ebprof -p 1234 -d 30 cpu --format folded -o cpu.folded\n"
 		"  sudo ebprof cpu --metric offcpu --format folded -o off.folded -- ./server\n"
 		"  sudo ebprof -f 'heavy,medium,light' -- ./myapp\n"
@@ -189,6 +190,7 @@ void options_usage(FILE *f)
 		"  sudo ebprof -p 1234 net -d 30                     # sockets, endpoints\n"
 		"  sudo ebprof -p 1234 --stream --format jsonl | grep response\n"
 		"  sudo ebprof -p 1234 mem -d 60 --min-age 30        # leaks older than 30 s\n"
+		"  sudo ebprof vm --format folded --metric touched_bytes -o grow.folded -- ./app\n"
 		"\n"
 		"  ebprof report run.json --format callgrind -o run.callgrind\n"
 		"  ebprof diff before.json after.json -n 10\n"
@@ -533,16 +535,45 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 	return PARSE_OK;
 }
 
+#define VM_COMPANION "vm"
+
+/* 1 when the output holds one report only (a one-report format, --stream). */
+static int single_report(const struct options *o)
+{
+	const struct writer *w;
+
+	if (o->stream)
+		return 1;
+	w = o->format ? writer_find(o->format) : NULL;
+	return w && w->one_report;
+}
+
+static const struct collector_ops *first_default(void)
+{
+	for (const struct collector_ops *const *c = collector_list(); *c; c++)
+		if ((*c)->default_on)
+			return *c;
+	return NULL;
+}
+
 int options_wants_report(const struct options *o, const char *name)
 {
 	const struct collector_ops *c;
 
+	c = collector_find(name);
 	if (o->nreports == 0) {
-		c = collector_find(name);
-		return c && c->default_on;
+		if (!c || !c->default_on)
+			return 0;
+		/* A format of one report, or --stream, takes the first default
+		 * report (cpu) alone: the others ride along where there is room. */
+		return !single_report(o) || c == first_default();
 	}
 	for (int i = 0; i < o->nreports; i++)
 		if (!strcmp(o->reports[i], name))
 			return 1;
+	/* The mem report has both layers: the light one (vm) runs with the
+	 * exact one unless the format shows a single report. */
+	if (c && !strcmp(name, VM_COMPANION) && !single_report(o))
+		return options_wants_report(o, "mem");
 	return 0;
 }

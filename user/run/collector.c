@@ -11,9 +11,10 @@ extern const struct collector_ops cpu_collector;
 extern const struct collector_ops func_collector;
 extern const struct collector_ops net_collector;
 extern const struct collector_ops mem_collector;
+extern const struct collector_ops vm_collector;
 
 static const struct collector_ops *const collectors[] = {
-	&cpu_collector, &func_collector, &net_collector, &mem_collector, NULL,
+	&cpu_collector, &func_collector, &net_collector, &mem_collector, &vm_collector, NULL,
 };
 
 const struct collector_ops *const *collector_list(void)

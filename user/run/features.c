@@ -187,6 +187,10 @@ static const struct feature_def defs[FEAT_MAX] = {
 	[FEAT_TP_TCP_RETRANSMIT_SKB] = { .probe = probe_tracepoint,
 					 .tp = "tcp/tcp_retransmit_skb" },
 	[FEAT_TP_TCP_DESTROY_SOCK] = { .probe = probe_tracepoint, .tp = "tcp/tcp_destroy_sock" },
+	[FEAT_TP_SYS_ENTER] = { .probe = probe_tracepoint, .tp = "raw_syscalls/sys_enter" },
+	[FEAT_TP_SYS_EXIT] = { .probe = probe_tracepoint, .tp = "raw_syscalls/sys_exit" },
+	[FEAT_TP_PAGE_FAULT_USER] = { .probe = probe_tracepoint,
+				      .tp = "exceptions/page_fault_user" },
 };
 
 static const struct {

@@ -23,7 +23,10 @@
 	X(TP_SOCK_RECV_LENGTH, "tp_sock_recv_length", "sock_recv_length tracepoint")          \
 	X(TP_INET_SOCK_SET_STATE, "tp_inet_sock_set_state", "inet_sock_set_state tracepoint") \
 	X(TP_TCP_RETRANSMIT_SKB, "tp_tcp_retransmit_skb", "tcp_retransmit_skb tracepoint")    \
-	X(TP_TCP_DESTROY_SOCK, "tp_tcp_destroy_sock", "tcp_destroy_sock tracepoint")
+	X(TP_TCP_DESTROY_SOCK, "tp_tcp_destroy_sock", "tcp_destroy_sock tracepoint")          \
+	X(TP_SYS_ENTER, "tp_sys_enter", "raw_syscalls sys_enter tracepoint")                  \
+	X(TP_SYS_EXIT, "tp_sys_exit", "raw_syscalls sys_exit tracepoint")                     \
+	X(TP_PAGE_FAULT_USER, "tp_page_fault_user", "exceptions page_fault_user tracepoint")
 
 #define FEATURE_ENUM(name, key, what) FEAT_##name,
 enum feature {
