@@ -39,6 +39,22 @@ int unwind_tables__new(const struct unwind_tables_opts *o, struct unwind_tables 
 	return 0;
 }
 
+int unwind_tables__open(const struct unwind_tables_opts *o, enum unwind_mode mode, pid_t pid,
+			int launched, struct unwind_tables **out)
+{
+	int err;
+
+	*out = NULL;
+	if (mode == UNWIND_MODE_FP)
+		return 0;
+	err = unwind_tables__new(o, out);
+	if (!err && !launched)
+		err = unwind_tables__update(*out, pid);
+	if (err)
+		ebprof_err("cannot load the unwind tables of pid %d: %s", (int)pid, strerror(-err));
+	return err;
+}
+
 /* Copies f's rows into the rows array and gives it a file index. */
 static int load_rows(struct unwind_tables *t, struct ufile *f)
 {
