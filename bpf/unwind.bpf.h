@@ -202,8 +202,9 @@ static __always_inline void unwind_task_regs(__u64 *ip, __u64 *sp, __u64 *bp)
  * (UNWIND_LOST_NONE: none).  ip 0 gives no frame. */
 static __always_inline __u32 unwind_walk(__u64 ip, __u64 sp, __u64 bp, __u64 *ips, int *lost)
 {
-	struct unwind_walk w = { .ip = ip, .sp = sp, .bp = bp, .ips = ips,
-				 .lost = UNWIND_LOST_NONE };
+	struct unwind_walk w = {
+		.ip = ip, .sp = sp, .bp = bp, .ips = ips, .lost = UNWIND_LOST_NONE
+	};
 
 	if (ip)
 		bpf_loop(UNWIND_MAX_FRAMES, unwind_step, &w, 0);

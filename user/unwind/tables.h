@@ -20,12 +20,12 @@ struct unwind_tables_opts {
 
 /* The tables' maps of any skeleton whose object includes bpf/unwind.bpf.h
  * (after its load). */
-#define UNWIND_TABLES_OPTS(skel)                                            \
-	((struct unwind_tables_opts){                                       \
-		.rows_fd = bpf_map__fd((skel)->maps.unwind_rows),           \
-		.files_fd = bpf_map__fd((skel)->maps.unwind_files),         \
-		.maps_fd = bpf_map__fd((skel)->maps.unwind_maps),           \
-		.nmaps = &(skel)->bss->unwind_nmaps,                        \
+#define UNWIND_TABLES_OPTS(skel)                                    \
+	((struct unwind_tables_opts){                               \
+		.rows_fd = bpf_map__fd((skel)->maps.unwind_rows),   \
+		.files_fd = bpf_map__fd((skel)->maps.unwind_files), \
+		.maps_fd = bpf_map__fd((skel)->maps.unwind_maps),   \
+		.nmaps = &(skel)->bss->unwind_nmaps,                \
 	})
 
 struct unwind_tables_stats {
