@@ -87,7 +87,11 @@ $(BUILD)/workloads/unwind: WL_CFLAGS := $(WL_NOFP) -fPIE -pie
 $(BUILD)/workloads/unwind_nopie: tests/workloads/unwind.c tests/workloads/gate.h | $(BUILD)/workloads
 	$(CC) $(WL_NOFP) -fno-pie -no-pie -o $@ $<
 
-workloads: $(WL_BINS) $(BUILD)/workloads/unwind_nopie
+# The mem report's sites without frame pointers (the unwinder at uprobes).
+$(BUILD)/workloads/memsites_nofp: tests/workloads/memsites.c tests/workloads/gate.h | $(BUILD)/workloads
+	$(CC) $(WL_NOFP) -o $@ $<
+
+workloads: $(WL_BINS) $(BUILD)/workloads/unwind_nopie $(BUILD)/workloads/memsites_nofp
 
 $(BUILD) $(BUILD)/tests $(BUILD)/workloads:
 	mkdir -p $@
