@@ -3,7 +3,8 @@
  * (include/unwind.h, filled by user/unwind/tables.c through
  * UNWIND_TABLES_OPTS(skel)) and a walk from given user registers that
  * follows each frame's CFI row, or its frame pointer where the row says
- * so (or, with --unwind auto, where no CFI covers the pc).
+ * so (or, with --unwind auto, where no CFI covers the pc).  A return
+ * address a pending uretprobe replaced by its trampoline is put back.
  *
  * A program includes this once (it defines maps and the unwind_mode
  * constant), takes the registers (unwind_task_regs, or a uprobe's ctx)
@@ -107,7 +108,31 @@ struct unwind_walk {
 	__u64 *ips;
 	__u32 nr;
 	int lost; /* enum unwind_loss */
+	/* Pending uretprobes: the trampoline their probes put in place of
+	 * return addresses, and the task's return instances (newest
+	 * first), each holding the return address it replaced. */
+	__u64 tramp;
+	struct return_instance *ri;
 };
+
+#define UNWIND_MAX_CHAINED 8 /* return instances sharing one stack slot */
+
+/* w->ip is a uretprobe trampoline: the return address it replaced, from
+ * the next pending return instance (as the kernel fixes its own
+ * callchains).  A chained instance (a probed function entered with the
+ * trampoline already as its return address) shares its slot with the
+ * older one. */
+static __always_inline void unwind_pending_return(struct unwind_walk *w)
+{
+	struct return_instance *ri = w->ri;
+
+	if (!ri)
+		return;
+	w->ip = BPF_CORE_READ(ri, orig_ret_vaddr);
+	for (int i = 0; i < UNWIND_MAX_CHAINED && ri && BPF_CORE_READ(ri, chained); i++)
+		ri = BPF_CORE_READ(ri, next);
+	w->ri = ri ? BPF_CORE_READ(ri, next) : NULL;
+}
 
 #define UNWIND_WALK_END 1
 
@@ -158,6 +183,8 @@ static long unwind_step(__u32 i, void *ctx)
 
 	if (n >= UNWIND_MAX_FRAMES)
 		return UNWIND_WALK_END;
+	if (i && w->tramp && w->ip == w->tramp)
+		unwind_pending_return(w);
 	w->ips[n] = w->ip;
 	w->nr = n + 1;
 	/* A return address is after its call: the call is at ip - 1. */
@@ -205,7 +232,11 @@ static __always_inline __u32 unwind_walk(__u64 ip, __u64 sp, __u64 bp, __u64 *ip
 	struct unwind_walk w = {
 		.ip = ip, .sp = sp, .bp = bp, .ips = ips, .lost = UNWIND_LOST_NONE
 	};
+	struct task_struct *task = bpf_get_current_task_btf();
 
+	w.ri = BPF_CORE_READ(task, utask, return_instances);
+	if (w.ri)
+		w.tramp = BPF_CORE_READ(task, mm, uprobes_state.xol_area, vaddr);
 	if (ip)
 		bpf_loop(UNWIND_MAX_FRAMES, unwind_step, &w, 0);
 	*lost = w.lost;

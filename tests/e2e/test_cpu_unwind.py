@@ -4,7 +4,8 @@ every on-CPU sample in a known leaf must carry exactly its known chain,
 libc's frames included (Debian's libc has no frame pointers)."""
 import os
 
-from lib import BpfSnapshot, check, equal, finish, metric_index, report, run_gated, start, stop, workload
+from lib import (BpfSnapshot, check, equal, finish, metric_index, report, run_gated, start, stop,
+                 table, workload)
 
 CPU_MS = 1500
 LIBC_START = ["_start", "__libc_start_main", "__libc_start_call_main", "main"]
@@ -28,13 +29,13 @@ def leaf_stacks(rep, leaf):
     return out, total
 
 
-def profile(binary, mode, unwind, env=None):
+def profile(binary, mode, unwind, env=None, extra=()):
     snap = BpfSnapshot()
     if env:
         os.environ.update(env)
     p = start([workload(binary), mode, str(CPU_MS), "sig"], gated=True)
     try:
-        r, doc = run_gated(["-F", "499", "--unwind", unwind, "-p", str(p.pid), "cpu"], p)
+        r, doc = run_gated(["-F", "499", "--unwind", unwind, "-p", str(p.pid), *extra, "cpu"], p)
     finally:
         p.wait()
         stop(p)
@@ -47,7 +48,7 @@ def profile(binary, mode, unwind, env=None):
     check(rep["info"]["unwind"].startswith(unwind), f"{what}: header names the unwinder",
           rep["info"]["unwind"])
     snap.check(what)
-    return rep, what
+    return (rep, what, doc) if extra else (rep, what)
 
 
 def exact(rep, what, leaf, want):
@@ -121,7 +122,25 @@ def test_qsort():
               f"{sum(c for _, c in got)} of {total}")
 
 
+def test_uretprobe():
+    """func traces chain_b while cpu samples spin_leaf under it: chain_b's
+    return address on the stack is the uretprobe trampoline all along;
+    the walker puts back the real one from the task's pending return
+    instances, so the stacks keep chain_a and show no [uprobes] frame."""
+    for unwind in ("dwarf", "auto"):
+        rep, what, doc = profile("unwind", "chain", unwind, extra=["-f", "chain_b", "func"])
+        what += " with func -f chain_b"
+        calls = {r["name"]: r["calls"] for r in table(report(doc, "func"), "functions")}
+        equal(calls.get("chain_b"), 1, f"{what}: chain_b traced (its return probe pending)")
+        exact(rep, what, "spin_leaf", LIBC_START + ["chain_a", "chain_b", "chain_c", "spin_leaf"])
+        frames = [rep["frames"][i] for s in rep["samples"] for i in s["stack"]]
+        check(not [f for f in frames if f["kind"] == "user" and
+                   (not f["func"] or "uprobes" in (f.get("module") or f["func"]))],
+              f"{what}: no [uprobes] frame")
+
+
 if __name__ == "__main__":
+    test_uretprobe()
     test_chain()
     test_recursion()
     test_threads()
