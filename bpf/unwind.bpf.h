@@ -113,6 +113,7 @@ struct unwind_walk {
 	 * first), each holding the return address it replaced. */
 	__u64 tramp;
 	struct return_instance *ri;
+	int exact; /* w->ip is an interrupted pc, not a return address */
 };
 
 #define UNWIND_MAX_CHAINED 8 /* return instances sharing one stack slot */
@@ -170,6 +171,22 @@ static __always_inline int unwind_cfi_step(struct unwind_walk *w, struct unwind_
 	return 0;
 }
 
+/* The interrupted registers of a signal frame, from the ucontext at
+ * w->sp: 0 or UNWIND_WALK_END. */
+static __always_inline int unwind_signal_step(struct unwind_walk *w, __u64 *ra)
+{
+	__u64 g[(UNWIND_UC_RIP - UNWIND_UC_RBP) / 8 + 1];
+
+	if (bpf_probe_read_user(g, sizeof(g), (void *)(w->sp + UNWIND_UC_RBP))) {
+		w->lost = UNWIND_LOST_READ;
+		return UNWIND_WALK_END;
+	}
+	w->bp = g[0];
+	w->sp = g[(UNWIND_UC_RSP - UNWIND_UC_RBP) / 8];
+	*ra = g[(UNWIND_UC_RIP - UNWIND_UC_RBP) / 8];
+	return 0;
+}
+
 /* One frame: records w->ip, then finds its caller.  bpf_loop callback:
  * 1 ends the walk. */
 static long unwind_step(__u32 i, void *ctx)
@@ -187,8 +204,10 @@ static long unwind_step(__u32 i, void *ctx)
 		unwind_pending_return(w);
 	w->ips[n] = w->ip;
 	w->nr = n + 1;
-	/* A return address is after its call: the call is at ip - 1. */
-	pc = i ? w->ip - 1 : w->ip;
+	/* A return address is after its call: the call is at ip - 1 (not
+	 * after a signal frame: the interrupted pc is exact). */
+	pc = i && !w->exact ? w->ip - 1 : w->ip;
+	w->exact = 0;
 	m = unwind_mapping_of(pc);
 	if (m && m->file == UNWIND_TOO_LARGE)
 		w->lost = UNWIND_LOST_TOO_LARGE;
@@ -200,6 +219,9 @@ static long unwind_step(__u32 i, void *ctx)
 		return UNWIND_WALK_END;
 	if (r && (cmd == UNWIND_CFA_RSP || cmd == UNWIND_CFA_RBP)) {
 		end = unwind_cfi_step(w, r, &ra);
+	} else if (cmd == UNWIND_SIGNAL) {
+		end = unwind_signal_step(w, &ra);
+		w->exact = 1;
 	} else if (cmd == UNWIND_NONE && unwind_mode == UNWIND_MODE_DWARF) {
 		w->lost = UNWIND_LOST_NO_INFO;
 		return UNWIND_WALK_END;

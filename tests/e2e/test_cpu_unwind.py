@@ -67,8 +67,7 @@ def test_chain():
             rep, what = profile(binary, "chain", unwind)
             exact(rep, what, "spin_leaf",
                   LIBC_START + ["chain_a", "chain_b", "chain_c", "spin_leaf"])
-            # Cut stacks (the SIGPROF handler's frame, which has no
-            # walkable CFI) are counted and shown.
+            # Cut stacks are counted and shown.
             for k in ("lost_no_unwind_info", "lost_user_stack_read", "lost_table_too_large"):
                 check(k in rep["info"], f"{what}: {k} shown", rep["info"].get(k))
 
@@ -139,7 +138,22 @@ def test_uretprobe():
               f"{what}: no [uprobes] frame")
 
 
+def test_signal():
+    """A SIGALRM handler spinning over an interrupted function: the walk
+    crosses glibc's __restore_rt signal frame (registers from the
+    ucontext on the stack, the interrupted pc taken as exact) down to
+    _start, nothing cut."""
+    for binary, unwind in (("unwind", "dwarf"), ("unwind_nopie", "auto")):
+        rep, what = profile(binary, "signal", unwind)
+        exact(rep, what, "handler_spin",
+              LIBC_START + ["sig_caller", "sig_interrupted", "__restore_rt", "on_alarm",
+                            "handler_spin"])
+        for k in ("lost_no_unwind_info", "lost_user_stack_read", "lost_bad_walk"):
+            equal(rep["info"][k], 0, f"{what}: {k}")
+
+
 if __name__ == "__main__":
+    test_signal()
     test_uretprobe()
     test_chain()
     test_recursion()

@@ -17,15 +17,21 @@
 #define FIXT "build/fixtures/"
 #define MAX_CIES 64
 
-/* One parsed readelf row: the CFA, rbp and ra columns as text. */
+/* One parsed readelf row: the CFA, rbp and ra columns as text; signal:
+ * its CIE's augmentation has 'S' (a signal frame). */
 struct rrow {
 	char cfa[32], rbp[16], ra[16];
+	int signal;
 };
 
 /* The row cfi.c must have made of one readelf row. */
 static void expect(const struct rrow *r, struct unwind_row *w)
 {
 	memset(w, 0, sizeof(*w));
+	if (r->signal) {
+		w->cmd = UNWIND_SIGNAL;
+		return;
+	}
 	if (!strcmp(r->ra, "u")) {
 		w->cmd = UNWIND_STOP;
 		return;
@@ -92,6 +98,8 @@ static size_t check_file(const char *path)
 	unsigned long cie_off[MAX_CIES], fde_lo = 0, fde_hi = 0;
 	struct rrow cie_row[MAX_CIES], r;
 	struct cfi_table t;
+	unsigned long sig_off[MAX_CIES];
+	int nsig = 0, signal = 0;
 	int ncies = 0, ncols = 0, in_cie = 0, fde_rows = -1, fde_cie = -1;
 	size_t checked = 0;
 	FILE *f;
@@ -103,10 +111,16 @@ static size_t check_file(const char *path)
 	assert_non_null(f);
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long off, pc;
-		char *p;
+		char *p, *q;
 
 		if (strstr(line, " CIE ") && ncies < MAX_CIES) {
 			cie_off[ncies] = strtoul(line, NULL, 16);
+			/* CIE "zRS": the augmentation string, S for a signal
+			 * frame (such a CIE may print no row of its own) */
+			p = strchr(line, '"');
+			q = p ? strchr(p + 1, '"') : NULL;
+			if (q && memchr(p + 1, 'S', (size_t)(q - p - 1)) && nsig < MAX_CIES)
+				sig_off[nsig++] = cie_off[ncies];
 			in_cie = 1;
 		} else if ((p = strstr(line, " FDE cie="))) {
 			if (fde_rows == 0 && fde_cie >= 0)
@@ -116,6 +130,9 @@ static size_t check_file(const char *path)
 			for (int i = 0; i < ncies; i++)
 				if (cie_off[i] == off)
 					fde_cie = i;
+			signal = 0;
+			for (int i = 0; i < nsig; i++)
+				signal |= sig_off[i] == off;
 			fde_lo = strtoul(strstr(line, "pc=") + 3, NULL, 16);
 			fde_hi = strtoul(strstr(line, "..") + 2, NULL, 16);
 			fde_rows = 0;
@@ -128,6 +145,7 @@ static size_t check_file(const char *path)
 		} else if (line[0] >= '0' && line[0] <= 'f' && strlen(line) > 17 &&
 			   line[16] == ' ') {
 			pc = parse_row(line, cols, ncols, &r);
+			r.signal = !in_cie && signal;
 			if (in_cie) {
 				cie_row[ncies++] = r;
 				in_cie = 0;
@@ -170,6 +188,20 @@ static void test_libc(void **state)
 	assert_true(check_file("/lib/x86_64-linux-gnu/libc.so.6") > 10000);
 }
 
+/* glibc's __restore_rt: its FDE is a signal frame's ('S'). */
+static void test_libc_signal_frame(void **state)
+{
+	struct cfi_table t;
+	size_t signal = 0;
+
+	(void)state;
+	assert_int_equal(cfi_table_build("/lib/x86_64-linux-gnu/libc.so.6", NULL, &t), 0);
+	for (size_t i = 0; i < t.n; i++)
+		signal += t.rows[i].cmd == UNWIND_SIGNAL;
+	assert_true(signal >= 1);
+	cfi_table_free(&t);
+}
+
 /* _start's return address is undefined: the walk stops there. */
 static void test_stop_and_gaps(void **state)
 {
@@ -202,9 +234,10 @@ static void test_not_elf(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fixture_pie),   cmocka_unit_test(test_fixture_nopie),
-		cmocka_unit_test(test_fixture_lib),   cmocka_unit_test(test_libc),
-		cmocka_unit_test(test_stop_and_gaps), cmocka_unit_test(test_not_elf),
+		cmocka_unit_test(test_fixture_pie),	  cmocka_unit_test(test_fixture_nopie),
+		cmocka_unit_test(test_fixture_lib),	  cmocka_unit_test(test_libc),
+		cmocka_unit_test(test_libc_signal_frame), cmocka_unit_test(test_stop_and_gaps),
+		cmocka_unit_test(test_not_elf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

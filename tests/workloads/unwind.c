@@ -11,6 +11,10 @@
  *     threads  two threads: thread_one > one_a > spin_one and
  *              thread_two > two_a > two_b > spin_two (main joins them)
  *     qsort    main > sort_caller > qsort (libc) ... > cmp_slow
+ *     signal   main > sig_caller > sig_interrupted, interrupted after
+ *              20 ms (ITIMER_REAL) by SIGALRM, whose handler spins to
+ *              the end: on_alarm > handler_spin, above glibc's
+ *              __restore_rt signal frame
  */
 #include <pthread.h>
 #include <signal.h>
@@ -130,6 +134,39 @@ KEEP static unsigned long sort_caller(void)
 	return rounds + (unsigned long)v[0];
 }
 
+/* The three spin loops differ (identical functions may be folded). */
+KEEP static unsigned long handler_spin(void)
+{
+	unsigned long x = 0;
+
+	while (!done)
+		x += sink * 2 + 1;
+	return x;
+}
+
+KEEP static void on_alarm(int sig)
+{
+	sink += handler_spin() + (unsigned long)sig;
+}
+
+KEEP static unsigned long sig_interrupted(void)
+{
+	unsigned long x = 0;
+
+	while (!done)
+		x += sink + 3;
+	return x;
+}
+
+KEEP static unsigned long sig_caller(void)
+{
+	struct itimerval it = { .it_value = { .tv_usec = 20000 } };
+
+	signal(SIGALRM, on_alarm);
+	setitimer(ITIMER_REAL, &it, NULL);
+	return sig_interrupted() + 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct itimerval it = { 0 };
@@ -138,7 +175,7 @@ int main(int argc, char **argv)
 
 	gate_init();
 	if (argc < 3 || (ms = atol(argv[2])) <= 0 || gate_wait(argc > 3 ? argv[3] : NULL)) {
-		fprintf(stderr, "usage: unwind chain|recurse|threads|qsort MS [START]\n");
+		fprintf(stderr, "usage: unwind chain|recurse|threads|qsort|signal MS [START]\n");
 		return 2;
 	}
 	signal(SIGPROF, on_prof);
@@ -158,6 +195,8 @@ int main(int argc, char **argv)
 		pthread_join(t2, NULL);
 	} else if (!strcmp(argv[1], "qsort")) {
 		sink += sort_caller();
+	} else if (!strcmp(argv[1], "signal")) {
+		sink += sig_caller();
 	} else {
 		fprintf(stderr, "unwind: unknown mode %s\n", argv[1]);
 		return 2;

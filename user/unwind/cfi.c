@@ -255,8 +255,13 @@ static int range_rows(Dwarf_CFI *cfi, uint64_t lo, uint64_t hi, struct rows *r)
 			pc++;
 			continue;
 		}
-		dwarf_frame_info(f, &start, &end, NULL);
-		frame_row(f, &row);
+		bool signal = false;
+
+		dwarf_frame_info(f, &start, &end, &signal);
+		if (signal)
+			row.cmd = UNWIND_SIGNAL; /* its CFA and rules: the ucontext's */
+		else
+			frame_row(f, &row);
 		free(f);
 		err = rows_add(r, pc, &row);
 		pc = end > pc ? end : pc + 1;
