@@ -154,10 +154,14 @@ static __always_inline int unwind_fp_step(struct unwind_walk *w, __u64 *ra)
 	return 0;
 }
 
-/* The caller's registers by a CFI row: 0 or UNWIND_WALK_END. */
-static __always_inline int unwind_cfi_step(struct unwind_walk *w, struct unwind_row *r, __u64 *ra)
+/* The caller's registers by a CFI row at pc: 0 or UNWIND_WALK_END. */
+static __always_inline int unwind_cfi_step(struct unwind_walk *w, struct unwind_row *r, __u64 pc,
+					   __u64 *ra)
 {
-	__u64 cfa = (r->cmd == UNWIND_CFA_RSP ? w->sp : w->bp) + (__s64)r->cfa_off;
+	__u64 cfa = (r->cmd == UNWIND_CFA_RBP ? w->bp : w->sp) + (__s64)r->cfa_off;
+
+	if (r->cmd == UNWIND_PLT && (pc & 15) >= r->arg)
+		cfa += 8;
 
 	if (bpf_probe_read_user(ra, sizeof(*ra), (void *)(cfa - 8))) {
 		w->lost = UNWIND_LOST_READ;
@@ -217,8 +221,8 @@ static long unwind_step(__u32 i, void *ctx)
 		cmd = r->cmd;
 	if (cmd == UNWIND_STOP)
 		return UNWIND_WALK_END;
-	if (r && (cmd == UNWIND_CFA_RSP || cmd == UNWIND_CFA_RBP)) {
-		end = unwind_cfi_step(w, r, &ra);
+	if (r && (cmd == UNWIND_CFA_RSP || cmd == UNWIND_CFA_RBP || cmd == UNWIND_PLT)) {
+		end = unwind_cfi_step(w, r, pc, &ra);
 	} else if (cmd == UNWIND_SIGNAL) {
 		end = unwind_signal_step(w, &ra);
 		w->exact = 1;

@@ -27,6 +27,10 @@ enum unwind_cmd {
 	 * rsp points to the struct ucontext the kernel pushed; the caller
 	 * is the interrupted state, its rip exact (not after a call). */
 	UNWIND_SIGNAL = 5,
+	/* A lazy .plt entry (the linker's standard CFA expression):
+	 * CFA = rsp + cfa_off, 8 more where (pc & 15) >= arg (after the
+	 * entry's push); RA at CFA - 8. */
+	UNWIND_PLT = 6,
 };
 
 /* x86-64 ucontext: uc_mcontext (struct sigcontext, the gregs) at 40;
@@ -42,7 +46,7 @@ struct unwind_row {
 	__s32 cfa_off;
 	__s16 rbp_off;
 	__u8 cmd; /* enum unwind_cmd */
-	__u8 pad;
+	__u8 arg; /* UNWIND_PLT: the threshold of (pc & 15); else 0 */
 };
 
 /* A file's rows: unwind_rows[first .. first + n), sorted by pc. */

@@ -177,12 +177,32 @@ static int cfa_offset_rule(const Dwarf_Op *ops, size_t nops, int64_t *off)
 	return 0;
 }
 
+/* The CFA expression binutils gives lazy .plt entries: rsp + N, 8 more
+ * where (rip & 15) >= K, i.e. breg7 N; breg16 0; lit15; and; litK; ge;
+ * lit3; shl; plus.  1 when ops is it (N and K out). */
+static int plt_cfa(const Dwarf_Op *ops, size_t nops, int64_t *n, unsigned *k)
+{
+	static const uint8_t want[] = { DW_OP_breg7, DW_OP_breg16, DW_OP_lit15, DW_OP_and, 0,
+					DW_OP_ge,    DW_OP_lit3,   DW_OP_shl,	DW_OP_plus };
+
+	if (nops != ARRAY_SIZE(want) || ops[1].number != 0 || ops[4].atom < DW_OP_lit0 ||
+	    ops[4].atom > DW_OP_lit15)
+		return 0;
+	for (size_t i = 0; i < nops; i++)
+		if (i != 4 && ops[i].atom != want[i])
+			return 0;
+	*n = (int64_t)ops[0].number;
+	*k = (unsigned)(ops[4].atom - DW_OP_lit0);
+	return *n >= INT32_MIN && *n <= INT32_MAX;
+}
+
 /* The row of one libdw frame state. */
 static void frame_row(Dwarf_Frame *f, struct unwind_row *row)
 {
 	Dwarf_Op mem[3], *ops;
 	size_t nops;
-	int64_t ra, rbp = 0;
+	int64_t ra, rbp = 0, plt_off;
+	unsigned plt_k;
 
 	row->cmd = UNWIND_FP;
 	if (dwarf_frame_register(f, DW_RA, mem, &ops, &nops) == 0 && nops == 0 && ops == mem) {
@@ -197,7 +217,15 @@ static void frame_row(Dwarf_Frame *f, struct unwind_row *row)
 	if (nops &&
 	    (!cfa_offset_rule(ops, nops, &rbp) || rbp == 0 || rbp < INT16_MIN || rbp > INT16_MAX))
 		return; /* rbp in another register, or an expression */
-	if (dwarf_frame_cfa(f, &ops, &nops) || nops != 1 || ops[0].atom != DW_OP_bregx ||
+	if (dwarf_frame_cfa(f, &ops, &nops))
+		return;
+	if (!rbp && plt_cfa(ops, nops, &plt_off, &plt_k)) {
+		row->cmd = UNWIND_PLT;
+		row->cfa_off = (int32_t)plt_off;
+		row->arg = (uint8_t)plt_k;
+		return;
+	}
+	if (nops != 1 || ops[0].atom != DW_OP_bregx ||
 	    (ops[0].number != DW_RSP && ops[0].number != DW_RBP) ||
 	    (int64_t)ops[0].number2 < INT32_MIN || (int64_t)ops[0].number2 > INT32_MAX)
 		return; /* a CFA expression (a realigned stack) */
@@ -219,7 +247,7 @@ static int rows_add(struct rows *r, uint64_t pc, const struct unwind_row *row)
 	if (pc > UINT32_MAX)
 		return -E2BIG;
 	if (last && last->cmd == row->cmd && last->cfa_off == row->cfa_off &&
-	    last->rbp_off == row->rbp_off)
+	    last->rbp_off == row->rbp_off && last->arg == row->arg)
 		return 0;
 	if (last && last->pc == pc) {
 		*last = *row;

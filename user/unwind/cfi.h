@@ -3,7 +3,8 @@
  * libdw, as the compact sorted rows the BPF stack walker follows
  * (include/unwind.h): pc -> CFA rule, rbp rule, STOP where the return
  * address is undefined (_start, clone), FP where the CFI is something the
- * walker cannot follow (a CFA expression), SIGNAL for a signal frame
+ * walker cannot follow (a CFA expression), PLT for the standard lazy
+ * .plt expression, SIGNAL for a signal frame
  * (the FDE's 'S' augmentation), NONE where no CFI covers the executable
  * code. */
 #ifndef EBPROF_CFI_H
