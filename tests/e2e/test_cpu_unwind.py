@@ -152,7 +152,33 @@ def test_signal():
             equal(rep["info"][k], 0, f"{what}: {k}")
 
 
+def test_vdso():
+    """clock_gettime in a loop: samples inside the vdso walk out of it by
+    the vdso's own CFI (built from ebprof's vdso image: the same kernel)
+    to the caller chain; with --unwind dwarf nothing is cut."""
+    for binary, unwind in (("unwind", "dwarf"), ("unwind_nopie", "auto")):
+        rep, what = profile(binary, "vdso", unwind)
+        m = metric_index(rep, "samples")
+        frames = rep["frames"]
+        want = LIBC_START + ["vdso_caller", "vdso_loop", "clock_gettime"]
+        n, bad = 0, []
+        for s in rep["samples"]:
+            user = [frames[i] for i in s["stack"] if frames[i]["kind"] == "user"]
+            k = next((j for j, f in enumerate(user) if f.get("module") == "[vdso]"), None)
+            if not s["values"][m] or k is None:
+                continue
+            n += s["values"][m]
+            if ([f["func"] for f in user[:k]] != want or
+                    any(f.get("module") != "[vdso]" for f in user[k:])):
+                bad.append([f["func"] for f in user])
+        check(n > 0, f"{what}: samples inside the vdso", n)
+        check(not bad, f"{what}: every vdso sample has {';'.join(want)} under it", bad[:2])
+        for k in ("lost_no_unwind_info", "lost_user_stack_read", "lost_bad_walk"):
+            equal(rep["info"][k], 0, f"{what}: {k}")
+
+
 if __name__ == "__main__":
+    test_vdso()
     test_signal()
     test_uretprobe()
     test_chain()

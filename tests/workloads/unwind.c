@@ -15,6 +15,8 @@
  *              20 ms (ITIMER_REAL) by SIGALRM, whose handler spins to
  *              the end: on_alarm > handler_spin, above glibc's
  *              __restore_rt signal frame
+ *     vdso     main > vdso_caller > vdso_loop > clock_gettime (libc) > the
+ *              vdso's clock_gettime, in a loop
  */
 #include <pthread.h>
 #include <signal.h>
@@ -22,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include "gate.h"
 
@@ -134,6 +137,23 @@ KEEP static unsigned long sort_caller(void)
 	return rounds + (unsigned long)v[0];
 }
 
+KEEP static unsigned long vdso_loop(void)
+{
+	struct timespec ts;
+	unsigned long x = 0;
+
+	while (!done) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		x += (unsigned long)ts.tv_nsec;
+	}
+	return x;
+}
+
+KEEP static unsigned long vdso_caller(void)
+{
+	return vdso_loop() + 1;
+}
+
 /* The three spin loops differ (identical functions may be folded). */
 KEEP static unsigned long handler_spin(void)
 {
@@ -175,7 +195,8 @@ int main(int argc, char **argv)
 
 	gate_init();
 	if (argc < 3 || (ms = atol(argv[2])) <= 0 || gate_wait(argc > 3 ? argv[3] : NULL)) {
-		fprintf(stderr, "usage: unwind chain|recurse|threads|qsort|signal MS [START]\n");
+		fprintf(stderr,
+			"usage: unwind chain|recurse|threads|qsort|signal|vdso MS [START]\n");
 		return 2;
 	}
 	signal(SIGPROF, on_prof);
@@ -197,6 +218,8 @@ int main(int argc, char **argv)
 		sink += sort_caller();
 	} else if (!strcmp(argv[1], "signal")) {
 		sink += sig_caller();
+	} else if (!strcmp(argv[1], "vdso")) {
+		sink += vdso_caller();
 	} else {
 		fprintf(stderr, "unwind: unknown mode %s\n", argv[1]);
 		return 2;

@@ -20,6 +20,7 @@
 
 struct cfi_src {
 	int fd;
+	void *image; /* an in-memory ELF's copy, or NULL */
 	Elf *elf;
 	Dwarf *dw; /* for .debug_frame, else NULL */
 	Dwarf_CFI *cfi;
@@ -35,6 +36,7 @@ static void src_close(struct cfi_src *s)
 		elf_end(s->elf);
 	if (s->fd >= 0)
 		close(s->fd);
+	free(s->image);
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
 }
@@ -297,32 +299,29 @@ static int range_rows(Dwarf_CFI *cfi, uint64_t lo, uint64_t hi, struct rows *r)
 	return err ? err : rows_add(r, hi, &none);
 }
 
-int cfi_table_build(const char *path, const char *root, struct cfi_table *out)
+/* The rows of the open file s (its debug file under root when it has no
+ * CFI itself, and root is not NULL or s is a file). */
+static int build(struct cfi_src *s, const char *root, int debug, struct cfi_table *out)
 {
-	struct cfi_src s;
 	struct rows r = { 0 };
 	uint64_t ranges[16][2];
 	size_t nranges;
 	int err;
 
-	memset(out, 0, sizeof(*out));
-	err = src_open(&s, path);
-	if (err)
-		return err;
 	/* The executable's own segments, whichever file the CFI comes from. */
-	nranges = exec_ranges(s.elf, ranges, ARRAY_SIZE(ranges), out);
-	if (!src_cfi(&s, &out->source)) {
-		err = src_open_debug(&s, root);
-		if (err || !src_cfi(&s, &out->source)) {
-			src_close(&s);
+	nranges = exec_ranges(s->elf, ranges, ARRAY_SIZE(ranges), out);
+	if (!src_cfi(s, &out->source)) {
+		err = debug ? src_open_debug(s, root) : -ENOENT;
+		if (err || !src_cfi(s, &out->source)) {
+			src_close(s);
 			out->source = NULL;
 			return 0; /* no CFI: frame pointers only */
 		}
 	}
 	err = 0;
 	for (size_t i = 0; i < nranges && !err; i++)
-		err = range_rows(s.cfi, ranges[i][0], ranges[i][1], &r);
-	src_close(&s);
+		err = range_rows(s->cfi, ranges[i][0], ranges[i][1], &r);
+	src_close(s);
 	if (err) {
 		free(r.v);
 		out->source = NULL;
@@ -331,6 +330,34 @@ int cfi_table_build(const char *path, const char *root, struct cfi_table *out)
 	out->rows = r.v;
 	out->n = r.n;
 	return 0;
+}
+
+int cfi_table_build(const char *path, const char *root, struct cfi_table *out)
+{
+	struct cfi_src s;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = src_open(&s, path);
+	return err ? err : build(&s, root, 1, out);
+}
+
+int cfi_table_build_image(const void *image, size_t size, struct cfi_table *out)
+{
+	struct cfi_src s = { .fd = -1 };
+
+	memset(out, 0, sizeof(*out));
+	elf_version(EV_CURRENT);
+	s.image = malloc(size);
+	if (!s.image)
+		return -ENOMEM;
+	memcpy(s.image, image, size);
+	s.elf = elf_memory(s.image, size);
+	if (!s.elf || elf_kind(s.elf) != ELF_K_ELF) {
+		src_close(&s);
+		return -ENOEXEC;
+	}
+	return build(&s, NULL, 0, out);
 }
 
 const struct unwind_row *cfi_table_find(const struct cfi_table *t, unsigned long pc)
