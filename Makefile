@@ -91,7 +91,12 @@ $(BUILD)/workloads/unwind_nopie: tests/workloads/unwind.c tests/workloads/gate.h
 $(BUILD)/workloads/memsites_nofp: tests/workloads/memsites.c tests/workloads/gate.h | $(BUILD)/workloads
 	$(CC) $(WL_NOFP) -o $@ $<
 
-workloads: $(WL_BINS) $(BUILD)/workloads/unwind_nopie $(BUILD)/workloads/memsites_nofp
+# The library the unwind workload dlopens (UNWIND_DL names it).
+$(BUILD)/workloads/libunwind_dl.so: tests/workloads/dl/unwind_dl.c | $(BUILD)/workloads
+	$(CC) $(WL_NOFP) -fPIC -shared -o $@ $<
+
+workloads: $(WL_BINS) $(BUILD)/workloads/unwind_nopie $(BUILD)/workloads/memsites_nofp \
+	   $(BUILD)/workloads/libunwind_dl.so
 
 $(BUILD) $(BUILD)/tests $(BUILD)/workloads:
 	mkdir -p $@

@@ -177,7 +177,28 @@ def test_vdso():
             equal(rep["info"][k], 0, f"{what}: {k}")
 
 
+def test_dlopen():
+    """A library dlopened after the start (built without frame pointers):
+    its table is loaded at the next mapping refresh, and from then on its
+    samples carry the whole chain; a sample before that is cut at its
+    first frame and counted (--unwind dwarf)."""
+    lib = workload("libunwind_dl.so")
+    for binary in ("unwind", "unwind_nopie"):
+        rep, what = profile(binary, "dlopen", "dwarf", {"UNWIND_DL": lib})
+        want = LIBC_START + ["dlopen_caller", "dl_entry", "dl_mid", "dl_spin"]
+        got, total = leaf_stacks(rep, "dl_spin")
+        full = sum(c for s, c in got if s == want)
+        cut = sum(c for s, c in got if s == ["dl_spin"])
+        other = [s for s, _ in got if s not in (want, ["dl_spin"])]
+        check(full > 0, f"{what}: dl_spin samples with {';'.join(want)}", full)
+        check(not other, f"{what}: no other dl_spin stack", other[:2])
+        check(cut <= rep["info"]["lost_no_unwind_info"],
+              f"{what}: samples before the library's table are counted cuts",
+              f"{cut} cut, {rep['info']['lost_no_unwind_info']} counted")
+
+
 if __name__ == "__main__":
+    test_dlopen()
     test_vdso()
     test_signal()
     test_uretprobe()

@@ -15,9 +15,13 @@
  *              20 ms (ITIMER_REAL) by SIGALRM, whose handler spins to
  *              the end: on_alarm > handler_spin, above glibc's
  *              __restore_rt signal frame
+ *     dlopen   main > dlopen_caller > dl_entry > dl_mid > dl_spin, the last
+ *              three in the library env UNWIND_DL names, dlopened after
+ *              the start (tests/workloads/dl/unwind_dl.c)
  *     vdso     main > vdso_caller > vdso_loop > clock_gettime (libc) > the
  *              vdso's clock_gettime, in a loop
  */
+#include <dlfcn.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -137,6 +141,25 @@ KEEP static unsigned long sort_caller(void)
 	return rounds + (unsigned long)v[0];
 }
 
+KEEP static unsigned long dlopen_caller(void)
+{
+	const char *path = getenv("UNWIND_DL");
+	void *h = path ? dlopen(path, RTLD_NOW) : NULL;
+	unsigned long (*entry)(volatile sig_atomic_t *);
+
+	if (!h) {
+		fprintf(stderr, "unwind: dlopen %s: %s\n", path ? path : "(UNWIND_DL unset)",
+			dlerror());
+		exit(2);
+	}
+	*(void **)&entry = dlsym(h, "dl_entry");
+	if (!entry) {
+		fprintf(stderr, "unwind: no dl_entry in %s\n", path);
+		exit(2);
+	}
+	return entry(&done) + 1;
+}
+
 KEEP static unsigned long vdso_loop(void)
 {
 	struct timespec ts;
@@ -195,8 +218,8 @@ int main(int argc, char **argv)
 
 	gate_init();
 	if (argc < 3 || (ms = atol(argv[2])) <= 0 || gate_wait(argc > 3 ? argv[3] : NULL)) {
-		fprintf(stderr,
-			"usage: unwind chain|recurse|threads|qsort|signal|vdso MS [START]\n");
+		fprintf(stderr, "usage: unwind chain|recurse|threads|qsort|signal|dlopen|vdso MS "
+				"[START]\n");
 		return 2;
 	}
 	signal(SIGPROF, on_prof);
@@ -218,6 +241,8 @@ int main(int argc, char **argv)
 		sink += sort_caller();
 	} else if (!strcmp(argv[1], "signal")) {
 		sink += sig_caller();
+	} else if (!strcmp(argv[1], "dlopen")) {
+		sink += dlopen_caller();
 	} else if (!strcmp(argv[1], "vdso")) {
 		sink += vdso_caller();
 	} else {
