@@ -101,7 +101,16 @@ $(BUILD)/workloads/symless: tests/workloads/symless.c tests/workloads/gate.h \
 	$(CC) $(WL_CFLAGS) -o $@ $< -L$(BUILD)/workloads -lsymless_dyn -lsymless_none \
 		-Wl,-rpath,'$$ORIGIN'
 
-workloads: $(WL_BINS) $(BUILD)/workloads/unwind_nopie
+# The mem report's sites without frame pointers (the unwinder at uprobes).
+$(BUILD)/workloads/memsites_nofp: tests/workloads/memsites.c tests/workloads/gate.h | $(BUILD)/workloads
+	$(CC) $(WL_NOFP) -o $@ $<
+
+# The library the unwind workload dlopens (UNWIND_DL names it).
+$(BUILD)/workloads/libunwind_dl.so: tests/workloads/dl/unwind_dl.c | $(BUILD)/workloads
+	$(CC) $(WL_NOFP) -fPIC -shared -o $@ $<
+
+workloads: $(WL_BINS) $(BUILD)/workloads/unwind_nopie $(BUILD)/workloads/memsites_nofp \
+	   $(BUILD)/workloads/libunwind_dl.so
 
 $(BUILD) $(BUILD)/tests $(BUILD)/workloads:
 	mkdir -p $@

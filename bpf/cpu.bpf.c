@@ -8,7 +8,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "cpu.h"
-#include "unwind.h"
+#include "unwind.bpf.h"
 
 #define EEXIST 17
 #define ENOMEM 12
@@ -17,7 +17,6 @@
 
 const volatile __u32 targ_tgid = 0;
 const volatile __u64 min_block_ns = 0;
-const volatile __u32 unwind_mode = UNWIND_MODE_AUTO; /* enum unwind_mode */
 
 /* CPU_STATS in cpu.h: what each counts and how the report shows it. */
 __u64 stats[CPU_STAT_MAX] = {};
@@ -49,29 +48,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct cpu_frames);
 } scratch SEC(".maps");
-
-/* The unwind tables (include/unwind.h, loaded by user/unwind/tables.c). */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, UNWIND_MAX_ROWS);
-	__type(key, __u32);
-	__type(value, struct unwind_row);
-} unwind_rows SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, UNWIND_MAX_FILES);
-	__type(key, __u32);
-	__type(value, struct unwind_file);
-} unwind_files SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, UNWIND_MAX_MAPPINGS);
-	__type(key, __u32);
-	__type(value, struct unwind_mapping);
-} unwind_maps SEC(".maps");
-__u32 unwind_nmaps = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -157,167 +133,28 @@ static __always_inline __s32 helper_stack(void *ctx, __u32 slot, __u64 flags, in
 	return intern(f);
 }
 
-/* The mapping holding ip (binary search of the sorted unwind_maps). */
-static __always_inline struct unwind_mapping *mapping_of(__u64 ip)
-{
-	__u32 lo = 0, hi = unwind_nmaps, idx;
-	struct unwind_mapping *m;
-
-	if (hi > UNWIND_MAX_MAPPINGS)
-		hi = UNWIND_MAX_MAPPINGS;
-	for (int i = 0; i < UNWIND_MAP_STEPS && lo < hi; i++) {
-		__u32 mid = lo + (hi - lo) / 2;
-
-		m = bpf_map_lookup_elem(&unwind_maps, &mid);
-		if (!m)
-			return NULL;
-		if (m->start <= ip)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (!lo)
-		return NULL;
-	idx = lo - 1;
-	m = bpf_map_lookup_elem(&unwind_maps, &idx);
-	return m && ip < m->end ? m : NULL;
-}
-
-/* The row of file at link-time address pc, or NULL. */
-static __always_inline struct unwind_row *row_of(__u32 file, __u64 pc)
-{
-	struct unwind_file *uf = bpf_map_lookup_elem(&unwind_files, &file);
-	struct unwind_row *r;
-	__u32 lo, hi, idx;
-
-	if (!uf || !uf->n || pc > 0xffffffffull)
-		return NULL;
-	lo = uf->first;
-	hi = uf->first + uf->n;
-	for (int i = 0; i < UNWIND_SEARCH_STEPS && lo < hi; i++) {
-		__u32 mid = lo + (hi - lo) / 2;
-
-		r = bpf_map_lookup_elem(&unwind_rows, &mid);
-		if (!r)
-			return NULL;
-		if (r->pc <= pc)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == uf->first)
-		return NULL;
-	idx = lo - 1;
-	return bpf_map_lookup_elem(&unwind_rows, &idx);
-}
-
-/* The walk of one user stack (bpf_loop's context). */
-struct walk {
-	__u64 ip, sp, bp;
-	int stat; /* the loss that cut the walk, or -1 */
-};
-
-#define WALK_END 1
-
-/* The caller's registers by a frame-pointer step: 0 or WALK_END. */
-static __always_inline int fp_step(struct walk *w, __u64 *ra)
-{
-	__u64 fp[2];
-
-	if (!w->bp || w->bp < w->sp)
-		return WALK_END; /* the outermost frame, or no frame pointer */
-	if (bpf_probe_read_user(fp, sizeof(fp), (void *)w->bp)) {
-		w->stat = CPU_STAT_USTACK_READ;
-		return WALK_END;
-	}
-	*ra = fp[1];
-	w->sp = w->bp + 16;
-	w->bp = fp[0];
-	return 0;
-}
-
-/* The caller's registers by a CFI row: 0 or WALK_END. */
-static __always_inline int cfi_step(struct walk *w, struct unwind_row *r, __u64 *ra)
-{
-	__u64 cfa = (r->cmd == UNWIND_CFA_RSP ? w->sp : w->bp) + (__s64)r->cfa_off;
-
-	if (bpf_probe_read_user(ra, sizeof(*ra), (void *)(cfa - 8))) {
-		w->stat = CPU_STAT_USTACK_READ;
-		return WALK_END;
-	}
-	if (r->rbp_off && bpf_probe_read_user(&w->bp, sizeof(w->bp), (void *)(cfa + r->rbp_off))) {
-		w->stat = CPU_STAT_USTACK_READ;
-		return WALK_END;
-	}
-	w->sp = cfa;
-	return 0;
-}
-
-/* One frame: records w->ip, then finds its caller.  bpf_loop callback:
- * 1 ends the walk. */
-static long unwind_step(__u32 i, void *ctx)
-{
-	struct walk *w = ctx;
-	__u32 slot = 0;
-	struct cpu_frames *f = bpf_map_lookup_elem(&scratch, &slot);
-	struct unwind_mapping *m;
-	struct unwind_row *r = NULL;
-	__u32 n;
-	__u64 ra = 0;
-	int cmd = UNWIND_NONE, end;
-
-	if (!f)
-		return WALK_END;
-	n = f->nr;
-	if (n >= CPU_MAX_STACK_DEPTH)
-		return WALK_END;
-	f->ips[n] = w->ip;
-	f->nr = n + 1;
-	/* A return address is after its call: the call is at ip - 1. */
-	m = mapping_of(i ? w->ip - 1 : w->ip);
-	if (m && m->file == UNWIND_TOO_LARGE)
-		w->stat = CPU_STAT_TABLE_TOO_LARGE;
-	else if (m && m->file != UNWIND_NO_FILE)
-		r = row_of(m->file, (i ? w->ip - 1 : w->ip) - m->bias);
-	if (r)
-		cmd = r->cmd;
-	if (cmd == UNWIND_STOP)
-		return WALK_END;
-	if (r && (cmd == UNWIND_CFA_RSP || cmd == UNWIND_CFA_RBP)) {
-		end = cfi_step(w, r, &ra);
-	} else if (cmd == UNWIND_NONE && unwind_mode == UNWIND_MODE_DWARF) {
-		w->stat = CPU_STAT_NO_UNWIND_INFO;
-		return WALK_END;
-	} else {
-		end = fp_step(w, &ra);
-	}
-	if (end || !ra)
-		return WALK_END;
-	w->ip = ra;
-	return 0;
-}
-
 /* The user stack of current by the unwind tables, from its user
  * registers (saved at its entry to the kernel). */
 static __always_inline __s32 unwound_stack(void)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	struct cpu_frames *f = scratch_slot(0);
-	struct walk w = { .stat = -1 };
+	__u64 ip, sp, bp;
+	int lost;
 
 	if (!f)
 		return -ENOMEM;
-	w.ip = BPF_CORE_READ(regs, ip);
-	w.sp = BPF_CORE_READ(regs, sp);
-	w.bp = BPF_CORE_READ(regs, bp);
-	if (!w.ip) {
+	unwind_task_regs(&ip, &sp, &bp);
+	if (!ip) {
 		stat_inc(CPU_STAT_USTACK_LOST);
 		return -ENOENT;
 	}
-	bpf_loop(CPU_MAX_STACK_DEPTH, unwind_step, &w, 0);
-	if (w.stat >= 0)
-		stat_inc(w.stat);
+	f->nr = unwind_walk(ip, sp, bp, f->ips, &lost);
+	if (lost == UNWIND_LOST_READ)
+		stat_inc(CPU_STAT_USTACK_READ);
+	else if (lost == UNWIND_LOST_NO_INFO)
+		stat_inc(CPU_STAT_NO_UNWIND_INFO);
+	else if (lost == UNWIND_LOST_TOO_LARGE)
+		stat_inc(CPU_STAT_TABLE_TOO_LARGE);
 	return intern(f);
 }
 

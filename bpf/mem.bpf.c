@@ -8,8 +8,10 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
 #include "mem.h"
 #include "uprobe_gen.bpf.h"
+#include "unwind.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -74,6 +76,19 @@ struct {
 	__type(value, struct mem_stack);
 } scratch SEC(".maps");
 
+/* Where unwind_walk puts a site's stack before its first MEM_STACK_DEPTH
+ * frames are kept. */
+struct walk_frames {
+	__u64 ips[UNWIND_MAX_FRAMES];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct walk_frames);
+} walk_scratch SEC(".maps");
+
 /* Per probe index (max_entries set by user space: probes + 1). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -97,23 +112,49 @@ static __always_inline void count(__u32 which)
 		*c += 1;
 }
 
-/* The caller's stack as a site id (0: none), stored in stacks.  The
- * return address at [rsp] is frame 1 unless the kernel put it there. */
-static __always_inline __u64 take_site(struct pt_regs *ctx)
+/* The stack at an allocator's entry by the unwind tables: at the
+ * function's first instruction its CFI says CFA = rsp + 8, so frame 1 is
+ * its caller.  The frame count, 0 when none. */
+static __always_inline __u32 walked_stack(struct pt_regs *ctx, struct mem_stack *s)
 {
-	__u32 zero = 0;
-	struct mem_stack *s = bpf_map_lookup_elem(&scratch, &zero);
-	__u64 ra = 0, h = 14695981039346656037ull;
+	__u32 zero = 0, n;
+	struct walk_frames *w = bpf_map_lookup_elem(&walk_scratch, &zero);
+	int lost;
+
+	if (!w)
+		return 0;
+	n = unwind_walk(PT_REGS_IP(ctx), PT_REGS_SP(ctx), PT_REGS_FP(ctx), w->ips, &lost);
+	/* The calibration walks ebprof's own stack, which has no tables. */
+	if ((bpf_get_current_pid_tgid() >> 32) != targ_tgid)
+		lost = UNWIND_LOST_NONE;
+	if (lost == UNWIND_LOST_READ)
+		count(MEM_CNT_STACK_READ);
+	else if (lost == UNWIND_LOST_NO_INFO)
+		count(MEM_CNT_NO_UNWIND_INFO);
+	else if (lost == UNWIND_LOST_TOO_LARGE)
+		count(MEM_CNT_TABLE_TOO_LARGE);
+	if (n > MEM_STACK_DEPTH)
+		n = MEM_STACK_DEPTH;
+	for (__u32 i = 0; i < MEM_STACK_DEPTH; i++) {
+		if (i >= n)
+			break;
+		s->ips[i] = w->ips[i];
+	}
+	return n;
+}
+
+/* --unwind fp: bpf_get_stack's frame-pointer walk, with the return
+ * address at [rsp] as frame 1 unless the walk put it there (a
+ * frame-pointer walk from a function's entry skips its caller). */
+static __always_inline __u32 fp_stack(struct pt_regs *ctx, struct mem_stack *s)
+{
+	__u64 ra = 0;
 	long got;
 	__u32 n;
 
-	if (!s)
-		return 0;
 	got = bpf_get_stack(ctx, s->ips, sizeof(s->ips), BPF_F_USER_STACK);
-	if (got <= 0) {
-		count(MEM_CNT_STACK);
+	if (got <= 0)
 		return 0;
-	}
 	n = (__u32)got / 8;
 	if (bpf_probe_read_user(&ra, sizeof(ra), (void *)PT_REGS_SP(ctx)) == 0 && ra &&
 	    (n < 2 || s->ips[1] != ra)) {
@@ -124,6 +165,24 @@ static __always_inline __u64 take_site(struct pt_regs *ctx)
 				s->ips[i] = s->ips[i - 1];
 		s->ips[1] = ra;
 		n++;
+	}
+	return n;
+}
+
+/* The caller's stack as a site id (0: none), stored in stacks. */
+static __always_inline __u64 take_site(struct pt_regs *ctx)
+{
+	__u32 zero = 0;
+	struct mem_stack *s = bpf_map_lookup_elem(&scratch, &zero);
+	__u64 h = 14695981039346656037ull;
+	__u32 n;
+
+	if (!s)
+		return 0;
+	n = unwind_mode == UNWIND_MODE_FP ? fp_stack(ctx, s) : walked_stack(ctx, s);
+	if (!n) {
+		count(MEM_CNT_STACK);
+		return 0;
 	}
 	if (n > MEM_STACK_DEPTH)
 		n = MEM_STACK_DEPTH;

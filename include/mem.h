@@ -8,8 +8,7 @@
 #include <linux/types.h>
 #endif
 
-/* User stack frames kept per allocation site (the return address at
- * [rsp] included). */
+/* User stack frames kept per allocation site. */
 #define MEM_STACK_DEPTH 32
 /* Distinct allocation sites (stacks). */
 #define MEM_MAX_SITES 16384
@@ -41,8 +40,9 @@ enum mem_fn {
 #undef MEM_FN_ENUM_
 
 /* One allocation site: a user stack, leaf first: ips[0] the allocator
- * function, ips[1] the return address at [rsp] at its entry (its caller,
- * which a frame-pointer walk from inside the allocator skips). */
+ * function, ips[1] its caller (by the unwind tables; with --unwind fp the
+ * return address at [rsp] at its entry, which a frame-pointer walk from
+ * inside the allocator skips). */
 struct mem_stack {
 	__u32 n;
 	__u32 pad;
@@ -102,6 +102,13 @@ struct mem_totals {
 	X(SITES_FULL, "lost_sites_full", "allocations not counted (site map full)")           \
 	/* allocations whose user stack could not be read: counted under "[no user stack]" */ \
 	X(STACK, "lost_stack", "allocations without a user stack (stack read failed)")        \
+	/* stacks cut: the stack could not be read (unwind tables) */                         \
+	X(STACK_READ, "lost_user_stack_read", "stacks cut (user stack read failed)")          \
+	/* stacks cut: --unwind dwarf and a pc without CFI */                                 \
+	X(NO_UNWIND_INFO, "lost_no_unwind_info", "stacks cut (user pc without unwind info)")  \
+	/* stacks walked by frame pointers in a file whose table was over a limit */          \
+	X(TABLE_TOO_LARGE, "lost_table_too_large",                                            \
+	  "stacks in a file whose unwind table is too large")                                 \
 	/* posix_memalign results that could not be read */                                   \
 	X(READ, "lost_read", "posix_memalign results not readable")                           \
 	/* allocator calls not seen through: the thread map was full */                       \

@@ -23,7 +23,21 @@ enum unwind_cmd {
 	UNWIND_STOP = 2,    /* return address undefined: the outermost frame */
 	UNWIND_FP = 3,	    /* CFI the walker cannot follow: a frame-pointer step */
 	UNWIND_NONE = 4,    /* no CFI covers these pcs */
+	/* A signal frame (its FDE's 'S' augmentation: glibc's __restore_rt):
+	 * rsp points to the struct ucontext the kernel pushed; the caller
+	 * is the interrupted state, its rip exact (not after a call). */
+	UNWIND_SIGNAL = 5,
+	/* A lazy .plt entry (the linker's standard CFA expression):
+	 * CFA = rsp + cfa_off, 8 more where (pc & 15) >= arg (after the
+	 * entry's push); RA at CFA - 8. */
+	UNWIND_PLT = 6,
 };
+
+/* x86-64 ucontext: uc_mcontext (struct sigcontext, the gregs) at 40;
+ * rbp, rsp and rip are its gregs 10, 15 and 16. */
+#define UNWIND_UC_RBP (40 + 10 * 8)
+#define UNWIND_UC_RSP (40 + 15 * 8)
+#define UNWIND_UC_RIP (40 + 16 * 8)
 
 /* rbp_off 0: rbp unchanged by this frame; else the caller's rbp is saved
  * at CFA + rbp_off. */
@@ -32,7 +46,7 @@ struct unwind_row {
 	__s32 cfa_off;
 	__s16 rbp_off;
 	__u8 cmd; /* enum unwind_cmd */
-	__u8 pad;
+	__u8 arg; /* UNWIND_PLT: the threshold of (pc & 15); else 0 */
 };
 
 /* A file's rows: unwind_rows[first .. first + n), sorted by pc. */

@@ -4,7 +4,8 @@ every on-CPU sample in a known leaf must carry exactly its known chain,
 libc's frames included (Debian's libc has no frame pointers)."""
 import os
 
-from lib import BpfSnapshot, check, equal, finish, metric_index, report, run_gated, start, stop, workload
+from lib import (BpfSnapshot, check, equal, finish, metric_index, report, run_gated, start, stop,
+                 table, workload)
 
 CPU_MS = 1500
 LIBC_START = ["_start", "__libc_start_main", "__libc_start_call_main", "main"]
@@ -28,13 +29,13 @@ def leaf_stacks(rep, leaf):
     return out, total
 
 
-def profile(binary, mode, unwind, env=None):
+def profile(binary, mode, unwind, env=None, extra=()):
     snap = BpfSnapshot()
     if env:
         os.environ.update(env)
     p = start([workload(binary), mode, str(CPU_MS), "sig"], gated=True)
     try:
-        r, doc = run_gated(["-F", "499", "--unwind", unwind, "-p", str(p.pid), "cpu"], p)
+        r, doc = run_gated(["-F", "499", "--unwind", unwind, "-p", str(p.pid), *extra, "cpu"], p)
     finally:
         p.wait()
         stop(p)
@@ -47,7 +48,7 @@ def profile(binary, mode, unwind, env=None):
     check(rep["info"]["unwind"].startswith(unwind), f"{what}: header names the unwinder",
           rep["info"]["unwind"])
     snap.check(what)
-    return rep, what
+    return (rep, what, doc) if extra else (rep, what)
 
 
 def exact(rep, what, leaf, want):
@@ -66,8 +67,7 @@ def test_chain():
             rep, what = profile(binary, "chain", unwind)
             exact(rep, what, "spin_leaf",
                   LIBC_START + ["chain_a", "chain_b", "chain_c", "spin_leaf"])
-            # Cut stacks (the SIGPROF handler's frame, which has no
-            # walkable CFI) are counted and shown.
+            # Cut stacks are counted and shown.
             for k in ("lost_no_unwind_info", "lost_user_stack_read", "lost_table_too_large"):
                 check(k in rep["info"], f"{what}: {k} shown", rep["info"].get(k))
 
@@ -121,7 +121,87 @@ def test_qsort():
               f"{sum(c for _, c in got)} of {total}")
 
 
+def test_uretprobe():
+    """func traces chain_b while cpu samples spin_leaf under it: chain_b's
+    return address on the stack is the uretprobe trampoline all along;
+    the walker puts back the real one from the task's pending return
+    instances, so the stacks keep chain_a and show no [uprobes] frame."""
+    for unwind in ("dwarf", "auto"):
+        rep, what, doc = profile("unwind", "chain", unwind, extra=["-f", "chain_b", "func"])
+        what += " with func -f chain_b"
+        calls = {r["name"]: r["calls"] for r in table(report(doc, "func"), "functions")}
+        equal(calls.get("chain_b"), 1, f"{what}: chain_b traced (its return probe pending)")
+        exact(rep, what, "spin_leaf", LIBC_START + ["chain_a", "chain_b", "chain_c", "spin_leaf"])
+        frames = [rep["frames"][i] for s in rep["samples"] for i in s["stack"]]
+        check(not [f for f in frames if f["kind"] == "user" and
+                   (not f["func"] or "uprobes" in (f.get("module") or f["func"]))],
+              f"{what}: no [uprobes] frame")
+
+
+def test_signal():
+    """A SIGALRM handler spinning over an interrupted function: the walk
+    crosses glibc's __restore_rt signal frame (registers from the
+    ucontext on the stack, the interrupted pc taken as exact) down to
+    _start, nothing cut."""
+    for binary, unwind in (("unwind", "dwarf"), ("unwind_nopie", "auto")):
+        rep, what = profile(binary, "signal", unwind)
+        exact(rep, what, "handler_spin",
+              LIBC_START + ["sig_caller", "sig_interrupted", "__restore_rt", "on_alarm",
+                            "handler_spin"])
+        for k in ("lost_no_unwind_info", "lost_user_stack_read", "lost_bad_walk"):
+            equal(rep["info"][k], 0, f"{what}: {k}")
+
+
+def test_vdso():
+    """clock_gettime in a loop: samples inside the vdso walk out of it by
+    the vdso's own CFI (built from ebprof's vdso image: the same kernel)
+    to the caller chain; with --unwind dwarf nothing is cut."""
+    for binary, unwind in (("unwind", "dwarf"), ("unwind_nopie", "auto")):
+        rep, what = profile(binary, "vdso", unwind)
+        m = metric_index(rep, "samples")
+        frames = rep["frames"]
+        want = LIBC_START + ["vdso_caller", "vdso_loop", "clock_gettime"]
+        n, bad = 0, []
+        for s in rep["samples"]:
+            user = [frames[i] for i in s["stack"] if frames[i]["kind"] == "user"]
+            k = next((j for j, f in enumerate(user) if f.get("module") == "[vdso]"), None)
+            if not s["values"][m] or k is None:
+                continue
+            n += s["values"][m]
+            if ([f["func"] for f in user[:k]] != want or
+                    any(f.get("module") != "[vdso]" for f in user[k:])):
+                bad.append([f["func"] for f in user])
+        check(n > 0, f"{what}: samples inside the vdso", n)
+        check(not bad, f"{what}: every vdso sample has {';'.join(want)} under it", bad[:2])
+        for k in ("lost_no_unwind_info", "lost_user_stack_read", "lost_bad_walk"):
+            equal(rep["info"][k], 0, f"{what}: {k}")
+
+
+def test_dlopen():
+    """A library dlopened after the start (built without frame pointers):
+    its table is loaded at the next mapping refresh, and from then on its
+    samples carry the whole chain; a sample before that is cut at its
+    first frame and counted (--unwind dwarf)."""
+    lib = workload("libunwind_dl.so")
+    for binary in ("unwind", "unwind_nopie"):
+        rep, what = profile(binary, "dlopen", "dwarf", {"UNWIND_DL": lib})
+        want = LIBC_START + ["dlopen_caller", "dl_entry", "dl_mid", "dl_spin"]
+        got, total = leaf_stacks(rep, "dl_spin")
+        full = sum(c for s, c in got if s == want)
+        cut = sum(c for s, c in got if s == ["dl_spin"])
+        other = [s for s, _ in got if s not in (want, ["dl_spin"])]
+        check(full > 0, f"{what}: dl_spin samples with {';'.join(want)}", full)
+        check(not other, f"{what}: no other dl_spin stack", other[:2])
+        check(cut <= rep["info"]["lost_no_unwind_info"],
+              f"{what}: samples before the library's table are counted cuts",
+              f"{cut} cut, {rep['info']['lost_no_unwind_info']} counted")
+
+
 if __name__ == "__main__":
+    test_dlopen()
+    test_vdso()
+    test_signal()
+    test_uretprobe()
     test_chain()
     test_recursion()
     test_threads()

@@ -11,21 +11,68 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <unistd.h>
 
 #include "unwind/cfi.h"
 
 #define FIXT "build/fixtures/"
 #define MAX_CIES 64
 
-/* One parsed readelf row: the CFA, rbp and ra columns as text. */
+/* One parsed readelf row: the CFA, rbp and ra columns as text; signal:
+ * its CIE's augmentation has 'S' (a signal frame). */
 struct rrow {
 	char cfa[32], rbp[16], ra[16];
+	int signal, plt; /* plt: a CFA expression inside .plt */
 };
+
+/* The address range [lo, hi) of section name in path: 0, or -1. */
+static int section_range(const char *path, const char *name, unsigned long *lo, unsigned long *hi)
+{
+	int fd = open(path, O_RDONLY), found = -1;
+	Elf *e;
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	if (fd < 0)
+		return -1;
+	elf_version(EV_CURRENT);
+	e = elf_begin(fd, ELF_C_READ, NULL);
+	if (e && !elf_getshdrstrndx(e, &shstrndx)) {
+		while ((scn = elf_nextscn(e, scn))) {
+			GElf_Shdr sh;
+			const char *n;
+
+			if (!gelf_getshdr(scn, &sh) || !(n = elf_strptr(e, shstrndx, sh.sh_name)) ||
+			    strcmp(n, name))
+				continue;
+			*lo = sh.sh_addr;
+			*hi = sh.sh_addr + sh.sh_size;
+			found = 0;
+		}
+	}
+	if (e)
+		elf_end(e);
+	close(fd);
+	return found;
+}
 
 /* The row cfi.c must have made of one readelf row. */
 static void expect(const struct rrow *r, struct unwind_row *w)
 {
 	memset(w, 0, sizeof(*w));
+	if (r->signal) {
+		w->cmd = UNWIND_SIGNAL;
+		return;
+	}
+	if (r->plt && !strcmp(r->cfa, "exp") && !strcmp(r->ra, "c-8")) {
+		/* binutils' lazy .plt: rsp + 8, + 8 from the entry's push */
+		w->cmd = UNWIND_PLT;
+		w->cfa_off = 8;
+		w->arg = 11;
+		return;
+	}
 	if (!strcmp(r->ra, "u")) {
 		w->cmd = UNWIND_STOP;
 		return;
@@ -92,21 +139,30 @@ static size_t check_file(const char *path)
 	unsigned long cie_off[MAX_CIES], fde_lo = 0, fde_hi = 0;
 	struct rrow cie_row[MAX_CIES], r;
 	struct cfi_table t;
+	unsigned long sig_off[MAX_CIES], plt_lo = 0, plt_hi = 0;
+	int nsig = 0, signal = 0;
 	int ncies = 0, ncols = 0, in_cie = 0, fde_rows = -1, fde_cie = -1;
 	size_t checked = 0;
 	FILE *f;
 
 	assert_int_equal(cfi_table_build(path, NULL, &t), 0);
 	assert_non_null(t.source);
+	section_range(path, ".plt", &plt_lo, &plt_hi);
 	snprintf(cmd, sizeof(cmd), "readelf --debug-dump=frames-interp %s 2>/dev/null", path);
 	f = popen(cmd, "r");
 	assert_non_null(f);
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long off, pc;
-		char *p;
+		char *p, *q;
 
 		if (strstr(line, " CIE ") && ncies < MAX_CIES) {
 			cie_off[ncies] = strtoul(line, NULL, 16);
+			/* CIE "zRS": the augmentation string, S for a signal
+			 * frame (such a CIE may print no row of its own) */
+			p = strchr(line, '"');
+			q = p ? strchr(p + 1, '"') : NULL;
+			if (q && memchr(p + 1, 'S', (size_t)(q - p - 1)) && nsig < MAX_CIES)
+				sig_off[nsig++] = cie_off[ncies];
 			in_cie = 1;
 		} else if ((p = strstr(line, " FDE cie="))) {
 			if (fde_rows == 0 && fde_cie >= 0)
@@ -116,6 +172,9 @@ static size_t check_file(const char *path)
 			for (int i = 0; i < ncies; i++)
 				if (cie_off[i] == off)
 					fde_cie = i;
+			signal = 0;
+			for (int i = 0; i < nsig; i++)
+				signal |= sig_off[i] == off;
 			fde_lo = strtoul(strstr(line, "pc=") + 3, NULL, 16);
 			fde_hi = strtoul(strstr(line, "..") + 2, NULL, 16);
 			fde_rows = 0;
@@ -128,6 +187,8 @@ static size_t check_file(const char *path)
 		} else if (line[0] >= '0' && line[0] <= 'f' && strlen(line) > 17 &&
 			   line[16] == ' ') {
 			pc = parse_row(line, cols, ncols, &r);
+			r.signal = !in_cie && signal;
+			r.plt = !in_cie && pc >= plt_lo && pc < plt_hi;
 			if (in_cie) {
 				cie_row[ncies++] = r;
 				in_cie = 0;
@@ -170,6 +231,69 @@ static void test_libc(void **state)
 	assert_true(check_file("/lib/x86_64-linux-gnu/libc.so.6") > 10000);
 }
 
+/* The lazy .plt of the fixtures and libc: rsp+16 at PLT0, rsp+24 after
+ * its push, then binutils' expression (readelf --debug-dump=frames
+ * shows it) for the 16-byte entries: PLT rows of rsp + 8 (+ 8 from
+ * (pc & 15) >= 11). */
+static void check_plt(const char *path)
+{
+	char cmd[512], line[1024];
+	unsigned long lo, hi;
+	struct cfi_table t;
+	const struct unwind_row *r;
+	int expr = 0;
+	FILE *f;
+
+	assert_int_equal(section_range(path, ".plt", &lo, &hi), 0);
+	assert_true(hi - lo >= 32);
+	snprintf(cmd, sizeof(cmd), "readelf --debug-dump=frames %s 2>/dev/null", path);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		expr |= strstr(line,
+			       "DW_CFA_def_cfa_expression (DW_OP_breg7 (rsp): 8; DW_OP_breg16 "
+			       "(rip): 0; DW_OP_lit15; DW_OP_and; DW_OP_lit11; DW_OP_ge; "
+			       "DW_OP_lit3; DW_OP_shl; DW_OP_plus)") != NULL;
+	pclose(f);
+	assert_true(expr);
+	assert_int_equal(cfi_table_build(path, NULL, &t), 0);
+	r = cfi_table_find(&t, lo);
+	assert_int_equal(r->cmd, UNWIND_CFA_RSP);
+	assert_int_equal(r->cfa_off, 16);
+	r = cfi_table_find(&t, lo + 6);
+	assert_int_equal(r->cmd, UNWIND_CFA_RSP);
+	assert_int_equal(r->cfa_off, 24);
+	for (unsigned long pc = lo + 16; pc < hi; pc++) {
+		r = cfi_table_find(&t, pc);
+		assert_int_equal(r->cmd, UNWIND_PLT);
+		assert_int_equal(r->cfa_off, 8);
+		assert_int_equal(r->arg, 11);
+	}
+	cfi_table_free(&t);
+}
+
+static void test_plt(void **state)
+{
+	(void)state;
+	check_plt(FIXT "fixture_pie");
+	check_plt(FIXT "fixture_nopie");
+	check_plt("/lib/x86_64-linux-gnu/libc.so.6");
+}
+
+/* glibc's __restore_rt: its FDE is a signal frame's ('S'). */
+static void test_libc_signal_frame(void **state)
+{
+	struct cfi_table t;
+	size_t signal = 0;
+
+	(void)state;
+	assert_int_equal(cfi_table_build("/lib/x86_64-linux-gnu/libc.so.6", NULL, &t), 0);
+	for (size_t i = 0; i < t.n; i++)
+		signal += t.rows[i].cmd == UNWIND_SIGNAL;
+	assert_true(signal >= 1);
+	cfi_table_free(&t);
+}
+
 /* _start's return address is undefined: the walk stops there. */
 static void test_stop_and_gaps(void **state)
 {
@@ -202,9 +326,10 @@ static void test_not_elf(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fixture_pie),   cmocka_unit_test(test_fixture_nopie),
-		cmocka_unit_test(test_fixture_lib),   cmocka_unit_test(test_libc),
-		cmocka_unit_test(test_stop_and_gaps), cmocka_unit_test(test_not_elf),
+		cmocka_unit_test(test_fixture_pie),	  cmocka_unit_test(test_fixture_nopie),
+		cmocka_unit_test(test_fixture_lib),	  cmocka_unit_test(test_libc),
+		cmocka_unit_test(test_libc_signal_frame), cmocka_unit_test(test_plt),
+		cmocka_unit_test(test_stop_and_gaps),	  cmocka_unit_test(test_not_elf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,13 +11,24 @@
  *     threads  two threads: thread_one > one_a > spin_one and
  *              thread_two > two_a > two_b > spin_two (main joins them)
  *     qsort    main > sort_caller > qsort (libc) ... > cmp_slow
+ *     signal   main > sig_caller > sig_interrupted, interrupted after
+ *              20 ms (ITIMER_REAL) by SIGALRM, whose handler spins to
+ *              the end: on_alarm > handler_spin, above glibc's
+ *              __restore_rt signal frame
+ *     dlopen   main > dlopen_caller > dl_entry > dl_mid > dl_spin, the last
+ *              three in the library env UNWIND_DL names, dlopened after
+ *              the start (tests/workloads/dl/unwind_dl.c)
+ *     vdso     main > vdso_caller > vdso_loop > clock_gettime (libc) > the
+ *              vdso's clock_gettime, in a loop
  */
+#include <dlfcn.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include "gate.h"
 
@@ -130,6 +141,75 @@ KEEP static unsigned long sort_caller(void)
 	return rounds + (unsigned long)v[0];
 }
 
+KEEP static unsigned long dlopen_caller(void)
+{
+	const char *path = getenv("UNWIND_DL");
+	void *h = path ? dlopen(path, RTLD_NOW) : NULL;
+	unsigned long (*entry)(volatile sig_atomic_t *);
+
+	if (!h) {
+		fprintf(stderr, "unwind: dlopen %s: %s\n", path ? path : "(UNWIND_DL unset)",
+			dlerror());
+		exit(2);
+	}
+	*(void **)&entry = dlsym(h, "dl_entry");
+	if (!entry) {
+		fprintf(stderr, "unwind: no dl_entry in %s\n", path);
+		exit(2);
+	}
+	return entry(&done) + 1;
+}
+
+KEEP static unsigned long vdso_loop(void)
+{
+	struct timespec ts;
+	unsigned long x = 0;
+
+	while (!done) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		x += (unsigned long)ts.tv_nsec;
+	}
+	return x;
+}
+
+KEEP static unsigned long vdso_caller(void)
+{
+	return vdso_loop() + 1;
+}
+
+/* The three spin loops differ (identical functions may be folded). */
+KEEP static unsigned long handler_spin(void)
+{
+	unsigned long x = 0;
+
+	while (!done)
+		x += sink * 2 + 1;
+	return x;
+}
+
+KEEP static void on_alarm(int sig)
+{
+	sink += handler_spin() + (unsigned long)sig;
+}
+
+KEEP static unsigned long sig_interrupted(void)
+{
+	unsigned long x = 0;
+
+	while (!done)
+		x += sink + 3;
+	return x;
+}
+
+KEEP static unsigned long sig_caller(void)
+{
+	struct itimerval it = { .it_value = { .tv_usec = 20000 } };
+
+	signal(SIGALRM, on_alarm);
+	setitimer(ITIMER_REAL, &it, NULL);
+	return sig_interrupted() + 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct itimerval it = { 0 };
@@ -138,7 +218,8 @@ int main(int argc, char **argv)
 
 	gate_init();
 	if (argc < 3 || (ms = atol(argv[2])) <= 0 || gate_wait(argc > 3 ? argv[3] : NULL)) {
-		fprintf(stderr, "usage: unwind chain|recurse|threads|qsort MS [START]\n");
+		fprintf(stderr, "usage: unwind chain|recurse|threads|qsort|signal|dlopen|vdso MS "
+				"[START]\n");
 		return 2;
 	}
 	signal(SIGPROF, on_prof);
@@ -158,6 +239,12 @@ int main(int argc, char **argv)
 		pthread_join(t2, NULL);
 	} else if (!strcmp(argv[1], "qsort")) {
 		sink += sort_caller();
+	} else if (!strcmp(argv[1], "signal")) {
+		sink += sig_caller();
+	} else if (!strcmp(argv[1], "dlopen")) {
+		sink += dlopen_caller();
+	} else if (!strcmp(argv[1], "vdso")) {
+		sink += vdso_caller();
 	} else {
 		fprintf(stderr, "unwind: unknown mode %s\n", argv[1]);
 		return 2;

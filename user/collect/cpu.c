@@ -106,30 +106,6 @@ static const enum feature cpu_needs[] = {
 	FEAT_BPF_LOOP, /* the user stack walker */
 };
 
-/* The unwind tables of the target's mappings (not with --unwind fp); a
- * launched command gets its tables at the first refresh after exec. */
-static int open_unwind(struct cpu_state *s)
-{
-	struct unwind_tables_opts uo = {
-		.rows_fd = bpf_map__fd(s->skel->maps.unwind_rows),
-		.files_fd = bpf_map__fd(s->skel->maps.unwind_files),
-		.maps_fd = bpf_map__fd(s->skel->maps.unwind_maps),
-		.nmaps = &s->skel->bss->unwind_nmaps,
-	};
-	int err;
-
-	if (s->opts->unwind == UNWIND_MODE_FP)
-		return 0;
-	err = unwind_tables__new(&uo, &s->unwind);
-	if (err)
-		return err;
-	err = s->target->launched ? 0 : unwind_tables__update(s->unwind, s->target->pid);
-	if (err)
-		ebprof_err("cannot load the unwind tables of pid %d: %s", s->target->pid,
-			   strerror(-err));
-	return err;
-}
-
 static int cpu_open(void **statep, const struct options *o, struct target *t)
 {
 	struct cpu_state *s;
@@ -157,7 +133,9 @@ static int cpu_open(void **statep, const struct options *o, struct target *t)
 		collector_bpf_error("cpu", 1, err);
 		goto fail;
 	}
-	err = open_unwind(s);
+	/* Not with --unwind fp. */
+	err = unwind_tables__open(&UNWIND_TABLES_OPTS(s->skel), (enum unwind_mode)o->unwind, t->pid,
+				  t->launched, &s->unwind);
 	if (err)
 		goto fail;
 	/* A launched command is still ebprof's own fork until released: its

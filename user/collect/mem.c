@@ -22,12 +22,14 @@
 #include "run/collector.h"
 #include "run/features.h"
 #include "symbols/symbolize.h"
+#include "unwind/tables.h"
 
 #define MEM_FN_NAME_(name, sym) [MEM_FN_##name] = sym,
 static const char *const fn_names[MEM_FN_MAX] = { MEM_FUNCS(MEM_FN_NAME_) };
 #undef MEM_FN_NAME_
 
-static const enum feature mem_needs[] = { FEAT_BTF, FEAT_UPROBE };
+static const enum feature mem_needs[] = { FEAT_BTF, FEAT_UPROBE,
+					  FEAT_BPF_LOOP /* the user stack walker */ };
 
 static void mem_close(void *state)
 {
@@ -43,6 +45,7 @@ static void mem_close(void *state)
 	uprobe_governor__free(s->free_gov);
 	mem_growth__free(s->growth);
 	mem_bpf__destroy(s->skel);
+	unwind_tables__free(s->unwind);
 	symbolizer_free(s->sym);
 	uprobe_targets_free(&s->tg);
 	strlist_free(&s->notes);
@@ -106,6 +109,7 @@ static int load_bpf(struct mem_state *s)
 		return err;
 	}
 	s->skel->rodata->targ_tgid = (uint32_t)s->t->pid;
+	s->skel->rodata->unwind_mode = (uint32_t)s->o->unwind;
 	err = new_probes(s);
 	if (err)
 		return err;
@@ -117,7 +121,9 @@ static int load_bpf(struct mem_state *s)
 		collector_bpf_error("mem", 1, err);
 		return err;
 	}
-	return 0;
+	/* The sites' stacks: not with --unwind fp. */
+	return unwind_tables__open(&UNWIND_TABLES_OPTS(s->skel), (enum unwind_mode)s->o->unwind,
+				   s->t->pid, s->t->launched, &s->unwind);
 }
 
 static int mem_open(void **statep, const struct options *o, struct target *t)
@@ -271,13 +277,16 @@ static void govern_free(struct mem_state *s, uint64_t t, uint64_t unknown)
 }
 
 /* Governs, and keeps the target's mappings (a launched command's exec,
- * libraries loaded later) for the report. */
+ * libraries loaded later) for the report and the unwinder. */
 static int mem_tick(void *state)
 {
 	struct mem_state *s = state;
 
 	uint64_t t = now_ns(), unknown = unknown_frees(s);
 
+	/* First: a command just released has exec'd, its tables are due. */
+	if (s->unwind)
+		unwind_tables__update(s->unwind, s->t->pid);
 	update_cost(s);
 	uprobe_governor__tick(s->gov);
 	/* The untracked frees up to the tick that detached: what follows are

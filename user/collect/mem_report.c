@@ -429,10 +429,12 @@ static int add_notes(struct mem_rep *r)
 	struct mem_state *s = r->s;
 	int err;
 
-	err = profile_note(r->p,
-			   "stacks are taken at the allocator's entry: frame 2 (the caller) is "
-			   "the return address at [rsp], deeper frames come from the frame-"
-			   "pointer walk");
+	err = 0;
+	if (!s->unwind)
+		err = profile_note(
+			r->p, "stacks are taken at the allocator's entry: frame 2 (the caller) "
+			      "is the return address at [rsp], deeper frames come from the "
+			      "frame-pointer walk");
 	if (!err)
 		err = profile_note(
 			r->p,

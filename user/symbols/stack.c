@@ -99,6 +99,11 @@ void stack_from_ips(struct stack_conv *c, struct stackbuf *st, int kernel, const
 			symbolize_kernel(c->sym, a, &r);
 		else
 			symbolize_user(c->sym, a, &r);
+		/* A signal frame's return address is the first instruction of
+		 * the signal trampoline (glibc's __restore_rt): ip-1 is in no
+		 * function. */
+		if (!kernel && !r.func && a != ips[i])
+			symbolize_user(c->sym, ips[i], &r);
 		stackbuf_push(st, profile_frame(c->p, kernel ? FRAME_KERNEL : FRAME_USER, r.func,
 						r.module, r.offset));
 	}

@@ -20,6 +20,7 @@
 
 struct cfi_src {
 	int fd;
+	void *image; /* an in-memory ELF's copy, or NULL */
 	Elf *elf;
 	Dwarf *dw; /* for .debug_frame, else NULL */
 	Dwarf_CFI *cfi;
@@ -35,6 +36,7 @@ static void src_close(struct cfi_src *s)
 		elf_end(s->elf);
 	if (s->fd >= 0)
 		close(s->fd);
+	free(s->image);
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
 }
@@ -177,12 +179,32 @@ static int cfa_offset_rule(const Dwarf_Op *ops, size_t nops, int64_t *off)
 	return 0;
 }
 
+/* The CFA expression binutils gives lazy .plt entries: rsp + N, 8 more
+ * where (rip & 15) >= K, i.e. breg7 N; breg16 0; lit15; and; litK; ge;
+ * lit3; shl; plus.  1 when ops is it (N and K out). */
+static int plt_cfa(const Dwarf_Op *ops, size_t nops, int64_t *n, unsigned *k)
+{
+	static const uint8_t want[] = { DW_OP_breg7, DW_OP_breg16, DW_OP_lit15, DW_OP_and, 0,
+					DW_OP_ge,    DW_OP_lit3,   DW_OP_shl,	DW_OP_plus };
+
+	if (nops != ARRAY_SIZE(want) || ops[1].number != 0 || ops[4].atom < DW_OP_lit0 ||
+	    ops[4].atom > DW_OP_lit15)
+		return 0;
+	for (size_t i = 0; i < nops; i++)
+		if (i != 4 && ops[i].atom != want[i])
+			return 0;
+	*n = (int64_t)ops[0].number;
+	*k = (unsigned)(ops[4].atom - DW_OP_lit0);
+	return *n >= INT32_MIN && *n <= INT32_MAX;
+}
+
 /* The row of one libdw frame state. */
 static void frame_row(Dwarf_Frame *f, struct unwind_row *row)
 {
 	Dwarf_Op mem[3], *ops;
 	size_t nops;
-	int64_t ra, rbp = 0;
+	int64_t ra, rbp = 0, plt_off;
+	unsigned plt_k;
 
 	row->cmd = UNWIND_FP;
 	if (dwarf_frame_register(f, DW_RA, mem, &ops, &nops) == 0 && nops == 0 && ops == mem) {
@@ -197,7 +219,15 @@ static void frame_row(Dwarf_Frame *f, struct unwind_row *row)
 	if (nops &&
 	    (!cfa_offset_rule(ops, nops, &rbp) || rbp == 0 || rbp < INT16_MIN || rbp > INT16_MAX))
 		return; /* rbp in another register, or an expression */
-	if (dwarf_frame_cfa(f, &ops, &nops) || nops != 1 || ops[0].atom != DW_OP_bregx ||
+	if (dwarf_frame_cfa(f, &ops, &nops))
+		return;
+	if (!rbp && plt_cfa(ops, nops, &plt_off, &plt_k)) {
+		row->cmd = UNWIND_PLT;
+		row->cfa_off = (int32_t)plt_off;
+		row->arg = (uint8_t)plt_k;
+		return;
+	}
+	if (nops != 1 || ops[0].atom != DW_OP_bregx ||
 	    (ops[0].number != DW_RSP && ops[0].number != DW_RBP) ||
 	    (int64_t)ops[0].number2 < INT32_MIN || (int64_t)ops[0].number2 > INT32_MAX)
 		return; /* a CFA expression (a realigned stack) */
@@ -219,7 +249,7 @@ static int rows_add(struct rows *r, uint64_t pc, const struct unwind_row *row)
 	if (pc > UINT32_MAX)
 		return -E2BIG;
 	if (last && last->cmd == row->cmd && last->cfa_off == row->cfa_off &&
-	    last->rbp_off == row->rbp_off)
+	    last->rbp_off == row->rbp_off && last->arg == row->arg)
 		return 0;
 	if (last && last->pc == pc) {
 		*last = *row;
@@ -255,8 +285,13 @@ static int range_rows(Dwarf_CFI *cfi, uint64_t lo, uint64_t hi, struct rows *r)
 			pc++;
 			continue;
 		}
-		dwarf_frame_info(f, &start, &end, NULL);
-		frame_row(f, &row);
+		bool signal = false;
+
+		dwarf_frame_info(f, &start, &end, &signal);
+		if (signal)
+			row.cmd = UNWIND_SIGNAL; /* its CFA and rules: the ucontext's */
+		else
+			frame_row(f, &row);
 		free(f);
 		err = rows_add(r, pc, &row);
 		pc = end > pc ? end : pc + 1;
@@ -264,32 +299,29 @@ static int range_rows(Dwarf_CFI *cfi, uint64_t lo, uint64_t hi, struct rows *r)
 	return err ? err : rows_add(r, hi, &none);
 }
 
-int cfi_table_build(const char *path, const char *root, struct cfi_table *out)
+/* The rows of the open file s (its debug file under root when it has no
+ * CFI itself, and root is not NULL or s is a file). */
+static int build(struct cfi_src *s, const char *root, int debug, struct cfi_table *out)
 {
-	struct cfi_src s;
 	struct rows r = { 0 };
 	uint64_t ranges[16][2];
 	size_t nranges;
 	int err;
 
-	memset(out, 0, sizeof(*out));
-	err = src_open(&s, path);
-	if (err)
-		return err;
 	/* The executable's own segments, whichever file the CFI comes from. */
-	nranges = exec_ranges(s.elf, ranges, ARRAY_SIZE(ranges), out);
-	if (!src_cfi(&s, &out->source)) {
-		err = src_open_debug(&s, root);
-		if (err || !src_cfi(&s, &out->source)) {
-			src_close(&s);
+	nranges = exec_ranges(s->elf, ranges, ARRAY_SIZE(ranges), out);
+	if (!src_cfi(s, &out->source)) {
+		err = debug ? src_open_debug(s, root) : -ENOENT;
+		if (err || !src_cfi(s, &out->source)) {
+			src_close(s);
 			out->source = NULL;
 			return 0; /* no CFI: frame pointers only */
 		}
 	}
 	err = 0;
 	for (size_t i = 0; i < nranges && !err; i++)
-		err = range_rows(s.cfi, ranges[i][0], ranges[i][1], &r);
-	src_close(&s);
+		err = range_rows(s->cfi, ranges[i][0], ranges[i][1], &r);
+	src_close(s);
 	if (err) {
 		free(r.v);
 		out->source = NULL;
@@ -298,6 +330,34 @@ int cfi_table_build(const char *path, const char *root, struct cfi_table *out)
 	out->rows = r.v;
 	out->n = r.n;
 	return 0;
+}
+
+int cfi_table_build(const char *path, const char *root, struct cfi_table *out)
+{
+	struct cfi_src s;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = src_open(&s, path);
+	return err ? err : build(&s, root, 1, out);
+}
+
+int cfi_table_build_image(const void *image, size_t size, struct cfi_table *out)
+{
+	struct cfi_src s = { .fd = -1 };
+
+	memset(out, 0, sizeof(*out));
+	elf_version(EV_CURRENT);
+	s.image = malloc(size);
+	if (!s.image)
+		return -ENOMEM;
+	memcpy(s.image, image, size);
+	s.elf = elf_memory(s.image, size);
+	if (!s.elf || elf_kind(s.elf) != ELF_K_ELF) {
+		src_close(&s);
+		return -ENOEXEC;
+	}
+	return build(&s, NULL, 0, out);
 }
 
 const struct unwind_row *cfi_table_find(const struct cfi_table *t, unsigned long pc)

@@ -3,8 +3,10 @@
  * libdw, as the compact sorted rows the BPF stack walker follows
  * (include/unwind.h): pc -> CFA rule, rbp rule, STOP where the return
  * address is undefined (_start, clone), FP where the CFI is something the
- * walker cannot follow (a CFA expression), NONE where no CFI covers the
- * executable code. */
+ * walker cannot follow (a CFA expression), PLT for the standard lazy
+ * .plt expression, SIGNAL for a signal frame
+ * (the FDE's 'S' augmentation), NONE where no CFI covers the executable
+ * code. */
 #ifndef EBPROF_CFI_H
 #define EBPROF_CFI_H
 
@@ -28,6 +30,8 @@ struct cfi_table {
  * rows or has code above 4 GiB; other negative errnos when it cannot be
  * read as ELF. */
 int cfi_table_build(const char *path, const char *root, struct cfi_table *out);
+/* The same for an ELF image in memory (the vdso), copied first. */
+int cfi_table_build_image(const void *image, size_t size, struct cfi_table *out);
 /* The row in effect at link-time address pc, or NULL (below the first). */
 const struct unwind_row *cfi_table_find(const struct cfi_table *t, unsigned long pc);
 /* The load bias of a mapping of the file at map_start of file offset

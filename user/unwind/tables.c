@@ -3,7 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 
@@ -37,6 +39,22 @@ int unwind_tables__new(const struct unwind_tables_opts *o, struct unwind_tables 
 	t->o = *o;
 	*out = t;
 	return 0;
+}
+
+int unwind_tables__open(const struct unwind_tables_opts *o, enum unwind_mode mode, pid_t pid,
+			int launched, struct unwind_tables **out)
+{
+	int err;
+
+	*out = NULL;
+	if (mode == UNWIND_MODE_FP)
+		return 0;
+	err = unwind_tables__new(o, out);
+	if (!err && !launched)
+		err = unwind_tables__update(*out, pid);
+	if (err)
+		ebprof_err("cannot load the unwind tables of pid %d: %s", (int)pid, strerror(-err));
+	return err;
 }
 
 /* Copies f's rows into the rows array and gives it a file index. */
@@ -76,6 +94,28 @@ static int load_rows(struct unwind_tables *t, struct ufile *f)
 	return 0;
 }
 
+/* The vdso's key among the files (no file has it). */
+#define VDSO_DEV UINT64_MAX
+#define VDSO_INO UINT64_MAX
+
+/* The vdso's CFI, from ebprof's own vdso: the kernel maps the same image
+ * into every 64-bit process. */
+static int vdso_cfi(struct cfi_table *cfi)
+{
+	unsigned long base = getauxval(AT_SYSINFO_EHDR);
+	struct procmaps pm = { 0 };
+	int err = -ENOENT;
+
+	if (!base || procmaps_read(getpid(), &pm))
+		return -ENOENT;
+	for (size_t i = 0; i < pm.n; i++)
+		if (pm.maps[i].start == base && pm.maps[i].path &&
+		    !strcmp(pm.maps[i].path, "[vdso]"))
+			err = cfi_table_build_image((const void *)base, pm.maps[i].end - base, cfi);
+	procmaps_free(&pm);
+	return err;
+}
+
 /* The file of a mapping, its table built on first sight. */
 static struct ufile *file_of(struct unwind_tables *t, pid_t pid, const struct procmap *m)
 {
@@ -87,8 +127,12 @@ static struct ufile *file_of(struct unwind_tables *t, pid_t pid, const struct pr
 
 	snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
 	snprintf(path, sizeof(path), "%s%s", root, m->path);
-	if (stat(path, &sb))
+	if (!strcmp(m->path, "[vdso]")) {
+		sb.st_dev = VDSO_DEV;
+		sb.st_ino = VDSO_INO;
+	} else if (m->path[0] != '/' || stat(path, &sb)) {
 		return NULL;
+	}
 	for (size_t i = 0; i < t->nfiles; i++)
 		if (t->files[i].dev == sb.st_dev && t->files[i].ino == sb.st_ino)
 			return &t->files[i];
@@ -98,7 +142,7 @@ static struct ufile *file_of(struct unwind_tables *t, pid_t pid, const struct pr
 	f->dev = sb.st_dev;
 	f->ino = sb.st_ino;
 	t0 = now_ns();
-	err = cfi_table_build(path, root, &f->cfi);
+	err = f->dev == VDSO_DEV ? vdso_cfi(&f->cfi) : cfi_table_build(path, root, &f->cfi);
 	t->st.build_ns += now_ns() - t0;
 	if (err == -E2BIG) {
 		f->id = UNWIND_TOO_LARGE;
@@ -136,7 +180,9 @@ int unwind_tables__update(struct unwind_tables *t, pid_t pid)
 			t->st.mappings_left++;
 			continue;
 		}
-		f = m->path && m->path[0] == '/' ? file_of(t, pid, m) : NULL;
+		f = m->path && (m->path[0] == '/' || !strcmp(m->path, "[vdso]")) ?
+			    file_of(t, pid, m) :
+			    NULL;
 		if (f && (f->id == UNWIND_TOO_LARGE ||
 			  (f->id != UNWIND_NO_FILE &&
 			   !cfi_table_bias(&f->cfi, m->start, m->offset, &bias)))) {

@@ -1,5 +1,5 @@
-/* The unwind tables of one target process in the cpu collector's BPF maps
- * (include/unwind.h): the rows of every file the target maps executable
+/* The unwind tables of one target process in a BPF object's maps
+ * (include/unwind.h, the maps of bpf/unwind.bpf.h): the rows of every file the target maps executable
  * (built once per file with cfi.c, kept across refreshes, keyed by device
  * and inode), and the sorted mapping lookup address -> file + load bias.
  * Refreshed from /proc/PID/maps as the target maps new code. */
@@ -18,6 +18,16 @@ struct unwind_tables_opts {
 	__u32 *nmaps;			/* the BPF side's count of unwind_maps entries */
 };
 
+/* The tables' maps of any skeleton whose object includes bpf/unwind.bpf.h
+ * (after its load). */
+#define UNWIND_TABLES_OPTS(skel)                                    \
+	((struct unwind_tables_opts){                               \
+		.rows_fd = bpf_map__fd((skel)->maps.unwind_rows),   \
+		.files_fd = bpf_map__fd((skel)->maps.unwind_files), \
+		.maps_fd = bpf_map__fd((skel)->maps.unwind_maps),   \
+		.nmaps = &(skel)->bss->unwind_nmaps,                \
+	})
+
 struct unwind_tables_stats {
 	uint64_t build_ns;	/* building all tables so far */
 	uint64_t bytes;		/* rows loaded */
@@ -27,6 +37,12 @@ struct unwind_tables_stats {
 };
 
 int unwind_tables__new(const struct unwind_tables_opts *o, struct unwind_tables **out);
+/* A collector's tables for its --unwind mode: *out NULL with
+ * UNWIND_MODE_FP; else new tables, loaded now for a running target (a
+ * launched one gets them at its first update after exec).  0, or a
+ * negative errno with one line printed. */
+int unwind_tables__open(const struct unwind_tables_opts *o, enum unwind_mode mode, pid_t pid,
+			int launched, struct unwind_tables **out);
 /* Reads the mappings of pid, builds and loads the tables of files not
  * seen before, rewrites the mapping lookup.  0 or negative errno (-ESRCH:
  * gone; the last lookup stays). */

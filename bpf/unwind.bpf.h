@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The user stack walker shared by the BPF programs: the unwind tables
+ * (include/unwind.h, filled by user/unwind/tables.c through
+ * UNWIND_TABLES_OPTS(skel)) and a walk from given user registers that
+ * follows each frame's CFI row, or its frame pointer where the row says
+ * so (or, with --unwind auto, where no CFI covers the pc).  A return
+ * address a pending uretprobe replaced by its trampoline is put back.
+ *
+ * A program includes this once (it defines maps and the unwind_mode
+ * constant), takes the registers (unwind_task_regs, or a uprobe's ctx)
+ * and calls unwind_walk with an array of UNWIND_MAX_FRAMES entries; the
+ * walk's loss, if it was cut, is the program's to count. */
+#ifndef EBPROF_UNWIND_BPF_H
+#define EBPROF_UNWIND_BPF_H
+
+#include "unwind.h"
+
+const volatile __u32 unwind_mode = UNWIND_MODE_AUTO; /* enum unwind_mode */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, UNWIND_MAX_ROWS);
+	__type(key, __u32);
+	__type(value, struct unwind_row);
+} unwind_rows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, UNWIND_MAX_FILES);
+	__type(key, __u32);
+	__type(value, struct unwind_file);
+} unwind_files SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, UNWIND_MAX_MAPPINGS);
+	__type(key, __u32);
+	__type(value, struct unwind_mapping);
+} unwind_maps SEC(".maps");
+__u32 unwind_nmaps = 0;
+
+/* Why a walk was cut before its outermost frame (its caller counts it). */
+enum unwind_loss {
+	UNWIND_LOST_NONE = -1,
+	UNWIND_LOST_READ = 0,	   /* the stack could not be read */
+	UNWIND_LOST_NO_INFO = 1,   /* --unwind dwarf: a pc without CFI */
+	UNWIND_LOST_TOO_LARGE = 2, /* a file whose table was over a limit */
+};
+
+/* The mapping holding ip (binary search of the sorted unwind_maps). */
+static __always_inline struct unwind_mapping *unwind_mapping_of(__u64 ip)
+{
+	__u32 lo = 0, hi = unwind_nmaps, idx;
+	struct unwind_mapping *m;
+
+	if (hi > UNWIND_MAX_MAPPINGS)
+		hi = UNWIND_MAX_MAPPINGS;
+	for (int i = 0; i < UNWIND_MAP_STEPS && lo < hi; i++) {
+		__u32 mid = lo + (hi - lo) / 2;
+
+		m = bpf_map_lookup_elem(&unwind_maps, &mid);
+		if (!m)
+			return NULL;
+		if (m->start <= ip)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return NULL;
+	idx = lo - 1;
+	m = bpf_map_lookup_elem(&unwind_maps, &idx);
+	return m && ip < m->end ? m : NULL;
+}
+
+/* The row of file at link-time address pc, or NULL. */
+static __always_inline struct unwind_row *unwind_row_of(__u32 file, __u64 pc)
+{
+	struct unwind_file *uf = bpf_map_lookup_elem(&unwind_files, &file);
+	struct unwind_row *r;
+	__u32 lo, hi, idx;
+
+	if (!uf || !uf->n || pc > 0xffffffffull)
+		return NULL;
+	lo = uf->first;
+	hi = uf->first + uf->n;
+	for (int i = 0; i < UNWIND_SEARCH_STEPS && lo < hi; i++) {
+		__u32 mid = lo + (hi - lo) / 2;
+
+		r = bpf_map_lookup_elem(&unwind_rows, &mid);
+		if (!r)
+			return NULL;
+		if (r->pc <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == uf->first)
+		return NULL;
+	idx = lo - 1;
+	return bpf_map_lookup_elem(&unwind_rows, &idx);
+}
+
+/* The walk of one user stack (bpf_loop's context).  ips holds
+ * UNWIND_MAX_FRAMES entries; nr of them are filled, leaf first. */
+struct unwind_walk {
+	__u64 ip, sp, bp;
+	__u64 *ips;
+	__u32 nr;
+	int lost; /* enum unwind_loss */
+	/* Pending uretprobes: the trampoline their probes put in place of
+	 * return addresses, and the task's return instances (newest
+	 * first), each holding the return address it replaced. */
+	__u64 tramp;
+	struct return_instance *ri;
+	int exact; /* w->ip is an interrupted pc, not a return address */
+};
+
+#define UNWIND_MAX_CHAINED 8 /* return instances sharing one stack slot */
+
+/* w->ip is a uretprobe trampoline: the return address it replaced, from
+ * the next pending return instance (as the kernel fixes its own
+ * callchains).  A chained instance (a probed function entered with the
+ * trampoline already as its return address) shares its slot with the
+ * older one. */
+static __always_inline void unwind_pending_return(struct unwind_walk *w)
+{
+	struct return_instance *ri = w->ri;
+
+	if (!ri)
+		return;
+	w->ip = BPF_CORE_READ(ri, orig_ret_vaddr);
+	for (int i = 0; i < UNWIND_MAX_CHAINED && ri && BPF_CORE_READ(ri, chained); i++)
+		ri = BPF_CORE_READ(ri, next);
+	w->ri = ri ? BPF_CORE_READ(ri, next) : NULL;
+}
+
+#define UNWIND_WALK_END 1
+
+/* The caller's registers by a frame-pointer step: 0 or UNWIND_WALK_END. */
+static __always_inline int unwind_fp_step(struct unwind_walk *w, __u64 *ra)
+{
+	__u64 fp[2];
+
+	if (!w->bp || w->bp < w->sp)
+		return UNWIND_WALK_END; /* the outermost frame, or no frame pointer */
+	if (bpf_probe_read_user(fp, sizeof(fp), (void *)w->bp)) {
+		w->lost = UNWIND_LOST_READ;
+		return UNWIND_WALK_END;
+	}
+	*ra = fp[1];
+	w->sp = w->bp + 16;
+	w->bp = fp[0];
+	return 0;
+}
+
+/* The caller's registers by a CFI row at pc: 0 or UNWIND_WALK_END. */
+static __always_inline int unwind_cfi_step(struct unwind_walk *w, struct unwind_row *r, __u64 pc,
+					   __u64 *ra)
+{
+	__u64 cfa = (r->cmd == UNWIND_CFA_RBP ? w->bp : w->sp) + (__s64)r->cfa_off;
+
+	if (r->cmd == UNWIND_PLT && (pc & 15) >= r->arg)
+		cfa += 8;
+
+	if (bpf_probe_read_user(ra, sizeof(*ra), (void *)(cfa - 8))) {
+		w->lost = UNWIND_LOST_READ;
+		return UNWIND_WALK_END;
+	}
+	if (r->rbp_off && bpf_probe_read_user(&w->bp, sizeof(w->bp), (void *)(cfa + r->rbp_off))) {
+		w->lost = UNWIND_LOST_READ;
+		return UNWIND_WALK_END;
+	}
+	w->sp = cfa;
+	return 0;
+}
+
+/* The interrupted registers of a signal frame, from the ucontext at
+ * w->sp: 0 or UNWIND_WALK_END. */
+static __always_inline int unwind_signal_step(struct unwind_walk *w, __u64 *ra)
+{
+	__u64 g[(UNWIND_UC_RIP - UNWIND_UC_RBP) / 8 + 1];
+
+	if (bpf_probe_read_user(g, sizeof(g), (void *)(w->sp + UNWIND_UC_RBP))) {
+		w->lost = UNWIND_LOST_READ;
+		return UNWIND_WALK_END;
+	}
+	w->bp = g[0];
+	w->sp = g[(UNWIND_UC_RSP - UNWIND_UC_RBP) / 8];
+	*ra = g[(UNWIND_UC_RIP - UNWIND_UC_RBP) / 8];
+	return 0;
+}
+
+/* One frame: records w->ip, then finds its caller.  bpf_loop callback:
+ * 1 ends the walk. */
+static long unwind_step(__u32 i, void *ctx)
+{
+	struct unwind_walk *w = ctx;
+	struct unwind_mapping *m;
+	struct unwind_row *r = NULL;
+	__u32 n = w->nr;
+	__u64 ra = 0, pc;
+	int cmd = UNWIND_NONE, end;
+
+	if (n >= UNWIND_MAX_FRAMES)
+		return UNWIND_WALK_END;
+	if (i && w->tramp && w->ip == w->tramp)
+		unwind_pending_return(w);
+	w->ips[n] = w->ip;
+	w->nr = n + 1;
+	/* A return address is after its call: the call is at ip - 1 (not
+	 * after a signal frame: the interrupted pc is exact). */
+	pc = i && !w->exact ? w->ip - 1 : w->ip;
+	w->exact = 0;
+	m = unwind_mapping_of(pc);
+	if (m && m->file == UNWIND_TOO_LARGE)
+		w->lost = UNWIND_LOST_TOO_LARGE;
+	else if (m && m->file != UNWIND_NO_FILE)
+		r = unwind_row_of(m->file, pc - m->bias);
+	if (r)
+		cmd = r->cmd;
+	if (cmd == UNWIND_STOP)
+		return UNWIND_WALK_END;
+	if (r && (cmd == UNWIND_CFA_RSP || cmd == UNWIND_CFA_RBP || cmd == UNWIND_PLT)) {
+		end = unwind_cfi_step(w, r, pc, &ra);
+	} else if (cmd == UNWIND_SIGNAL) {
+		end = unwind_signal_step(w, &ra);
+		w->exact = 1;
+	} else if (cmd == UNWIND_NONE && unwind_mode == UNWIND_MODE_DWARF) {
+		w->lost = UNWIND_LOST_NO_INFO;
+		return UNWIND_WALK_END;
+	} else {
+		end = unwind_fp_step(w, &ra);
+	}
+	if (end || !ra)
+		return UNWIND_WALK_END;
+	w->ip = ra;
+	return 0;
+}
+
+/* The user registers of the current task, saved at its entry to the
+ * kernel (a sample's, a switch-out's, a uprobe's: its trap's). */
+static __always_inline void unwind_task_regs(__u64 *ip, __u64 *sp, __u64 *bp)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+
+	*ip = BPF_CORE_READ(regs, ip);
+	*sp = BPF_CORE_READ(regs, sp);
+	*bp = BPF_CORE_READ(regs, bp);
+}
+
+/* Walks the user stack from ip/sp/bp into ips (UNWIND_MAX_FRAMES
+ * entries): the frames found, *lost the loss that cut the walk
+ * (UNWIND_LOST_NONE: none).  ip 0 gives no frame. */
+static __always_inline __u32 unwind_walk(__u64 ip, __u64 sp, __u64 bp, __u64 *ips, int *lost)
+{
+	struct unwind_walk w = {
+		.ip = ip, .sp = sp, .bp = bp, .ips = ips, .lost = UNWIND_LOST_NONE
+	};
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	w.ri = BPF_CORE_READ(task, utask, return_instances);
+	if (w.ri)
+		w.tramp = BPF_CORE_READ(task, mm, uprobes_state.xol_area, vaddr);
+	if (ip)
+		bpf_loop(UNWIND_MAX_FRAMES, unwind_step, &w, 0);
+	*lost = w.lost;
+	return w.nr;
+}
+
+#endif
