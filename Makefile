@@ -28,6 +28,8 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 WL_SRCS   := $(wildcard tests/workloads/*.c)
 WL_BINS   := $(patsubst tests/workloads/%.c,$(BUILD)/workloads/%,$(WL_SRCS))
+WL_CXX_SRCS := $(wildcard tests/workloads/*.cc)
+WL_CXX_BINS := $(patsubst tests/workloads/%.cc,$(BUILD)/workloads/%,$(WL_CXX_SRCS))
 # Workloads are the targets: frame pointers kept, functions not inlined,
 # like a production binary built for profiling.
 WL_CFLAGS := -O2 -g -fno-omit-frame-pointer -fno-inline-small-functions -Wall -Werror -pthread
@@ -87,7 +89,11 @@ $(BUILD)/workloads/unwind: WL_CFLAGS := $(WL_NOFP) -fPIE -pie
 $(BUILD)/workloads/unwind_nopie: tests/workloads/unwind.c tests/workloads/gate.h | $(BUILD)/workloads
 	$(CC) $(WL_NOFP) -fno-pie -no-pie -o $@ $<
 
-workloads: $(WL_BINS) $(BUILD)/workloads/unwind_nopie
+# C++ workloads (operator new/delete): g++ -O2, frame pointers kept.
+$(BUILD)/workloads/%: tests/workloads/%.cc tests/workloads/gate.h | $(BUILD)/workloads
+	$(CXX) -O2 -g -fno-omit-frame-pointer -fno-inline-small-functions -Wall -Werror -o $@ $<
+
+workloads: $(WL_BINS) $(WL_CXX_BINS) $(BUILD)/workloads/unwind_nopie
 
 $(BUILD) $(BUILD)/tests $(BUILD)/workloads:
 	mkdir -p $@
