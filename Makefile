@@ -28,6 +28,8 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 WL_SRCS   := $(wildcard tests/workloads/*.c)
 WL_BINS   := $(patsubst tests/workloads/%.c,$(BUILD)/workloads/%,$(WL_SRCS))
+WL_CXX_SRCS := $(wildcard tests/workloads/*.cc)
+WL_CXX_BINS := $(patsubst tests/workloads/%.cc,$(BUILD)/workloads/%,$(WL_CXX_SRCS))
 # Workloads are the targets: frame pointers kept, functions not inlined,
 # like a production binary built for profiling.
 WL_CFLAGS := -O2 -g -fno-omit-frame-pointer -fno-inline-small-functions -Wall -Werror -pthread
@@ -87,6 +89,10 @@ $(BUILD)/workloads/unwind: WL_CFLAGS := $(WL_NOFP) -fPIE -pie
 $(BUILD)/workloads/unwind_nopie: tests/workloads/unwind.c tests/workloads/gate.h | $(BUILD)/workloads
 	$(CC) $(WL_NOFP) -fno-pie -no-pie -o $@ $<
 
+# C++ workloads (operator new/delete): g++ -O2, frame pointers kept.
+$(BUILD)/workloads/%: tests/workloads/%.cc tests/workloads/gate.h | $(BUILD)/workloads
+	$(CXX) -O2 -g -fno-omit-frame-pointer -fno-inline-small-functions -Wall -Werror -o $@ $<
+
 # symless: two libraries without a .symtab (.dynsym only; no symbols).
 $(BUILD)/workloads/libsymless_dyn.so: tests/workloads/lib/symless.c | $(BUILD)/workloads
 	$(CC) $(WL_CFLAGS) -fPIC -shared -DSYMLESS_EXPORT -DSYMLESS_ENTRY=symless_dyn_entry -o $@.full $<
@@ -109,7 +115,7 @@ $(BUILD)/workloads/memsites_nofp: tests/workloads/memsites.c tests/workloads/gat
 $(BUILD)/workloads/libunwind_dl.so: tests/workloads/dl/unwind_dl.c | $(BUILD)/workloads
 	$(CC) $(WL_NOFP) -fPIC -shared -o $@ $<
 
-workloads: $(WL_BINS) $(BUILD)/workloads/unwind_nopie $(BUILD)/workloads/memsites_nofp \
+workloads: $(WL_BINS) $(WL_CXX_BINS) $(BUILD)/workloads/unwind_nopie $(BUILD)/workloads/memsites_nofp \
 	   $(BUILD)/workloads/libunwind_dl.so
 
 $(BUILD) $(BUILD)/tests $(BUILD)/workloads:

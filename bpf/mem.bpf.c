@@ -53,6 +53,20 @@ struct {
 	__type(value, struct mem_call);
 } calls SEC(".maps");
 
+/* The block an operator delete of each thread booked: the delete or
+ * free() it calls with the same pointer is the same release. */
+struct mem_deleting {
+	__u64 ptr;
+	__u64 set;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MEM_MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct mem_deleting);
+} deleting SEC(".maps");
+
 /* The last block each thread allocated (heaptrack's temporaries). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -269,6 +283,7 @@ static __always_inline void book_alloc(__u64 ptr, __u64 size, __u64 site, __u32 
 	struct mem_totals *t = get_totals();
 	struct mem_site *s = get_site(site);
 	__u32 hb = mem_hist_bucket(size);
+	struct mem_deleting *del;
 	__s64 cur;
 
 	if (!s || !t)
@@ -278,6 +293,11 @@ static __always_inline void book_alloc(__u64 ptr, __u64 size, __u64 site, __u32 
 	if (hb < MEM_HIST_BUCKETS)
 		__sync_fetch_and_add(&s->hist[hb], 1);
 	bpf_map_update_elem(&last_alloc, &tid, &ptr, BPF_ANY);
+	/* A delete that did not end in free() (an operator delete of the
+	 * target's own) leaves its mark: a new block there is not it. */
+	del = bpf_map_lookup_elem(&deleting, &tid);
+	if (del && del->set && del->ptr == ptr)
+		del->set = 0;
 	if (bpf_map_update_elem(&blocks, &ptr, &b, BPF_ANY) != 0) {
 		__sync_fetch_and_add(&s->untracked, 1);
 		count(MEM_CNT_BLOCKS_FULL);
@@ -355,6 +375,14 @@ int BPF_KPROBE(mem_entry)
 		break;
 	case MEM_FN_ALIGNED_ALLOC:
 	case MEM_FN_MEMALIGN: c.size = PT_REGS_PARM2(ctx); break;
+	case MEM_FN_NEW:
+	case MEM_FN_NEW_ARRAY:
+	case MEM_FN_NEW_NOTHROW:
+	case MEM_FN_NEW_ARRAY_NOTHROW:
+	case MEM_FN_NEW_ALIGNED:
+	case MEM_FN_NEW_ARRAY_ALIGNED:
+	case MEM_FN_NEW_ALIGNED_NOTHROW:
+	case MEM_FN_NEW_ARRAY_ALIGNED_NOTHROW: c.size = PT_REGS_PARM1(ctx); break;
 	default: return 0;
 	}
 	c.site = take_site(ctx);
@@ -416,15 +444,18 @@ int BPF_KRETPROBE(mem_return)
 	return 0;
 }
 
-/* free(): its own probe set, entry only, so no generation filter; its
- * governor detaches it only after the allocation functions are gone
- * (until then frees of the blocks seen stay booked).  A free
- * inside an allocator call (realloc's) is that call's business. */
+/* free() and operator delete: their own probe set, entry only, so no
+ * generation filter; its governor detaches it only after the allocation
+ * functions are gone (until then frees of the blocks seen stay booked).
+ * A free inside an allocator call (realloc's) is that call's business;
+ * the free() (or delete) an operator delete calls with its pointer is
+ * the delete's. */
 SEC("uprobe")
 int BPF_KPROBE(mem_free, void *ptr)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id, idx = (__u32)bpf_get_attach_cookie(ctx);
+	__u64 id = bpf_get_current_pid_tgid(), cookie = bpf_get_attach_cookie(ctx);
+	__u32 tid = (__u32)id, idx = ((__u32)cookie >> 8) & 0xff, fn = (__u32)cookie & 0xff;
+	struct mem_deleting *del, mark = { .ptr = (__u64)ptr, .set = 1 };
 	struct mem_call *cur;
 	struct mem_fstats *fs;
 
@@ -436,6 +467,14 @@ int BPF_KPROBE(mem_free, void *ptr)
 	cur = bpf_map_lookup_elem(&calls, &tid);
 	if (cur && !detached[cur->probe & 0xff])
 		return 0;
+	del = bpf_map_lookup_elem(&deleting, &tid);
+	if (del && del->set && del->ptr == (__u64)ptr) {
+		if (fn == MEM_FN_FREE)
+			del->set = 0;
+		return 0;
+	}
 	book_free((__u64)ptr, tid, 1);
+	if (fn != MEM_FN_FREE)
+		bpf_map_update_elem(&deleting, &tid, &mark, BPF_ANY);
 	return 0;
 }

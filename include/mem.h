@@ -31,13 +31,49 @@
 	X(ALIGNED_ALLOC, "aligned_alloc")   \
 	X(MEMALIGN, "memalign")             \
 	X(VALLOC, "valloc")                 \
-	X(PVALLOC, "pvalloc")
+	X(PVALLOC, "pvalloc")               \
+	MEM_CXX_FUNCS(X)
+
+/* C++ operator new and delete (the Itanium ABI's names, left mangled),
+ * found where the target binds _Znwm: every new takes the size first,
+ * every delete the pointer first.  New first, then delete. */
+#define MEM_CXX_FUNCS(X)                                                   \
+	X(NEW, "_Znwm")                                                    \
+	X(NEW_ARRAY, "_Znam")                                              \
+	X(NEW_NOTHROW, "_ZnwmRKSt9nothrow_t")                              \
+	X(NEW_ARRAY_NOTHROW, "_ZnamRKSt9nothrow_t")                        \
+	X(NEW_ALIGNED, "_ZnwmSt11align_val_t")                             \
+	X(NEW_ARRAY_ALIGNED, "_ZnamSt11align_val_t")                       \
+	X(NEW_ALIGNED_NOTHROW, "_ZnwmSt11align_val_tRKSt9nothrow_t")       \
+	X(NEW_ARRAY_ALIGNED_NOTHROW, "_ZnamSt11align_val_tRKSt9nothrow_t") \
+	X(DELETE, "_ZdlPv")                                                \
+	X(DELETE_ARRAY, "_ZdaPv")                                          \
+	X(DELETE_SIZED, "_ZdlPvm")                                         \
+	X(DELETE_ARRAY_SIZED, "_ZdaPvm")                                   \
+	X(DELETE_NOTHROW, "_ZdlPvRKSt9nothrow_t")                          \
+	X(DELETE_ARRAY_NOTHROW, "_ZdaPvRKSt9nothrow_t")                    \
+	X(DELETE_ALIGNED, "_ZdlPvSt11align_val_t")                         \
+	X(DELETE_ARRAY_ALIGNED, "_ZdaPvSt11align_val_t")                   \
+	X(DELETE_SIZED_ALIGNED, "_ZdlPvmSt11align_val_t")                  \
+	X(DELETE_ARRAY_SIZED_ALIGNED, "_ZdaPvmSt11align_val_t")            \
+	X(DELETE_ALIGNED_NOTHROW, "_ZdlPvSt11align_val_tRKSt9nothrow_t")   \
+	X(DELETE_ARRAY_ALIGNED_NOTHROW, "_ZdaPvSt11align_val_tRKSt9nothrow_t")
 
 #define MEM_FN_ENUM_(name, sym) MEM_FN_##name,
 enum mem_fn {
 	MEM_FUNCS(MEM_FN_ENUM_) MEM_FN_MAX,
 };
 #undef MEM_FN_ENUM_
+
+/* The first C++ function (MEM_FN_NEW .. MEM_FN_MAX are resolved apart). */
+#define MEM_FN_CXX_FIRST MEM_FN_NEW
+
+/* 1 for the functions that release a block (free and every delete: an
+ * entry probe only, the pointer their first argument). */
+static inline int mem_fn_frees(__u32 fn)
+{
+	return fn == MEM_FN_FREE || (fn >= MEM_FN_DELETE && fn < MEM_FN_MAX);
+}
 
 /* One allocation site: a user stack, leaf first: ips[0] the allocator
  * function, ips[1] its caller (by the unwind tables; with --unwind fp the

@@ -49,6 +49,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EBPROF = os.path.join(ROOT, "ebprof")
 FIXEDWORK = os.path.join(ROOT, "build", "workloads", "fixedwork")
+MEMBENCH = os.path.join(ROOT, "build", "workloads", "membench")
 NETBENCH = os.path.join(ROOT, "build", "workloads", "netbench")
 TRACEFS = "/sys/kernel/tracing"
 BENCH_DIR = os.path.join(ROOT, "build", "bench")
@@ -170,7 +171,7 @@ class LineWatcher(threading.Thread):
 
 
 # fixedwork and netbench both time their own work and print this line.
-FW_RX = re.compile(r"(?:fixedwork|netbench): work_ns=(\d+) cpu_ns=(\d+) calls=(\d+)")
+FW_RX = re.compile(r"(?:fixedwork|netbench|membench): work_ns=(\d+) cpu_ns=(\d+) calls=(\d+)")
 
 
 def run_measured(cmd, timeout, workload_stdin=None, go=None):
@@ -455,6 +456,88 @@ def run_funclatency(tool, n, timeout):
     r["seen_calls"] = sum(int(c) for c in re.findall(
         r"^\s*\d+ -> \d+\s*: (\d+)", watch.text(), re.M))
     return r
+
+
+def bench_mem(args, tools, results):
+    """mem's exact layer: added cost per malloc + free pair (membench N,
+    64-byte blocks) under ebprof mem, bpftrace doing the same work (entry
+    probe saving the size, return probe counting by user stack and
+    keeping the block, free's probe dropping it) and heaptrack, against
+    the same loop unprobed; interleaved repetitions, medians and spreads.
+    Then ebprof's own peak RSS with --mem-blocks outstanding blocks."""
+    n = args.mem_pairs
+    mb = [MEMBENCH, str(n)]
+    jpath = os.path.join(TMP, "mem.json")
+    ebp = [EBPROF, "--max-overhead", "0", "--format", "json", "-o", jpath, "mem", "--"]
+    configs = [("no probes", lambda: run_measured(mb, args.timeout, subprocess.DEVNULL)),
+               ("ebprof mem", lambda: run_measured(ebp + mb, args.timeout,
+                                                   subprocess.DEVNULL))]
+    if tools.get("bpftrace"):
+        libc = "/lib/x86_64-linux-gnu/libc.so.6"
+        prog = ("uprobe:%s:malloc /pid == cpid/ { @sz[tid] = arg0; } "
+                "uretprobe:%s:malloc /pid == cpid && @sz[tid]/ { @sites[ustack] = count(); "
+                "@blk[retval] = @sz[tid]; delete(@sz[tid]); } "
+                "uprobe:%s:free /pid == cpid/ { delete(@blk[arg0]); } "
+                "END { clear(@blk); }" % (libc, libc, libc))
+        bt = [tools["bpftrace"], "-o", os.path.join(TMP, "bpftrace.out"), "-e", prog,
+              "-c", " ".join(mb)]
+        configs.append(("bpftrace malloc/free by ustack",
+                        lambda: run_measured(bt, args.timeout, subprocess.DEVNULL)))
+    ht = shutil.which("heaptrack")
+    if ht:
+        configs.append(("heaptrack", lambda: run_measured(
+            [ht, "-o", os.path.join(TMP, "heaptrack.mem")] + mb, args.timeout,
+            subprocess.DEVNULL)))
+    log("mem: %d configurations x %d repetitions, %d pairs" % (len(configs), args.reps, n))
+    res = interleaved(configs, args.reps, lambda fn: fn(), "mem")
+    base = med([r["work_ns"] for r in res["no probes"] if "work_ns" in r])
+    rows, summary = [], []
+    for name, _ in configs:
+        ok = [r for r in res[name] if "work_ns" in r and "error" not in r]
+        if not ok:
+            err = res[name][0].get("error") if res[name] else "no runs"
+            summary.append({"name": name, "error": err})
+            rows.append([name, "failed: %s" % err, "", "", "", ""])
+            continue
+        works = [r["work_ns"] for r in ok]
+        row = {"name": name, "runs": len(ok), "work_s": med(works) / 1e9,
+               "spread_pct": spread_pct(works), "ratio": med(works) / base if base else None}
+        if name != "no probes" and base:
+            row["ns_per_pair"] = (med(works) - base) / n
+            row["ns_per_pair_range"] = [(min(works) - base) / n, (max(works) - base) / n]
+        summary.append(row)
+        rng = row.get("ns_per_pair_range")
+        rows.append([name, fmt(row["work_s"], ".3f"), "%.1f %%" % row["spread_pct"],
+                     fmt(row["ratio"], ".1f"), fmt(row.get("ns_per_pair"), ".0f"),
+                     "%.0f - %.0f" % tuple(rng) if rng else "-"])
+    out = ["### Memory report (mem): added cost per malloc + free pair "
+           "(membench %d, median of %d)" % (n, args.reps), "",
+           table(["configuration", "work s", "spread", "x unprobed", "ns per pair",
+                  "ns per pair min - max"], rows)]
+    by = {x["name"]: x for x in summary}
+    e = by.get("ebprof mem", {}).get("ns_per_pair")
+    b = by.get("bpftrace malloc/free by ustack", {}).get("ns_per_pair")
+    if e and b:
+        out += ["", "goal ebprof mem no more than bpftrace: %.0f vs %.0f ns -> %s"
+                % (e, b, "met" if e <= b * 1.02 else "MISSED")]
+
+    # Peak RSS of ebprof itself with many outstanding blocks tracked.
+    k = args.mem_blocks
+    r = run_measured(ebp + [MEMBENCH, str(k), "keep"], args.timeout * 4, subprocess.DEVNULL)
+    tracked = None
+    try:
+        with open(jpath) as f:
+            rep_ = json.load(f)["reports"][0]
+        tracked = rep_["info"].get("alloc_calls")
+    except (OSError, ValueError, KeyError, IndexError):
+        pass
+    out += ["", "ebprof mem with %d outstanding blocks (membench %d keep): peak RSS of ebprof "
+            "%s KiB, allocations booked %s%s" % (k, k, r.get("vmhwm_kb"), tracked,
+                                                 "" if "error" not in r else
+                                                 ", failed: " + r["error"])]
+    results["mem"] = {"runs": res, "summary": summary, "pairs": n,
+                      "blocks_run": r, "blocks": k}
+    return "\n".join(out)
 
 
 def bench_func(args, tools, results):
@@ -1002,7 +1085,11 @@ def main():
     global TMP
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--only", default="cpu,func,net,attach,vm",
-                    help="comma-separated parts: cpu, func, net, attach, vm")
+                    help="comma-separated parts: cpu, func, net, attach, vm, mem")
+    ap.add_argument("--mem-pairs", type=int, default=20000,
+                    help="malloc + free pairs for the mem part")
+    ap.add_argument("--mem-blocks", type=int, default=1000000,
+                    help="outstanding blocks for the mem part's ebprof peak RSS")
     ap.add_argument("--reps", type=int, default=5,
                     help="repetitions per configuration (cpu, func, net)")
     ap.add_argument("--rounds", type=int, default=1200,
@@ -1038,7 +1125,7 @@ def main():
     args = ap.parse_args()
     parts = [p.strip() for p in args.only.split(",") if p.strip()]
     for p in parts:
-        if p not in ("cpu", "func", "net", "attach", "vm"):
+        if p not in ("cpu", "func", "net", "attach", "vm", "mem"):
             ap.error("unknown part %r" % p)
     if min(args.reps, args.attach_reps) < 1:
         ap.error("repetitions must be >= 1")
@@ -1069,7 +1156,7 @@ def main():
     print("## ebprof benchmarks\n\nmachine: %s, %s CPUs, %s RAM, kernel %s\n" %
           (m["cpu"], m["cpus"], m["memory"], m["kernel"]), flush=True)
     runners = {"cpu": bench_cpu, "func": bench_func, "net": bench_net,
-               "attach": bench_attach, "vm": bench_vm}
+               "attach": bench_attach, "vm": bench_vm, "mem": bench_mem}
     reports = []
     for p in parts:
         try:

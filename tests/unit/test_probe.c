@@ -49,6 +49,10 @@ static void test_lib_matches(void **state)
 	assert_true(uprobe_lib_matches("/lib/libfoo-2.1.so", "libfoo"));
 	assert_false(uprobe_lib_matches(libc, "/lib/libc.so.6"));
 	assert_false(uprobe_lib_matches(libc, ""));
+	/* A soname names its versioned file; a shorter version does not
+	 * match a longer one's digits. */
+	assert_true(uprobe_lib_matches("/usr/lib/libstdc++.so.6.0.30", "libstdc++.so.6"));
+	assert_false(uprobe_lib_matches("/usr/lib/libstdc++.so.60", "libstdc++.so.6"));
 }
 
 static void test_suggest(void **state)

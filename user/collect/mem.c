@@ -48,6 +48,7 @@ static void mem_close(void *state)
 	unwind_tables__free(s->unwind);
 	symbolizer_free(s->sym);
 	uprobe_targets_free(&s->tg);
+	uprobe_targets_free(&s->cxx);
 	strlist_free(&s->notes);
 	free(s);
 }
@@ -60,7 +61,20 @@ static enum mem_fn fn_of(const char *name)
 	return MEM_FN_MAX;
 }
 
-/* The two probe sets on the opened object. */
+/* Adds t to the set its function belongs to (probe indices: the
+ * allocation functions 0.., free and the deletes nallocs + j). */
+static int add_probe(struct mem_state *s, const struct uprobe_target *t)
+{
+	enum mem_fn fn = fn_of(t->name);
+
+	if (mem_fn_frees(fn))
+		return uprobe_set__add(s->frees, t,
+				       (uint32_t)((s->nallocs + s->nfrees++) << 8 | fn));
+	return uprobe_set__add(s->allocs, t, (uint32_t)(s->nallocs++ << 8 | fn));
+}
+
+/* The two probe sets on the opened object: free() first in its set, the
+ * allocation functions' indices before any free's. */
 static int new_probes(struct mem_state *s)
 {
 	struct uprobe_set_opts ao = { .mode = UPROBE_SET_AUTO,
@@ -78,21 +92,24 @@ static int new_probes(struct mem_state *s)
 	if (!s->frees)
 		return -errno;
 	for (size_t i = 0; i < s->tg.n && err >= 0; i++) {
-		enum mem_fn fn = fn_of(s->tg.v[i].name);
-
-		if (fn == MEM_FN_FREE)
+		if (fn_of(s->tg.v[i].name) == MEM_FN_FREE)
 			free_t = &s->tg.v[i];
 		else
-			err = uprobe_set__add(s->allocs, &s->tg.v[i],
-					      (uint32_t)(s->nallocs++ << 8 | fn));
+			err = add_probe(s, &s->tg.v[i]);
 	}
+	for (size_t i = 0; i < s->cxx.n && err >= 0; i++)
+		if (!mem_fn_frees(fn_of(s->cxx.v[i].name)))
+			err = add_probe(s, &s->cxx.v[i]);
 	if (err >= 0 && !free_t) {
 		ebprof_err("%s defines malloc but not free: not an allocator ebprof can follow",
 			   s->allocator);
 		return -ENOENT;
 	}
 	if (err >= 0)
-		err = uprobe_set__add(s->frees, free_t, (uint32_t)s->nallocs);
+		err = add_probe(s, free_t);
+	for (size_t i = 0; i < s->cxx.n && err >= 0; i++)
+		if (mem_fn_frees(fn_of(s->cxx.v[i].name)))
+			err = add_probe(s, &s->cxx.v[i]);
 	if (err < 0)
 		ebprof_err("cannot set up the mem probes: %s", strerror(-err));
 	return err < 0 ? err : 0;
@@ -113,8 +130,9 @@ static int load_bpf(struct mem_state *s)
 	err = new_probes(s);
 	if (err)
 		return err;
-	/* Probe indices: allocation functions, free, calibration. */
-	err = bpf_map__set_max_entries(s->skel->maps.fstats, (uint32_t)s->nallocs + 2);
+	/* Probe indices: allocation functions, free and deletes, calibration. */
+	err = bpf_map__set_max_entries(s->skel->maps.fstats,
+				       (uint32_t)(s->nallocs + s->nfrees + 1));
 	if (!err)
 		err = mem_bpf__load(s->skel);
 	if (err) {
@@ -132,6 +150,7 @@ static int mem_open(void **statep, const struct options *o, struct target *t)
 		.pid = t->pid, .exe = t->exe, .exe_open = t->exe_open, .launched = t->launched
 	};
 	struct mem_state *s;
+	uint32_t calib;
 	int err;
 
 	if (features_require("the mem report", mem_needs, ARRAY_SIZE(mem_needs)))
@@ -144,8 +163,15 @@ static int mem_open(void **statep, const struct options *o, struct target *t)
 	s->ncpus = libbpf_num_possible_cpus();
 	err = s->ncpus > 0 ? 0 : s->ncpus;
 	if (!err)
-		err = uprobe_resolve_provider(&w, o->allocator, "malloc", fn_names, MEM_FN_MAX,
-					      &s->tg);
+		err = uprobe_resolve_provider(&w, o->allocator, "malloc", fn_names,
+					      MEM_FN_CXX_FIRST, &s->tg);
+	/* operator new/delete where the target binds them (none: a C
+	 * program). */
+	if (!err)
+		err = uprobe_resolve_optional(&w, fn_names[MEM_FN_NEW], fn_names + MEM_FN_CXX_FIRST,
+					      MEM_FN_MAX - MEM_FN_CXX_FIRST, &s->cxx);
+	if (err == -ENOENT && s->tg.n)
+		err = 0;
 	if (err)
 		goto fail;
 	s->allocator = s->tg.v[0].module;
@@ -154,11 +180,12 @@ static int mem_open(void **statep, const struct options *o, struct target *t)
 		goto fail;
 	/* One allocation call: its entry and return probes (the calibration
 	 * runs the whole booking path, in ebprof, where nothing is booked). */
-	uprobe_cost_get(&s->cost, s->allocs, (uint32_t)((s->nallocs + 1) << 8 | MEM_FN_MALLOC),
-			NULL, o->probe_cost_ns, o->probe_cost_from, &s->notes);
-	/* free()'s entry probe, measured the same way (calibration index
-	 * nallocs + 1 of fstats; the tgid filter books nothing). */
-	uprobe_cost_get(&s->free_cost, s->frees, (uint32_t)(s->nallocs + 1), NULL, 0, NULL,
+	calib = (uint32_t)(s->nallocs + s->nfrees);
+	uprobe_cost_get(&s->cost, s->allocs, calib << 8 | MEM_FN_MALLOC, NULL, o->probe_cost_ns,
+			o->probe_cost_from, &s->notes);
+	/* free()'s entry probe, measured the same way (the calibration index
+	 * of fstats; the tgid filter books nothing). */
+	uprobe_cost_get(&s->free_cost, s->frees, calib << 8 | MEM_FN_FREE, NULL, 0, NULL,
 			&s->notes);
 	/* --probe-cost gives an allocation call's cost: free()'s is scaled
 	 * to it by the ratio measured here. */
@@ -169,8 +196,8 @@ static int mem_open(void **statep, const struct options *o, struct target *t)
 	ebprof_verbose(1,
 		       "mem: %zu allocator functions in %s, probe cost %.0f ns per allocation "
 		       "call (%s), %.0f ns per free() (%s)",
-		       s->tg.n, s->allocator, s->cost.ns, s->cost.source, s->free_cost.ns,
-		       s->free_cost.source);
+		       s->tg.n + s->cxx.n, s->allocator, s->cost.ns, s->cost.source,
+		       s->free_cost.ns, s->free_cost.source);
 	*statep = s;
 	return 0;
 fail:
@@ -232,10 +259,12 @@ static int mem_attach(void *state)
 static void update_cost(struct mem_state *s)
 {
 	int fd = bpf_map__fd(s->skel->maps.fstats);
-	uint64_t allocs = 0, frees = map_percpu_u64_sum(fd, (uint32_t)s->nallocs, s->ncpus);
+	uint64_t allocs = 0, frees = 0;
 
 	for (uint32_t i = 0; i < s->nallocs; i++)
 		allocs += map_percpu_u64_sum(fd, i, s->ncpus);
+	for (uint32_t j = 0; j < s->nfrees; j++)
+		frees += map_percpu_u64_sum(fd, (uint32_t)(s->nallocs + j), s->ncpus);
 	/* Once an allocation function is detached its calls stop counting,
 	 * and the ratio with them: the last one measured stays. */
 	if (!allocs || s->t_detach)

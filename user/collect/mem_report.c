@@ -355,8 +355,11 @@ static int add_info(struct mem_rep *r)
 		inuse_n += r->sites[i].v.cur_count;
 	}
 	err |= profile_info_str(p, "allocator", "allocator probed", s->allocator);
+	if (s->cxx.n)
+		err |= profile_info_str(p, "cxx_allocator", "operator new/delete probed",
+					s->cxx.v[0].module);
 	err |= profile_info_int(p, "functions", "allocator functions probed", "count",
-				(int64_t)s->tg.n);
+				(int64_t)(s->tg.n + s->cxx.n));
 	err |= profile_info_str(p, "attach", "probe attach mechanism",
 				uprobe_attach_kind_name(uprobe_set__kind(s->allocs)));
 	err |= profile_info_int(p, "alloc_calls", "allocation calls", "count", (int64_t)calls);
@@ -444,6 +447,8 @@ static int add_notes(struct mem_rep *r)
 			MEM_GROWTH_MIN_RISES);
 	for (size_t i = 0; i < s->tg.notes.n && !err; i++)
 		err = profile_note(r->p, "%s", s->tg.notes.v[i]);
+	for (size_t i = 0; i < s->cxx.notes.n && !err; i++)
+		err = profile_note(r->p, "%s", s->cxx.notes.v[i]);
 	for (size_t i = 0; i < s->notes.n && !err; i++)
 		err = profile_note(r->p, "%s", s->notes.v[i]);
 	if (!err && uprobe_governor__ndetached(s->gov))

@@ -26,10 +26,12 @@ struct mem_state {
 	struct target *t;
 	struct mem_bpf *skel;
 	struct uprobe_targets tg;	  /* the allocator's functions found */
+	struct uprobe_targets cxx;	  /* operator new/delete found (maybe none) */
 	const char *allocator;		  /* module they are in */
 	struct uprobe_set *allocs;	  /* entry + return: probe i has index i */
-	struct uprobe_set *frees;	  /* free(): entry only, detached last */
-	size_t nallocs;			  /* probes in allocs; free is index nallocs */
+	struct uprobe_set *frees;	  /* free(), delete: entry only, detached last */
+	size_t nallocs;			  /* probes in allocs; frees' j is nallocs + j */
+	size_t nfrees;			  /* probes in frees */
 	struct uprobe_governor *gov;	  /* the allocation functions */
 	struct uprobe_governor *free_gov; /* free(), from the first detach on */
 	int free_gov_tried;

@@ -64,7 +64,10 @@ static int prefix_lib(const char *name, const char *want)
 
 	if (strncmp(name, want, n) != 0)
 		return 0;
-	return strncmp(name + n, ".so", 3) == 0 || name[n] == '-';
+	/* A soname names its versioned file too (libstdc++.so.6 is
+	 * libstdc++.so.6.0.30). */
+	return strncmp(name + n, ".so", 3) == 0 || name[n] == '-' ||
+	       (name[n] == '.' && strstr(want, ".so."));
 }
 
 int uprobe_lib_matches(const char *path, const char *want)
@@ -902,6 +905,12 @@ int uprobe_resolve_provider(const struct uprobe_where *w, const char *lib, const
 			    const char *const *names, size_t n, struct uprobe_targets *out)
 {
 	return resolve_provider(w, lib, anchor, names, n, out, 0);
+}
+
+int uprobe_resolve_optional(const struct uprobe_where *w, const char *anchor,
+			    const char *const *names, size_t n, struct uprobe_targets *out)
+{
+	return resolve_provider(w, NULL, anchor, names, n, out, 1);
 }
 
 int uprobe_resolve_binding(const struct uprobe_where *w, const char *name,

@@ -57,6 +57,12 @@ void uprobe_targets_free(struct uprobe_targets *t);
 int uprobe_resolve_provider(const struct uprobe_where *w, const char *lib, const char *anchor,
 			    const char *const *names, size_t n, struct uprobe_targets *out);
 
+/* uprobe_resolve_provider in the dynamic linker's order, quiet: -ENOENT
+ * without a line when no file defines anchor (C++'s operator new of a C
+ * program). */
+int uprobe_resolve_optional(const struct uprobe_where *w, const char *anchor,
+			    const char *const *names, size_t n, struct uprobe_targets *out);
+
 /* The file the target binds name to, in the same order, as out's one
  * target; quiet: -ENOENT without a line when no file in that order defines
  * it (a function only a dlopen'ed library has). */
