@@ -5,6 +5,7 @@
 #ifndef EBPROF_SYMBOLIZE_H
 #define EBPROF_SYMBOLIZE_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -30,6 +31,10 @@ void symbolize_kernel(struct symbolizer *s, uint64_t addr, struct symres *r);
  * any refresh), 0 when outside every one; 1 for a kernel-only symbolizer,
  * which cannot tell. */
 int symbolizer_in_exec_map(const struct symbolizer *s, uint64_t addr);
+/* The target's perf map (JIT symbols): entries read, malformed lines
+ * skipped, 1 when its size bound was reached. */
+void symbolizer_perfmap_stats(const struct symbolizer *s, size_t *entries, size_t *bad,
+			      int *truncated);
 void symbolizer_free(struct symbolizer *s);
 
 #endif
