@@ -200,8 +200,8 @@ static void test_path_self(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_good_lines),	  cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_hostile),		  cmocka_unit_test(test_reuse_and_nesting),
+		cmocka_unit_test(test_good_lines),	 cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_hostile),		 cmocka_unit_test(test_reuse_and_nesting),
 		cmocka_unit_test(test_partial_and_grow), cmocka_unit_test(test_size_bound),
 		cmocka_unit_test(test_path_self),
 	};

@@ -33,7 +33,7 @@ int perfmap_update_fd(struct perfmap *pm, int fd);
  * address), *off the offset into it; NULL when none covers it. */
 const char *perfmap_lookup(const struct perfmap *pm, uint64_t addr, uint64_t *off);
 size_t perfmap_count(const struct perfmap *pm);
-size_t perfmap_bad(const struct perfmap *pm); /* malformed lines skipped */
+size_t perfmap_bad(const struct perfmap *pm);	 /* malformed lines skipped */
 int perfmap_truncated(const struct perfmap *pm); /* PERFMAP_MAX_BYTES reached */
 void perfmap_free(struct perfmap *pm);
 
