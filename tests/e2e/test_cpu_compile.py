@@ -6,9 +6,13 @@ stacks from a big binary: the stack table must not fill
 (lost_stackmap_full == 0, so every sample's stack was kept) and every
 loss counter is shown in the report.  cc1plus is run directly (the g++
 driver would run it as a child, a process ebprof is not told about).
-Measured on a busy 2-CPU machine: 32692 samples, lost_stackmap_full 0,
-lost_no_unwind_info 2930 (samples taken before cc1plus's tables were
-loaded, or in code without CFI: counted, shown, not asserted)."""
+Measured on a busy 2-CPU machine: 22900-32700 samples (fewer than the
+table's 32768 stacks), lost_no_unwind_info ~8 % (samples taken before
+cc1plus's tables were loaded, or in code without CFI: counted, shown, not
+asserted), lost_stackmap_full 0 in 3 runs and 1 in 2: with the table far
+from full, so a failed insert other than a full table (the frames map is
+not preallocated: its allocator can fail at a high rate) is counted as
+full.  The assertion stands: that loss is a defect of the stack table."""
 import os
 import shutil
 import subprocess
@@ -16,7 +20,7 @@ import tempfile
 
 from lib import BpfSnapshot, check, equal, finish, metric_index, report, run_json
 
-FUNCS = 600
+FUNCS = 250
 
 
 def source():
