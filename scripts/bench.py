@@ -1059,6 +1059,116 @@ def bench_vm(args, tools, results):
                            (100 * (d["cpu_ratio"] / c["cpu_ratio"] - 1)))
             out.append("")
     return "\n".join(out).rstrip()
+# ---------------------------------------------------------------- unwind
+
+def unwind_big_source(path, funcs=1500):
+    """A C++ file cc1plus takes several seconds over (templates, calls)."""
+    out = ["template <int N, typename T> struct Fold {",
+           "  static T run(T x) { return Fold<N - 1, T>::run(x * 3 + N) ^ (x >> 1); } };",
+           "template <typename T> struct Fold<0, T> { static T run(T x) { return x; } };"]
+    for i in range(funcs):
+        t = ("int", "long", "unsigned", "short", "long long")[i % 5]
+        out.append("%s f%d(%s x) { %s s = 0; for (int k = 0; k < %d; k++) s += "
+                   "Fold<%d, %s>::run(x + k); return s%s; }" %
+                   (t, i, t, t, i % 17 + 3, i % 40 + 10, t,
+                    " + f%d(s & 7)" % (i - 1) if i else ""))
+    with open(path, "w") as f:
+        f.write("\n".join(out) + "\nint main() { return (int)f%d(1); }\n" % (funcs - 1))
+
+
+def bench_unwind(args, tools, results):
+    """DWARF unwinding: the target's slowdown with --unwind dwarf, --unwind
+    fp and perf --call-graph dwarf on fixedwork rebuilt without frame
+    pointers; then ebprof's own cost on a large process (GCC's cc1plus,
+    ~35 MB, and its libraries) attached with -p."""
+    nofp = os.path.join(TMP, "fixedwork_nofp")
+    subprocess.run(["cc", "-O2", "-g", "-fomit-frame-pointer", "-fno-inline-small-functions",
+                    "-o", nofp, os.path.join(ROOT, "tests", "workloads", "fixedwork.c"), "-lm"],
+                   check=True)
+    fw = [nofp, "-n", str(args.rounds)]
+    configs = [("baseline", fw)]
+    for hz in (99, 4999):
+        for mode in ("dwarf", "fp"):
+            configs.append(("ebprof --unwind %s %d Hz" % (mode, hz),
+                            [EBPROF, "-v", "-F", str(hz), "--unwind", mode, "cpu", "-o",
+                             "/dev/null", "--"] + fw))
+        if tools.get("perf"):
+            configs.append(("perf dwarf %d Hz" % hz,
+                            [tools["perf"], "record", "-e", "cpu-clock", "--call-graph",
+                             "dwarf,16384", "-F", str(hz), "-q", "-o",
+                             os.path.join(TMP, "perf.data"), "--"] + fw))
+    log("unwind: %d configurations x %d repetitions" % (len(configs), args.reps))
+    res = interleaved(configs, args.reps,
+                      lambda c: run_measured(c, args.timeout, subprocess.DEVNULL), "unwind")
+    base = med([r["work_ns"] for r in res["baseline"] if "work_ns" in r])
+    rows, summary = [], []
+    for name, _ in configs:
+        ok = [r for r in res[name] if "work_ns" in r]
+        if not ok or not base:
+            rows.append([name, "failed: %s" % (res[name][0].get("error") if res[name] else "-"),
+                         "", "", ""])
+            continue
+        ratios = [r["work_ns"] / base for r in ok]
+        row = {"name": name, "ratio": med(ratios), "spread_pct": spread_pct(
+            [r["work_ns"] for r in ok]), "min": min(ratios), "max": max(ratios)}
+        summary.append(row)
+        rows.append([name, "%.4f" % row["ratio"], "%.4f-%.4f" % (row["min"], row["max"]),
+                     "%.1f %%" % row["spread_pct"], len(ok)])
+    out = ["### DWARF unwinding: slowdown of fixedwork without frame pointers "
+           "(-n %d, median of %d)" % (args.rounds, args.reps), "",
+           table(["configuration", "slowdown", "min-max", "spread", "runs"], rows)]
+
+    # ebprof on a large process: cc1plus compiling a generated file.
+    cc1 = subprocess.run(["g++", "-print-prog-name=cc1plus"], capture_output=True,
+                         text=True).stdout.strip()
+    src = os.path.join(TMP, "big.cpp")
+    unwind_big_source(src)
+    big = []
+    for rep in range(args.reps):
+        c = start([cc1, "-quiet", "-O2", src, "-o", os.path.join(TMP, "big.s")],
+                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.3)  # past exec and the dynamic loader: all its libraries mapped
+        err = open(os.path.join(TMP, "err"), "w+b")
+        t0 = time.monotonic()
+        e = start([EBPROF, "-v", "-F", "99", "--unwind", "dwarf", "-p", str(c.pid), "cpu",
+                   "-o", "/dev/null"], stdout=subprocess.DEVNULL, stderr=err)
+        hwm = HwmPoller(e.pid)
+        hwm.start()
+        rc, ru, timed_out = reap(e, args.timeout)
+        wall = time.monotonic() - t0
+        hwm.stop()
+        reap(c, args.timeout)
+        err.seek(0)
+        text = err.read().decode(errors="replace")
+        err.close()
+        tabs = [float(x) for x in re.findall(r"tables of \d+ new files built in ([\d.]+) ms",
+                                             text)]
+        first = re.search(r"first sample within ([\d.]+) ms", text)
+        rec = {"rc": rc, "wall_s": wall, "cpu_s": (ru.ru_utime + ru.ru_stime) if ru else None,
+               "peak_rss_mb": hwm.kb / 1024.0 if hwm.kb else None,
+               "tables_ms": tabs[0] if tabs else None,
+               "first_sample_ms": float(first.group(1)) if first else None}
+        big.append(rec)
+        log("  unwind big rep %d/%d %s" % (rep + 1, args.reps, rec))
+    ok = [r for r in big if r["rc"] == 0]
+
+    def col(k):
+        xs = [r[k] for r in ok if r.get(k) is not None]
+        return ("%.1f (%.1f-%.1f)" % (med(xs), min(xs), max(xs))) if xs else "-"
+    out += ["", "### DWARF unwinding: ebprof -F 99 --unwind dwarf -p on cc1plus (%.0f MB) "
+            "compiling a generated file (median (min-max) of %d)" %
+            (os.path.getsize(cc1) / 1e6, len(ok)), "",
+            table(["ebprof wall s", "ebprof CPU s", "peak RSS MB", "tables built ms",
+                   "first sample ms"],
+                  [[col("wall_s"), col("cpu_s"), col("peak_rss_mb"), col("tables_ms"),
+                    col("first_sample_ms")]])]
+    fs = [r["first_sample_ms"] for r in ok if r.get("first_sample_ms") is not None]
+    if fs:
+        out.append("")
+        out.append("goal first sample < 1 s: median %.0f ms -> %s" %
+                   (med(fs), "met" if med(fs) < 1000 else "MISSED"))
+    results["unwind"] = {"runs": res, "summary": summary, "big": big}
+    return "\n".join(out)
 
 
 def machine():
@@ -1084,8 +1194,8 @@ def machine():
 def main():
     global TMP
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--only", default="cpu,func,net,attach,vm",
-                    help="comma-separated parts: cpu, func, net, attach, vm, mem")
+    ap.add_argument("--only", default="cpu,func,net,attach,vm,unwind",
+                    help="comma-separated parts: cpu, func, net, attach, vm, mem, unwind")
     ap.add_argument("--mem-pairs", type=int, default=20000,
                     help="malloc + free pairs for the mem part")
     ap.add_argument("--mem-blocks", type=int, default=1000000,
@@ -1125,7 +1235,7 @@ def main():
     args = ap.parse_args()
     parts = [p.strip() for p in args.only.split(",") if p.strip()]
     for p in parts:
-        if p not in ("cpu", "func", "net", "attach", "vm", "mem"):
+        if p not in ("cpu", "func", "net", "attach", "vm", "mem", "unwind"):
             ap.error("unknown part %r" % p)
     if min(args.reps, args.attach_reps) < 1:
         ap.error("repetitions must be >= 1")
@@ -1156,7 +1266,8 @@ def main():
     print("## ebprof benchmarks\n\nmachine: %s, %s CPUs, %s RAM, kernel %s\n" %
           (m["cpu"], m["cpus"], m["memory"], m["kernel"]), flush=True)
     runners = {"cpu": bench_cpu, "func": bench_func, "net": bench_net,
-               "attach": bench_attach, "vm": bench_vm, "mem": bench_mem}
+               "attach": bench_attach, "vm": bench_vm, "mem": bench_mem,
+               "unwind": bench_unwind}
     reports = []
     for p in parts:
         try:

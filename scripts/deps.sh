@@ -6,7 +6,7 @@ PKGS="make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libcmocka-dev
       pkg-config python3 graphviz linux-perf bpftrace libbpf-tools valgrind
       binutils libclang-rt-14-dev clang-format iproute2 nftables libjemalloc2
       libjansson-dev libdw-dev libprotobuf-c-dev protobuf-c-compiler chromium g++
-      heaptrack"
+      heaptrack nodejs"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -1,5 +1,5 @@
 # Fuzzing the parsers of what the target hands us (/proc/PID/maps text, ELF
-# images, kallsyms text), of saved profiles and of --assert expressions with
+# images, kallsyms text, perf maps), of saved profiles and of --assert expressions with
 # libFuzzer.  Included by the Makefile; not part
 # of `make test`.  `make fuzz` builds every harness and runs each one for
 # FUZZ_SECONDS from the seed corpus in tests/fuzz/corpus/<name>/; new inputs
@@ -9,7 +9,7 @@ FUZZ_SECONDS ?= 30
 FUZZ_FLAGS   ?= -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
                 -fno-omit-frame-pointer
 FUZZ_DIR     := $(BUILD)/fuzz
-FUZZ_NAMES   := procmaps elf kallsyms saved assert
+FUZZ_NAMES   := procmaps elf kallsyms saved assert perfmap
 FUZZ_BINS    := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))
 
 # The user sources each harness needs (never main.c).
@@ -17,10 +17,12 @@ FUZZ_SRCS_procmaps := user/symbols/procmaps.c user/util/util.c
 FUZZ_SRCS_elf      := user/symbols/elfsym.c user/util/util.c
 FUZZ_SRCS_kallsyms := user/symbols/kallsyms.c user/symbols/elfsym.c user/util/util.c
 FUZZ_SRCS_saved    := user/load/saved.c user/model/profile.c user/model/runmeta.c user/util/util.c
+FUZZ_SRCS_perfmap  := user/symbols/perfmap.c user/util/util.c
 FUZZ_SRCS_assert   := user/model/assertion.c user/model/rowkey.c user/model/profile.c user/util/util.c
 # Libraries beyond libelf and zlib.
 FUZZ_LIBS_saved    := -ljansson -lbpf
 FUZZ_LIBS_assert   := -lbpf
+FUZZ_LIBS_perfmap  := -lbpf
 
 .PHONY: fuzz fuzz-build
 fuzz-build: $(FUZZ_BINS)

@@ -27,6 +27,7 @@
 #include "model/assertion.h"
 #include "symbols/elfsym.h"
 #include "symbols/kallsyms.h"
+#include "symbols/perfmap.h"
 #include "symbols/procmaps.h"
 #include "util/util.h"
 
@@ -69,6 +70,25 @@ static void parse_procmaps(const unsigned char *data, size_t size)
 		procmaps_find(&pm, pm.maps[i].end - 1);
 	}
 	procmaps_free(&pm);
+	free(copy);
+}
+
+static void parse_perfmap(const unsigned char *data, size_t size)
+{
+	struct perfmap *pm = perfmap_new();
+	char *copy = malloc(size ? size : 1);
+	uint64_t off = 0;
+	ssize_t used;
+
+	assert_non_null(pm);
+	assert_non_null(copy);
+	memcpy(copy, data, size);
+	used = perfmap_add_text(pm, copy, size / 2, 0);
+	assert_true(used >= 0 && (size_t)used <= size / 2);
+	assert_true(perfmap_add_text(pm, copy + used, size - (size_t)used, 1) >= 0);
+	perfmap_lookup(pm, 0, &off);
+	perfmap_lookup(pm, UINT64_MAX, &off);
+	perfmap_free(pm);
 	free(copy);
 }
 
@@ -291,6 +311,11 @@ static void test_procmaps(void **state)
 	run_corpus("procmaps", parse_procmaps);
 }
 
+static void test_perfmap(void **state)
+{
+	run_corpus("perfmap", parse_perfmap);
+}
+
 static void test_elf(void **state)
 {
 	run_corpus("elf", parse_elf);
@@ -324,7 +349,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_procmaps), cmocka_unit_test(test_elf),
 		cmocka_unit_test(test_kallsyms), cmocka_unit_test(test_saved),
-		cmocka_unit_test(test_assert),
+		cmocka_unit_test(test_assert),	 cmocka_unit_test(test_perfmap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

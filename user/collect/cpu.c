@@ -22,6 +22,7 @@
 #include "run/features.h"
 #include "symbols/stack.h"
 #include "symbols/stacktab.h"
+#include "symbols/perfmap.h"
 #include "symbols/symbolize.h"
 #include "unwind.h"
 #include "unwind/tables.h"
@@ -184,13 +185,17 @@ static int cpu_attach(void *state)
  * kernel-only if it is already gone.  0 or -ENOMEM. */
 static int refresh_symbols(struct cpu_state *s)
 {
+	int err = 0;
+
+	/* The symbolizer first: building unwind tables can take longer than
+	 * a short command lives. */
+	if (s->sym)
+		symbolizer_refresh(s->sym);
+	else if (symbolizer_new(s->target->pid, &s->sym))
+		err = symbolizer_new(0, &s->sym);
 	if (s->unwind)
 		unwind_tables__update(s->unwind, s->target->pid);
-	if (s->sym)
-		return symbolizer_refresh(s->sym), 0;
-	if (symbolizer_new(s->target->pid, &s->sym) == 0)
-		return 0;
-	return symbolizer_new(0, &s->sym);
+	return err;
 }
 
 static int cpu_tick(void *state)
@@ -208,6 +213,21 @@ static int cpu_tick(void *state)
 		s->refreshed_at = now;
 	}
 	return 0;
+}
+
+/* What was wrong with the target's perf map (JIT symbols), if anything. */
+static void perfmap_notes(const struct symbolizer *sym, struct profile *p)
+{
+	size_t entries, bad;
+	int truncated;
+
+	symbolizer_perfmap_stats(sym, &entries, &bad, &truncated);
+	if (bad)
+		profile_note(p, "perf map: %zu malformed line(s) skipped (%zu entries read)", bad,
+			     entries);
+	if (truncated)
+		profile_note(p, "perf map: only its first %u MiB read (size bound)",
+			     PERFMAP_MAX_BYTES >> 20);
 }
 
 /* One report being built.  Reports read the kernel maps and never write
@@ -640,6 +660,7 @@ static int cpu_report(void *state, struct profile **out)
 			     "no on-CPU samples at %d Hz: the target ran on a CPU for less than "
 			     "a few sampling periods while profiled, or not at all",
 			     s->opts->frequency);
+	perfmap_notes(s->sym, p);
 	*out = p;
 	return 0;
 }

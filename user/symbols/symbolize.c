@@ -13,6 +13,7 @@
 
 #include "symbols/elfsym.h"
 #include "symbols/kallsyms.h"
+#include "symbols/perfmap.h"
 #include "symbols/procmaps.h"
 #include "util/util.h"
 
@@ -63,6 +64,10 @@ struct symbolizer {
 	size_t nmods, capmods;
 	struct kallsyms *ksyms;
 	int ksyms_err; /* kallsyms failed to load: do not retry */
+	/* JIT symbols for anonymous code (perf map), read on every refresh. */
+	char perfmap_path[64];
+	int perfmap_fd;
+	struct perfmap *perfmap;
 };
 
 static int mapvec_push(struct mapvec *mv, const struct smap *m)
@@ -312,6 +317,28 @@ static int known_mapping(const struct symbolizer *s, const struct procmap *pm)
 	       same_module(m->mod, pm);
 }
 
+/* Opens the target's perf map once it exists; reads what it gained. */
+static void perfmap_refresh(struct symbolizer *s)
+{
+	if (!s->perfmap_path[0])
+		return;
+	if (s->perfmap_fd < 0)
+		s->perfmap_fd = open_in_root(s, s->perfmap_path);
+	if (s->perfmap_fd < 0)
+		return;
+	if (!s->perfmap)
+		s->perfmap = perfmap_new();
+	perfmap_update_fd(s->perfmap, s->perfmap_fd);
+}
+
+void symbolizer_perfmap_stats(const struct symbolizer *s, size_t *entries, size_t *bad,
+			      int *truncated)
+{
+	*entries = s ? perfmap_count(s->perfmap) : 0;
+	*bad = s ? perfmap_bad(s->perfmap) : 0;
+	*truncated = s ? perfmap_truncated(s->perfmap) : 0;
+}
+
 int symbolizer_refresh(struct symbolizer *s)
 {
 	struct procmaps pm = { 0 };
@@ -323,6 +350,7 @@ int symbolizer_refresh(struct symbolizer *s)
 		return -EINVAL;
 	if (s->pid == 0)
 		return 0;
+	perfmap_refresh(s);
 	err = procmaps_read(s->pid, &pm);
 	if (err)
 		goto out;
@@ -365,7 +393,10 @@ int symbolizer_new(pid_t pid, struct symbolizer **out)
 		return -ENOMEM;
 	s->pid = pid;
 	s->rootfd = -1;
+	s->perfmap_fd = -1;
 	if (pid > 0) {
+		if (perfmap_path(pid, s->perfmap_path, sizeof(s->perfmap_path)))
+			s->perfmap_path[0] = '\0';
 		snprintf(p, sizeof(p), "/proc/%d/root", (int)pid);
 		/* Held: the root stays reachable after the target exits. */
 		s->rootfd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -402,8 +433,12 @@ void symbolize_user(struct symbolizer *s, uint64_t addr, struct symres *r)
 	mod = m->mod;
 	r->module = mod->name;
 	r->path = mod->path;
-	if (!mod->path)
-		return; /* anonymous: the raw address says most */
+	if (!mod->path) { /* anonymous: JIT code named by a perf map, or raw */
+		r->func = perfmap_lookup(s->perfmap, addr, &r->offset);
+		if (r->func)
+			r->module = "[perf-map]";
+		return;
+	}
 	off = addr - m->start + m->offset;
 	r->offset = off;
 	elf = module_elf(s, mod);
@@ -470,6 +505,9 @@ void symbolizer_free(struct symbolizer *s)
 	free(s->mods);
 	free(s->maps.v);
 	kallsyms_free(s->ksyms);
+	perfmap_free(s->perfmap);
+	if (s->perfmap_fd >= 0)
+		close(s->perfmap_fd);
 	if (s->rootfd >= 0)
 		close(s->rootfd);
 	free(s);

@@ -5,6 +5,7 @@
 #ifndef EBPROF_SYMBOLIZE_H
 #define EBPROF_SYMBOLIZE_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -35,6 +36,10 @@ int symbolizer_in_exec_map(const struct symbolizer *s, uint64_t addr);
  * where its symbols came from when not its own .symtab. */
 void symbolizer_source_notes(struct symbolizer *s, void (*fn)(void *ctx, const char *line),
 			     void *ctx);
+/* The target's perf map (JIT symbols): entries read, malformed lines
+ * skipped, 1 when its size bound was reached. */
+void symbolizer_perfmap_stats(const struct symbolizer *s, size_t *entries, size_t *bad,
+			      int *truncated);
 void symbolizer_free(struct symbolizer *s);
 
 #endif
