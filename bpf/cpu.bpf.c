@@ -16,6 +16,7 @@
 #define TASK_DEAD 0x80
 
 const volatile __u32 targ_tgid = 0;
+const volatile bool follow_children = false; /* --children */
 const volatile __u64 min_block_ns = 0;
 
 /* CPU_STATS in cpu.h: what each counts and how the report shows it. */
@@ -69,6 +70,26 @@ struct {
 	__type(key, __u32);
 	__type(value, struct cpu_thread);
 } threads SEC(".maps");
+
+/* The target's descendants (tgid -> 1): filled by user space at attach
+ * (the ones running then) and by cpu_fork (the ones forked since).  With
+ * --children they are profiled too; without, the report only names them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CPU_MAX_PROCS);
+	__type(key, __u32);
+	__type(value, __u8);
+} procs SEC(".maps");
+
+/* A thread of a process we profile: the target's thread group, or with
+ * --children one of its descendants' (the single compare stays the fast
+ * path without). */
+static __always_inline bool followed(__u32 tgid)
+{
+	if (tgid == targ_tgid)
+		return true;
+	return follow_children && bpf_map_lookup_elem(&procs, &tgid);
+}
 
 static __always_inline void stat_inc(int i)
 {
@@ -205,7 +226,7 @@ int cpu_sample(struct bpf_perf_event_data *ctx)
 	struct cpu_val *v;
 	struct cpu_thread *t;
 
-	if ((__u32)(id >> 32) != targ_tgid)
+	if (!followed((__u32)(id >> 32)))
 		return 0;
 	stat_inc(CPU_STAT_SAMPLES);
 	/* A sample taken in user mode has no kernel stack (kernel addresses
@@ -217,6 +238,11 @@ int cpu_sample(struct bpf_perf_event_data *ctx)
 	t = thread_of((__u32)id);
 	if (t) {
 		bpf_get_current_comm(t->comm, sizeof(t->comm));
+		t->tgid = (__u32)(id >> 32);
+		if (follow_children)
+			BPF_CORE_READ_STR_INTO(&t->pcomm,
+					       (struct task_struct *)bpf_get_current_task(),
+					       group_leader, comm);
 		__sync_fetch_and_add(&t->samples, 1);
 	}
 	return 0;
@@ -260,7 +286,7 @@ int BPF_PROG(cpu_switch, bool preempt, struct task_struct *prev, struct task_str
 
 	/* prev is current: record where it stops running (not when it is
 	 * dying: a dead thread never comes back). */
-	if (BPF_CORE_READ(prev, tgid) == targ_tgid) {
+	if (followed(BPF_CORE_READ(prev, tgid))) {
 		struct cpu_start s = {};
 		__s64 slack;
 
@@ -274,7 +300,7 @@ int BPF_PROG(cpu_switch, bool preempt, struct task_struct *prev, struct task_str
 				stat_inc(CPU_STAT_START_FULL);
 		}
 	}
-	if (BPF_CORE_READ(next, tgid) == targ_tgid) {
+	if (followed(BPF_CORE_READ(next, tgid))) {
 		struct cpu_start *s;
 		struct cpu_val *v;
 		struct cpu_thread *t;
@@ -288,6 +314,9 @@ int BPF_PROG(cpu_switch, bool preempt, struct task_struct *prev, struct task_str
 		t = thread_of(tid);
 		if (t) {
 			BPF_CORE_READ_STR_INTO(&t->comm, next, comm);
+			t->tgid = BPF_CORE_READ(next, tgid);
+			if (follow_children)
+				BPF_CORE_READ_STR_INTO(&t->pcomm, next, group_leader, comm);
 			t->flags |= CPU_THREAD_SWITCHED;
 			t->in_sum = BPF_CORE_READ(next, se.sum_exec_runtime);
 			t->in_ts = now;
@@ -317,6 +346,28 @@ int BPF_PROG(cpu_switch, bool preempt, struct task_struct *prev, struct task_str
 		}
 		bpf_map_delete_elem(&starts, &tid);
 	}
+	return 0;
+}
+
+/* A new process (not a thread: child->pid == child->tgid) forked by the
+ * target or one of its descendants joins procs.  A child inherits its
+ * forking thread's cpu-clock event, so it is sampled from its first run.
+ * Entries stay until detach: a process's last thread switches out for
+ * good after its exit tracepoints, so removing it at exit would lose that
+ * last run. */
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(cpu_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = BPF_CORE_READ(parent, tgid), pid = BPF_CORE_READ(child, pid);
+	__u8 one = 1;
+
+	if (pid != BPF_CORE_READ(child, tgid))
+		return 0;
+	if (ptgid != targ_tgid && !bpf_map_lookup_elem(&procs, &ptgid))
+		return 0;
+	stat_inc(CPU_STAT_FORKED);
+	if (bpf_map_update_elem(&procs, &pid, &one, BPF_ANY) && follow_children)
+		stat_inc(CPU_STAT_PROCS_FULL);
 	return 0;
 }
 

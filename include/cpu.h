@@ -12,6 +12,7 @@
 #define CPU_MAX_ENTRIES 32768	/* distinct (thread, stack) pairs */
 #define CPU_MAX_THREADS 8192
 #define CPU_COMM_LEN 16
+#define CPU_MAX_PROCS 4096 /* the target and its descendants in the procs map */
 
 /* A captured stack, the key of the frames map: its whole frame array, so
  * two stacks never share an id (no hash collisions).  ips past nr are 0. */
@@ -54,10 +55,11 @@ struct cpu_thread {
 	__u64 samples;
 	__u64 offcpu_ns;
 	__u64 oncpu_ns;
-	__u64 in_ts;  /* switched in at (bpf_ktime_get_ns), 0 while off-CPU */
-	__u64 in_sum; /* its se.sum_exec_runtime at the last switch seen */
-	__u32 flags;  /* CPU_THREAD_* */
-	__u32 pad;
+	__u64 in_ts;		  /* switched in at (bpf_ktime_get_ns), 0 while off-CPU */
+	__u64 in_sum;		  /* its se.sum_exec_runtime at the last switch seen */
+	__u32 flags;		  /* CPU_THREAD_* */
+	__u32 tgid;		  /* its process */
+	char pcomm[CPU_COMM_LEN]; /* its process's comm (--children only) */
 };
 
 #define CPU_THREAD_SWITCHED 1 /* seen switching in or out */
@@ -71,6 +73,8 @@ struct cpu_thread {
 	/* samples of the target seen; off-CPU episodes counted */                   \
 	X(SAMPLES, "samples", "on-CPU samples", 0)                                   \
 	X(SWITCHES, "offcpu_switches", "off-CPU episodes", 0)                        \
+	/* processes the target's descendants forked while profiled */               \
+	X(FORKED, "children_forked", "child processes forked", 0)                    \
 	/* a stack that could not be collected */                                    \
 	X(USTACK_LOST, "lost_user_stack", "  user stack unavailable", 1)             \
 	X(KSTACK_LOST, "lost_kernel_stack", "  kernel stack unavailable", 1)         \
@@ -85,7 +89,9 @@ struct cpu_thread {
 	/* counts map full: sample dropped; starts or threads map full */            \
 	X(MAP_FULL, "lost_map_full", "  counts map full", 1)                         \
 	X(START_FULL, "lost_map_full", "  counts map full", 1)                       \
-	X(THREADS_FULL, "lost_map_full", "  counts map full", 1)
+	X(THREADS_FULL, "lost_map_full", "  counts map full", 1)                     \
+	/* procs map full: a descendant not followed (--children) */                 \
+	X(PROCS_FULL, "lost_procs_full", "  child processes not followed", 1)
 
 #define CPU_STAT_ENUM(name, key, label, lost) CPU_STAT_##name,
 enum cpu_stat {

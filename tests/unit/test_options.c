@@ -166,6 +166,27 @@ static void test_stream(void **state)
 	assert_usage(parse(&o, "-p", "1", "--stream", "-s", "tx_bytes", NULL), "no -s");
 }
 
+/* --children: the cpu report only (named or by default), refused with
+ * any other. */
+static void test_children(void **state)
+{
+	struct options o;
+
+	(void)state;
+	assert_int_equal(parse(&o, "-p", "1", NULL), PARSE_OK);
+	assert_int_equal(o.children, 0);
+	assert_int_equal(parse(&o, "--children", "-p", "1", NULL), PARSE_OK);
+	assert_int_equal(o.children, 1);
+	assert_int_equal(parse(&o, "-p", "1", "--children", "cpu", NULL), PARSE_OK);
+	assert_int_equal(o.children, 1);
+	assert_usage(parse(&o, "--children", "func", "-f", "x", "-p", "1", NULL),
+		     "--children: only the cpu report follows child processes (not func)");
+	assert_usage(parse(&o, "--children", "-f", "x", "-p", "1", NULL), "(not func)");
+	assert_usage(parse(&o, "--children", "cpu", "mem", "-p", "1", NULL), "(not mem)");
+	assert_usage(parse(&o, "--children", "--stream", "-p", "1", NULL), "(not net)");
+	assert_usage(parse(&o, "report", "x.json", "--children", NULL), "only output options");
+}
+
 static void test_help_version(void **state)
 {
 	struct options o;
@@ -211,7 +232,7 @@ int main(void)
 		cmocka_unit_test(test_defaults_pid),  cmocka_unit_test(test_full),
 		cmocka_unit_test(test_func_patterns), cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_stream),	      cmocka_unit_test(test_help_version),
-		cmocka_unit_test(test_report_mode),
+		cmocka_unit_test(test_report_mode),   cmocka_unit_test(test_children),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

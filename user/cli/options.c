@@ -37,6 +37,7 @@ enum {
 	OPT_SAVE,
 	OPT_ASSERT,
 	OPT_CALIBRATE,
+	OPT_CHILDREN,
 };
 
 static const struct option long_opts[] = {
@@ -52,6 +53,7 @@ static const struct option long_opts[] = {
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "min-block", required_argument, NULL, OPT_MIN_BLOCK },
 	{ "unwind", required_argument, NULL, OPT_UNWIND },
+	{ "children", no_argument, NULL, OPT_CHILDREN },
 	{ "functions", required_argument, NULL, 'f' },
 	{ "max-overhead", required_argument, NULL, OPT_MAX_OVERHEAD },
 	{ "count-only", no_argument, NULL, OPT_COUNT_ONLY },
@@ -109,6 +111,9 @@ void options_usage(FILE *f)
 		"      --unwind MODE        cpu, mem: how user stacks are walked: auto (default:\n"
 		"                           the files' CFI, frame pointers where a pc has\n"
 		"                           none), dwarf (CFI only), fp (frame pointers only)\n"
+		"      --children           cpu: follow the target's child processes too,\n"
+		"                           those running at attach and those forked later\n"
+		"                           (threads labelled with their process)\n"
 		"  -f, --functions PATTERNS func: trace these functions exactly (implies the\n"
 		"                           func report); comma-separated globs over the\n"
 		"                           executable's symbols ('handle_*'), or LIB:GLOB for\n"
@@ -283,7 +288,7 @@ static int add_report(struct options *o, const char *name, FILE *err)
 static int report_check(struct options *o, char **args, int nargs, FILE *err)
 {
 	if (o->argv || o->pid || o->duration || o->interval || o->nfunc_patterns || o->count_only ||
-	    o->min_block_ns || o->save || o->unwind || o->calibrate ||
+	    o->min_block_ns || o->save || o->unwind || o->calibrate || o->children ||
 	    (o->probe_cost_from && !strcmp(o->probe_cost_from, "--probe-cost")) ||
 	    o->frequency != DEFAULT_FREQUENCY || o->max_overhead != DEFAULT_MAX_OVERHEAD)
 		return usage(err,
@@ -465,6 +470,7 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 			o->asserts[o->nasserts++] = arg;
 			break;
 		case OPT_CALIBRATE: o->calibrate = 1; break;
+		case OPT_CHILDREN: o->children = 1; break;
 		case OPT_CALLERS: o->callers = arg; break;
 		case OPT_CALLEES: o->callees = arg; break;
 		case 'h': options_usage(out); return PARSE_EXIT_OK;
@@ -530,6 +536,13 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 			     "--format %s with -- COMMAND needs -o FILE (the command writes "
 			     "to stdout too)",
 			     o->format);
+	if (o->children)
+		for (const struct collector_ops *const *c = collector_list(); *c; c++)
+			if (strcmp((*c)->name, "cpu") && options_wants_report(o, (*c)->name))
+				return usage(err,
+					     "--children: only the cpu report follows child "
+					     "processes (not %s)",
+					     (*c)->name);
 	if ((o->callers || o->callees) && !options_wants_report(o, "func"))
 		return usage(err, "--callers/--callees need the func report (-f PATTERNS)");
 	return PARSE_OK;

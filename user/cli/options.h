@@ -37,6 +37,7 @@ struct options {
 	int verbose;	       /* -v count */
 	uint64_t min_block_ns; /* --min-block USEC */
 	int unwind;	       /* --unwind: enum unwind_mode (include/unwind.h) */
+	int children;	       /* --children: cpu follows the target's descendants */
 	/* func report */
 	const char *func_patterns[MAX_FUNC_PATTERNS];
 	int nfunc_patterns;

@@ -92,8 +92,10 @@ struct cpu_state {
 	struct unwind_tables *unwind; /* NULL with --unwind fp */
 	struct perf_events pe;
 	struct bpf_link *switch_link;
-	uint64_t t_start; /* CLOCK_MONOTONIC ns at attach */
-	uint64_t t_stop;  /* and at stop; 0 while collecting */
+	struct bpf_link *fork_link; /* cpu_fork: the descendants forked since attach */
+	uint64_t nattach;	    /* descendants running at attach */
+	uint64_t t_start;	    /* CLOCK_MONOTONIC ns at attach */
+	uint64_t t_stop;	    /* and at stop; 0 while collecting */
 	uint64_t period_ns;
 	uint64_t refreshed_at;
 	int first_seen;
@@ -127,6 +129,7 @@ static int cpu_open(void **statep, const struct options *o, struct target *t)
 		goto fail;
 	}
 	s->skel->rodata->targ_tgid = (uint32_t)t->pid;
+	s->skel->rodata->follow_children = o->children != 0;
 	s->skel->rodata->min_block_ns = o->min_block_ns;
 	s->skel->rodata->unwind_mode = (uint32_t)o->unwind;
 	err = cpu_bpf__load(s->skel);
@@ -153,10 +156,73 @@ fail:
 	return err;
 }
 
+/* proc_children callback: one descendant into the procs map, then its
+ * own children (a process already there was walked). */
+static int add_descendant(pid_t pid, void *ctx)
+{
+	struct cpu_state *s = ctx;
+	uint32_t key = (uint32_t)pid;
+	uint8_t one = 1;
+
+	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.procs), &key, &one, BPF_NOEXIST)) {
+		if (errno == E2BIG && s->opts->children)
+			__atomic_fetch_add(&s->skel->bss->stats[CPU_STAT_PROCS_FULL], 1,
+					   __ATOMIC_RELAXED);
+		return 0;
+	}
+	s->nattach++;
+	return proc_children(pid, add_descendant, s);
+}
+
+/* --children: the sampling events of every process in the procs map, until
+ * a pass finds none new (a process forked before its parent's events were
+ * opened inherits none).  One that exits meanwhile is skipped. */
+static void sample_descendants(struct cpu_state *s)
+{
+	int fd = bpf_map__fd(s->skel->maps.procs), started, added;
+	pid_t *done = NULL;
+	size_t n = 0, cap = 0;
+	uint32_t pid;
+	uint8_t v;
+
+	do {
+		added = 0;
+		started = 0;
+		while (map_next_entry(fd, &pid, sizeof(pid), &started, &v)) {
+			size_t i = 0;
+			int err;
+
+			while (i < n && done[i] != (pid_t)pid)
+				i++;
+			if (i < n || array_grow((void **)&done, &cap, n + 1, sizeof(*done)))
+				continue;
+			done[n++] = (pid_t)pid;
+			added = 1;
+			err = perf_events_add_process(&s->pe, s->opts->frequency,
+						      s->skel->progs.cpu_sample, (pid_t)pid);
+			if (err)
+				ebprof_verbose(1, "cpu: no sampling of child %u: %s", pid,
+					       strerror(-err));
+		}
+	} while (added);
+	free(done);
+}
+
 static int cpu_attach(void *state)
 {
 	struct cpu_state *s = state;
 	int err;
+
+	/* The fork program first: no descendant is missed between the walk
+	 * of /proc and the forks that follow it. */
+	s->fork_link = bpf_program__attach(s->skel->progs.cpu_fork);
+	if (!s->fork_link) {
+		err = -errno;
+		ebprof_err("cannot attach to sched_process_fork: %s", strerror(-err));
+		return err;
+	}
+	if (!s->target->launched)
+		proc_children(s->target->pid, add_descendant, s);
 
 	/* A launched command is held before exec: its one thread's event is
 	 * inherited by everything it starts. */
@@ -167,6 +233,8 @@ static int cpu_attach(void *state)
 			   strerror(-err));
 		return err;
 	}
+	if (s->opts->children)
+		sample_descendants(s);
 	/* Time starts before sched_switch is traced: every switch seen is
 	 * inside the window. */
 	s->t_start = now_ns();
@@ -250,6 +318,13 @@ struct cpu_rep {
 	} idle; /* the idle threads, not in the threads table */
 };
 
+/* The process whose /proc/PID/task holds thread tid: the target, or with
+ * --children any process (/proc/TID/task/TID names the thread itself). */
+static pid_t proc_of(const struct cpu_rep *rp, uint32_t tid)
+{
+	return rp->s->opts->children ? (pid_t)tid : rp->s->target->pid;
+}
+
 /* A thread's exact on-CPU time at rp->now: what BPF counted, plus the run
  * in progress (since its switch-in, or the whole run when it was never
  * seen switching: running all along). */
@@ -259,7 +334,7 @@ static uint64_t thread_oncpu(const struct cpu_rep *rp, uint32_t tid, const struc
 
 	if (!(th->flags & CPU_THREAD_SWITCHED))
 		return rp->elapsed;
-	if (th->in_ts && th->in_ts < rp->now && task_alive(rp->s->target->pid, (pid_t)tid))
+	if (th->in_ts && th->in_ts < rp->now && task_alive(proc_of(rp, tid), (pid_t)tid))
 		on += rp->now - th->in_ts;
 	return on;
 }
@@ -334,7 +409,7 @@ static int add_entry(struct cpu_rep *rp, struct stackbuf *st, const struct cpu_k
  * shorter than --min-block. */
 static int inflight(const struct cpu_rep *rp, uint32_t tid, const struct cpu_start *st, uint64_t *d)
 {
-	if (st->ts > rp->now || !task_alive(rp->s->target->pid, (pid_t)tid))
+	if (st->ts > rp->now || !task_alive(proc_of(rp, tid), (pid_t)tid))
 		return 0;
 	*d = rp->now - st->ts;
 	return *d >= rp->s->opts->min_block_ns;
@@ -405,6 +480,13 @@ static int thread_row(struct cpu_rep *rp, uint32_t tid, const struct cpu_thread 
 	ptable_cell(t, r, T_SAMPLES)->i = (int64_t)th->samples;
 	ptable_cell(t, r, T_OFFCPU)->i = (int64_t)th->offcpu_ns;
 	ptable_cell(t, r, T_WALL)->i = (int64_t)(oncpu + th->offcpu_ns);
+	if (rp->s->opts->children && th->tgid) {
+		char label[2 * CPU_COMM_LEN + 32];
+
+		snprintf(label, sizeof(label), "%.*s [pid %u %.*s]", CPU_COMM_LEN, th->comm,
+			 th->tgid, CPU_COMM_LEN, th->pcomm);
+		return ptable_set_str(t, r, T_COMM, label);
+	}
 	return ptable_set_str(t, r, T_COMM, th->comm);
 }
 
@@ -423,6 +505,7 @@ static int add_thread_rows(struct cpu_rep *rp)
 
 	while (!err && map_next_entry(tfd, &tid, sizeof(tid), &started, &th)) {
 		th.comm[CPU_COMM_LEN - 1] = 0;
+		th.pcomm[CPU_COMM_LEN - 1] = 0;
 		if (!bpf_map_lookup_elem(sfd, &tid, &start) && inflight(rp, tid, &start, &d))
 			th.offcpu_ns += d;
 		on = thread_oncpu(rp, tid, &th);
@@ -435,7 +518,7 @@ static int add_thread_rows(struct cpu_rep *rp)
 		if (!bpf_map_lookup_elem(tfd, &tid, &th) || !inflight(rp, tid, &start, &d))
 			continue;
 		memset(&th, 0, sizeof(th));
-		task_comm(s->target->pid, (pid_t)tid, th.comm, sizeof(th.comm));
+		task_comm(proc_of(rp, tid), (pid_t)tid, th.comm, sizeof(th.comm));
 		th.offcpu_ns = d;
 		err = thread_row(rp, tid, &th, 0);
 	}
@@ -448,7 +531,7 @@ static int add_thread_rows(struct cpu_rep *rp)
  * their user stack cannot be read from outside.  A thread that is running
  * now (on a CPU since before attach, never switched, never sampled) is not
  * blocked. */
-static int add_whole_run_blocked(struct cpu_rep *rp)
+static int add_whole_run_blocked_of(struct cpu_rep *rp, pid_t pid)
 {
 	struct cpu_state *s = rp->s;
 	struct profile *p = rp->p;
@@ -459,9 +542,7 @@ static int add_whole_run_blocked(struct cpu_rep *rp)
 	DIR *d;
 	int err = 0;
 
-	if (rp->elapsed < s->opts->min_block_ns)
-		return 0; /* the whole run is shorter than --min-block */
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)s->target->pid);
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
 	d = opendir(path);
 	if (!d)
 		return 0; /* exited: every thread ran at least to exit */
@@ -473,21 +554,38 @@ static int add_whole_run_blocked(struct cpu_rep *rp)
 		uint32_t tid = (uint32_t)strtoul(de->d_name, NULL, 10);
 
 		if (!tid || !bpf_map_lookup_elem(tfd, &tid, &th) ||
-		    !bpf_map_lookup_elem(sfd, &tid, &start) ||
-		    task_state(s->target->pid, (pid_t)tid) == 'R')
+		    !bpf_map_lookup_elem(sfd, &tid, &start) || task_state(pid, (pid_t)tid) == 'R')
 			continue;
 		stackbuf_push(&st, profile_frame(p, FRAME_MARKER, "[blocked whole run]", NULL, 0));
-		stack_from_proc(&rp->conv, &st, s->target->pid, (pid_t)tid);
+		stack_from_proc(&rp->conv, &st, pid, (pid_t)tid);
 		stackbuf_push(&st, profile_frame(p, FRAME_MARKER, "[off-cpu]", NULL, 0));
 		vals[M_OFFCPU] = vals[M_WALL] = (int64_t)rp->elapsed;
 		err = st.err ? st.err : profile_add_sample(p, st.frames, (uint32_t)st.n, vals);
 		free(st.frames);
-		task_comm(s->target->pid, (pid_t)tid, th.comm, sizeof(th.comm));
+		task_comm(pid, (pid_t)tid, th.comm, sizeof(th.comm));
+		task_comm(pid, pid, th.pcomm, sizeof(th.pcomm));
+		th.tgid = (uint32_t)pid;
 		th.offcpu_ns = rp->elapsed;
 		if (!err)
 			err = thread_row(rp, tid, &th, 0);
 	}
 	closedir(d);
+	return err;
+}
+
+/* The target's, and with --children every followed process's. */
+static int add_whole_run_blocked(struct cpu_rep *rp)
+{
+	struct cpu_state *s = rp->s;
+	int fd = bpf_map__fd(s->skel->maps.procs), started = 0, err;
+	uint32_t pid;
+	uint8_t v;
+
+	if (rp->elapsed < s->opts->min_block_ns)
+		return 0; /* the whole run is shorter than --min-block */
+	err = add_whole_run_blocked_of(rp, s->target->pid);
+	while (!err && s->opts->children && map_next_entry(fd, &pid, sizeof(pid), &started, &v))
+		err = add_whole_run_blocked_of(rp, (pid_t)pid);
 	return err;
 }
 
@@ -553,6 +651,8 @@ static void cpu_stop(void *state)
 	perf_events_close(&s->pe);
 	bpf_link__destroy(s->switch_link);
 	s->switch_link = NULL;
+	bpf_link__destroy(s->fork_link);
+	s->fork_link = NULL;
 	s->t_stop = now_ns();
 }
 
@@ -568,6 +668,39 @@ static void idle_info(struct cpu_rep *rp)
 		 (unsigned long long)rp->idle.n, CPU_IDLE_PCT, (double)rp->idle.oncpu / 1e9,
 		 (double)rp->idle.offcpu / 1e9);
 	profile_info_str(rp->p, "idle_threads", "idle threads (not in Threads)", line);
+}
+
+/* The target's descendants (running at attach or forked since): followed
+ * with --children, else named in a note. */
+static void children_info(struct cpu_rep *rp)
+{
+	struct cpu_state *s = rp->s;
+	uint64_t n = s->nattach + s->skel->bss->stats[CPU_STAT_FORKED];
+	int fd = bpf_map__fd(s->skel->maps.procs), started = 0, shown = 0;
+	char pids[128] = "";
+	size_t len = 0;
+	uint32_t pid;
+	uint8_t v;
+
+	if (s->opts->children) {
+		char line[96];
+
+		snprintf(line, sizeof(line), "%llu (%llu at attach, %llu forked since)",
+			 (unsigned long long)n, (unsigned long long)s->nattach,
+			 (unsigned long long)s->skel->bss->stats[CPU_STAT_FORKED]);
+		profile_info_str(rp->p, "children", "child processes followed (--children)", line);
+		return;
+	}
+	if (!n)
+		return;
+	while (map_next_entry(fd, &pid, sizeof(pid), &started, &v) && len < sizeof(pids) - 16) {
+		len += (size_t)snprintf(pids + len, sizeof(pids) - len, "%s%u", shown ? " " : "",
+					pid);
+		shown++;
+	}
+	profile_note(rp->p,
+		     "target has %llu child process(es) (pids %s%s); --children follows them",
+		     (unsigned long long)n, pids, (uint64_t)shown < n ? " ..." : "");
 }
 
 /* The function tables: the metric asked for, else on- and off-CPU apart. */
@@ -654,6 +787,7 @@ static int cpu_report(void *state, struct profile **out)
 	profile_info_int(p, "wall_total", "wall time (all threads)", "ns",
 			 profile_metric_total(p, M_WALL));
 	idle_info(&rp);
+	children_info(&rp);
 	symbolizer_source_notes(s->sym, note_line, p);
 	if (s->skel->bss->stats[CPU_STAT_SAMPLES] == 0)
 		profile_note(p,
@@ -673,6 +807,7 @@ static void cpu_close(void *state)
 		return;
 	perf_events_close(&s->pe);
 	bpf_link__destroy(s->switch_link);
+	bpf_link__destroy(s->fork_link);
 	cpu_bpf__destroy(s->skel);
 	symbolizer_free(s->sym);
 	unwind_tables__free(s->unwind);

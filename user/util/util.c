@@ -1,4 +1,5 @@
 #define _GNU_SOURCE /* vasprintf */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -170,6 +171,39 @@ void task_comm(pid_t pid, pid_t tid, char *comm, size_t len)
 	if (fgets(comm, (int)len, f))
 		comm[strcspn(comm, "\n")] = 0;
 	fclose(f);
+}
+
+int proc_children(pid_t pid, int (*cb)(pid_t child, void *ctx), void *ctx)
+{
+	char path[64];
+	struct dirent *de;
+	DIR *d;
+	int err = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while (!err && (de = readdir(d))) {
+		char cpath[96], *buf, *p, *end;
+		long tid = strtol(de->d_name, NULL, 10);
+
+		if (tid <= 0)
+			continue;
+		snprintf(cpath, sizeof(cpath), "/proc/%d/task/%ld/children", (int)pid, tid);
+		if (read_path_all(cpath, &buf, NULL))
+			continue;
+		for (p = buf; !err; p = end) {
+			long c = strtol(p, &end, 10);
+
+			if (end == p || c <= 0)
+				break;
+			err = cb((pid_t)c, ctx);
+		}
+		free(buf);
+	}
+	closedir(d);
+	return err;
 }
 
 char task_state(pid_t pid, pid_t tid)

@@ -32,6 +32,12 @@ void task_comm(pid_t pid, pid_t tid, char *comm, size_t len);
  * or 0 when it cannot be read. */
 char task_state(pid_t pid, pid_t tid);
 
+/* Calls cb(child, ctx) for each child process of process pid, as
+ * /proc/PID/task/TID/children lists them (the children of every thread);
+ * stops at cb's first nonzero return and returns it, else 0 (also when
+ * pid is gone). */
+int proc_children(pid_t pid, int (*cb)(pid_t child, void *ctx), void *ctx);
+
 /* Grows *arr (elem bytes each, *cap of them) to hold at least need,
  * doubling; new space is zeroed.  0 or -ENOMEM. */
 int array_grow(void **arr, size_t *cap, size_t need, size_t elem);
