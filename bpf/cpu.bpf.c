@@ -12,6 +12,7 @@
 
 #define EEXIST 17
 #define ENOMEM 12
+#define E2BIG 7
 #define ENOENT 2
 #define TASK_DEAD 0x80
 
@@ -118,7 +119,7 @@ static __always_inline __s32 intern(struct cpu_frames *f)
 		return idp ? (__s32)*idp : -ENOMEM;
 	}
 	if (err) {
-		stat_inc(CPU_STAT_STACKMAP_FULL);
+		stat_inc(err == -E2BIG ? CPU_STAT_STACKMAP_FULL : CPU_STAT_STACK_INSERT);
 		return -ENOMEM;
 	}
 	return (__s32)id;

@@ -133,11 +133,18 @@ static __always_inline __u32 walked_stack(struct pt_regs *ctx, struct mem_stack 
 {
 	__u32 zero = 0, n;
 	struct walk_frames *w = bpf_map_lookup_elem(&walk_scratch, &zero);
-	int lost;
+	int lost, unmapped;
 
 	if (!w)
 		return 0;
-	n = unwind_walk(PT_REGS_IP(ctx), PT_REGS_SP(ctx), PT_REGS_FP(ctx), w->ips, &lost);
+	n = unwind_walk_from(PT_REGS_IP(ctx), PT_REGS_SP(ctx), PT_REGS_FP(ctx), w->ips, &lost,
+			     &unmapped);
+	/* A mapping the tables do not know yet (a launched command before
+	 * its first refresh, a library just loaded): the frame-pointer
+	 * stack with the caller at [rsp], as --unwind fp, unless only CFI
+	 * will do. */
+	if (unmapped && unwind_mode == UNWIND_MODE_AUTO)
+		return 0;
 	/* The calibration walks ebprof's own stack, which has no tables. */
 	if ((bpf_get_current_pid_tgid() >> 32) != targ_tgid)
 		lost = UNWIND_LOST_NONE;
@@ -193,7 +200,9 @@ static __always_inline __u64 take_site(struct pt_regs *ctx)
 
 	if (!s)
 		return 0;
-	n = unwind_mode == UNWIND_MODE_FP ? fp_stack(ctx, s) : walked_stack(ctx, s);
+	n = unwind_mode == UNWIND_MODE_FP ? 0 : walked_stack(ctx, s);
+	if (!n && unwind_mode != UNWIND_MODE_DWARF)
+		n = fp_stack(ctx, s);
 	if (!n) {
 		count(MEM_CNT_STACK);
 		return 0;

@@ -113,7 +113,8 @@ struct unwind_walk {
 	 * first), each holding the return address it replaced. */
 	__u64 tramp;
 	struct return_instance *ri;
-	int exact; /* w->ip is an interrupted pc, not a return address */
+	int exact;    /* w->ip is an interrupted pc, not a return address */
+	int unmapped; /* the first pc is in no mapping the tables know */
 };
 
 #define UNWIND_MAX_CHAINED 8 /* return instances sharing one stack slot */
@@ -213,6 +214,8 @@ static long unwind_step(__u32 i, void *ctx)
 	pc = i && !w->exact ? w->ip - 1 : w->ip;
 	w->exact = 0;
 	m = unwind_mapping_of(pc);
+	if (!i && !m)
+		w->unmapped = 1;
 	if (m && m->file == UNWIND_TOO_LARGE)
 		w->lost = UNWIND_LOST_TOO_LARGE;
 	else if (m && m->file != UNWIND_NO_FILE)
@@ -253,7 +256,8 @@ static __always_inline void unwind_task_regs(__u64 *ip, __u64 *sp, __u64 *bp)
 /* Walks the user stack from ip/sp/bp into ips (UNWIND_MAX_FRAMES
  * entries): the frames found, *lost the loss that cut the walk
  * (UNWIND_LOST_NONE: none).  ip 0 gives no frame. */
-static __always_inline __u32 unwind_walk(__u64 ip, __u64 sp, __u64 bp, __u64 *ips, int *lost)
+static __always_inline __u32 unwind_walk_from(__u64 ip, __u64 sp, __u64 bp, __u64 *ips, int *lost,
+					      int *unmapped)
 {
 	struct unwind_walk w = {
 		.ip = ip, .sp = sp, .bp = bp, .ips = ips, .lost = UNWIND_LOST_NONE
@@ -266,7 +270,17 @@ static __always_inline __u32 unwind_walk(__u64 ip, __u64 sp, __u64 bp, __u64 *ip
 	if (ip)
 		bpf_loop(UNWIND_MAX_FRAMES, unwind_step, &w, 0);
 	*lost = w.lost;
+	*unmapped = w.unmapped;
 	return w.nr;
+}
+
+/* As unwind_walk_from, without telling whether the first pc was in a
+ * mapping the tables know. */
+static __always_inline __u32 unwind_walk(__u64 ip, __u64 sp, __u64 bp, __u64 *ips, int *lost)
+{
+	int unmapped;
+
+	return unwind_walk_from(ip, sp, bp, ips, lost, &unmapped);
 }
 
 #endif

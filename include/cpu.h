@@ -84,8 +84,11 @@ struct cpu_thread {
 	X(USTACK_READ, "lost_user_stack_read", "  user stack read failed", 1)        \
 	X(NO_UNWIND_INFO, "lost_no_unwind_info", "  user pc without unwind info", 1) \
 	X(TABLE_TOO_LARGE, "lost_table_too_large", "  unwind table too large", 1)    \
-	/* the frames map is full: stack not kept */                                 \
+	/* the frames map is full: stack not kept; or the kernel refused the  \
+	 * insert for another reason (the bucket locked by ebprof's own update \
+	 * this sample interrupted on the same CPU, no memory): not kept */      \
 	X(STACKMAP_FULL, "lost_stackmap_full", "  stack map full", 1)                \
+	X(STACK_INSERT, "lost_stack_insert", "  stack map busy or out of memory", 1) \
 	/* counts map full: sample dropped; starts or threads map full */            \
 	X(MAP_FULL, "lost_map_full", "  counts map full", 1)                         \
 	X(START_FULL, "lost_map_full", "  counts map full", 1)                       \

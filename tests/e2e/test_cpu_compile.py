@@ -9,10 +9,11 @@ driver would run it as a child, a process ebprof is not told about).
 Measured on a busy 2-CPU machine: 22900-32700 samples (fewer than the
 table's 32768 stacks), lost_no_unwind_info ~8 % (samples taken before
 cc1plus's tables were loaded, or in code without CFI: counted, shown, not
-asserted), lost_stackmap_full 0 in 3 runs and 1 in 2: with the table far
-from full, so a failed insert other than a full table (the frames map is
-not preallocated: its allocator can fail at a high rate) is counted as
-full.  The assertion stands: that loss is a defect of the stack table."""
+asserted).  An insert the kernel refuses for another reason than a full
+table (a sample interrupting ebprof's own update of the same bucket on
+that CPU, or no memory for a new entry: the map is not preallocated) is
+counted apart as lost_stack_insert: seen 0 or 1 in 22900 samples, shown,
+bounded here at 0.1 % of the samples."""
 import os
 import shutil
 import subprocess
@@ -61,6 +62,8 @@ def main():
     print(f"  {samples} on-CPU samples; losses: {losses}")
     check(samples >= 1000, "thousands of samples at 4999 Hz", samples)
     equal(inf.get("lost_stackmap_full"), 0, "no sample lost to a full stack table")
+    check(inf.get("lost_stack_insert", -1) * 1000 <= samples and inf.get("lost_stack_insert", -1) >= 0,
+          "inserts the kernel refused: shown, at most 0.1 % of samples", inf.get("lost_stack_insert"))
     for k in ("lost", "lost_no_unwind_info", "lost_user_stack_read", "lost_table_too_large",
               "lost_bad_walk"):
         check(k in inf, f"{k} shown", inf.get(k))
