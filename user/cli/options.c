@@ -578,8 +578,12 @@ int options_wants_report(const struct options *o, const char *name)
 		if (!c || !c->default_on)
 			return 0;
 		/* A format of one report, or --stream, takes the first default
-		 * report (cpu) alone: the others ride along where there is room. */
-		return !single_report(o) || c == first_default();
+		 * report (cpu) alone: the others ride along where there is room.
+		 * --children follows descendants in cpu only: the others, which
+		 * would see the target alone, stay out. */
+		if (c == first_default())
+			return 1;
+		return !single_report(o) && !o->children;
 	}
 	for (int i = 0; i < o->nreports; i++)
 		if (!strcmp(o->reports[i], name))
