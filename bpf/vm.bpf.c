@@ -11,6 +11,8 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "vm.h"
+#include "unwind.h"
+#include "unwind.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -56,6 +58,19 @@ struct {
 	__type(value, struct vml_stack);
 } scratch SEC(".maps");
 
+/* Where unwind_walk puts a stack before its first VM_STACK_DEPTH
+ * frames are kept. */
+struct walk_frames {
+	__u64 ips[UNWIND_MAX_FRAMES];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct walk_frames);
+} walk_scratch SEC(".maps");
+
 static __always_inline void lost(__u32 i)
 {
 	if (i < VM_STAT_MAX)
@@ -70,6 +85,37 @@ static __always_inline __u32 target_tid(void)
 	if ((__u32)(id >> 32) != targ_tgid || stopped)
 		return 0;
 	return (__u32)id;
+}
+
+/* The user stack from the registers the task entered the kernel with,
+ * walked by the unwind tables (the caller of a libc syscall wrapper, or of
+ * memset, is found without frame pointers): its frame count, 0 when the
+ * first pc is in a mapping the tables do not know yet (a launched command
+ * before its first refresh) in auto mode, or nothing was walked. */
+static __always_inline __u32 walked_stack(struct pt_regs *uregs, struct vml_stack *s)
+{
+	__u32 zero = 0, n;
+	struct walk_frames *w = bpf_map_lookup_elem(&walk_scratch, &zero);
+	int cut, unmapped;
+
+	if (!w)
+		return 0;
+	n = unwind_walk_from(BPF_CORE_READ(uregs, ip), BPF_CORE_READ(uregs, sp),
+			     BPF_CORE_READ(uregs, bp), w->ips, &cut, &unmapped);
+	if (unmapped && unwind_mode == UNWIND_MODE_AUTO)
+		return 0;
+	if (cut == UNWIND_LOST_READ)
+		lost(VM_STAT_USTACK_READ);
+	else if (cut == UNWIND_LOST_NO_INFO)
+		lost(VM_STAT_NO_UNWIND_INFO);
+	if (n > VM_STACK_DEPTH)
+		n = VM_STACK_DEPTH;
+	for (__u32 i = 0; i < VM_STACK_DEPTH; i++) {
+		if (i >= n)
+			break;
+		s->ips[i] = w->ips[i];
+	}
+	return n;
 }
 
 /* The user stack of the current task as a site id (never 0), interned in
@@ -87,6 +133,9 @@ static __always_inline __u64 take_stack(void *ctx, struct pt_regs *uregs, int in
 
 	if (!s)
 		return 1;
+	n = unwind_mode == UNWIND_MODE_FP ? 0 : walked_stack(uregs, s);
+	if (n)
+		goto intern;
 	got = bpf_get_stack(ctx, s->ips, sizeof(s->ips), BPF_F_USER_STACK);
 	if (got <= 0) {
 		lost(VM_STAT_STACK);
@@ -106,6 +155,7 @@ static __always_inline __u64 take_stack(void *ctx, struct pt_regs *uregs, int in
 	}
 	if (n > VM_STACK_DEPTH)
 		n = VM_STACK_DEPTH;
+intern:
 	s->n = n;
 	for (__u32 i = 0; i < VM_STACK_DEPTH; i++) {
 		if (i >= n)

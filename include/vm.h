@@ -57,7 +57,11 @@ struct vml_totals {
 	/* a user stack that could not be read: booked to the empty stack */            \
 	X(STACK, "lost_stacks", "events without a user stack (stack not readable)")     \
 	/* a mapping syscall whose exit was not paired with its entry: call map full */ \
-	X(CALLS_FULL, "lost_calls_full", "mapping syscalls not booked (call map full)")
+	X(CALLS_FULL, "lost_calls_full", "mapping syscalls not booked (call map full)") \
+	/* user stacks the unwind tables cut short: a read of the stack failed; \
+	 * a pc with no unwind info (--unwind dwarf) */       \
+	X(USTACK_READ, "lost_user_stack_read", "stacks cut (user stack read failed)")   \
+	X(NO_UNWIND_INFO, "lost_no_unwind_info", "stacks cut (user pc without unwind info)")
 
 #define VM_STAT_ENUM(name, key, label) VM_STAT_##name,
 enum vm_stat {

@@ -22,6 +22,7 @@
 #include "util/util.h"
 #include "vm.h"
 #include "vm.skel.h"
+#include "unwind/tables.h"
 
 enum { M_TOUCHED, M_MAPPED, M_UNMAPPED, M_FAULTS, M_N };
 
@@ -101,8 +102,9 @@ struct vm_state {
 	const struct options *opts;
 	struct target *target;
 	struct symbolizer *sym;
-	struct vm_reading *rd; /* the timeline */
-	int64_t *net;	       /* mapped - unmapped at each reading */
+	struct unwind_tables *unwind; /* NULL with --unwind fp */
+	struct vm_reading *rd;	      /* the timeline */
+	int64_t *net;		      /* mapped - unmapped at each reading */
 	size_t n, cap, net_cap;
 	struct vm_reading first; /* at attach: faults are shown since then */
 	int have_first;
@@ -137,6 +139,7 @@ static int vm_open(void **statep, const struct options *o, struct target *t)
 		goto fail;
 	}
 	s->skel->rodata->targ_tgid = (uint32_t)t->pid;
+	s->skel->rodata->unwind_mode = (uint32_t)o->unwind;
 	if (!feature_has(FEAT_TP_PAGE_FAULT_USER)) {
 		bpf_program__set_autoload(s->skel->progs.vm_fault, false);
 		s->no_faults = 1;
@@ -146,6 +149,10 @@ static int vm_open(void **statep, const struct options *o, struct target *t)
 		collector_bpf_error("vm", 1, err);
 		goto fail;
 	}
+	err = unwind_tables__open(&UNWIND_TABLES_OPTS(s->skel), (enum unwind_mode)o->unwind, t->pid,
+				  t->launched, &s->unwind);
+	if (err)
+		goto fail;
 	*statep = s;
 	return 0;
 fail:
@@ -213,6 +220,9 @@ static int vm_tick(void *state)
 		return 0;
 	if (take_reading(s))
 		return -ENOMEM;
+	/* A command just released has exec'd: its tables are due. */
+	if (s->unwind)
+		unwind_tables__update(s->unwind, s->target->pid);
 	if (!s->sym)
 		symbolizer_new(s->target->pid, &s->sym);
 	else
@@ -499,6 +509,7 @@ static void vm_close(void *state)
 
 	if (!s)
 		return;
+	unwind_tables__free(s->unwind);
 	vm_bpf__destroy(s->skel);
 	symbolizer_free(s->sym);
 	free(s->rd);
