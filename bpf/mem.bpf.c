@@ -90,19 +90,6 @@ struct {
 	__type(value, struct mem_stack);
 } scratch SEC(".maps");
 
-/* Where unwind_walk puts a site's stack before its first MEM_STACK_DEPTH
- * frames are kept. */
-struct walk_frames {
-	__u64 ips[UNWIND_MAX_FRAMES];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct walk_frames);
-} walk_scratch SEC(".maps");
-
 /* Per probe index (max_entries set by user space: probes + 1). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -131,20 +118,10 @@ static __always_inline void count(__u32 which)
  * its caller.  The frame count, 0 when none. */
 static __always_inline __u32 walked_stack(struct pt_regs *ctx, struct mem_stack *s)
 {
-	__u32 zero = 0, n;
-	struct walk_frames *w = bpf_map_lookup_elem(&walk_scratch, &zero);
-	int lost, unmapped;
+	int lost;
+	__u32 n = unwind_walk_kept(PT_REGS_IP(ctx), PT_REGS_SP(ctx), PT_REGS_FP(ctx), s->ips,
+				   MEM_STACK_DEPTH, &lost);
 
-	if (!w)
-		return 0;
-	n = unwind_walk_from(PT_REGS_IP(ctx), PT_REGS_SP(ctx), PT_REGS_FP(ctx), w->ips, &lost,
-			     &unmapped);
-	/* A mapping the tables do not know yet (a launched command before
-	 * its first refresh, a library just loaded): the frame-pointer
-	 * stack with the caller at [rsp], as --unwind fp, unless only CFI
-	 * will do. */
-	if (unmapped && unwind_mode == UNWIND_MODE_AUTO)
-		return 0;
 	/* The calibration walks ebprof's own stack, which has no tables. */
 	if ((bpf_get_current_pid_tgid() >> 32) != targ_tgid)
 		lost = UNWIND_LOST_NONE;
@@ -154,13 +131,6 @@ static __always_inline __u32 walked_stack(struct pt_regs *ctx, struct mem_stack 
 		count(MEM_CNT_NO_UNWIND_INFO);
 	else if (lost == UNWIND_LOST_TOO_LARGE)
 		count(MEM_CNT_TABLE_TOO_LARGE);
-	if (n > MEM_STACK_DEPTH)
-		n = MEM_STACK_DEPTH;
-	for (__u32 i = 0; i < MEM_STACK_DEPTH; i++) {
-		if (i >= n)
-			break;
-		s->ips[i] = w->ips[i];
-	}
 	return n;
 }
 

@@ -283,4 +283,46 @@ static __always_inline __u32 unwind_walk(__u64 ip, __u64 sp, __u64 bp, __u64 *ip
 	return unwind_walk_from(ip, sp, bp, ips, lost, &unmapped);
 }
 
+/* Where unwind_walk_kept walks a stack before the first frames a
+ * collector keeps are copied out (too big for the BPF stack). */
+struct unwind_frames {
+	__u64 ips[UNWIND_MAX_FRAMES];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct unwind_frames);
+} unwind_scratch SEC(".maps");
+
+/* Walks from ip/sp/bp and keeps the first depth frames (depth <=
+ * UNWIND_MAX_FRAMES) in dst: their number; 0 when nothing was walked, or
+ * when in auto mode the first pc is in a mapping the tables do not know
+ * yet (a launched command before its first refresh, a library just
+ * loaded: the caller takes its frame-pointer stack instead).  *lost: the
+ * loss that cut the walk. */
+static __always_inline __u32 unwind_walk_kept(__u64 ip, __u64 sp, __u64 bp, __u64 *dst, __u32 depth,
+					      int *lost)
+{
+	__u32 zero = 0, n;
+	struct unwind_frames *w = bpf_map_lookup_elem(&unwind_scratch, &zero);
+	int unmapped;
+
+	*lost = UNWIND_LOST_NONE;
+	if (!w)
+		return 0;
+	n = unwind_walk_from(ip, sp, bp, w->ips, lost, &unmapped);
+	if (unmapped && unwind_mode == UNWIND_MODE_AUTO)
+		return 0;
+	if (n > depth)
+		n = depth;
+	for (__u32 i = 0; i < UNWIND_MAX_FRAMES; i++) {
+		if (i >= n)
+			break;
+		dst[i] = w->ips[i];
+	}
+	return n;
+}
+
 #endif

@@ -58,19 +58,6 @@ struct {
 	__type(value, struct vml_stack);
 } scratch SEC(".maps");
 
-/* Where unwind_walk puts a stack before its first VM_STACK_DEPTH
- * frames are kept. */
-struct walk_frames {
-	__u64 ips[UNWIND_MAX_FRAMES];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct walk_frames);
-} walk_scratch SEC(".maps");
-
 static __always_inline void lost(__u32 i)
 {
 	if (i < VM_STAT_MAX)
@@ -94,27 +81,14 @@ static __always_inline __u32 target_tid(void)
  * before its first refresh) in auto mode, or nothing was walked. */
 static __always_inline __u32 walked_stack(struct pt_regs *uregs, struct vml_stack *s)
 {
-	__u32 zero = 0, n;
-	struct walk_frames *w = bpf_map_lookup_elem(&walk_scratch, &zero);
-	int cut, unmapped;
+	int cut;
+	__u32 n = unwind_walk_kept(BPF_CORE_READ(uregs, ip), BPF_CORE_READ(uregs, sp),
+				   BPF_CORE_READ(uregs, bp), s->ips, VM_STACK_DEPTH, &cut);
 
-	if (!w)
-		return 0;
-	n = unwind_walk_from(BPF_CORE_READ(uregs, ip), BPF_CORE_READ(uregs, sp),
-			     BPF_CORE_READ(uregs, bp), w->ips, &cut, &unmapped);
-	if (unmapped && unwind_mode == UNWIND_MODE_AUTO)
-		return 0;
 	if (cut == UNWIND_LOST_READ)
 		lost(VM_STAT_USTACK_READ);
 	else if (cut == UNWIND_LOST_NO_INFO)
 		lost(VM_STAT_NO_UNWIND_INFO);
-	if (n > VM_STACK_DEPTH)
-		n = VM_STACK_DEPTH;
-	for (__u32 i = 0; i < VM_STACK_DEPTH; i++) {
-		if (i >= n)
-			break;
-		s->ips[i] = w->ips[i];
-	}
 	return n;
 }
 

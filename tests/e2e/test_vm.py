@@ -75,8 +75,14 @@ def check_vm(rep, t, what, tables=True):
     check(info(rep, "first_touch_faults") >= t["touched_pages"],
           f"{what}: first-touch faults counted")
     for k in ("lost_sites_full", "lost_stacks", "lost_calls_full", "lost_readings",
-              "lost_user_stack_read", "lost_no_unwind_info"):
+              "lost_no_unwind_info"):
         equal(info(rep, k), 0, f"{what}: {k}")
+    # A fault on a stack page not yet present (the stack growing) cannot
+    # be walked through that page: the kernel takes no nested fault in a
+    # tracepoint.  Such cuts are counted; a handful in a run.
+    cut = info(rep, "lost_user_stack_read")
+    check(cut is not None and cut * 100 <= info(rep, "first_touch_faults"),
+          f"{what}: stacks cut by an unreadable user stack: shown, under 1 % of faults", cut)
 
 
 def test_attached():
