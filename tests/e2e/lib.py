@@ -159,6 +159,10 @@ def run_gated(args, target, timeout=120):
         p.wait()
     finally:
         watchdog.cancel()
+        # ebprof ended before profiling: the gate stays shut, so the
+        # workload would wait at it for ever (and the caller with it).
+        if opened is None:
+            target.kill()
     r = subprocess.CompletedProcess(p.args, p.returncode, "", "".join(err))
     # Seconds from the gate's opening to ebprof's exit: an upper bound for
     # anything the report measured of the work, however slow the machine.
