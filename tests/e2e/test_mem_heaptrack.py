@@ -37,7 +37,8 @@ import re
 import subprocess
 import tempfile
 
-from lib import EXACT, BpfSnapshot, check, equal, finish, report, run_json, workload
+from lib import (EXACT, BpfSnapshot, check, equal, finish, report, run_gated, start, stop,
+                 workload)
 from test_mem import by_caller
 from test_mem_cxx import SITES as CXX_SITES, by_site
 
@@ -86,7 +87,15 @@ def heaptrack_run(name, sites):
 def cross_check(name, sites, per_site, diff):
     snap = BpfSnapshot()
     ht = heaptrack_run(name, sites)
-    r, doc = run_json(EXACT + ["mem", "--", workload(name), "0"])
+    # Attached behind the start gate: every allocation after the probes and
+    # the unwind tables are in place (the launched case is test_mem's and
+    # test_mem_cxx's).
+    target = start([workload(name), "sig"], gated=True)
+    try:
+        r, doc = run_gated(EXACT + ["-p", str(target.pid), "mem"], target)
+    finally:
+        target.wait()
+        stop(target)
     equal(r.returncode, 0, f"ebprof {name}: exit status")
     eb = per_site(report(doc, "mem"))
     for site in sites:
