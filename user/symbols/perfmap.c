@@ -38,17 +38,6 @@ struct perfmap *perfmap_new(void)
 	return calloc(1, sizeof(struct perfmap));
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* A hex number at *p (0x optional, at most 16 digits), then at least one
  * space or tab; advances *p past them.  0 or -1. */
 static int parse_hex(const char **p, const char *end, uint64_t *out)
@@ -59,7 +48,7 @@ static int parse_hex(const char **p, const char *end, uint64_t *out)
 
 	if (end - s >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
 		s += 2;
-	while (s < end && (d = hexval(*s)) >= 0) {
+	while (s < end && (d = hex_digit(*s)) >= 0) {
 		if (++digits > 16)
 			return -1;
 		v = (v << 4) | (uint64_t)d;

@@ -23,17 +23,6 @@ struct cur {
 	const char *p, *end;
 };
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Unsigned number in base 16 or 10, at least one digit, no overflow. */
 static int parse_num(struct cur *c, unsigned base, uint64_t *out)
 {
@@ -41,7 +30,7 @@ static int parse_num(struct cur *c, unsigned base, uint64_t *out)
 	const char *start = c->p;
 
 	while (c->p < c->end) {
-		int d = hexval(*c->p);
+		int d = hex_digit(*c->p);
 		if (d < 0 || (unsigned)d >= base)
 			break;
 		if (v > (UINT64_MAX - (uint64_t)d) / base)

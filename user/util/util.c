@@ -345,3 +345,14 @@ uint64_t map_percpu_u64_sum(int fd, uint32_t key, int ncpus)
 		sum += pc[c];
 	return sum;
 }
+
+int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

@@ -20,6 +20,9 @@ void ebprof_verbose(int level, const char *fmt, ...) __attribute__((format(print
 extern int ebprof_verbosity;
 
 uint64_t now_ns(void); /* CLOCK_MONOTONIC */
+/* The value of a hexadecimal digit (either case), -1 for any other
+ * character: the one digit test of the /proc and perf-map parsers. */
+int hex_digit(char c);
 /* now_ns() when ebprof started (set by main). */
 extern uint64_t ebprof_start_ns;
 /* 1 when thread tid of process pid still exists. */
