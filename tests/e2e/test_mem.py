@@ -25,27 +25,37 @@ SITES = {
 LEAK_BYTES = 50 * 96
 
 
-def by_caller(rep):
-    """Site rows summed per calling function (gcc's .constprop suffixes
-    dropped; an unrolled loop makes one site per call)."""
+def sites_summed(rep, name_of):
+    """Site rows summed per the workload function name_of(caller) names."""
     out = {}
     for r in table(rep, "mem_sites"):
-        name = r["caller"].split(".")[0]
-        acc = out.setdefault(name, dict.fromkeys(
+        acc = out.setdefault(name_of(r["caller"]), dict.fromkeys(
             ("allocs", "bytes", "frees", "temps", "failed", "leak_bytes", "inuse_bytes"), 0))
         for k in acc:
             acc[k] += r[k]
     return out
 
 
-def check_sites(name, rep, pre_attached):
-    sites = by_caller(rep)
-    for caller, (n, b, f, t) in SITES.items():
+def by_caller(rep):
+    """Site rows summed per calling function (gcc's .constprop suffixes
+    dropped; an unrolled loop makes one site per call)."""
+    return sites_summed(rep, lambda caller: caller.split(".")[0])
+
+
+def check_counts(name, sites, expected):
+    """Each site's exact allocations, bytes, frees and temporaries:
+    expected maps a site to (allocs, bytes, frees, temps)."""
+    for caller, (n, b, f, t) in expected.items():
         s = sites.get(caller, {})
         equal(s.get("allocs"), n, f"{name}: {caller} allocations")
         equal(s.get("bytes"), b, f"{name}: {caller} bytes")
         equal(s.get("frees"), f, f"{name}: {caller} frees")
         equal(s.get("temps"), t, f"{name}: {caller} temporaries")
+
+
+def check_sites(name, rep, pre_attached):
+    sites = by_caller(rep)
+    check_counts(name, sites, SITES)
     equal(sites.get("overflow_site", {}).get("failed"), 1, f"{name}: calloc overflow failed")
     equal(sites.get("overflow_site", {}).get("allocs", 0), 0, f"{name}: calloc overflow no block")
     refail = sites.get("refail_site", {})

@@ -8,6 +8,7 @@ caller would be in libstdc++); attached with -p behind the start gate and
 launched with --; nothing stays in the kernel."""
 from lib import (EXACT, BpfSnapshot, check, equal, finish, info, report, run_gated, run_json,
                  start, stop, table, workload)
+from test_mem import check_counts, sites_summed
 
 # caller -> (allocations, bytes, frees, temporaries), from memcxx.cc
 SITES = {
@@ -36,25 +37,14 @@ def site_name(caller):
 
 
 def by_site(rep):
-    out = {}
-    for r in table(rep, "mem_sites"):
-        acc = out.setdefault(site_name(r["caller"]), dict.fromkeys(
-            ("allocs", "bytes", "frees", "temps", "failed", "leak_bytes", "inuse_bytes"), 0))
-        for k in acc:
-            acc[k] += r[k]
-    return out
+    return sites_summed(rep, site_name)
 
 
 def check_sites(name, rep):
     check(info(rep, "cxx_allocator").startswith("libstdc++.so.6"), f"{name}: operator new found",
           info(rep, "cxx_allocator"))
     sites = by_site(rep)
-    for caller, (n, b, f, t) in SITES.items():
-        s = sites.get(caller, {})
-        equal(s.get("allocs"), n, f"{name}: {caller} allocations")
-        equal(s.get("bytes"), b, f"{name}: {caller} bytes")
-        equal(s.get("frees"), f, f"{name}: {caller} frees")
-        equal(s.get("temps"), t, f"{name}: {caller} temporaries")
+    check_counts(name, sites, SITES)
     leaked = [site_name(r["caller"]) for r in table(rep, "mem_leaks")]
     check("leak_new" in leaked, f"{name}: the leak site is flagged", leaked)
     for k in ("lost_blocks_full", "lost_sites_full", "lost_stack", "lost_read",
