@@ -115,8 +115,18 @@ $(BUILD)/workloads/memsites_nofp: tests/workloads/memsites.c tests/workloads/gat
 $(BUILD)/workloads/libunwind_dl.so: tests/workloads/dl/unwind_dl.c | $(BUILD)/workloads
 	$(CC) $(WL_NOFP) -fPIC -shared -o $@ $<
 
+# Calls through a lazy .plt into a library, without frame pointers: plt,
+# and plt_ibt with IBT's .plt.sec in front of its lazy .plt.
+WL_PLT := -Wl,-z,lazy -L$(BUILD)/workloads -lplt -Wl,-rpath,'$$ORIGIN'
+$(BUILD)/workloads/libplt.so: tests/workloads/lib/plt.c | $(BUILD)/workloads
+	$(CC) $(WL_NOFP) -fPIC -shared -o $@ $<
+$(BUILD)/workloads/plt: tests/workloads/plt.c tests/workloads/gate.h $(BUILD)/workloads/libplt.so
+	$(CC) $(WL_NOFP) -o $@ $< $(WL_PLT)
+$(BUILD)/workloads/plt_ibt: tests/workloads/plt.c tests/workloads/gate.h $(BUILD)/workloads/libplt.so
+	$(CC) $(WL_NOFP) -fcf-protection=full -o $@ $< $(WL_PLT) -Wl,-z,ibtplt
+
 workloads: $(WL_BINS) $(WL_CXX_BINS) $(BUILD)/workloads/unwind_nopie $(BUILD)/workloads/memsites_nofp \
-	   $(BUILD)/workloads/libunwind_dl.so
+	   $(BUILD)/workloads/libunwind_dl.so $(BUILD)/workloads/plt_ibt
 
 $(BUILD) $(BUILD)/tests $(BUILD)/workloads:
 	mkdir -p $@

@@ -3,6 +3,8 @@ built without frame pointers (tests/workloads/unwind.c), PIE and not:
 every on-CPU sample in a known leaf must carry exactly its known chain,
 libc's frames included (Debian's libc has no frame pointers)."""
 import os
+import re
+import subprocess
 
 from lib import (BpfSnapshot, check, equal, finish, metric_index, report, run_gated, start, stop,
                  table, workload)
@@ -29,19 +31,24 @@ def leaf_stacks(rep, leaf):
     return out, total
 
 
-def profile(binary, mode, unwind, env=None, extra=()):
+def profile(binary, mode, unwind, env=None, extra=(), freq=499, ms=CPU_MS, wl_env=()):
+    """One cpu run of workload binary (mode: its first argument, or None);
+    env for ebprof and the workload, wl_env (K=V strings) for the workload
+    alone."""
     snap = BpfSnapshot()
     if env:
         os.environ.update(env)
-    p = start([workload(binary), mode, str(CPU_MS), "sig"], gated=True)
+    wrap = ["env", *wl_env] if wl_env else []
+    p = start([*wrap, workload(binary), *([mode] if mode else []), str(ms), "sig"], gated=True)
     try:
-        r, doc = run_gated(["-F", "499", "--unwind", unwind, "-p", str(p.pid), *extra, "cpu"], p)
+        r, doc = run_gated(["-F", str(freq), "--unwind", unwind, "-p", str(p.pid), *extra, "cpu"],
+                           p)
     finally:
         p.wait()
         stop(p)
         for k in env or {}:
             os.environ.pop(k)
-    what = f"{binary} {mode} --unwind {unwind}"
+    what = " ".join([*wl_env, binary, *([mode] if mode else []), "--unwind", unwind])
     equal(r.returncode, 0, f"{what}: exit status")
     check("unwind: tables of" in r.stderr, f"{what}: -v says what the tables cost")
     rep = report(doc, "cpu")
@@ -203,7 +210,163 @@ def test_dlopen():
               f"{cut} cut, {rep['info']['lost_no_unwind_info']} counted")
 
 
+def tool(*args):
+    return subprocess.run(args, check=True, capture_output=True, text=True).stdout
+
+
+class PltBinary:
+    """The plt workload's lazy stubs, from the binary itself: its sections
+    and symbols (readelf), plt_tiny's slot in .rela.plt, and the
+    instructions of the stubs (objdump)."""
+
+    def __init__(self, name):
+        self.path = workload(name)
+        self.sections = {}  # name: (addr, file offset, size)
+        for m in re.finditer(r"\] (\.\S+)\s+\S+\s+([0-9a-f]+) ([0-9a-f]+) ([0-9a-f]+)",
+                             tool("readelf", "-SW", self.path)):
+            self.sections[m[1]] = (int(m[2], 16), int(m[3], 16), int(m[4], 16))
+        self.symbols = {}
+        for line in tool("readelf", "-sW", self.path).splitlines():
+            f = line.split()
+            if len(f) >= 8 and f[3] == "FUNC" and f[6] != "UND":
+                self.symbols[f[7]] = int(f[1], 16)
+        self.dynamic = tool("readelf", "-dW", self.path)
+        relas = tool("readelf", "-rW", self.path).split("'.rela.plt'")[1].splitlines()
+        slots = [line.split()[4] for line in relas if "R_X86_64_JUMP_SLOT" in line]
+        self.slot = slots.index("plt_tiny")
+        self.insns = {}  # section: [(addr, text)]
+        sec = None
+        for line in tool("objdump", "-d", "--no-show-raw-insn", "-j", ".plt", "-j", ".plt.sec",
+                         self.path).splitlines():
+            m = re.match(r"Disassembly of section (\S+):", line)
+            if m:
+                sec = m[1]
+            m = re.match(r"\s+([0-9a-f]+):\s+(.*)", line)
+            if m and sec:
+                self.insns.setdefault(sec, []).append((int(m[1], 16), m[2].strip()))
+
+    def range(self, sec):
+        a, _, size = self.sections.get(sec, (0, 0, 0))
+        return a, a + size
+
+    def lazy_entry(self):
+        """plt_tiny's lazy .plt entry [lo, hi) and where its part after
+        the push begins (its jump to PLT0), from the instructions."""
+        plt0 = self.range(".plt")[0]
+        ins = self.insns.get(".plt", [])
+        for i, (a, text) in enumerate(ins):
+            if text.split() == ["push", f"${self.slot:#x}"] and i + 1 < len(ins):
+                j, jtext = ins[i + 1]
+                if jtext.startswith("jmp") and jtext.split()[1] == f"{plt0:x}":
+                    return a & ~15, (a & ~15) + 16, j
+        return None
+
+    def addr(self, frame):
+        """The link-time address of a frame in this file: a symbol's
+        address plus the offset, or a file offset (no symbol)."""
+        if frame["func"]:
+            return self.symbols[frame["func"]] + frame["offset"]
+        for a, off, size in self.sections.values():
+            if off <= frame["offset"] < off + size and a:
+                return frame["offset"] - off + a
+        return None
+
+
+def check_lazy(b, what):
+    """The binary really calls plt_tiny through a lazy .plt."""
+    check(not re.search(r"BIND_NOW|FLAGS.*\bNOW\b", b.dynamic), f"{what}: lazy binding (no NOW)")
+    lo, hi = b.range(".plt")
+    check(hi - lo >= 32, f"{what}: a .plt with PLT0 and entries", hi - lo)
+    check(b.lazy_entry() is not None, f"{what}: plt_tiny's .plt entry pushes its slot "
+          f"{b.slot} and jumps to PLT0")
+    frames = tool("readelf", "--debug-dump=frames", b.path)
+    check("DW_CFA_def_cfa_expression (DW_OP_breg7 (rsp): 8; DW_OP_breg16 (rip): 0" in frames,
+          f"{what}: the .plt's CFI is binutils' lazy expression")
+
+
+def plt_samples(rep, b, what):
+    """{where: samples} of the samples whose leaf is in the .plt or the
+    .plt.sec; each must be in plt_tiny's stub (or PLT0) with exactly
+    LIBC_START > plt_caller under it: the walk through the stub found the
+    function that made the call."""
+    m = metric_index(rep, "samples")
+    frames = rep["frames"]
+    name = os.path.basename(b.path)
+    plt0 = b.range(".plt")[0]
+    entry = b.lazy_entry() or (0, 0, 0)
+    sec_lo = b.range(".plt.sec")[0] + 16 * b.slot if ".plt.sec" in b.sections else 0
+    where, bad = {}, []
+    for s in rep["samples"]:
+        n = s["values"][m]
+        user = [frames[i] for i in s["stack"] if frames[i]["kind"] == "user"]
+        if not n or not user or user[-1].get("module") != name:
+            continue
+        pc = b.addr(user[-1])
+        if pc is None or not any(lo <= pc < hi for lo, hi in
+                                 (b.range(".plt"), b.range(".plt.sec"))):
+            continue
+        if plt0 <= pc < plt0 + 16:
+            k = "plt0"
+        elif entry[0] <= pc < entry[1]:
+            k = "entry, after the push" if pc >= entry[2] else "entry, before the push"
+        elif sec_lo and sec_lo <= pc < sec_lo + 16:
+            k = ".plt.sec"
+        else:
+            k = f"another stub ({pc:#x})"
+        where[k] = where.get(k, 0) + n
+        funcs = [f["func"] for f in user[:-1]]
+        if funcs != LIBC_START + ["plt_caller"] or k.startswith("another"):
+            bad.append((f"{pc:#x}", funcs[-3:], n))
+    check(sum(where.values()) > 0, f"{what}: samples in the .plt", where)
+    check(not bad, f"{what}: every .plt sample is in plt_tiny's stub with "
+          f"{';'.join(LIBC_START)};plt_caller under it", bad[:4])
+    return where
+
+
+def test_plt():
+    """plt_tiny (libplt.so) called in a loop through the executable's lazy
+    .plt: a sample on any instruction of the stub has its caller
+    plt_caller under it (binutils' .plt CFA expression, UNWIND_PLT).
+    Bound, the samples are on the entry's jump through the GOT; with
+    LD_BIND_NOT=1 the GOT is never written, so every call runs the whole
+    lazy path: the entry's push and jump to PLT0 (CFA rsp + 16: the
+    expression's + 8), PLT0's push and jump (rsp + 16, + 24).  plt_ibt
+    (-z ibtplt) calls through .plt.sec (an ordinary rsp + 8 row) into the
+    IBT lazy .plt (its expression's threshold 9, not 11)."""
+    for name in ("plt", "plt_ibt"):
+        b = PltBinary(name)
+        check_lazy(b, name)
+        if name == "plt_ibt":
+            check(".plt.sec" in b.sections, f"{name}: a .plt.sec")
+        for unwind, lazy in (("auto", False), ("dwarf", True)):
+            # The lazy path is mostly the resolver: more samples for the
+            # stub's own few instructions (the count follows the
+            # workload's CPU time, not the machine's speed).
+            rep, what = profile(name, None, unwind, freq=4999 if lazy else 499,
+                                ms=3000 if lazy else CPU_MS,
+                                wl_env=["LD_BIND_NOT=1"] if lazy else [])
+            where = plt_samples(rep, b, what)
+            got, total = leaf_stacks(rep, "plt_tiny")
+            check(got and all(s == LIBC_START + ["plt_caller", "plt_tiny"] for s, _ in got),
+                  f"{what}: plt_tiny's samples have plt_caller under them (the stub jumped)",
+                  [s for s, _ in got if s != LIBC_START + ["plt_caller", "plt_tiny"]][:2])
+            if not lazy:
+                k = ".plt.sec" if name == "plt_ibt" else "entry, before the push"
+                check(where.get(k, 0) > 0, f"{what}: samples on the bound stub ({k})", where)
+            else:
+                check(where.get("plt0", 0) > 0, f"{what}: samples in PLT0", where)
+                # The IBT entry's jump after the push takes few samples
+                # (they land on the push): required of the standard one.
+                if name == "plt":
+                    check(where.get("entry, after the push", 0) > 0,
+                          f"{what}: samples after the entry's push (CFA rsp + 16)", where)
+                else:
+                    check(where.get("entry, before the push", 0) > 0,
+                          f"{what}: samples in the IBT lazy entry", where)
+
+
 if __name__ == "__main__":
+    test_plt()
     test_dlopen()
     test_vdso()
     test_signal()
