@@ -2,7 +2,8 @@
 # a PIE and a non-PIE executable linked against a small shared library (one
 # of its symbols versioned), the library stripped to its .dynsym, and the PIE
 # stripped with its symbols in a separate debug file found through
-# .gnu_debuglink.
+# .gnu_debuglink; and a PIE with IBT's .plt.sec in front of its lazy .plt
+# (-z ibtplt), for the unwind rows of both (tests/unit/test_cfi.c).
 FIXT_DIR    := $(BUILD)/fixtures
 FIXT_SRC    := tests/unit/fixtures
 FIXT_CFLAGS := -O1 -g -fno-inline -Wall -Werror
@@ -11,7 +12,8 @@ STRIP       ?= strip
 
 UNIT_FIXTURES += $(FIXT_DIR)/libfixture.so $(FIXT_DIR)/libfixture_stripped.so \
                  $(FIXT_DIR)/fixture_pie $(FIXT_DIR)/fixture_nopie \
-                 $(FIXT_DIR)/fixture_stripped $(FIXT_DIR)/fixture_stripped.debug
+                 $(FIXT_DIR)/fixture_stripped $(FIXT_DIR)/fixture_stripped.debug \
+                 $(FIXT_DIR)/fixture_ibt
 
 $(FIXT_DIR):
 	mkdir -p $@
@@ -28,6 +30,10 @@ $(FIXT_DIR)/fixture_pie: $(FIXT_SRC)/fixture_main.c $(FIXT_DIR)/libfixture.so
 
 $(FIXT_DIR)/fixture_nopie: $(FIXT_SRC)/fixture_main.c $(FIXT_DIR)/libfixture.so
 	$(CC) $(FIXT_CFLAGS) -fno-pie -no-pie -o $@ $< -L$(FIXT_DIR) -lfixture -Wl,-rpath,'$$ORIGIN'
+
+$(FIXT_DIR)/fixture_ibt: $(FIXT_SRC)/fixture_main.c $(FIXT_DIR)/libfixture.so
+	$(CC) $(FIXT_CFLAGS) -fcf-protection=full -fPIE -pie -o $@ $< -L$(FIXT_DIR) -lfixture \
+		-Wl,-z,lazy -Wl,-z,ibtplt -Wl,-rpath,'$$ORIGIN'
 
 $(FIXT_DIR)/fixture_stripped.debug: $(FIXT_DIR)/fixture_pie
 	$(OBJCOPY) --only-keep-debug $< $@

@@ -25,7 +25,39 @@
 struct rrow {
 	char cfa[32], rbp[16], ra[16];
 	int signal, plt; /* plt: a CFA expression inside .plt */
+	int plt_k;	 /* the file's lazy .plt threshold (plt_threshold) */
 };
+
+/* binutils' lazy .plt CFA expression as readelf --debug-dump=frames
+ * prints it, up to its threshold K of (pc & 15): 11 for the standard
+ * entries, 9 for IBT's (endbr64 first). */
+#define PLT_EXPR                                                                   \
+	"DW_CFA_def_cfa_expression (DW_OP_breg7 (rsp): 8; DW_OP_breg16 (rip): 0; " \
+	"DW_OP_lit15; DW_OP_and; DW_OP_lit"
+
+/* K of path's lazy .plt expression (and that the rest of it is the
+ * standard one), or -1 when it has none. */
+static int plt_threshold(const char *path)
+{
+	char cmd[512], line[1024], tail[128];
+	int k = -1;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "readelf --debug-dump=frames %s 2>/dev/null", path);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, PLT_EXPR);
+		int n;
+
+		if (!p || sscanf(p + strlen(PLT_EXPR), "%d%127[^\n]", &n, tail) != 2)
+			continue;
+		if (!strcmp(tail, "; DW_OP_ge; DW_OP_lit3; DW_OP_shl; DW_OP_plus)"))
+			k = n;
+	}
+	pclose(f);
+	return k;
+}
 
 /* The address range [lo, hi) of section name in path: 0, or -1. */
 static int section_range(const char *path, const char *name, unsigned long *lo, unsigned long *hi)
@@ -68,9 +100,10 @@ static void expect(const struct rrow *r, struct unwind_row *w)
 	}
 	if (r->plt && !strcmp(r->cfa, "exp") && !strcmp(r->ra, "c-8")) {
 		/* binutils' lazy .plt: rsp + 8, + 8 from the entry's push */
+		assert_true(r->plt_k >= 0);
 		w->cmd = UNWIND_PLT;
 		w->cfa_off = 8;
-		w->arg = 11;
+		w->arg = (uint8_t)r->plt_k;
 		return;
 	}
 	if (!strcmp(r->ra, "u")) {
@@ -125,9 +158,10 @@ static void check_at(const struct cfi_table *t, unsigned long pc, const struct r
 
 	expect(r, &want);
 	assert_non_null(got);
-	if (got->cmd != want.cmd || got->cfa_off != want.cfa_off || got->rbp_off != want.rbp_off)
-		fail_msg("pc %#lx: readelf CFA %s rbp %s ra %s; got cmd %d cfa %d rbp %d", pc,
-			 r->cfa, r->rbp, r->ra, got->cmd, got->cfa_off, got->rbp_off);
+	if (got->cmd != want.cmd || got->cfa_off != want.cfa_off || got->rbp_off != want.rbp_off ||
+	    got->arg != want.arg)
+		fail_msg("pc %#lx: readelf CFA %s rbp %s ra %s; got cmd %d cfa %d rbp %d arg %d",
+			 pc, r->cfa, r->rbp, r->ra, got->cmd, got->cfa_off, got->rbp_off, got->arg);
 	(*checked)++;
 }
 
@@ -140,7 +174,7 @@ static size_t check_file(const char *path)
 	struct rrow cie_row[MAX_CIES], r;
 	struct cfi_table t;
 	unsigned long sig_off[MAX_CIES], plt_lo = 0, plt_hi = 0;
-	int nsig = 0, signal = 0;
+	int nsig = 0, signal = 0, plt_k = plt_threshold(path);
 	int ncies = 0, ncols = 0, in_cie = 0, fde_rows = -1, fde_cie = -1;
 	size_t checked = 0;
 	FILE *f;
@@ -189,6 +223,7 @@ static size_t check_file(const char *path)
 			pc = parse_row(line, cols, ncols, &r);
 			r.signal = !in_cie && signal;
 			r.plt = !in_cie && pc >= plt_lo && pc < plt_hi;
+			r.plt_k = plt_k;
 			if (in_cie) {
 				cie_row[ncies++] = r;
 				in_cie = 0;
@@ -218,6 +253,12 @@ static void test_fixture_nopie(void **state)
 	assert_true(check_file(FIXT "fixture_nopie") > 10);
 }
 
+static void test_fixture_ibt(void **state)
+{
+	(void)state;
+	assert_true(check_file(FIXT "fixture_ibt") > 10);
+}
+
 static void test_fixture_lib(void **state)
 {
 	(void)state;
@@ -234,28 +275,20 @@ static void test_libc(void **state)
 /* The lazy .plt of the fixtures and libc: rsp+16 at PLT0, rsp+24 after
  * its push, then binutils' expression (readelf --debug-dump=frames
  * shows it) for the 16-byte entries: PLT rows of rsp + 8 (+ 8 from
- * (pc & 15) >= 11). */
-static void check_plt(const char *path)
+ * (pc & 15) >= k: 11, or 9 for IBT's entries); IBT's .plt.sec (the
+ * bound stubs the calls go to) is plain rsp + 8. */
+static void check_plt(const char *path, int k)
 {
-	char cmd[512], line[1024];
-	unsigned long lo, hi;
+	unsigned long lo, hi, sec_lo, sec_hi;
 	struct cfi_table t;
 	const struct unwind_row *r;
-	int expr = 0;
-	FILE *f;
+	int sec;
 
 	assert_int_equal(section_range(path, ".plt", &lo, &hi), 0);
 	assert_true(hi - lo >= 32);
-	snprintf(cmd, sizeof(cmd), "readelf --debug-dump=frames %s 2>/dev/null", path);
-	f = popen(cmd, "r");
-	assert_non_null(f);
-	while (fgets(line, sizeof(line), f))
-		expr |= strstr(line,
-			       "DW_CFA_def_cfa_expression (DW_OP_breg7 (rsp): 8; DW_OP_breg16 "
-			       "(rip): 0; DW_OP_lit15; DW_OP_and; DW_OP_lit11; DW_OP_ge; "
-			       "DW_OP_lit3; DW_OP_shl; DW_OP_plus)") != NULL;
-	pclose(f);
-	assert_true(expr);
+	assert_int_equal(plt_threshold(path), k);
+	sec = section_range(path, ".plt.sec", &sec_lo, &sec_hi) == 0;
+	assert_int_equal(sec, k == 9);
 	assert_int_equal(cfi_table_build(path, NULL, &t), 0);
 	r = cfi_table_find(&t, lo);
 	assert_int_equal(r->cmd, UNWIND_CFA_RSP);
@@ -267,7 +300,12 @@ static void check_plt(const char *path)
 		r = cfi_table_find(&t, pc);
 		assert_int_equal(r->cmd, UNWIND_PLT);
 		assert_int_equal(r->cfa_off, 8);
-		assert_int_equal(r->arg, 11);
+		assert_int_equal(r->arg, k);
+	}
+	for (unsigned long pc = sec_lo; sec && pc < sec_hi; pc++) {
+		r = cfi_table_find(&t, pc);
+		assert_int_equal(r->cmd, UNWIND_CFA_RSP);
+		assert_int_equal(r->cfa_off, 8);
 	}
 	cfi_table_free(&t);
 }
@@ -275,9 +313,10 @@ static void check_plt(const char *path)
 static void test_plt(void **state)
 {
 	(void)state;
-	check_plt(FIXT "fixture_pie");
-	check_plt(FIXT "fixture_nopie");
-	check_plt("/lib/x86_64-linux-gnu/libc.so.6");
+	check_plt(FIXT "fixture_pie", 11);
+	check_plt(FIXT "fixture_nopie", 11);
+	check_plt(FIXT "fixture_ibt", 9);
+	check_plt("/lib/x86_64-linux-gnu/libc.so.6", 11);
 }
 
 /* glibc's __restore_rt: its FDE is a signal frame's ('S'). */
@@ -326,10 +365,11 @@ static void test_not_elf(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fixture_pie),	  cmocka_unit_test(test_fixture_nopie),
-		cmocka_unit_test(test_fixture_lib),	  cmocka_unit_test(test_libc),
-		cmocka_unit_test(test_libc_signal_frame), cmocka_unit_test(test_plt),
-		cmocka_unit_test(test_stop_and_gaps),	  cmocka_unit_test(test_not_elf),
+		cmocka_unit_test(test_fixture_pie), cmocka_unit_test(test_fixture_nopie),
+		cmocka_unit_test(test_fixture_ibt), cmocka_unit_test(test_fixture_lib),
+		cmocka_unit_test(test_libc),	    cmocka_unit_test(test_libc_signal_frame),
+		cmocka_unit_test(test_plt),	    cmocka_unit_test(test_stop_and_gaps),
+		cmocka_unit_test(test_not_elf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
