@@ -102,7 +102,8 @@ static __always_inline struct unwind_row *unwind_row_of(__u32 file, __u64 pc)
 }
 
 /* The walk of one user stack (bpf_loop's context).  ips holds
- * UNWIND_MAX_FRAMES entries; nr of them are filled, leaf first. */
+ * UNWIND_MAX_FRAMES entries; nr of them are filled, leaf first, an exact
+ * pc above the leaf marked UNWIND_PC_EXACT. */
 struct unwind_walk {
 	__u64 ip, sp, bp;
 	__u64 *ips;
@@ -210,8 +211,11 @@ static long unwind_step(__u32 i, void *ctx)
 	w->ips[n] = w->ip;
 	w->nr = n + 1;
 	/* A return address is after its call: the call is at ip - 1 (not
-	 * after a signal frame: the interrupted pc is exact). */
+	 * after a signal frame: the interrupted pc is exact, and marked so
+	 * for the symbolizer). */
 	pc = i && !w->exact ? w->ip - 1 : w->ip;
+	if (i && w->exact)
+		w->ips[n] |= UNWIND_PC_EXACT;
 	w->exact = 0;
 	m = unwind_mapping_of(pc);
 	if (!i && !m)
@@ -227,6 +231,11 @@ static long unwind_step(__u32 i, void *ctx)
 	if (r && (cmd == UNWIND_CFA_RSP || cmd == UNWIND_CFA_RBP || cmd == UNWIND_PLT)) {
 		end = unwind_cfi_step(w, r, pc, &ra);
 	} else if (cmd == UNWIND_SIGNAL) {
+		/* The handler returns to the trampoline's first instruction:
+		 * no call before it (its row was found at pc - 1 all the
+		 * same: the FDE covers the byte before, for such lookups). */
+		if (i)
+			w->ips[n] |= UNWIND_PC_EXACT;
 		end = unwind_signal_step(w, &ra);
 		w->exact = 1;
 	} else if (cmd == UNWIND_NONE && unwind_mode == UNWIND_MODE_DWARF) {

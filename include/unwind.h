@@ -33,6 +33,12 @@ enum unwind_cmd {
 	UNWIND_PLT = 6,
 };
 
+/* Set by the walker in a user frame (not the leaf) whose pc is exact,
+ * not a return address: the interrupted pc under a signal frame, and the
+ * signal trampoline's entry the handler returns to.  Symbolized at the pc
+ * itself, not at pc - 1 (stack_user_pc); no user address has bit 63. */
+#define UNWIND_PC_EXACT (1ull << 63)
+
 /* x86-64 ucontext: uc_mcontext (struct sigcontext, the gregs) at 40;
  * rbp, rsp and rip are its gregs 10, 15 and 16. */
 #define UNWIND_UC_RBP (40 + 10 * 8)

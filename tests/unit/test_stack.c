@@ -1,5 +1,6 @@
 /* Stack conversion (symbols/stack.c) from raw address arrays, as an
- * unwinder delivers them: order, the ip-1 rule, markers, truncation, and
+ * unwinder delivers them: order, the ip-1 rule and the exact pcs it
+ * spares, markers, truncation, and
  * the cut of ebprof's own frames at the leaf of kernel stacks.  User
  * addresses are this test's own functions, symbolized in its own pid. */
 #include <errno.h>
@@ -26,6 +27,20 @@
 TEST_FN(stack_fn_leaf)
 TEST_FN(stack_fn_mid)
 TEST_FN(stack_fn_root)
+
+/* Two one-byte functions back to back, no padding between: the byte
+ * before stack_asm_first is stack_asm_before's. */
+__asm__(".text\n"
+	".p2align 4\n"
+	".type stack_asm_before, @function\n"
+	"stack_asm_before:\n"
+	"ret\n"
+	".size stack_asm_before, . - stack_asm_before\n"
+	".type stack_asm_first, @function\n"
+	"stack_asm_first:\n"
+	"ret\n"
+	".size stack_asm_first, . - stack_asm_first\n");
+void stack_asm_first(void);
 
 struct fx {
 	struct profile *p;
@@ -92,6 +107,38 @@ static void test_order_and_ip_minus_one(void **state)
 	assert_frame(f, 2, FRAME_USER, "stack_fn_leaf", 5);
 	assert_string_equal(frame(f, 0)->module, "test_stack");
 	assert_int_equal(f->conv.truncated, 0);
+	fx_free(f);
+}
+
+/* Under a signal frame the walker gives the interrupted pc exactly,
+ * marked UNWIND_PC_EXACT: looked up as it is, so a pc on a function's
+ * first instruction names that function, not the one before (ip-1). */
+static void test_exact_pc(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(getpid(), 16);
+	uint64_t first = (uint64_t)(uintptr_t)stack_asm_first;
+	uint64_t ips[] = { addr(stack_fn_leaf, 5), first | UNWIND_PC_EXACT,
+			   addr(stack_fn_root, 9) };
+
+	stack_from_ips(&f->conv, &f->st, 0, ips, 3);
+	assert_int_equal(f->st.err, 0);
+	assert_int_equal(f->st.n, 3);
+	assert_frame(f, 0, FRAME_USER, "stack_fn_root", 8);
+	assert_frame(f, 1, FRAME_USER, "stack_asm_first", 0);
+	assert_frame(f, 2, FRAME_USER, "stack_fn_leaf", 5);
+	assert_int_equal(f->conv.bad_walks, 0);
+	assert_int_equal(stack_user_pc(ips, 1), first);
+	/* The same pc unmarked is a return address: its call is in the
+	 * function before. */
+	ips[1] = first;
+	f->st.n = 0;
+	stack_from_ips(&f->conv, &f->st, 0, ips, 3);
+	assert_int_equal(f->st.n, 3);
+	assert_frame(f, 1, FRAME_USER, "stack_asm_before", 0);
+	assert_int_equal(stack_user_pc(ips, 1), first - 1);
+	/* The leaf is exact anyway, marked or not. */
+	assert_int_equal(stack_user_pc(ips, 0), ips[0]);
 	fx_free(f);
 }
 
@@ -201,7 +248,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_order_and_ip_minus_one), cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_bad_return_address),     cmocka_unit_test(test_markers),
-		cmocka_unit_test(test_kernel_leaf_cut),
+		cmocka_unit_test(test_kernel_leaf_cut),	       cmocka_unit_test(test_exact_pc),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

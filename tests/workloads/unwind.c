@@ -15,12 +15,19 @@
  *              20 ms (ITIMER_REAL) by SIGALRM, whose handler spins to
  *              the end: on_alarm > handler_spin, above glibc's
  *              __restore_rt signal frame
+ *     sigfirst main > first_caller > sig_first (a one-byte function
+ *              right after another, sig_before, in a loop), interrupted
+ *              by SIGALRM (ITIMER_REAL, every ms) until a signal arrives
+ *              with the pc on sig_first's first instruction; that
+ *              handler spins to the end: on_first > first_spin, above
+ *              __restore_rt
  *     dlopen   main > dlopen_caller > dl_entry > dl_mid > dl_spin, the last
  *              three in the library env UNWIND_DL names, dlopened after
  *              the start (tests/workloads/dl/unwind_dl.c)
  *     vdso     main > vdso_caller > vdso_loop > clock_gettime (libc) > the
  *              vdso's clock_gettime, in a loop
  */
+#define _GNU_SOURCE /* REG_RIP */
 #include <dlfcn.h>
 #include <pthread.h>
 #include <signal.h>
@@ -29,6 +36,7 @@
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
+#include <ucontext.h>
 
 #include "gate.h"
 
@@ -210,6 +218,63 @@ KEEP static unsigned long sig_caller(void)
 	return sig_interrupted() + 1;
 }
 
+/* Two one-byte functions back to back, with CFI and no padding between:
+ * the byte before sig_first's first instruction is sig_before's. */
+__asm__(".text\n"
+	".p2align 4\n"
+	".type sig_before, @function\n"
+	"sig_before:\n"
+	".cfi_startproc\n"
+	"ret\n"
+	".cfi_endproc\n"
+	".size sig_before, . - sig_before\n"
+	".type sig_first, @function\n"
+	"sig_first:\n"
+	".cfi_startproc\n"
+	"ret\n"
+	".cfi_endproc\n"
+	".size sig_first, . - sig_first\n");
+void sig_first(void);
+
+KEEP static unsigned long first_spin(void)
+{
+	unsigned long x = 0;
+
+	while (!done)
+		x += sink * 5 + 1;
+	return x;
+}
+
+/* Spins only when the interrupted pc is sig_first's first instruction
+ * (the ucontext says so exactly); else returns, for the next tick. */
+KEEP static void on_first(int sig, siginfo_t *si, void *ucv)
+{
+	static const struct itimerval off;
+	ucontext_t *uc = ucv;
+
+	(void)si;
+	if ((unsigned long)uc->uc_mcontext.gregs[REG_RIP] != (unsigned long)sig_first)
+		return;
+	setitimer(ITIMER_REAL, &off, NULL);
+	sink += first_spin() + (unsigned long)sig;
+}
+
+KEEP static unsigned long first_caller(void)
+{
+	struct sigaction sa = { .sa_sigaction = on_first, .sa_flags = SA_SIGINFO };
+	struct itimerval it = { .it_interval = { .tv_usec = 1000 },
+				.it_value = { .tv_usec = 1000 } };
+	unsigned long n = 0;
+
+	sigaction(SIGALRM, &sa, NULL);
+	setitimer(ITIMER_REAL, &it, NULL);
+	while (!done) {
+		sig_first();
+		n++;
+	}
+	return n;
+}
+
 int main(int argc, char **argv)
 {
 	struct itimerval it = { 0 };
@@ -218,8 +283,9 @@ int main(int argc, char **argv)
 
 	gate_init();
 	if (argc < 3 || (ms = atol(argv[2])) <= 0 || gate_wait(argc > 3 ? argv[3] : NULL)) {
-		fprintf(stderr, "usage: unwind chain|recurse|threads|qsort|signal|dlopen|vdso MS "
-				"[START]\n");
+		fprintf(stderr,
+			"usage: unwind chain|recurse|threads|qsort|signal|sigfirst|dlopen|vdso MS "
+			"[START]\n");
 		return 2;
 	}
 	signal(SIGPROF, on_prof);
@@ -241,6 +307,8 @@ int main(int argc, char **argv)
 		sink += sort_caller();
 	} else if (!strcmp(argv[1], "signal")) {
 		sink += sig_caller();
+	} else if (!strcmp(argv[1], "sigfirst")) {
+		sink += first_caller();
 	} else if (!strcmp(argv[1], "dlopen")) {
 		sink += dlopen_caller();
 	} else if (!strcmp(argv[1], "vdso")) {

@@ -223,7 +223,7 @@ static void site_row(struct mem_rep *r, const struct site *st, const struct mem_
 	if (stk && stk->n > 0)
 		symbolize_user(r->s->sym, stk->ips[0], &fn);
 	if (stk && stk->n > 1)
-		symbolize_user(r->s->sym, stk->ips[1] - 1, &caller);
+		symbolize_user(r->s->sym, stack_user_pc((const uint64_t *)stk->ips, 1), &caller);
 	sizes_text(&st->v, row->sizes, sizeof(row->sizes));
 	row->caller = caller.func ? caller.func : "[unknown]";
 	row->func = fn.func ? fn.func : "[unknown]";

@@ -59,7 +59,7 @@ static int is_profiler_frame(struct stack_conv *c, uint64_t ip)
 static size_t user_walk_end(struct stack_conv *c, const uint64_t *ips, size_t n)
 {
 	for (size_t i = 1; i < n; i++) {
-		if (!symbolizer_in_exec_map(c->sym, ips[i])) {
+		if (!symbolizer_in_exec_map(c->sym, ips[i] & ~UNWIND_PC_EXACT)) {
 			c->bad_walks++;
 			return i;
 		}
@@ -92,8 +92,8 @@ void stack_from_ips(struct stack_conv *c, struct stackbuf *st, int kernel, const
 	for (size_t i = n; i-- > skip;) {
 		struct symres r;
 		/* Return addresses point after the call: look up ip-1 for
-		 * every frame but the leaf. */
-		uint64_t a = i > skip ? ips[i] - 1 : ips[i];
+		 * every frame but the leaf (and a user pc marked exact). */
+		uint64_t a = kernel ? (i > skip ? ips[i] - 1 : ips[i]) : stack_user_pc(ips, i);
 
 		if (kernel)
 			symbolize_kernel(c->sym, a, &r);
@@ -101,8 +101,9 @@ void stack_from_ips(struct stack_conv *c, struct stackbuf *st, int kernel, const
 			symbolize_user(c->sym, a, &r);
 		/* A signal frame's return address is the first instruction of
 		 * the signal trampoline (glibc's __restore_rt): ip-1 is in no
-		 * function. */
-		if (!kernel && !r.func && a != ips[i])
+		 * function (the walker marks it exact; a frame-pointer stack
+		 * does not). */
+		if (!kernel && !r.func && a == ips[i] - 1)
 			symbolize_user(c->sym, ips[i], &r);
 		stackbuf_push(st, profile_frame(c->p, kernel ? FRAME_KERNEL : FRAME_USER, r.func,
 						r.module, r.offset));

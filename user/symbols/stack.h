@@ -2,8 +2,9 @@
  * every collector: stack ids from a BPF stack map (bpf_get_stackid), raw
  * address arrays (what an unwinder delivers), and the kernel stack of a
  * sleeping thread from /proc.  The rules live here once: ip-1 for every
- * frame but the leaf, ebprof's own BPF/tracing frames cut from the leaf of
- * kernel stacks, "[truncated]" and "[no user stack]" markers. */
+ * frame but the leaf and the exact pcs the walker marks (UNWIND_PC_EXACT),
+ * ebprof's own BPF/tracing frames cut from the leaf of kernel stacks,
+ * "[truncated]" and "[no user stack]" markers. */
 #ifndef EBPROF_STACK_H
 #define EBPROF_STACK_H
 
@@ -11,9 +12,21 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "unwind.h"
 #include "model/profile.h"
 #include "symbols/symbolize.h"
 #include "util/util.h"
+
+/* The address to symbolize frame i of a user stack (leaf first) at: the
+ * leaf and a frame marked UNWIND_PC_EXACT (an interrupted pc under a
+ * signal frame, the signal trampoline's entry) as they are, without the
+ * mark; a return address at ip-1, inside its call. */
+static inline uint64_t stack_user_pc(const uint64_t *ips, size_t i)
+{
+	if (ips[i] & UNWIND_PC_EXACT)
+		return ips[i] & ~UNWIND_PC_EXACT;
+	return i ? ips[i] - 1 : ips[i];
+}
 
 struct stack_conv {
 	struct profile *p;
@@ -32,7 +45,8 @@ int stack_conv_init(struct stack_conv *c, struct profile *p, struct symbolizer *
 void stack_conv_free(struct stack_conv *c);
 
 /* Appends n addresses given leaf first (ips[0] is where the thread was)
- * to st, root first.  kernel: kernel addresses, else user.  n == depth
+ * to st, root first.  kernel: kernel addresses, else user (a frame above
+ * the leaf may carry UNWIND_PC_EXACT: stack_user_pc).  n == depth
  * adds "[truncated]" at the root; an empty user stack is "[no user
  * stack]".  A user stack ends below the first return address outside
  * every executable mapping (a frame-pointer walk through a frame without
