@@ -1,7 +1,8 @@
-"""User stacks unwound from CFI in BPF (--unwind auto|dwarf) on a workload
-built without frame pointers (tests/workloads/unwind.c), PIE and not:
-every on-CPU sample in a known leaf must carry exactly its known chain,
-libc's frames included (Debian's libc has no frame pointers)."""
+"""User stacks unwound from CFI in BPF (--unwind auto|dwarf) on workloads
+built without frame pointers (tests/workloads/unwind.c, PIE and not;
+tests/workloads/plt.c, calls through a lazy .plt): every on-CPU sample in
+a known leaf must carry exactly its known chain, libc's frames included
+(Debian's libc has no frame pointers)."""
 import os
 import re
 import subprocess
@@ -283,9 +284,12 @@ class PltBinary:
 
     def addr(self, frame):
         """The link-time address of a frame in this file: a symbol's
-        address plus the offset, or a file offset (no symbol)."""
+        address plus the offset, or a file offset (no symbol).  (A .plt
+        address is named after the symbol before it, _init, which the
+        symbolizer gives the room up to the next one.)"""
         if frame["func"]:
-            return self.symbols[frame["func"]] + frame["offset"]
+            a = self.symbols.get(frame["func"])
+            return a + frame["offset"] if a is not None else None
         for a, off, size in self.sections.values():
             if off <= frame["offset"] < off + size and a:
                 return frame["offset"] - off + a
