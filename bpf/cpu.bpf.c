@@ -26,8 +26,10 @@ __u64 stats[CPU_STAT_MAX] = {};
 __u64 attach_ns = 0;
 
 /* Every stack captured, user or kernel, by its whole frame array -> its
- * id: the CPU that added it << 16 | how many that CPU added before
- * (frames_added; each CPU adds at most CPU_MAX_STACKS < 1 << 16). */
+ * id: the CPU that added it << CPU_STACK_ID_BITS | how many that CPU
+ * added before (frames_added).  User space moves the entries out whenever
+ * the map fills up (stacktab_drain), so its size bounds the stacks new
+ * since the last drain, not the run's. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -36,6 +38,8 @@ struct {
 	__type(value, __u32);
 } frames SEC(".maps");
 
+/* Stacks each CPU added (user space sums them to know how full frames
+ * is). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -51,8 +55,10 @@ struct {
 	__type(value, struct cpu_frames);
 } scratch SEC(".maps");
 
+/* Not preallocated: its memory follows the (thread, stacks) pairs seen. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, CPU_MAX_ENTRIES);
 	__type(key, struct cpu_key);
 	__type(value, struct cpu_val);
@@ -102,14 +108,17 @@ static __always_inline void stat_inc(int i)
 static __always_inline __s32 intern(struct cpu_frames *f)
 {
 	__u32 *idp = bpf_map_lookup_elem(&frames, f), id, zero = 0, *added;
+	__u32 cpu = bpf_get_smp_processor_id();
 	long err;
 
 	if (idp)
 		return (__s32)*idp;
 	added = bpf_map_lookup_elem(&frames_added, &zero);
-	if (!added)
+	if (!added || cpu >= CPU_STACK_ID_CPUS || *added >= CPU_STACK_ID_PER_CPU) {
+		stat_inc(CPU_STAT_STACK_INSERT); /* no id left to give */
 		return -ENOMEM;
-	id = (bpf_get_smp_processor_id() & 0x7fff) << 16 | (*added & 0xffff);
+	}
+	id = cpu << CPU_STACK_ID_BITS | *added;
 	err = bpf_map_update_elem(&frames, f, &id, BPF_NOEXIST);
 	if (!err)
 		(*added)++;

@@ -8,8 +8,13 @@
 #endif
 
 #define CPU_MAX_STACK_DEPTH 127 /* PERF_MAX_STACK_DEPTH; UNWIND_MAX_FRAMES */
-#define CPU_MAX_STACKS 32768	/* distinct stacks in the frames map */
-#define CPU_MAX_ENTRIES 32768	/* distinct (thread, stack) pairs */
+#define CPU_MAX_STACKS 32768	/* distinct stacks in the frames map between drains */
+/* A stack's id (a positive s32 in struct cpu_key): the CPU that added it,
+ * then how many that CPU added before. */
+#define CPU_STACK_ID_BITS 21
+#define CPU_STACK_ID_PER_CPU (1u << CPU_STACK_ID_BITS) /* stacks one CPU adds in a run */
+#define CPU_STACK_ID_CPUS (1u << (31 - CPU_STACK_ID_BITS))
+#define CPU_MAX_ENTRIES 262144 /* distinct (thread, stack) pairs */
 #define CPU_MAX_THREADS 8192
 #define CPU_COMM_LEN 16
 #define CPU_MAX_PROCS 4096 /* the target and its descendants in the procs map */

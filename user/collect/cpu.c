@@ -99,6 +99,9 @@ struct cpu_state {
 	uint64_t period_ns;
 	uint64_t refreshed_at;
 	int first_seen;
+	struct stacktab stacks; /* the frames map's stacks, moved out by id */
+	uint64_t drained;	/* ids moved out of the frames map so far */
+	uint64_t drains;	/* of them while collecting, as the map filled */
 };
 
 static void cpu_close(void *state);
@@ -122,6 +125,7 @@ static int cpu_open(void **statep, const struct options *o, struct target *t)
 	s->opts = o;
 	s->target = t;
 	s->period_ns = 1000000000ull / (uint64_t)o->frequency;
+	stacktab_init(&s->stacks, CPU_MAX_STACK_DEPTH);
 	s->skel = cpu_bpf__open();
 	if (!s->skel) {
 		err = -errno;
@@ -266,6 +270,35 @@ static int refresh_symbols(struct cpu_state *s)
 	return err;
 }
 
+/* Moves the frames map's stacks into s->stacks (so that the map holds
+ * only the stacks new since: no sample's stack is lost to a full map
+ * unless CPU_MAX_STACKS new ones come within one tick). */
+static int drain_stacks(struct cpu_state *s)
+{
+	long n = stacktab_drain(bpf_map__fd(s->skel->maps.frames), &s->stacks);
+
+	if (n < 0)
+		return (int)n;
+	s->drained += (uint64_t)n;
+	return 0;
+}
+
+/* The stacks the BPF side added to the frames map so far (all CPUs). */
+static uint64_t stacks_added(const struct cpu_state *s)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint32_t zero = 0;
+	uint64_t sum = 0, *v; /* a per-CPU value takes 8 bytes a CPU */
+
+	if (ncpu <= 0 || !(v = calloc((size_t)ncpu, sizeof(*v))))
+		return 0;
+	if (!bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.frames_added), &zero, v))
+		for (int i = 0; i < ncpu; i++)
+			sum += (uint32_t)v[i];
+	free(v);
+	return sum;
+}
+
 static int cpu_tick(void *state)
 {
 	struct cpu_state *s = state;
@@ -280,6 +313,11 @@ static int cpu_tick(void *state)
 		refresh_symbols(s);
 		s->refreshed_at = now;
 	}
+	/* Half full (added and not moved out yet).  Should a drain fail (no
+	 * memory), the map fills and its losses are counted as
+	 * lost_stackmap_full. */
+	if (stacks_added(s) - s->drained >= CPU_MAX_STACKS / 2 && !drain_stacks(s))
+		s->drains++;
 	return 0;
 }
 
@@ -309,7 +347,6 @@ struct cpu_rep {
 	struct cpu_state *s;
 	struct profile *p;
 	struct stack_conv conv;
-	struct stacktab stacks; /* the frames map by id */
 	struct ptable *threads;
 	uint64_t now;	  /* CLOCK_MONOTONIC, as bpf_ktime_get_ns: stop time once stopped */
 	uint64_t elapsed; /* since attach */
@@ -357,7 +394,7 @@ static uint64_t entry_oncpu(const struct cpu_rep *rp, uint32_t tid, uint64_t sam
 static void add_stack(struct cpu_rep *rp, struct stackbuf *st, int kernel, int id)
 {
 	const uint64_t *ips = NULL;
-	size_t n = stacktab_get(&rp->stacks, id, &ips);
+	size_t n = stacktab_get(&rp->s->stacks, id, &ips);
 
 	stack_from_ips(&rp->conv, st, kernel, ips, n);
 }
@@ -633,6 +670,9 @@ static void stats_info(struct cpu_rep *rp)
 	profile_info_str(p, "unwind", "user stacks (--unwind)", unwind_names[s->opts->unwind]);
 	stat_info(p, st, CPU_STAT_SAMPLES);
 	stat_info(p, st, CPU_STAT_SWITCHES);
+	profile_info_int(p, "stacks", "distinct stacks kept", "count", (int64_t)s->stacks.n);
+	profile_info_int(p, "stack_drains", "  moved out of the kernel's map as it filled", "count",
+			 (int64_t)s->drains);
 	profile_info_int(p, "lost", "lost or damaged samples", "count", (int64_t)lost);
 	for (int i = 0; i < CPU_STAT_MAX;)
 		i = cpu_stat_defs[i].lost ? stat_info(p, st, i) : i + 1;
@@ -722,8 +762,7 @@ static int build(struct cpu_rep *rp, int metric)
 
 	err = stack_conv_init(&rp->conv, rp->p, s->sym, -1, CPU_MAX_STACK_DEPTH);
 	if (!err)
-		err = stacktab_read(bpf_map__fd(s->skel->maps.frames), CPU_MAX_STACK_DEPTH,
-				    &rp->stacks);
+		err = drain_stacks(s);
 	if (err)
 		return err;
 	rp->threads = profile_table_def(rp->p, &thread_table, NULL);
@@ -775,7 +814,6 @@ static int cpu_report(void *state, struct profile **out)
 	if (!err)
 		stats_info(&rp);
 	stack_conv_free(&rp.conv);
-	stacktab_free(&rp.stacks);
 	if (err) {
 		profile_free(p);
 		return err;
@@ -811,6 +849,7 @@ static void cpu_close(void *state)
 	cpu_bpf__destroy(s->skel);
 	symbolizer_free(s->sym);
 	unwind_tables__free(s->unwind);
+	stacktab_free(&s->stacks);
 	free(s);
 }
 

@@ -25,39 +25,79 @@ static int add(struct stacktab *t, const uint8_t *key, uint32_t id)
 	if (array_grow((void **)&t->v, &t->cap, t->n + 1, sizeof(*t->v)))
 		return -ENOMEM;
 	e = &t->v[t->n];
-	e->ips = malloc(t->depth * sizeof(uint64_t));
-	if (!e->ips)
-		return -ENOMEM;
 	memcpy(&nr, key, sizeof(nr));
 	e->id = id;
 	e->nr = nr < t->depth ? nr : (uint32_t)t->depth;
-	memcpy(e->ips, key + 8, t->depth * sizeof(uint64_t));
+	e->ips = malloc((e->nr ? e->nr : 1) * sizeof(uint64_t));
+	if (!e->ips)
+		return -ENOMEM;
+	memcpy(e->ips, key + 8, e->nr * sizeof(uint64_t));
 	t->n++;
 	return 0;
 }
 
-int stacktab_read(int fd, size_t depth, struct stacktab *t)
+void stacktab_init(struct stacktab *t, size_t depth)
 {
-	size_t ksize = 8 + depth * sizeof(uint64_t);
-	uint8_t *key = calloc(1, ksize), *prev = calloc(1, ksize);
-	int err = key && prev ? 0 : -ENOMEM, first = 1;
-	uint32_t id;
-
 	memset(t, 0, sizeof(*t));
 	t->depth = depth;
-	while (!err && !bpf_map_get_next_key(fd, first ? NULL : prev, key)) {
-		first = 0;
-		memcpy(prev, key, ksize);
-		if (!bpf_map_lookup_elem(fd, key, &id)) /* else deleted in between */
+}
+
+#define DRAIN_BATCH 256
+
+/* One entry at a time, for kernels without batch operations on hash
+ * maps: the first key left, read, deleted, until none is left. */
+static long drain_one_by_one(int fd, struct stacktab *t, uint8_t *key)
+{
+	long moved = 0;
+	uint32_t id;
+	int err = 0;
+
+	while (!err && !bpf_map_get_next_key(fd, NULL, key)) {
+		if (!bpf_map_lookup_elem(fd, key, &id))
 			err = add(t, key, id);
+		if (!err && bpf_map_delete_elem(fd, key) && errno != ENOENT)
+			err = -errno;
+		moved += !err;
 	}
-	free(key);
-	free(prev);
-	if (err)
-		stacktab_free(t);
-	else
+	return err ? err : moved;
+}
+
+long stacktab_drain(int fd, struct stacktab *t)
+{
+	size_t ksize = 8 + t->depth * sizeof(uint64_t);
+	uint8_t *keys = malloc(DRAIN_BATCH * ksize);
+	uint32_t ids[DRAIN_BATCH], batch = 0;
+	long moved = 0;
+	int err = keys ? 0 : -ENOMEM, first = 1, done = 0;
+	size_t before = t->n;
+
+	while (!err && !done) {
+		__u32 count = DRAIN_BATCH;
+
+		if (bpf_map_lookup_and_delete_batch(fd, first ? NULL : &batch, &batch, keys, ids,
+						    &count, NULL)) {
+			err = -errno;
+			if (err == -ENOENT) { /* the last batch */
+				err = 0;
+				done = 1;
+			} else {
+				/* No batch operations on this kernel, or a bucket
+				 * larger than a batch: the rest one by one. */
+				long rest = drain_one_by_one(fd, t, keys);
+
+				err = rest < 0 ? (int)rest : 0;
+				moved += rest < 0 ? 0 : rest;
+				break;
+			}
+		}
+		first = 0;
+		for (__u32 i = 0; !err && i < count; i++, moved++)
+			err = add(t, keys + i * ksize, ids[i]);
+	}
+	free(keys);
+	if (t->n > before)
 		qsort(t->v, t->n, sizeof(*t->v), by_id);
-	return err;
+	return err ? err : moved;
 }
 
 size_t stacktab_get(const struct stacktab *t, int id, const uint64_t **ips)
