@@ -55,6 +55,19 @@ struct {
 	__type(value, __u32); /* NET_SLOT_* or slot + 1 */
 } sk_slots SEC(".maps");
 
+/* In front of sk_slots: the slot by the socket's cookie (unique for the
+ * life of the kernel, never reused), direct-mapped: cookie << 16 | the
+ * slot's low 16 bits, one 8-byte word, so a reader sees a whole entry or
+ * another whole one.  A hit costs one load from the socket and one from
+ * this array, both inlined (no helper call); a miss asks sk_slots and
+ * fills the entry. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NET_SLOT_CACHE);
+	__type(key, __u32);
+	__type(value, __u64);
+} slot_cache SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, NET_MAX_OPEN);
@@ -129,6 +142,9 @@ static __always_inline void read_addrs(struct net_sock *e, const struct sock *sk
  * counted lost). */
 #define NET_SLOT_SKIP 0xffffffffu
 #define NET_SLOT_FULL 0xfffffffeu
+#define NET_COOKIE_MAX (1ull << 48) /* cookies slot_cache can hold */
+_Static_assert(NET_MAX_SOCKS < 0xfffe, "slot_cache keeps 16 bits of a slot");
+_Static_assert((NET_SLOT_CACHE & (NET_SLOT_CACHE - 1)) == 0, "NET_SLOT_CACHE: a power of 2");
 
 /* The record of a known socket, or NULL. */
 static __always_inline struct net_sock *sock_find(const struct sock *sk, const int sks)
@@ -407,33 +423,71 @@ _Static_assert(__builtin_offsetof(struct net_sock, rx_bytes) ==
 			       __builtin_offsetof(struct net_sock, tx_err) + 8,
 	       "net_sock: rx_X must follow tx_X");
 
+/* The slot of sk from slot_cache, or 0 with *ce the entry to fill. */
+static __always_inline int cached_slot(struct sock *sk, __u32 *slot, __u64 **ce)
+{
+	__u64 c = sk->__sk_common.skc_cookie.counter, v;
+	__u32 i = c & (NET_SLOT_CACHE - 1);
+
+	*ce = bpf_map_lookup_elem(&slot_cache, &i);
+	if (!*ce || !c)
+		return 0;
+	v = *(volatile __u64 *)*ce;
+	if (v >> 16 != c)
+		return 0;
+	*slot = v & 0xffff;
+	if (*slot >= (NET_SLOT_FULL & 0xffff))
+		*slot |= 0xffff0000;
+	return 1;
+}
+
+static __always_inline void cache_slot(struct sock *sk, __u32 slot, __u64 *ce)
+{
+	__u64 c = bpf_get_socket_cookie(sk); /* gives the socket one if it has none */
+
+	if (ce && c && c < NET_COOKIE_MAX)
+		*(volatile __u64 *)ce = c << 16 | (slot & 0xffff);
+}
+
+/* The record of the socket of a send or receive call, made at first use;
+ * NULL for a socket not recorded (counted when it found no free slot). */
+static __always_inline struct net_sock *io_sock(struct sock *sk, __u64 now, const int sks)
+{
+	__u64 key = (__u64)sk, *ce = NULL;
+	__u32 *st, slot;
+	struct net_sock *e;
+
+	if (sks && cached_slot(sk, &slot, &ce))
+		goto found;
+	if (sks)
+		st = bpf_sk_storage_get(&sk_slots, sk, NULL, 0);
+	else
+		st = bpf_map_lookup_elem(&socks, &key);
+	if (!st)
+		return sock_first_use(sk, now, sks);
+	slot = *st;
+	if (sks)
+		cache_slot(sk, slot, ce);
+found:
+	e = bpf_map_lookup_elem(&sockv, &slot);
+	if (!e && slot == NET_SLOT_FULL)
+		stat_inc(NET_STAT_SOCKS_FULL);
+	return e;
+}
+
 /* One send (dir 0) or receive (dir 1) call of the target on sk; sks: the
  * socket's slot in sk_slots (tp_btf programs), else in socks (raw_tp). */
 static __always_inline void on_io(struct sock *sk, int ret, int flags, int dir, const int sks)
 {
-	__u64 key = (__u64)sk, now;
 	struct net_sock *e;
-	__u32 *slot;
+	__u64 now;
 
 	if (!is_target())
 		return;
 	now = bpf_ktime_get_ns();
-	if (sks)
-		slot = bpf_sk_storage_get(&sk_slots, sk, NULL, 0);
-	else
-		slot = bpf_map_lookup_elem(&socks, &key);
-	if (slot) {
-		e = bpf_map_lookup_elem(&sockv, slot);
-		if (!e) {
-			if (*slot == NET_SLOT_FULL)
-				stat_inc(NET_STAT_SOCKS_FULL);
-			return;
-		}
-	} else {
-		e = sock_first_use(sk, now, sks);
-		if (!e)
-			return;
-	}
+	e = io_sock(sk, now, sks);
+	if (!e)
+		return;
 	e->last_ns = now;
 	dir_add(&e->tx_calls, dir, 1);
 	if (ret < 0) {

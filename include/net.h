@@ -11,6 +11,7 @@
 #define NET_MAX_SOCKS 24576  /* sockets of the target in one run, open or closed */
 #define NET_MAX_OPEN 8192    /* open at one time (kernels without sk_storage) */
 #define NET_MAX_HISTS 2048   /* sockets with a response-latency histogram */
+#define NET_SLOT_CACHE 8192  /* entries of the socket -> slot cache (a power of 2) */
 #define NET_MAX_ERRS 4096    /* distinct (socket, direction, errno) */
 #define NET_MAX_ACCEPTS 4096 /* connections established on a listener, not yet used */
 #define NET_RINGBUF_BYTES (1u << 20)
