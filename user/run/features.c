@@ -171,9 +171,10 @@ static int probe_uprobe_multi(const struct feature_def *d, char *detail, size_t 
 }
 
 /* A tp_btf program on sock_send_length that looks up a socket's
- * BPF_MAP_TYPE_SK_STORAGE (what the net collector's programs do), loaded
- * and attached, then closed: tp_btf attaches as a raw tracepoint, so a
- * kernel without BPF trampolines (no fentry) may still have it. */
+ * BPF_MAP_TYPE_SK_STORAGE and reads its cookie (what the net collector's
+ * programs do), loaded and attached, then closed: tp_btf attaches as a
+ * raw tracepoint, so a kernel without BPF trampolines (no fentry) may
+ * still have it. */
 static int probe_tp_btf_sk_storage(const struct feature_def *d, char *detail, size_t len)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_NO_PREALLOC);
@@ -208,12 +209,16 @@ static int probe_tp_btf_sk_storage(const struct feature_def *d, char *detail, si
 	}
 	po.attach_btf_id = (__u32)id;
 	{
-		/* r2 = ctx[0] (sk); r1 = map; r3 = r4 = 0;
-		 * bpf_sk_storage_get(); r0 = 0; exit */
+		/* r6 = r2 = ctx[0] (sk); r1 = map; r3 = r4 = 0;
+		 * bpf_sk_storage_get(); r1 = r6; bpf_get_socket_cookie();
+		 * r0 = 0; exit */
 		struct bpf_insn insns[] = {
 			{ .code = BPF_LDX | BPF_MEM | BPF_DW,
-			  .dst_reg = BPF_REG_2,
+			  .dst_reg = BPF_REG_6,
 			  .src_reg = BPF_REG_1 },
+			{ .code = BPF_ALU64 | BPF_MOV | BPF_X,
+			  .dst_reg = BPF_REG_2,
+			  .src_reg = BPF_REG_6 },
 			{ .code = BPF_LD | BPF_DW | BPF_IMM,
 			  .dst_reg = BPF_REG_1,
 			  .src_reg = BPF_PSEUDO_MAP_FD,
@@ -222,6 +227,10 @@ static int probe_tp_btf_sk_storage(const struct feature_def *d, char *detail, si
 			{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_3 },
 			{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_4 },
 			{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_sk_storage_get },
+			{ .code = BPF_ALU64 | BPF_MOV | BPF_X,
+			  .dst_reg = BPF_REG_1,
+			  .src_reg = BPF_REG_6 },
+			{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_get_socket_cookie },
 			{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0 },
 			{ .code = BPF_JMP | BPF_EXIT },
 		};
@@ -236,11 +245,12 @@ static int probe_tp_btf_sk_storage(const struct feature_def *d, char *detail, si
 		what = "attach";
 	}
 	if (link_fd < 0) {
-		snprintf(detail, len, "tp_btf program with bpf_sk_storage_get: %s: %s", what,
-			 strerror(errno));
+		snprintf(detail, len,
+			 "tp_btf program with bpf_sk_storage_get, bpf_get_socket_cookie: %s: %s",
+			 what, strerror(errno));
 		goto out;
 	}
-	snprintf(detail, len, "tp_btf/sock_send_length with bpf_sk_storage_get attaches");
+	snprintf(detail, len, "tp_btf/sock_send_length with sk_storage and socket cookie attaches");
 	ok = 1;
 out:
 	if (link_fd >= 0)
