@@ -748,6 +748,10 @@ def bench_net(args, tools, results):
         configs.append(("%s baseline" % mode, wl))
         configs.append(("%s ebprof net" % mode,
                         [EBPROF, "net", "-o", "/dev/null", "--"] + wl))
+        if mode == "rr":  # the fallback: raw_tp programs, slots through a hash
+            configs.append(("rr ebprof net (hash)",
+                            ["env", "EBPROF_NO_SK_STORAGE=1", EBPROF, "net", "-o",
+                             "/dev/null", "--"] + wl))
         if bt:
             configs.append(("%s bpftrace" % mode,
                             [bt, "-o", os.path.join(TMP, "bpftrace.out"), "-e",
