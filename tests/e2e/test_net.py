@@ -367,6 +367,32 @@ def test_socket_lookup():
     snap.check("socket lookup")
 
 
+def test_slots_full():
+    """More sockets in one run than there are slots (NET_MAX_SOCKS, 24576):
+    every send is either in a socket's record or counted in
+    lost_socks_full, never dropped silently; with sk_storage each socket
+    has its own record, so exactly the first 24576 are recorded."""
+    slots, n = 24576, 25000
+    present = sk_storage_present()
+    snap = BpfSnapshot()
+    r, doc = run_json(["net", "--", workload("netpair"), "udpmany", "127.0.0.1", str(n)])
+    equal(r.returncode, 0, "slots full: exit status")
+    rep = report(doc, "net")
+    socks = table(rep, "sockets")
+    lost = rep["info"]["lost_socks_full"]
+    equal(sum(s["tx_calls"] for s in socks) + lost, n,
+          "slots full: sends recorded + sends counted lost = all sends")
+    equal(rep["info"]["lost"], lost, "slots full: no other loss")
+    if present:
+        equal((len(socks), lost), (slots, n - slots),
+              "slots full: every slot one socket, the rest counted")
+        check(all((s["tx_bytes"], s["tx_calls"]) == (1, 1) for s in socks),
+              "slots full: one byte in one send per socket")
+    else:
+        check(lost > 0, "slots full (hash): sockets without a slot counted", lost)
+    snap.check("slots full")
+
+
 def test_errors():
     r = run(["--format", "jsonl", "-p", "1"])
     equal(r.returncode, 2, "--format jsonl without --stream: usage error")
@@ -385,5 +411,6 @@ test_stream_tsv()
 test_stream_jsonl_file()
 test_stream_head()
 test_socket_lookup()
+test_slots_full()
 test_errors()
 finish()
