@@ -27,27 +27,69 @@ const volatile __u32 stream = 0; /* net --stream: events to the ring buffer */
 /* NET_LOSSES in net.h. */
 __u64 stats[NET_STAT_MAX] = {};
 
+/* Every socket of the target has a slot of sockv for the whole run (its
+ * record stays there after close); user space reads sockv through mmap.
+ * A socket finds its slot from the socket itself (sk_slots, sk_storage:
+ * a pointer off struct sock, tp_btf programs) or, on a kernel without
+ * that, through the socks hash (raw_tp programs).  Free slots wait in
+ * free_slots (user space fills it): a pop is one slot for one socket,
+ * whichever CPU asks. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, NET_MAX_SOCKS);
+	__type(key, __u32);
+	__type(value, struct net_sock);
+} sockv SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, NET_MAX_SOCKS);
+	__type(value, __u32);
+} free_slots SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u32); /* NET_SLOT_* or slot + 1 */
+} sk_slots SEC(".maps");
+
+/* In front of sk_slots: the slot by the socket's cookie (unique for the
+ * life of the kernel, never reused), direct-mapped: cookie << 16 | the
+ * slot's low 16 bits, one 8-byte word, so a reader sees a whole entry or
+ * another whole one.  A hit costs one load from the socket and one from
+ * this array, both inlined (no helper call); a miss asks sk_slots and
+ * fills the entry. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NET_SLOT_CACHE);
+	__type(key, __u32);
+	__type(value, __u64);
+} slot_cache SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, NET_MAX_SOCKS);
-	__type(key, __u64); /* struct sock * */
-	__type(value, struct net_sock);
+	__uint(max_entries, NET_MAX_OPEN);
+	__type(key, __u64);   /* struct sock * */
+	__type(value, __u32); /* slot + 1 */
 } socks SEC(".maps");
 
+/* Response-latency histograms, one slot per socket that has responses
+ * (net_sock.hist). */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, NET_MAX_CLOSED);
-	__type(key, __u64); /* net_sock.id */
-	__type(value, struct net_sock);
-} closed SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, NET_MAX_HISTS);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, __u64); /* net_sock.id */
+	__type(key, __u32);
 	__type(value, struct func_hist);
 } hists SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, NET_MAX_HISTS);
+	__type(value, __u32);
+} free_hists SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -69,9 +111,6 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, NET_RINGBUF_BYTES); /* user space shrinks it without --stream */
 } events SEC(".maps");
-
-static const struct net_sock zero_sock;
-static const struct func_hist zero_hist;
 
 static __always_inline void stat_inc(int i)
 {
@@ -98,25 +137,83 @@ static __always_inline void read_addrs(struct net_sock *e, const struct sock *sk
 	e->state = BPF_CORE_READ(sk, __sk_common.skc_state);
 }
 
-/* A new entry for a TCP or UDP socket of the target, or NULL (another
- * family or protocol, or the map is full: counted). */
-static __always_inline struct net_sock *sock_new(const struct sock *sk, __u64 now)
+/* sk_slots values besides slots: a socket of another family or protocol
+ * (never recorded), a socket that found no free slot (its events are
+ * counted lost). */
+#define NET_SLOT_SKIP 0xffffffffu
+#define NET_SLOT_FULL 0xfffffffeu
+#define NET_COOKIE_MAX (1ull << 48) /* cookies slot_cache can hold */
+_Static_assert(NET_MAX_SOCKS < 0xfffe, "slot_cache keeps 16 bits of a slot");
+_Static_assert((NET_SLOT_CACHE & (NET_SLOT_CACHE - 1)) == 0, "NET_SLOT_CACHE: a power of 2");
+
+/* The record of a known socket, or NULL. */
+static __always_inline struct net_sock *sock_find(const struct sock *sk, const int sks)
 {
 	__u64 key = (__u64)sk;
+	__u32 *slot;
+
+	if (sks)
+		slot = bpf_sk_storage_get(&sk_slots, (struct sock *)sk, NULL, 0);
+	else
+		slot = bpf_map_lookup_elem(&socks, &key);
+	return slot ? bpf_map_lookup_elem(&sockv, slot) : NULL;
+}
+
+/* Ties slot (or a NET_SLOT_* mark) to sk; the slot the socket has then: a
+ * CPU that tied another first wins, and this slot goes back. */
+static __always_inline __u32 sock_tie(const struct sock *sk, __u32 slot, const int sks)
+{
+	__u64 key = (__u64)sk;
+	__u32 *got;
+
+	if (sks) {
+		got = bpf_sk_storage_get(&sk_slots, (struct sock *)sk, &slot,
+					 BPF_SK_STORAGE_GET_F_CREATE);
+		if (!got) /* lost a race to create it (or no memory) */
+			got = bpf_sk_storage_get(&sk_slots, (struct sock *)sk, NULL, 0);
+	} else {
+		got = NULL;
+		if (slot < NET_MAX_SOCKS && !bpf_map_update_elem(&socks, &key, &slot, BPF_NOEXIST))
+			return slot;
+		if (slot < NET_MAX_SOCKS)
+			got = bpf_map_lookup_elem(&socks, &key);
+	}
+	if (got && *got == slot)
+		return slot;
+	if (slot < NET_MAX_SOCKS)
+		bpf_map_push_elem(&free_slots, &slot, 0);
+	return got ? *got : NET_SLOT_FULL;
+}
+
+/* The record of a TCP or UDP socket of the target seen for the first
+ * time, or NULL (another family or protocol, or no free slot: counted);
+ * *made 0 when another CPU made it first. */
+static __always_inline struct net_sock *sock_new(const struct sock *sk, __u64 now, const int sks,
+						 int *made)
+{
 	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	__u16 proto = BPF_CORE_READ(sk, sk_protocol);
 	struct net_sock *e;
+	__u32 slot, mine;
 
 	if ((family != AF_INET && family != AF_INET6) ||
-	    (proto != IPPROTO_TCP && proto != IPPROTO_UDP))
-		return NULL;
-	if (bpf_map_update_elem(&socks, &key, &zero_sock, BPF_NOEXIST)) {
-		stat_inc(NET_STAT_SOCKS_FULL);
+	    (proto != IPPROTO_TCP && proto != IPPROTO_UDP)) {
+		if (sks) /* not looked at again */
+			sock_tie(sk, NET_SLOT_SKIP, sks);
 		return NULL;
 	}
-	e = bpf_map_lookup_elem(&socks, &key);
-	if (!e)
+	if (bpf_map_pop_elem(&free_slots, &mine))
+		mine = NET_SLOT_FULL;
+	slot = sock_tie(sk, mine, sks);
+	e = bpf_map_lookup_elem(&sockv, &slot);
+	if (!e) {
+		if (slot == NET_SLOT_FULL)
+			stat_inc(NET_STAT_SOCKS_FULL);
 		return NULL;
+	}
+	*made = slot == mine;
+	if (!*made)
+		return e;
 	/* unique per run: a time and the CPU that took it */
 	e->id = (now << 8) | (bpf_get_smp_processor_id() & 0xff);
 	e->pid = targ_tgid;
@@ -166,13 +263,15 @@ static __always_inline void emit(struct net_sock *e, __u32 type, __u64 now, __u6
  * accepts map knows it), or in use since before attach.  Then an accepted
  * socket is a copy of its listener: it inherits the listen() backlog and
  * an explicitly bound port (SOCK_BINDPORT_LOCK); a client has neither. */
-static __always_inline struct net_sock *sock_first_use(const struct sock *sk, __u64 now)
+static __always_inline struct net_sock *sock_first_use(const struct sock *sk, __u64 now,
+						       const int sks)
 {
 	__u64 key = (__u64)sk, *est;
-	struct net_sock *e = sock_new(sk, now);
+	int made = 0;
+	struct net_sock *e = sock_new(sk, now, sks, &made);
 
-	if (!e)
-		return NULL;
+	if (!e || !made)
+		return e;
 	est = bpf_map_lookup_elem(&accepts, &key);
 	if (est && e->proto == IPPROTO_TCP) {
 		e->role = NET_ROLE_SERVER;
@@ -194,18 +293,19 @@ static __always_inline struct net_sock *sock_first_use(const struct sock *sk, __
 
 static __always_inline void hist_add(struct net_sock *e, __u64 lat)
 {
-	struct func_hist *h = bpf_map_lookup_elem(&hists, &e->id);
-	__u32 b = func_hist_bucket(lat);
+	__u32 b = func_hist_bucket(lat), slot;
+	struct func_hist *h;
 
-	if (!h) {
-		bpf_map_update_elem(&hists, &e->id, &zero_hist, BPF_NOEXIST);
-		h = bpf_map_lookup_elem(&hists, &e->id);
-		if (!h) {
+	if (!e->hist) {
+		if (bpf_map_pop_elem(&free_hists, &slot)) {
 			stat_inc(NET_STAT_HIST_FULL);
 			return;
 		}
+		e->hist = slot + 1;
 	}
-	if (b < FUNC_HIST_BUCKETS)
+	slot = e->hist - 1;
+	h = bpf_map_lookup_elem(&hists, &slot);
+	if (h && b < FUNC_HIST_BUCKETS)
 		__sync_fetch_and_add(&h->b[b], 1);
 }
 
@@ -257,22 +357,36 @@ static __always_inline void track_response(struct net_sock *e, int dir, __u64 by
  * happened while the socket was not known yet, which the tracepoint count
  * cannot.  The tracepoint runs before the kernel adds to total_retrans, so
  * the larger of the two is the kernel's count. */
-static __always_inline void sample_retrans(struct net_sock *e, const struct sock *sk)
+static __always_inline void retrans_max(struct net_sock *e, __u64 tr)
 {
-	__u64 tr = BPF_CORE_READ((const struct tcp_sock *)sk, total_retrans);
-
 	if (tr > e->retrans)
 		e->retrans = tr;
 }
 
-static __always_inline void sample_srtt(struct net_sock *e, const struct sock *sk)
+static __always_inline void sample_retrans(struct net_sock *e, const struct sock *sk)
 {
+	retrans_max(e, BPF_CORE_READ((const struct tcp_sock *)sk, total_retrans));
+}
+
+/* With sks (a tp_btf program) the socket is read directly, else through
+ * bpf_probe_read_kernel. */
+static __always_inline void sample_srtt(struct net_sock *e, struct sock *sk, const int sks)
+{
+	struct tcp_sock *tp;
 	__u64 srtt;
 
 	if (e->proto != IPPROTO_TCP)
 		return;
-	sample_retrans(e, sk);
-	srtt = BPF_CORE_READ((const struct tcp_sock *)sk, srtt_us) >> 3;
+	if (sks) {
+		tp = bpf_skc_to_tcp_sock(sk);
+		if (!tp)
+			return;
+		retrans_max(e, tp->total_retrans);
+		srtt = tp->srtt_us >> 3;
+	} else {
+		sample_retrans(e, sk);
+		srtt = BPF_CORE_READ((const struct tcp_sock *)sk, srtt_us) >> 3;
+	}
 	if (!srtt)
 		return;
 	if (!e->srtt_min || srtt < e->srtt_min)
@@ -309,21 +423,71 @@ _Static_assert(__builtin_offsetof(struct net_sock, rx_bytes) ==
 			       __builtin_offsetof(struct net_sock, tx_err) + 8,
 	       "net_sock: rx_X must follow tx_X");
 
-/* One send (dir 0) or receive (dir 1) call of the target on sk. */
-static __always_inline void on_io(struct sock *sk, int ret, int flags, int dir)
+/* The slot of sk from slot_cache, or 0 with *ce the entry to fill. */
+static __always_inline int cached_slot(struct sock *sk, __u32 *slot, __u64 **ce)
 {
-	__u64 key = (__u64)sk, now;
+	__u64 c = sk->__sk_common.skc_cookie.counter, v;
+	__u32 i = c & (NET_SLOT_CACHE - 1);
+
+	*ce = bpf_map_lookup_elem(&slot_cache, &i);
+	if (!*ce || !c)
+		return 0;
+	v = *(volatile __u64 *)*ce;
+	if (v >> 16 != c)
+		return 0;
+	*slot = v & 0xffff;
+	if (*slot >= (NET_SLOT_FULL & 0xffff))
+		*slot |= 0xffff0000;
+	return 1;
+}
+
+static __always_inline void cache_slot(struct sock *sk, __u32 slot, __u64 *ce)
+{
+	__u64 c = bpf_get_socket_cookie(sk); /* gives the socket one if it has none */
+
+	if (ce && c && c < NET_COOKIE_MAX)
+		*(volatile __u64 *)ce = c << 16 | (slot & 0xffff);
+}
+
+/* The record of the socket of a send or receive call, made at first use;
+ * NULL for a socket not recorded (counted when it found no free slot). */
+static __always_inline struct net_sock *io_sock(struct sock *sk, __u64 now, const int sks)
+{
+	__u64 key = (__u64)sk, *ce = NULL;
+	__u32 *st, slot;
 	struct net_sock *e;
+
+	if (sks && cached_slot(sk, &slot, &ce))
+		goto found;
+	if (sks)
+		st = bpf_sk_storage_get(&sk_slots, sk, NULL, 0);
+	else
+		st = bpf_map_lookup_elem(&socks, &key);
+	if (!st)
+		return sock_first_use(sk, now, sks);
+	slot = *st;
+	if (sks)
+		cache_slot(sk, slot, ce);
+found:
+	e = bpf_map_lookup_elem(&sockv, &slot);
+	if (!e && slot == NET_SLOT_FULL)
+		stat_inc(NET_STAT_SOCKS_FULL);
+	return e;
+}
+
+/* One send (dir 0) or receive (dir 1) call of the target on sk; sks: the
+ * socket's slot in sk_slots (tp_btf programs), else in socks (raw_tp). */
+static __always_inline void on_io(struct sock *sk, int ret, int flags, int dir, const int sks)
+{
+	struct net_sock *e;
+	__u64 now;
 
 	if (!is_target())
 		return;
 	now = bpf_ktime_get_ns();
-	e = bpf_map_lookup_elem(&socks, &key);
-	if (!e) {
-		e = sock_first_use(sk, now);
-		if (!e)
-			return;
-	}
+	e = io_sock(sk, now, sks);
+	if (!e)
+		return;
 	e->last_ns = now;
 	dir_add(&e->tx_calls, dir, 1);
 	if (ret < 0) {
@@ -334,53 +498,40 @@ static __always_inline void on_io(struct sock *sk, int ret, int flags, int dir)
 	if (dir == 1 && (flags & MSG_PEEK))
 		return; /* the bytes are read again */
 	dir_add(&e->tx_bytes, dir, ret);
-	sample_srtt(e, sk);
+	sample_srtt(e, sk, sks);
 	if (ret > 0)
 		track_response(e, dir, ret, now);
 }
 
-SEC("raw_tp/sock_send_length")
-int BPF_PROG(net_send, struct sock *sk, int ret, int flags)
-{
-	on_io(sk, ret, flags, 0);
-	return 0;
-}
-
-SEC("raw_tp/sock_recv_length")
-int BPF_PROG(net_recv, struct sock *sk, int ret, int flags)
-{
-	on_io(sk, ret, flags, 1);
-	return 0;
-}
-
-SEC("raw_tp/inet_sock_set_state")
-int BPF_PROG(net_state, struct sock *sk, int oldstate, int newstate)
+static __always_inline void on_state(const struct sock *sk, int oldstate, int newstate,
+				     const int sks)
 {
 	__u64 key = (__u64)sk, now;
 	struct net_sock *e;
+	int made = 0;
 
 	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
-		return 0;
+		return;
 	now = bpf_ktime_get_ns();
 	if (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED) {
 		if (bpf_map_update_elem(&accepts, &key, &now, BPF_ANY))
 			stat_inc(NET_STAT_ACCEPTS_FULL);
-		return 0;
+		return;
 	}
-	e = bpf_map_lookup_elem(&socks, &key);
+	e = sock_find(sk, sks);
 	if (newstate == TCP_SYN_SENT && is_target()) {
 		if (e) /* connect again on a socket seen before (pointer reused) */
-			return 0;
-		e = sock_new(sk, now);
-		if (!e)
-			return 0;
+			return;
+		e = sock_new(sk, now, sks, &made);
+		if (!e || !made)
+			return;
 		e->role = NET_ROLE_CLIENT;
 		e->connect_start = now;
 		e->state = newstate;
-		return 0;
+		return;
 	}
 	if (!e)
-		return 0;
+		return;
 	e->state = newstate;
 	if (oldstate == TCP_SYN_SENT && newstate == TCP_ESTABLISHED && e->connect_start) {
 		read_addrs(e, sk); /* the local port is chosen after SYN_SENT */
@@ -392,38 +543,39 @@ int BPF_PROG(net_state, struct sock *sk, int oldstate, int newstate)
 		e->end_ns = now;
 		e->flags |= NET_F_CLOSED;
 	}
-	return 0;
 }
 
-SEC("raw_tp/tcp_retransmit_skb")
-int BPF_PROG(net_retransmit, const struct sock *sk, const struct sk_buff *skb, int err)
+static __always_inline void on_retransmit(const struct sock *sk, const struct sk_buff *skb, int err,
+					  const int sks)
 {
-	__u64 key = (__u64)sk, segs;
 	struct net_sock *e;
 	struct skb_shared_info *sh;
+	__u64 segs;
 
 	if (err)
-		return 0; /* not sent: the kernel does not count it either */
-	e = bpf_map_lookup_elem(&socks, &key);
+		return; /* not sent: the kernel does not count it either */
+	e = sock_find(sk, sks);
 	if (!e)
-		return 0;
+		return;
 	/* tcp_skb_pcount(): the segments this skb carries */
 	sh = (struct skb_shared_info *)(BPF_CORE_READ(skb, head) + BPF_CORE_READ(skb, end));
 	segs = BPF_CORE_READ(sh, gso_segs);
 	__sync_fetch_and_add(&e->retrans, segs ? segs : 1);
 	emit(e, NET_EV_RETRANSMIT, bpf_ktime_get_ns(), 0, 0, 0);
-	return 0;
 }
 
-SEC("raw_tp/tcp_destroy_sock")
-int BPF_PROG(net_destroy, struct sock *sk)
+/* The record stays in its slot, closed; the socket's tie to it goes with
+ * the socket (sk_storage) or here (socks). */
+static __always_inline void on_destroy(struct sock *sk, const int sks)
 {
 	__u64 key = (__u64)sk, now = bpf_ktime_get_ns();
-	struct net_sock *e = bpf_map_lookup_elem(&socks, &key);
+	struct net_sock *e = sock_find(sk, sks);
 
 	bpf_map_delete_elem(&accepts, &key);
+	if (!sks)
+		bpf_map_delete_elem(&socks, &key);
 	if (!e)
-		return 0;
+		return;
 	if (!e->end_ns)
 		e->end_ns = now;
 	e->flags |= NET_F_CLOSED;
@@ -432,9 +584,78 @@ int BPF_PROG(net_destroy, struct sock *sk)
 	exchange_done(e, now);
 	e->phase = NET_PH_IDLE;
 	emit(e, NET_EV_CLOSE, now, 0, e->tx_bytes, e->rx_bytes);
-	if (bpf_map_update_elem(&closed, &e->id, e, BPF_NOEXIST))
-		stat_inc(NET_STAT_CLOSED_FULL);
-	bpf_map_delete_elem(&socks, &key);
+}
+
+/* tp_btf programs (the socket's slot from sk_storage), loaded when the
+ * kernel has them (feature tp_btf_sk_storage)... */
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(net_send_sk, struct sock *sk, int ret, int flags)
+{
+	on_io(sk, ret, flags, 0, 1);
+	return 0;
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(net_recv_sk, struct sock *sk, int ret, int flags)
+{
+	on_io(sk, ret, flags, 1, 1);
+	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(net_state_sk, const struct sock *sk, int oldstate, int newstate)
+{
+	on_state(sk, oldstate, newstate, 1);
+	return 0;
+}
+
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(net_retrans_sk, const struct sock *sk, const struct sk_buff *skb, int err)
+{
+	on_retransmit(sk, skb, err, 1);
+	return 0;
+}
+
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(net_destroy_sk, struct sock *sk)
+{
+	on_destroy(sk, 1);
+	return 0;
+}
+
+/* ...else raw_tp programs (the slot from the socks hash). */
+SEC("raw_tp/sock_send_length")
+int BPF_PROG(net_send, struct sock *sk, int ret, int flags)
+{
+	on_io(sk, ret, flags, 0, 0);
+	return 0;
+}
+
+SEC("raw_tp/sock_recv_length")
+int BPF_PROG(net_recv, struct sock *sk, int ret, int flags)
+{
+	on_io(sk, ret, flags, 1, 0);
+	return 0;
+}
+
+SEC("raw_tp/inet_sock_set_state")
+int BPF_PROG(net_state, const struct sock *sk, int oldstate, int newstate)
+{
+	on_state(sk, oldstate, newstate, 0);
+	return 0;
+}
+
+SEC("raw_tp/tcp_retransmit_skb")
+int BPF_PROG(net_retransmit, const struct sock *sk, const struct sk_buff *skb, int err)
+{
+	on_retransmit(sk, skb, err, 0);
+	return 0;
+}
+
+SEC("raw_tp/tcp_destroy_sock")
+int BPF_PROG(net_destroy, struct sock *sk)
+{
+	on_destroy(sk, 0);
 	return 0;
 }
 

@@ -8,9 +8,10 @@
 #include <linux/types.h>
 #endif
 
-#define NET_MAX_SOCKS 8192   /* sockets of the target open at one time */
-#define NET_MAX_CLOSED 16384 /* closed sockets kept for the report */
+#define NET_MAX_SOCKS 24576  /* sockets of the target in one run, open or closed */
+#define NET_MAX_OPEN 8192    /* open at one time (kernels without sk_storage) */
 #define NET_MAX_HISTS 2048   /* sockets with a response-latency histogram */
+#define NET_SLOT_CACHE 8192  /* entries of the socket -> slot cache (a power of 2) */
 #define NET_MAX_ERRS 4096    /* distinct (socket, direction, errno) */
 #define NET_MAX_ACCEPTS 4096 /* connections established on a listener, not yet used */
 #define NET_RINGBUF_BYTES (1u << 20)
@@ -27,8 +28,9 @@ enum net_role { NET_ROLE_UNKNOWN = 0, NET_ROLE_CLIENT = 1, NET_ROLE_SERVER = 2 }
  * latency runs from the last call of the ask to the first of the answer. */
 enum net_phase { NET_PH_IDLE = 0, NET_PH_ASK = 1, NET_PH_ANSWER = 2 };
 
-/* One socket of the target (hash: kernel sock pointer -> this while it
- * lives; id -> this in the closed map after tcp_destroy_sock). */
+/* One socket of the target: a slot of the sockv array for the whole run
+ * (found from the socket through sk_storage, or a hash by socket pointer
+ * while it lives); id 0: a free slot. */
 struct net_sock {
 	__u64 id; /* unique per run, key of hists and errs */
 	__u32 pid, tid;
@@ -40,6 +42,7 @@ struct net_sock {
 	__u8 flags;   /* NET_F_* */
 	__u8 phase;   /* enum net_phase */
 	__u16 lport, rport;
+	__u32 hist;		   /* slot of its response-latency histogram + 1; 0: none */
 	__u8 laddr[16], raddr[16]; /* IPv4 in the first 4 bytes */
 	__u64 start_ns;		   /* connect, accept, or first use */
 	__u64 end_ns;		   /* close; 0 while open */
@@ -77,6 +80,7 @@ struct net_event {
 	char comm[NET_COMM_LEN];
 	__u16 family, proto;
 	__u16 lport, rport;
+	__u32 hist; /* slot of its response-latency histogram + 1; 0: none */
 	__u8 laddr[16], raddr[16];
 	__u8 role, state, pad[6];
 	__u64 latency_ns;	  /* connect, response */
@@ -88,10 +92,8 @@ struct net_event {
 /* Loss and drop counters (.bss stats[], indexes NET_STAT_<NAME>).
  *   X(NAME, info key, info label) */
 #define NET_LOSSES(X)                                                                  \
-	/* events of a socket not recorded: socket map full */                         \
+	/* events of a socket not recorded: no free slot (or open-socket map full) */  \
 	X(SOCKS_FULL, "lost_socks_full", "socket events lost (socket map full)")       \
-	/* a closed socket dropped from the report: closed map full */                 \
-	X(CLOSED_FULL, "lost_closed_full", "closed sockets lost (closed map full)")    \
 	/* a response latency not in the histograms: histogram map full */             \
 	X(HIST_FULL, "lost_hist_full", "response latencies lost (histogram map full)") \
 	/* an error not counted by errno: error map full */                            \

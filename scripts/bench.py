@@ -748,6 +748,13 @@ def bench_net(args, tools, results):
         configs.append(("%s baseline" % mode, wl))
         configs.append(("%s ebprof net" % mode,
                         [EBPROF, "net", "-o", "/dev/null", "--"] + wl))
+        if mode == "rr":  # the fallback: raw_tp programs, slots through a hash
+            configs.append(("rr ebprof net (hash)",
+                            ["env", "EBPROF_NO_SK_STORAGE=1", EBPROF, "net", "-o",
+                             "/dev/null", "--"] + wl))
+        if mode == "rr" and args.compare_ebprof:  # another build, same run
+            configs.append(("rr ebprof OLD net",
+                            [args.compare_ebprof, "net", "-o", "/dev/null", "--"] + wl))
         if bt:
             configs.append(("%s bpftrace" % mode,
                             [bt, "-o", os.path.join(TMP, "bpftrace.out"), "-e",
@@ -1222,7 +1229,8 @@ def main():
                     help="largest N for bpftrace in the attach part")
     ap.add_argument("--no-bpftrace-attach", action="store_true")
     ap.add_argument("--compare-ebprof", metavar="PATH",
-                    help="cpu part: also run this ebprof binary at 99 and 4999 Hz")
+                    help="cpu part: also run this ebprof binary at 99 and 4999 Hz; "
+                         "net part: also in the rr loop")
     ap.add_argument("--timeout", type=int, default=300,
                     help="seconds before one cpu/func/net run is killed")
     ap.add_argument("--attach-timeout", type=int, default=900,

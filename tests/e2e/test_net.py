@@ -307,6 +307,92 @@ def test_stream_head():
     snap.check("| head -2")
 
 
+HASH_NOTE = "per-socket state found through a hash by socket pointer"
+
+
+def sk_storage_present():
+    """What ebprof --features says of tp_btf_sk_storage."""
+    r = run(["--features"])
+    line = [ln for ln in r.stdout.splitlines() if ln.startswith("tp_btf_sk_storage ")]
+    check(len(line) == 1, "features: one tp_btf_sk_storage line", r.stdout[-500:])
+    return bool(line) and line[0].split()[1] == "yes"
+
+
+def test_socket_lookup():
+    """Each socket's record is found from the socket (sk_storage, tp_btf
+    programs) when the kernel has it, else through a hash by socket
+    pointer (raw_tp programs) with a note saying so; EBPROF_NO_SK_STORAGE=1
+    forces the hash.  Both give the same exact figures: launched (connect,
+    accept), attached to a running target (sockets picked up on first use)
+    and UDP."""
+    present = sk_storage_present()
+    snap = BpfSnapshot()
+    r, doc = run_json(["net", "--"] + tcp_args(conns=2, reqs=3, delay=1))
+    rep = report(doc, "net")
+    check(any(n.startswith(HASH_NOTE) for n in rep["notes"]) != present,
+          "default: the hash note exactly when the kernel lacks tp_btf_sk_storage",
+          rep["notes"])
+    check_tcp(rep, "default", "ipv4", conns=2, reqs=3)
+    os.environ["EBPROF_NO_SK_STORAGE"] = "1"
+    truth = truth_file()
+    os.environ["NET_TRUTH"] = truth
+    try:
+        r, doc = run_json(["net", "--"] + tcp_args())
+        equal(r.returncode, 0, "hash: exit status")
+        rep = report(doc, "net")
+        notes = [n for n in rep["notes"] if n.startswith(HASH_NOTE)]
+        check(len(notes) == 1 and "EBPROF_NO_SK_STORAGE" in notes[0], "hash: the note says why",
+              rep["notes"])
+        check_tcp(rep, "hash launch", "ipv4", truth=read_truth(truth))
+        truth = truth_file()
+        os.environ["NET_TRUTH"] = truth
+        p = start(tcp_args(gate="sig"), gated=True)
+        try:
+            r, doc = run_gated(["-p", str(p.pid), "net"], p)
+            equal(r.returncode, 0, "hash -p: exit status")
+            equal(p.wait(timeout=30), 0, "hash -p: target unharmed, exit 0")
+            check_tcp(report(doc, "net"), "hash -p", "ipv4", truth=read_truth(truth))
+        finally:
+            stop(p)
+        n, q, a = 20, 100, 300
+        r, doc = run_json(["net", "--", workload("netpair"), "udp", "127.0.0.1", str(n),
+                           str(q), str(a)])
+        socks = [s for s in table(report(doc, "net"), "sockets") if s["proto"] == "udp"]
+        equal(sorted((s["tx_bytes"], s["rx_bytes"], s["tx_calls"], s["rx_calls"])
+                     for s in socks), [(n * q, n * a, n, n), (n * a, n * q, n, n)],
+              "hash udp: bytes and datagrams each way of both sockets")
+    finally:
+        del os.environ["EBPROF_NO_SK_STORAGE"]
+        os.environ.pop("NET_TRUTH", None)
+    snap.check("socket lookup")
+
+
+def test_slots_full():
+    """More sockets in one run than there are slots (NET_MAX_SOCKS, 24576):
+    every send is either in a socket's record or counted in
+    lost_socks_full, never dropped silently; with sk_storage each socket
+    has its own record, so exactly the first 24576 are recorded."""
+    slots, n = 24576, 25000
+    present = sk_storage_present()
+    snap = BpfSnapshot()
+    r, doc = run_json(["net", "--", workload("netpair"), "udpmany", "127.0.0.1", str(n)])
+    equal(r.returncode, 0, "slots full: exit status")
+    rep = report(doc, "net")
+    socks = table(rep, "sockets")
+    lost = rep["info"]["lost_socks_full"]
+    equal(sum(s["tx_calls"] for s in socks) + lost, n,
+          "slots full: sends recorded + sends counted lost = all sends")
+    equal(rep["info"]["lost"], lost, "slots full: no other loss")
+    if present:
+        equal((len(socks), lost), (slots, n - slots),
+              "slots full: every slot one socket, the rest counted")
+        check(all((s["tx_bytes"], s["tx_calls"]) == (1, 1) for s in socks),
+              "slots full: one byte in one send per socket")
+    else:
+        check(lost > 0, "slots full (hash): sockets without a slot counted", lost)
+    snap.check("slots full")
+
+
 def test_errors():
     r = run(["--format", "jsonl", "-p", "1"])
     equal(r.returncode, 2, "--format jsonl without --stream: usage error")
@@ -324,5 +410,7 @@ test_udp()
 test_stream_tsv()
 test_stream_jsonl_file()
 test_stream_head()
+test_socket_lookup()
+test_slots_full()
 test_errors()
 finish()

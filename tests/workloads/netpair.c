@@ -12,6 +12,10 @@
  *   netpair udp HOST COUNT QBYTES ABYTES [START]
  *     a connected client socket sends COUNT datagrams of QBYTES to an
  *     unconnected server socket, which answers each with ABYTES (sendto).
+ *   netpair udpmany HOST SOCKETS
+ *     SOCKETS UDP sockets one after the other, each sending one datagram
+ *     of 1 byte (sendto) to a bound socket that never reads, then closed:
+ *     SOCKETS sockets with exactly one send each.
  *
  * With NETPAIR_SERVER_NETNS=PATH (a network namespace, /run/netns/NAME)
  * the listener, and so the server sockets, are made in that namespace and
@@ -258,6 +262,23 @@ static int run_udp(const char *host, int count, size_t q, size_t a, const char *
 	return 0;
 }
 
+static int run_udpmany(const char *host, int sockets)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int sfd = bound(host, SOCK_DGRAM, &ss, &len);
+
+	for (int i = 0; i < sockets; i++) {
+		int fd = socket(family_of(host), SOCK_DGRAM, 0);
+
+		if (fd < 0 || sendto(fd, "x", 1, 0, (struct sockaddr *)&ss, len) != 1)
+			die("udpmany");
+		close(fd);
+	}
+	close(sfd);
+	return 0;
+}
+
 static int linger(int status)
 {
 	const char *ms = getenv("NETPAIR_LINGER_MS");
@@ -277,7 +298,10 @@ int main(int argc, char **argv)
 	if (argc >= 6 && !strcmp(argv[1], "udp"))
 		return run_udp(argv[2], atoi(argv[3]), (size_t)atol(argv[4]), (size_t)atol(argv[5]),
 			       argc > 6 ? argv[6] : NULL);
+	if (argc == 4 && !strcmp(argv[1], "udpmany"))
+		return run_udpmany(argv[2], atoi(argv[3]));
 	fprintf(stderr, "usage: netpair tcp HOST CONNS REQS QBYTES ABYTES DELAY_MS [START]\n"
-			"       netpair udp HOST COUNT QBYTES ABYTES [START]\n");
+			"       netpair udp HOST COUNT QBYTES ABYTES [START]\n"
+			"       netpair udpmany HOST SOCKETS\n");
 	return 2;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mman.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -33,6 +34,10 @@ struct net_state {
 	uint64_t drops_shown; /* ring buffer drops last written to the stream */
 	struct strlist lacks; /* what this kernel lacks, for the report's notes */
 	struct net_prev prev; /* the last -i snapshot */
+	/* sockv and hists, mapped */
+	const struct net_sock *slots;
+	const struct func_hist *hists;
+	size_t slots_len, hists_len;
 };
 
 static void net_close(void *state);
@@ -45,23 +50,67 @@ static const enum feature net_needs[] = {
 	FEAT_TP_SOCK_RECV_LENGTH,
 };
 
-/* Drops the program of a tracepoint this kernel lacks, saying what is
- * missing then. */
-static void optional_tp(struct net_state *s, enum feature f, struct bpf_program *prog,
-			const char *what)
+/* Drops the program of a tracepoint this kernel lacks (both variants:
+ * tp_btf, raw_tp), saying what is missing then. */
+static void optional_tp(struct net_state *s, enum feature f, struct bpf_program *sk_prog,
+			struct bpf_program *prog, const char *what)
 {
 	if (feature_has(f))
 		return;
+	bpf_program__set_autoload(sk_prog, false);
 	bpf_program__set_autoload(prog, false);
 	strlist_addf(&s->lacks, "this kernel lacks %s (%s): no %s", feature_key(f),
 		     feature_detail(f), what);
+}
+
+/* 1: the tp_btf programs, each socket's slot in its sk_storage; 0: the
+ * raw_tp programs, the slot in a hash by socket pointer (one more lookup
+ * per call), with why in *why. */
+static int use_sk_storage(const char **why)
+{
+	const char *e = getenv("EBPROF_NO_SK_STORAGE");
+
+	if (e && *e && strcmp(e, "0") != 0) {
+		*why = "EBPROF_NO_SK_STORAGE is set";
+		return 0;
+	}
+	if (!feature_has(FEAT_TP_BTF_SK_STORAGE)) {
+		*why = feature_detail(FEAT_TP_BTF_SK_STORAGE);
+		return 0;
+	}
+	return 1;
+}
+
+/* Every slot of a free-slot queue, for the programs to take. */
+static int fill_queue(struct bpf_map *q)
+{
+	int fd = bpf_map__fd(q);
+
+	for (uint32_t i = 0; i < bpf_map__max_entries(q); i++)
+		if (bpf_map_update_elem(fd, NULL, &i, BPF_ANY))
+			return -errno;
+	return 0;
+}
+
+/* A read-only mapping of a BPF_F_MMAPABLE array; *len its length. */
+static const void *map_array(struct bpf_map *m, size_t *len)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	/* array elements are 8-byte aligned */
+	size_t n = ((bpf_map__value_size(m) + 7) & ~(size_t)7) * bpf_map__max_entries(m);
+	void *p;
+
+	*len = (n + page - 1) / page * page;
+	p = mmap(NULL, *len, PROT_READ, MAP_SHARED, bpf_map__fd(m), 0);
+	return p == MAP_FAILED ? NULL : p;
 }
 
 static int net_open(void **statep, const struct options *o, struct target *t)
 {
 	struct net_state *s;
 	struct net_bpf *k;
-	int err;
+	const char *why = "";
+	int err, sks;
 
 	if (features_require("the net report", net_needs, ARRAY_SIZE(net_needs)))
 		return -ENOTSUP;
@@ -82,13 +131,46 @@ static int net_open(void **statep, const struct options *o, struct target *t)
 	k->rodata->stream = (uint32_t)o->stream;
 	if (!o->stream) /* the smallest ring buffer: one page */
 		bpf_map__set_max_entries(k->maps.events, (uint32_t)sysconf(_SC_PAGESIZE));
-	optional_tp(s, FEAT_TP_INET_SOCK_SET_STATE, k->progs.net_state,
+	sks = use_sk_storage(&why);
+	{
+		struct bpf_program *sk_progs[] = { k->progs.net_send_sk, k->progs.net_recv_sk,
+						   k->progs.net_state_sk, k->progs.net_retrans_sk,
+						   k->progs.net_destroy_sk };
+		struct bpf_program *progs[] = { k->progs.net_send, k->progs.net_recv,
+						k->progs.net_state, k->progs.net_retransmit,
+						k->progs.net_destroy };
+
+		for (size_t i = 0; i < ARRAY_SIZE(progs); i++)
+			bpf_program__set_autoload(sks ? progs[i] : sk_progs[i], false);
+	}
+	if (sks) /* the fallback's map, unused: its smallest size */
+		bpf_map__set_max_entries(k->maps.socks, 1);
+	else
+		strlist_addf(&s->lacks,
+			     "per-socket state found through a hash by socket pointer, not "
+			     "sk_storage (%s): more cost per send and receive",
+			     why);
+	optional_tp(s, FEAT_TP_INET_SOCK_SET_STATE, k->progs.net_state_sk, k->progs.net_state,
 		    "connect latency, accept or close times");
-	optional_tp(s, FEAT_TP_TCP_RETRANSMIT_SKB, k->progs.net_retransmit, "retransmits");
-	optional_tp(s, FEAT_TP_TCP_DESTROY_SOCK, k->progs.net_destroy, "close events");
+	optional_tp(s, FEAT_TP_TCP_RETRANSMIT_SKB, k->progs.net_retrans_sk, k->progs.net_retransmit,
+		    "retransmits");
+	optional_tp(s, FEAT_TP_TCP_DESTROY_SOCK, k->progs.net_destroy_sk, k->progs.net_destroy,
+		    "close events");
 	err = net_bpf__load(k);
 	if (err) {
 		collector_bpf_error("net", 1, err);
+		goto fail;
+	}
+	err = fill_queue(k->maps.free_slots);
+	err = err ?: fill_queue(k->maps.free_hists);
+	if (!err) {
+		s->slots = map_array(k->maps.sockv, &s->slots_len);
+		s->hists = map_array(k->maps.hists, &s->hists_len);
+		if (!s->slots || !s->hists)
+			err = -errno;
+	}
+	if (err) {
+		ebprof_err("cannot set up the net maps: %s", strerror(-err));
 		goto fail;
 	}
 	*statep = s;
@@ -212,9 +294,10 @@ static int net_report(void *state, struct profile **out)
 {
 	struct net_state *s = state;
 	struct net_maps m = {
-		.socks = bpf_map__fd(s->skel->maps.socks),
-		.closed = bpf_map__fd(s->skel->maps.closed),
-		.hists = bpf_map__fd(s->skel->maps.hists),
+		.slots = s->slots,
+		.nslots = bpf_map__max_entries(s->skel->maps.sockv),
+		.hists = s->hists,
+		.nhists = bpf_map__max_entries(s->skel->maps.hists),
 		.errs = bpf_map__fd(s->skel->maps.errs),
 		.stats = (const uint64_t *)s->skel->bss->stats,
 	};
@@ -244,6 +327,10 @@ static void net_close(void *state)
 	if (!s)
 		return;
 	ring_buffer__free(s->rb);
+	if (s->slots)
+		munmap((void *)s->slots, s->slots_len);
+	if (s->hists)
+		munmap((void *)s->hists, s->hists_len);
 	net_bpf__destroy(s->skel);
 	stream__free(s->stream);
 	strlist_free(&s->lacks);

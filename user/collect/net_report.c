@@ -168,7 +168,8 @@ struct net_rep {
 		uint64_t n;
 	} * errs;
 	size_t nerrs, errs_cap;
-	int hists_fd;
+	const struct func_hist *hists;
+	size_t nhists;
 	uint64_t now;
 	const struct net_prev *prev; /* -i: the previous snapshot; NULL: final report */
 	uint64_t dt;		     /* -i: ns since it */
@@ -243,13 +244,14 @@ static void set_iv(struct ptable *t, const struct net_rep *r, int64_t row, size_
 #undef C
 }
 
-static int read_socks(struct net_rep *r, int fd, size_t key_size)
+/* A copy of every used slot (the programs keep writing to them). */
+static int read_socks(struct net_rep *r, const struct net_sock *slots, size_t n)
 {
-	struct net_sock e;
-	uint64_t key;
-	int started = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct net_sock e = ((const volatile struct net_sock *)slots)[i];
 
-	while (map_next_entry(fd, &key, key_size, &started, &e)) {
+		if (!e.id)
+			continue;
 		if (array_grow((void **)&r->socks, &r->cap, r->n + 1, sizeof(e)))
 			return -ENOMEM;
 		r->socks[r->n++] = e;
@@ -293,12 +295,13 @@ static void errors_str(const struct net_rep *r, uint64_t id, char *buf, size_t l
 /* Adds socket e's histogram into b (FUNC_HIST_BUCKETS); 0 when it has none. */
 static void add_hist(const struct net_rep *r, const struct net_sock *e, uint64_t *b)
 {
-	struct func_hist h;
+	const volatile struct func_hist *h;
 
-	if (!e->responses || bpf_map_lookup_elem(r->hists_fd, &e->id, &h))
+	if (!e->responses || !e->hist || e->hist > r->nhists)
 		return;
+	h = &r->hists[e->hist - 1];
 	for (size_t i = 0; i < FUNC_HIST_BUCKETS; i++)
-		b[i] += h.b[i];
+		b[i] += h->b[i];
 }
 
 /* The response columns from col (RESPONSE_COLS: count, p50, p90, p99). */
@@ -536,7 +539,7 @@ static int prev_update(struct net_prev *prev, const struct net_rep *r)
 int net_report_build(struct profile *p, const struct net_maps *m, uint64_t t_start, uint64_t now,
 		     struct net_prev *prev)
 {
-	struct net_rep r = { .hists_fd = m->hists, .now = now, .prev = prev };
+	struct net_rep r = { .hists = m->hists, .nhists = m->nhists, .now = now, .prev = prev };
 	int err;
 
 	if (prev) {
@@ -545,8 +548,7 @@ int net_report_build(struct profile *p, const struct net_maps *m, uint64_t t_sta
 		r.dt = now > since ? now - since : 0;
 	}
 
-	err = read_socks(&r, m->socks, sizeof(uint64_t));
-	err = err ?: read_socks(&r, m->closed, sizeof(uint64_t));
+	err = read_socks(&r, m->slots, m->nslots);
 	err = err ?: read_errs(&r, m->errs);
 	err = err ?: add_tables(p, &r);
 	if (!err)

@@ -20,9 +20,17 @@ const char *net_role_name(unsigned role);
 /* "10.0.0.1:80", "[::1]:80"; "*" for no address (unconnected UDP). */
 void net_endpoint_str(char *buf, size_t len, unsigned family, const uint8_t *addr, unsigned port);
 
-/* The maps that net_report() reads (bpf/net.bpf.c). */
+struct func_hist;
+
+/* The maps that net_report() reads (bpf/net.bpf.c): the socket records
+ * and histograms mapped (sockv, hists: slots, id 0 a free one), the
+ * errors map's fd. */
 struct net_maps {
-	int socks, closed, hists, errs;
+	const struct net_sock *slots;
+	size_t nslots;
+	const struct func_hist *hists;
+	size_t nhists;
+	int errs;
 	const uint64_t *stats; /* NET_STAT_MAX counters */
 };
 

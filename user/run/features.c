@@ -10,6 +10,7 @@
 #include <linux/perf_event.h>
 #include <sys/syscall.h>
 
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
@@ -169,6 +170,99 @@ static int probe_uprobe_multi(const struct feature_def *d, char *detail, size_t 
 	return ok;
 }
 
+/* A tp_btf program on sock_send_length that looks up a socket's
+ * BPF_MAP_TYPE_SK_STORAGE and reads its cookie (what the net collector's
+ * programs do), loaded and attached, then closed: tp_btf attaches as a
+ * raw tracepoint, so a kernel without BPF trampolines (no fentry) may
+ * still have it. */
+static int probe_tp_btf_sk_storage(const struct feature_def *d, char *detail, size_t len)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_NO_PREALLOC);
+	LIBBPF_OPTS(bpf_prog_load_opts, po, .expected_attach_type = BPF_TRACE_RAW_TP);
+	struct btf *btf = btf__new_empty();
+	int btf_fd = -1, map_fd = -1, prog_fd = -1, link_fd = -1, ok = 0, id;
+	const char *what = "";
+
+	(void)d;
+	/* the map's key and value types: int */
+	if (!btf || btf__add_int(btf, "int", 4, BTF_INT_SIGNED) != 1) {
+		snprintf(detail, len, "cannot build BTF for the probe map");
+		goto out;
+	}
+	btf_fd = btf__load_into_kernel(btf) ? -1 : btf__fd(btf);
+	if (btf_fd < 0) {
+		snprintf(detail, len, "BTF load: %s", strerror(errno));
+		goto out;
+	}
+	mo.btf_fd = (__u32)btf_fd;
+	mo.btf_key_type_id = 1;
+	mo.btf_value_type_id = 1;
+	map_fd = bpf_map_create(BPF_MAP_TYPE_SK_STORAGE, "ebprof_sks", 4, 4, 0, &mo);
+	if (map_fd < 0) {
+		snprintf(detail, len, "BPF_MAP_TYPE_SK_STORAGE: %s", strerror(errno));
+		goto out;
+	}
+	id = libbpf_find_vmlinux_btf_id("sock_send_length", BPF_TRACE_RAW_TP);
+	if (id < 0) {
+		snprintf(detail, len, "no btf_trace_sock_send_length in kernel BTF");
+		goto out;
+	}
+	po.attach_btf_id = (__u32)id;
+	{
+		/* r6 = r2 = ctx[0] (sk); r1 = map; r3 = r4 = 0;
+		 * bpf_sk_storage_get(); r1 = r6; bpf_get_socket_cookie();
+		 * r0 = 0; exit */
+		struct bpf_insn insns[] = {
+			{ .code = BPF_LDX | BPF_MEM | BPF_DW,
+			  .dst_reg = BPF_REG_6,
+			  .src_reg = BPF_REG_1 },
+			{ .code = BPF_ALU64 | BPF_MOV | BPF_X,
+			  .dst_reg = BPF_REG_2,
+			  .src_reg = BPF_REG_6 },
+			{ .code = BPF_LD | BPF_DW | BPF_IMM,
+			  .dst_reg = BPF_REG_1,
+			  .src_reg = BPF_PSEUDO_MAP_FD,
+			  .imm = map_fd },
+			{ 0 },
+			{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_3 },
+			{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_4 },
+			{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_sk_storage_get },
+			{ .code = BPF_ALU64 | BPF_MOV | BPF_X,
+			  .dst_reg = BPF_REG_1,
+			  .src_reg = BPF_REG_6 },
+			{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_get_socket_cookie },
+			{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0 },
+			{ .code = BPF_JMP | BPF_EXIT },
+		};
+
+		prog_fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "ebprof_sks", "GPL", insns,
+					ARRAY_SIZE(insns), &po);
+	}
+	if (prog_fd < 0) {
+		what = "load";
+	} else {
+		link_fd = bpf_raw_tracepoint_open(NULL, prog_fd);
+		what = "attach";
+	}
+	if (link_fd < 0) {
+		snprintf(detail, len,
+			 "tp_btf program with bpf_sk_storage_get, bpf_get_socket_cookie: %s: %s",
+			 what, strerror(errno));
+		goto out;
+	}
+	snprintf(detail, len, "tp_btf/sock_send_length with sk_storage and socket cookie attaches");
+	ok = 1;
+out:
+	if (link_fd >= 0)
+		close(link_fd);
+	if (prog_fd >= 0)
+		close(prog_fd);
+	if (map_fd >= 0)
+		close(map_fd);
+	btf__free(btf); /* closes btf_fd */
+	return ok;
+}
+
 static const struct feature_def defs[FEAT_MAX] = {
 	[FEAT_BTF] = { .probe = probe_btf },
 	[FEAT_RAW_TRACEPOINT] = { .probe = probe_raw_tp },
@@ -191,6 +285,7 @@ static const struct feature_def defs[FEAT_MAX] = {
 	[FEAT_TP_SYS_EXIT] = { .probe = probe_tracepoint, .tp = "raw_syscalls/sys_exit" },
 	[FEAT_TP_PAGE_FAULT_USER] = { .probe = probe_tracepoint,
 				      .tp = "exceptions/page_fault_user" },
+	[FEAT_TP_BTF_SK_STORAGE] = { .probe = probe_tp_btf_sk_storage },
 };
 
 static const struct {

@@ -26,7 +26,8 @@
 	X(TP_TCP_DESTROY_SOCK, "tp_tcp_destroy_sock", "tcp_destroy_sock tracepoint")          \
 	X(TP_SYS_ENTER, "tp_sys_enter", "raw_syscalls sys_enter tracepoint")                  \
 	X(TP_SYS_EXIT, "tp_sys_exit", "raw_syscalls sys_exit tracepoint")                     \
-	X(TP_PAGE_FAULT_USER, "tp_page_fault_user", "exceptions page_fault_user tracepoint")
+	X(TP_PAGE_FAULT_USER, "tp_page_fault_user", "exceptions page_fault_user tracepoint")  \
+	X(TP_BTF_SK_STORAGE, "tp_btf_sk_storage", "sk_storage, socket cookies in tp_btf")
 
 #define FEATURE_ENUM(name, key, what) FEAT_##name,
 enum feature {
