@@ -25,7 +25,8 @@
  * With NET_TRUTH=FILE the workload writes what it measured itself:
  * "server_p50_ns client_p50_ns" (tcp: the server's time from a request
  * read to its answer sent, the client's from a request sent to the first
- * bytes of the answer; the sleeps last what the machine gives them).
+ * bytes of the answer; the sleeps last what the machine gives them), then
+ * a line "client LOCAL_PORT p50_ns" for each client connection's own.
  *
  * With NETPAIR_LINGER_MS=N the process stays N ms after its last socket
  * closed, without traffic (so an -i snapshot comes after all of it). */
@@ -147,18 +148,39 @@ static void sleep_ms(long ms)
 		;
 }
 
-static void truth(uint64_t server, uint64_t client)
+static uint16_t local_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len))
+		die("getsockname");
+	return ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port :
+						((struct sockaddr_in *)&ss)->sin_port);
+}
+
+/* cli holds conns runs of reqs client times, port the client sockets'
+ * local ports. */
+static void truth(uint64_t *srv, uint64_t *cli, const uint16_t *port, int conns, int reqs)
 {
 	const char *path = getenv("NET_TRUTH");
+	size_t k = (size_t)conns * (size_t)reqs;
+	uint64_t *own = calloc(k ? k : 1, sizeof(*own));
 	FILE *f;
 
 	if (!path)
 		return;
 	f = fopen(path, "w");
-	if (!f)
+	if (!f || !own)
 		die(path);
-	fprintf(f, "%llu %llu\n", (unsigned long long)server, (unsigned long long)client);
+	memcpy(own, cli, k * sizeof(*own)); /* median sorts */
+	fprintf(f, "%llu %llu\n", (unsigned long long)median(srv, k),
+		(unsigned long long)median(cli, k));
+	for (int i = 0; i < conns; i++)
+		fprintf(f, "client %u %llu\n", port[i],
+			(unsigned long long)median(own + (size_t)i * (size_t)reqs, (size_t)reqs));
 	fclose(f);
+	free(own);
 }
 
 /* The listener in NETPAIR_SERVER_NETNS when set, else here. */
@@ -199,15 +221,17 @@ static int run_tcp(const char *host, int conns, int reqs, size_t q, size_t a, lo
 	int *c = calloc((size_t)conns, sizeof(int)), *s = calloc((size_t)conns, sizeof(int));
 	uint64_t *srv = calloc((size_t)(conns * reqs), 8), *cli = calloc((size_t)(conns * reqs), 8);
 	char *qbuf = calloc(1, q), *abuf = calloc(1, a);
+	uint16_t *port = calloc((size_t)conns, sizeof(*port));
 	size_t k = 0;
 
-	if (!c || !s || !srv || !cli || !qbuf || !abuf || listen(lfd, conns))
+	if (!c || !s || !srv || !cli || !qbuf || !abuf || !port || listen(lfd, conns))
 		die("listen");
 	for (int i = 0; i < conns; i++) {
 		c[i] = socket(family_of(host), SOCK_STREAM, 0);
 		if (c[i] < 0 || connect(c[i], (struct sockaddr *)&ss, len))
 			die("connect");
 		setsockopt(c[i], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		port[i] = local_port(c[i]);
 		s[i] = accept(lfd, NULL, NULL);
 		if (s[i] < 0)
 			die("accept");
@@ -233,7 +257,7 @@ static int run_tcp(const char *host, int conns, int reqs, size_t q, size_t a, lo
 		close_tcp(s[i]);
 	}
 	close(lfd);
-	truth(median(srv, k), median(cli, k));
+	truth(srv, cli, port, conns, reqs);
 	return 0;
 }
 
