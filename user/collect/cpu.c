@@ -266,6 +266,15 @@ static int refresh_symbols(struct cpu_state *s)
 	return err;
 }
 
+/* The refresh op: the mappings now (a launched command at its entry). */
+static int cpu_refresh(void *state)
+{
+	struct cpu_state *s = state;
+
+	s->refreshed_at = now_ns();
+	return refresh_symbols(s);
+}
+
 static int cpu_tick(void *state)
 {
 	struct cpu_state *s = state;
@@ -825,6 +834,7 @@ const struct collector_ops cpu_collector = {
 	.open = cpu_open,
 	.attach = cpu_attach,
 	.tick = cpu_tick,
+	.refresh = cpu_refresh,
 	.stop = cpu_stop,
 	.report = cpu_report,
 	.close = cpu_close,
