@@ -107,6 +107,17 @@ $(BUILD)/workloads/symless: tests/workloads/symless.c tests/workloads/gate.h \
 	$(CC) $(WL_CFLAGS) -o $@ $< -L$(BUILD)/workloads -lsymless_dyn -lsymless_none \
 		-Wl,-rpath,'$$ORIGIN'
 
+# shortlib: a short command whose time is in its DT_NEEDED library.
+$(BUILD)/workloads/libshortlib.so: tests/workloads/lib/shortlib.c | $(BUILD)/workloads
+	$(CC) $(WL_CFLAGS) -fPIC -shared -o $@ $<
+$(BUILD)/workloads/shortlib: tests/workloads/shortlib.c tests/workloads/gate.h \
+		$(BUILD)/workloads/libshortlib.so
+	$(CC) $(WL_CFLAGS) -o $@ $< -L$(BUILD)/workloads -lshortlib -Wl,-rpath,'$$ORIGIN'
+
+# A static executable (the entry point with no dynamic loader).
+$(BUILD)/workloads/fixedwork_static: tests/workloads/fixedwork.c tests/workloads/gate.h | $(BUILD)/workloads
+	$(CC) $(WL_CFLAGS) -static -o $@ $< -lm
+
 # The mem report's sites without frame pointers (the unwinder at uprobes).
 $(BUILD)/workloads/memsites_nofp: tests/workloads/memsites.c tests/workloads/gate.h | $(BUILD)/workloads
 	$(CC) $(WL_NOFP) -o $@ $<
@@ -116,7 +127,7 @@ $(BUILD)/workloads/libunwind_dl.so: tests/workloads/dl/unwind_dl.c | $(BUILD)/wo
 	$(CC) $(WL_NOFP) -fPIC -shared -o $@ $<
 
 workloads: $(WL_BINS) $(WL_CXX_BINS) $(BUILD)/workloads/unwind_nopie $(BUILD)/workloads/memsites_nofp \
-	   $(BUILD)/workloads/libunwind_dl.so
+	   $(BUILD)/workloads/libunwind_dl.so $(BUILD)/workloads/fixedwork_static
 
 $(BUILD) $(BUILD)/tests $(BUILD)/workloads:
 	mkdir -p $@
