@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -147,6 +148,9 @@ int target_launch(struct target *t, char **argv)
 		if (read(go[0], &c, 1) != 1)
 			_exit(127);
 		close(go[0]);
+		/* Held at its entry point (run/entry.h) when ebprof dies, by
+		 * kill -9 say: the kernel's SIGCONT lets it go on. */
+		prctl(PR_SET_PDEATHSIG, SIGCONT);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		execv(t->exe, argv);
