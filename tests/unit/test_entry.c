@@ -137,9 +137,9 @@ static void test_no_entry(void **state)
 			 -ENOEXEC);
 	assert_int_equal(entry_point(write_file("unended", "#!/bin/sh"), file, sizeof(file), &off),
 			 -ENOEXEC);
-	assert_int_equal(entry_point(write_file("elfmagic", "\177ELF\2\1\1"), file, sizeof(file),
-				     &off),
-			 -ENOEXEC);
+	assert_int_equal(
+		entry_point(write_file("elfmagic", "\177ELF\2\1\1"), file, sizeof(file), &off),
+		-ENOEXEC);
 	assert_int_equal(entry_point(write_file("missing", "#!/nonexistent/interp\n"), file,
 				     sizeof(file), &off),
 			 -ENOENT);
