@@ -114,6 +114,12 @@ $(BUILD)/workloads/shortlib: tests/workloads/shortlib.c tests/workloads/gate.h \
 		$(BUILD)/workloads/libshortlib.so
 	$(CC) $(WL_CFLAGS) -o $@ $< -L$(BUILD)/workloads -lshortlib -Wl,-rpath,'$$ORIGIN'
 
+# slowinit: its library's constructor sleeps before the entry point.
+$(BUILD)/workloads/libslowinit.so: tests/workloads/lib/slowinit.c | $(BUILD)/workloads
+	$(CC) $(WL_CFLAGS) -fPIC -shared -o $@ $<
+$(BUILD)/workloads/slowinit: tests/workloads/slowinit.c $(BUILD)/workloads/libslowinit.so
+	$(CC) $(WL_CFLAGS) -o $@ $< -L$(BUILD)/workloads -lslowinit -Wl,-rpath,'$$ORIGIN'
+
 # A static executable (the entry point with no dynamic loader).
 $(BUILD)/workloads/fixedwork_static: tests/workloads/fixedwork.c tests/workloads/gate.h | $(BUILD)/workloads
 	$(CC) $(WL_CFLAGS) -static -o $@ $< -lm

@@ -12,7 +12,9 @@ every collector has read its mappings, then let go.
 - PIE, non-PIE, static executables and a "#!" script are held; the
   command's exit status is unchanged (exit code, death by a signal);
 - a command that dies before its entry (a missing library) keeps its
-  status and the report says it was not held;
+  status and the report says it was not held; one whose library
+  constructor sleeps past the 5 s timeout is not held (nor stopped later),
+  with a note;
 - a SIGSTOP the user sends later stops the command for as long as the user
   wants (ebprof does not continue it), and SIGCONT lets it finish;
 - idle and with every CPU busy; nothing stays in the kernel."""
@@ -127,6 +129,21 @@ def check_dies_before_entry():
           "dies before entry: the report says so", rep["notes"])
 
 
+def check_timeout():
+    """slowinit's library constructor sleeps 6 s before the entry: after
+    5 s ebprof gives up the hold, says so, and the command, reaching its
+    entry later, is not stopped (it ends with its status; a stop nobody
+    continued would leave ebprof waiting for it)."""
+    snap = BpfSnapshot()
+    r, doc = run_json(["cpu", "--", workload("slowinit")])
+    equal(r.returncode, 0, "entry not reached: the command's exit status")
+    rep = report(doc, "cpu")
+    equal(rep["info"].get("entry_hold_ns"), None, "entry not reached: not held")
+    check(any("had not reached its entry point 5 s after exec" in n for n in rep["notes"]),
+          "entry not reached: the report says so", rep["notes"])
+    snap.check("entry not reached")
+
+
 def child_of(pid):
     for task in os.listdir(f"/proc/{pid}/task"):
         with open(f"/proc/{pid}/task/{task}/children") as f:
@@ -185,6 +202,7 @@ if __name__ == "__main__":
     check_hold_booked()
     check_kinds()
     check_dies_before_entry()
+    check_timeout()
     check_user_stop()
     with CpuHogs():
         check_short_lib("busy CPUs")
