@@ -107,6 +107,23 @@ $(BUILD)/workloads/symless: tests/workloads/symless.c tests/workloads/gate.h \
 	$(CC) $(WL_CFLAGS) -o $@ $< -L$(BUILD)/workloads -lsymless_dyn -lsymless_none \
 		-Wl,-rpath,'$$ORIGIN'
 
+# shortlib: a short command whose time is in its DT_NEEDED library.
+$(BUILD)/workloads/libshortlib.so: tests/workloads/lib/shortlib.c | $(BUILD)/workloads
+	$(CC) $(WL_CFLAGS) -fPIC -shared -o $@ $<
+$(BUILD)/workloads/shortlib: tests/workloads/shortlib.c tests/workloads/gate.h \
+		$(BUILD)/workloads/libshortlib.so
+	$(CC) $(WL_CFLAGS) -o $@ $< -L$(BUILD)/workloads -lshortlib -Wl,-rpath,'$$ORIGIN'
+
+# slowinit: its library's constructor sleeps before the entry point.
+$(BUILD)/workloads/libslowinit.so: tests/workloads/lib/slowinit.c | $(BUILD)/workloads
+	$(CC) $(WL_CFLAGS) -fPIC -shared -o $@ $<
+$(BUILD)/workloads/slowinit: tests/workloads/slowinit.c $(BUILD)/workloads/libslowinit.so
+	$(CC) $(WL_CFLAGS) -o $@ $< -L$(BUILD)/workloads -lslowinit -Wl,-rpath,'$$ORIGIN'
+
+# A static executable (the entry point with no dynamic loader).
+$(BUILD)/workloads/fixedwork_static: tests/workloads/fixedwork.c tests/workloads/gate.h | $(BUILD)/workloads
+	$(CC) $(WL_CFLAGS) -static -o $@ $< -lm
+
 # The mem report's sites without frame pointers (the unwinder at uprobes).
 $(BUILD)/workloads/memsites_nofp: tests/workloads/memsites.c tests/workloads/gate.h | $(BUILD)/workloads
 	$(CC) $(WL_NOFP) -o $@ $<
@@ -126,7 +143,8 @@ $(BUILD)/workloads/plt_ibt: tests/workloads/plt.c tests/workloads/gate.h $(BUILD
 	$(CC) $(WL_NOFP) -fcf-protection=full -o $@ $< $(WL_PLT) -Wl,-z,ibtplt
 
 workloads: $(WL_BINS) $(WL_CXX_BINS) $(BUILD)/workloads/unwind_nopie $(BUILD)/workloads/memsites_nofp \
-	   $(BUILD)/workloads/libunwind_dl.so $(BUILD)/workloads/plt_ibt
+	   $(BUILD)/workloads/libunwind_dl.so $(BUILD)/workloads/plt_ibt \
+	   $(BUILD)/workloads/fixedwork_static
 
 $(BUILD) $(BUILD)/tests $(BUILD)/workloads:
 	mkdir -p $@

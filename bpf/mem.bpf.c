@@ -385,7 +385,11 @@ int BPF_KRETPROBE(mem_return)
 		return 0;
 	c = bpf_map_lookup_elem(&calls, &tid);
 	if (!c) {
-		count(MEM_CNT_NO_ENTRY);
+		/* Only the target's: ebprof's own calls of the calibration
+		 * function meet a calibration return probe still coming off
+		 * (its entry probe removed first) while it calibrates free(). */
+		if ((id >> 32) == targ_tgid)
+			count(MEM_CNT_NO_ENTRY);
 		return 0;
 	}
 	if (c->depth) {

@@ -26,6 +26,9 @@ spreads evenly over them:
   attach  time to attach N = 10, 100, 1000 functions (entry and return
           probes; generated program with 1000 functions) and the time to
           tear them down again; bpftrace with entry probes for comparison
+  entry   how long a launched command is held at its entry point while the
+          collectors read its mappings (/bin/true and memcxx; cpu, cpu + vm,
+          mem + vm), and ebprof's wall time for the whole command
 
 Every process is started in its own session and killed by process group on
 any exit path, so nothing is left running.  A peer tool that is not
@@ -1178,6 +1181,38 @@ def bench_unwind(args, tools, results):
     return "\n".join(out)
 
 
+def bench_entry(args, tools, results):
+    """How long a launched command stands at its entry point while the
+    collectors read its mappings (ebprof -v prints it), per report set:
+    cpu alone, the default cpu + vm, mem (+ vm); and ebprof's whole wall
+    time for the command.  /bin/true maps libc only; memcxx libstdc++,
+    libm, libgcc_s and libc."""
+    memcxx = os.path.join(ROOT, "build", "workloads", "memcxx")
+    cases = [("true, cpu", ["cpu", "-o", "/dev/null", "--", "/bin/true"]),
+             ("true, cpu + vm", ["-o", "/dev/null", "--", "/bin/true"]),
+             ("memcxx, cpu + vm", ["-o", "/dev/null", "--", memcxx, "0"]),
+             ("memcxx, mem + vm", ["mem", "-o", "/dev/null", "--", memcxx, "0"])]
+    rx = re.compile(r"held pid \d+ at its entry point for ([0-9.]+) ms")
+    rows, res = [], {}
+    for name, argv in cases:
+        held, wall = [], []
+        for _ in range(args.reps):
+            t0 = time.monotonic()
+            r = subprocess.run([EBPROF, "-v"] + argv, capture_output=True, text=True,
+                               timeout=args.timeout)
+            wall.append((time.monotonic() - t0) * 1e3)
+            m = rx.search(r.stderr)
+            if r.returncode != 0 or not m:
+                raise RuntimeError("%s: no hold seen (status %d)" % (name, r.returncode))
+            held.append(float(m.group(1)))
+        res[name] = {"held_ms": held, "wall_ms": wall}
+        rows.append([name, fmt(med(held), ".1f"), fmt(spread_pct(held), ".0f"),
+                     fmt(med(wall), ".0f")])
+    results["entry"] = res
+    return "### entry hold (launched command at its entry point)\n\n" + table(
+        ["command, reports", "held ms (median)", "spread %", "ebprof wall ms"], rows)
+
+
 def machine():
     model, cores = "unknown", os.cpu_count()
     try:
@@ -1201,7 +1236,7 @@ def machine():
 def main():
     global TMP
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--only", default="cpu,func,net,attach,vm,unwind",
+    ap.add_argument("--only", default="cpu,func,net,attach,vm,unwind,entry",
                     help="comma-separated parts: cpu, func, net, attach, vm, mem, unwind")
     ap.add_argument("--mem-pairs", type=int, default=20000,
                     help="malloc + free pairs for the mem part")
@@ -1243,7 +1278,7 @@ def main():
     args = ap.parse_args()
     parts = [p.strip() for p in args.only.split(",") if p.strip()]
     for p in parts:
-        if p not in ("cpu", "func", "net", "attach", "vm", "mem", "unwind"):
+        if p not in ("cpu", "func", "net", "attach", "vm", "mem", "unwind", "entry"):
             ap.error("unknown part %r" % p)
     if min(args.reps, args.attach_reps) < 1:
         ap.error("repetitions must be >= 1")
@@ -1275,7 +1310,7 @@ def main():
           (m["cpu"], m["cpus"], m["memory"], m["kernel"]), flush=True)
     runners = {"cpu": bench_cpu, "func": bench_func, "net": bench_net,
                "attach": bench_attach, "vm": bench_vm, "mem": bench_mem,
-               "unwind": bench_unwind}
+               "unwind": bench_unwind, "entry": bench_entry}
     reports = []
     for p in parts:
         try:

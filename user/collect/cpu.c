@@ -299,6 +299,15 @@ static uint64_t stacks_added(const struct cpu_state *s)
 	return sum;
 }
 
+/* The refresh op: the mappings now (a launched command at its entry). */
+static int cpu_refresh(void *state)
+{
+	struct cpu_state *s = state;
+
+	s->refreshed_at = now_ns();
+	return refresh_symbols(s);
+}
+
 static int cpu_tick(void *state)
 {
 	struct cpu_state *s = state;
@@ -864,6 +873,7 @@ const struct collector_ops cpu_collector = {
 	.open = cpu_open,
 	.attach = cpu_attach,
 	.tick = cpu_tick,
+	.refresh = cpu_refresh,
 	.stop = cpu_stop,
 	.report = cpu_report,
 	.close = cpu_close,

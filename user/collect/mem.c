@@ -305,8 +305,23 @@ static void govern_free(struct mem_state *s, uint64_t t, uint64_t unknown)
 	}
 }
 
-/* Governs, and keeps the target's mappings (a launched command's exec,
- * libraries loaded later) for the report and the unwinder. */
+/* The target's mappings (a launched command's exec, libraries loaded
+ * later) for the report and the unwinder: each tick, and the refresh op
+ * (a launched command at its entry). */
+static int mem_refresh(void *state)
+{
+	struct mem_state *s = state;
+
+	if (s->unwind)
+		unwind_tables__update(s->unwind, s->t->pid);
+	if (!s->sym)
+		symbolizer_new(s->t->pid, &s->sym);
+	else
+		symbolizer_refresh(s->sym);
+	return 0;
+}
+
+/* Governs, and keeps the target's mappings. */
 static int mem_tick(void *state)
 {
 	struct mem_state *s = state;
@@ -314,8 +329,7 @@ static int mem_tick(void *state)
 	uint64_t t = now_ns(), unknown = unknown_frees(s);
 
 	/* First: a command just released has exec'd, its tables are due. */
-	if (s->unwind)
-		unwind_tables__update(s->unwind, s->t->pid);
+	mem_refresh(s);
 	update_cost(s);
 	uprobe_governor__tick(s->gov);
 	/* The untracked frees up to the tick that detached: what follows are
@@ -328,10 +342,6 @@ static int mem_tick(void *state)
 		govern_free(s, t, unknown);
 	if (mem_growth__tick(s->growth, bpf_map__fd(s->skel->maps.sites), t, 0))
 		return -ENOMEM;
-	if (!s->sym)
-		symbolizer_new(s->t->pid, &s->sym);
-	else
-		symbolizer_refresh(s->sym);
 	return 0;
 }
 
@@ -356,6 +366,7 @@ const struct collector_ops mem_collector = {
 	.open = mem_open,
 	.attach = mem_attach,
 	.tick = mem_tick,
+	.refresh = mem_refresh,
 	.stop = mem_stop,
 	.report = mem_report,
 	.close = mem_close,

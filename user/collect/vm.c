@@ -212,6 +212,21 @@ static int vm_attach(void *state)
 	return s->target->launched ? 0 : take_reading(s);
 }
 
+/* The target's mappings for the unwinder and the report: each tick, and
+ * the refresh op (a launched command at its entry). */
+static int vm_refresh(void *state)
+{
+	struct vm_state *s = state;
+
+	if (s->unwind)
+		unwind_tables__update(s->unwind, s->target->pid);
+	if (!s->sym)
+		symbolizer_new(s->target->pid, &s->sym);
+	else
+		symbolizer_refresh(s->sym);
+	return 0;
+}
+
 static int vm_tick(void *state)
 {
 	struct vm_state *s = state;
@@ -221,13 +236,7 @@ static int vm_tick(void *state)
 	if (take_reading(s))
 		return -ENOMEM;
 	/* A command just released has exec'd: its tables are due. */
-	if (s->unwind)
-		unwind_tables__update(s->unwind, s->target->pid);
-	if (!s->sym)
-		symbolizer_new(s->target->pid, &s->sym);
-	else
-		symbolizer_refresh(s->sym);
-	return 0;
+	return vm_refresh(s);
 }
 
 static void vm_stop(void *state)
@@ -528,6 +537,7 @@ const struct collector_ops vm_collector = {
 	.open = vm_open,
 	.attach = vm_attach,
 	.tick = vm_tick,
+	.refresh = vm_refresh,
 	.stop = vm_stop,
 	.report = vm_report,
 	.close = vm_close,

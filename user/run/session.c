@@ -9,11 +9,17 @@
 #include <unistd.h>
 
 #include "run/collector.h"
+#include "run/entry.h"
 #include "run/session.h"
 #include "run/target.h"
 #include "util/util.h"
 
 #define TICK_MS 100
+/* A launched command not at its entry point by then (a library's
+ * constructor still running) is let be: not held. */
+#define ENTRY_TIMEOUT_MS 5000
+/* From the hit at the entry to the stop it sends. */
+#define ENTRY_STOP_MS 2000
 
 struct running {
 	const struct collector_ops *ops;
@@ -25,7 +31,11 @@ struct session {
 	struct target t;
 	struct running run[MAX_REPORTS + 2];
 	int nrun;
-	char cmdline[1024]; /* the profiled command line, read once */
+	char cmdline[1024];	 /* the profiled command line, read once */
+	struct entry_hold *hold; /* launched: until it has stopped at its entry */
+	uint64_t released_ns;	 /* launched: when it exec'd */
+	uint64_t held_ns;	 /* how long it stood at its entry (0: not held) */
+	char hold_note[320];	 /* why it was not held, for every report */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -110,6 +120,109 @@ static void command_line(const struct session *s, char *buf, size_t len)
 		snprintf(buf, len, "%s", s->t.comm);
 }
 
+/* A launched command is held at its entry point when some collector keeps
+ * its mappings (a refresh op). */
+static void arm_hold(struct session *s)
+{
+	const char *why = "";
+	int i, err;
+
+	for (i = 0; i < s->nrun && !s->run[i].ops->refresh; i++)
+		;
+	if (i == s->nrun)
+		return;
+	err = entry_hold__new(s->t.pid, s->t.exe, &s->hold, &why);
+	if (err) {
+		snprintf(s->hold_note, sizeof(s->hold_note),
+			 "the command was not held at its entry point (%s: %s): the libraries "
+			 "it maps at start were read at the collectors' periodic refreshes",
+			 why, strerror(-err));
+		ebprof_verbose(1, "%s", s->hold_note);
+	}
+}
+
+/* Every collector reads the mappings of the command at its entry. */
+static void refresh_all(struct session *s)
+{
+	for (int i = 0; i < s->nrun; i++)
+		if (s->run[i].ops->refresh && s->run[i].ops->refresh(s->run[i].state))
+			ebprof_verbose(1, "%s: refreshing the mappings at the entry failed",
+				       s->run[i].ops->name);
+}
+
+/* The command has hit its entry: wait for its stop, every collector
+ * refreshes, it goes on (the probe comes off after: it stops only once). */
+static void on_entry(struct session *s, int signal_err, uint64_t hit_ns)
+{
+	int st;
+
+	if (signal_err) {
+		/* Not stopped: the refresh races with it, as it did without. */
+		refresh_all(s);
+		snprintf(s->hold_note, sizeof(s->hold_note),
+			 "the command could not be stopped at its entry point (%s): its "
+			 "mappings were read as it ran",
+			 strerror(-signal_err));
+		return;
+	}
+	st = target_wait_stop(&s->t, ENTRY_STOP_MS);
+	if (st == 0) {
+		snprintf(s->hold_note, sizeof(s->hold_note),
+			 "the command exited at its entry point, before ebprof read its mappings");
+		return;
+	}
+	refresh_all(s);
+	if (st < 0) {
+		/* Continued by someone else before the stop took effect. */
+		snprintf(s->hold_note, sizeof(s->hold_note),
+			 "the command's stop at its entry point was not seen (%s): its mappings "
+			 "were read as it ran",
+			 strerror(-st));
+		return;
+	}
+	target_continue(&s->t);
+	s->held_ns = now_ns() - hit_ns;
+	ebprof_verbose(1, "held pid %d at its entry point for %.1f ms", (int)s->t.pid,
+		       (double)s->held_ns / 1e6);
+}
+
+/* The hold, every round of the loop and once after it (end): the entry
+ * hit, or the command gone before it, the timeout, the run over. */
+static void check_hold(struct session *s, int end)
+{
+	const char *why = NULL;
+	int signal_err = 0, hit;
+
+	if (!s->hold)
+		return;
+	hit = entry_hold__hit(s->hold, &signal_err);
+	if (!hit) {
+		if (target_poll_exit(&s->t))
+			why = "the command exited before reaching its entry point (in the dynamic "
+			      "loader or a library's constructor): it was not held there";
+		else if (now_ns() - s->released_ns >= ENTRY_TIMEOUT_MS * 1000000ull)
+			why = "the command had not reached its entry point 5 s after exec (the "
+			      "dynamic loader or a library's constructor still running): it was "
+			      "not held there, its libraries were read at the collectors' "
+			      "periodic refreshes";
+		else if (end)
+			why = "the run ended before the command reached its entry point";
+		if (!why)
+			return;
+		/* A hit up to the probe's removal still stops it. */
+		entry_hold__detach(s->hold);
+		hit = entry_hold__hit(s->hold, &signal_err);
+	}
+	if (hit) {
+		on_entry(s, signal_err, entry_hold__hit_ns(s->hold));
+	} else {
+		snprintf(s->hold_note, sizeof(s->hold_note), "%s", why);
+		ebprof_verbose(1, "%s", why);
+	}
+	entry_hold__free(s->hold);
+	s->hold = NULL;
+}
+
 int session_open(const struct options *o, struct session **out)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -146,11 +259,13 @@ int session_open(const struct options *o, struct session **out)
 			return err;
 	}
 	if (s->t.launched) {
+		arm_hold(s);
 		err = target_release(&s->t);
 		if (err) {
 			ebprof_err("cannot run '%s': %s", o->argv[0], strerror(-err));
 			return err;
 		}
+		s->released_ns = now_ns();
 	}
 	ebprof_verbose(1, "profiling pid %d (%s) with %d collector(s)", (int)s->t.pid, s->t.comm,
 		       s->nrun);
@@ -175,11 +290,13 @@ void session_collect(struct session *s, session_interval_fn on_interval, void *a
 	/* The first tick comes at once: a command just released has exec'd,
 	 * and a short one may be gone before the next. */
 	for (;;) {
-		struct pollfd pfd = { .fd = s->t.pidfd, .events = POLLIN };
+		struct pollfd pfd[2];
 		int timeout = TICK_MS;
+		nfds_t npfd = 0;
 
 		int done = 0;
 
+		check_hold(s, 0);
 		for (int i = 0; i < s->nrun; i++)
 			if (s->run[i].ops->tick && s->run[i].ops->tick(s->run[i].state) > 0)
 				done = 1; /* its output has no reader left */
@@ -198,8 +315,15 @@ void session_collect(struct session *s, session_interval_fn on_interval, void *a
 		wake = earliest(deadline, next);
 		if (wake && wake > now && (wake - now) / 1000000 < (uint64_t)timeout)
 			timeout = (int)((wake - now) / 1000000) + 1;
-		poll(&pfd, s->t.pidfd >= 0 ? 1 : 0, timeout);
+		if (s->t.pidfd >= 0)
+			pfd[npfd++] = (struct pollfd){ .fd = s->t.pidfd, .events = POLLIN };
+		/* Woken at once by the hit at the entry. */
+		if (s->hold)
+			pfd[npfd++] = (struct pollfd){ .fd = entry_hold__fd(s->hold),
+						       .events = POLLIN };
+		poll(pfd, npfd, timeout);
 	}
+	check_hold(s, 1);
 	if (stop_requested)
 		ebprof_verbose(1, "stopping on signal %d", (int)stop_requested);
 }
@@ -207,6 +331,28 @@ void session_collect(struct session *s, session_interval_fn on_interval, void *a
 size_t session_nreports(const struct session *s)
 {
 	return (size_t)s->nrun;
+}
+
+/* A launched command's hold at its entry, in every report. */
+static int hold_facts(const struct session *s, struct profile *p)
+{
+	int err = 0;
+
+	if (s->held_ns) {
+		err = profile_info_int(p, "entry_hold_ns", "held at its entry point", "ns",
+				       (int64_t)s->held_ns);
+		if (!err)
+			err = profile_note(
+				p,
+				"the command was held stopped at its entry point for "
+				"%.1f ms while ebprof read the mappings of its libraries: "
+				"its main thread's wall and off-CPU time include it, at "
+				"the entry in the stop signal's kernel frames",
+				(double)s->held_ns / 1e6);
+	} else if (s->hold_note[0]) {
+		err = profile_note(p, "%s", s->hold_note);
+	}
+	return err;
 }
 
 int session_snapshot(struct session *s, struct profile **profiles, size_t *n)
@@ -219,6 +365,8 @@ int session_snapshot(struct session *s, struct profile **profiles, size_t *n)
 		if (err)
 			break;
 		err = profile_info_str(profiles[*n], "command", "command", s->cmdline);
+		if (!err)
+			err = hold_facts(s, profiles[*n]);
 		(*n)++;
 	}
 	return err;
@@ -238,6 +386,8 @@ int session_close(struct session *s, int abort)
 
 	if (!s)
 		return 0;
+	/* A command held at its entry, or about to be, goes on first. */
+	check_hold(s, 1);
 	for (int i = 0; i < s->nrun; i++)
 		s->run[i].ops->close(s->run[i].state);
 	if (abort)

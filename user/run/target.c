@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -147,6 +148,9 @@ int target_launch(struct target *t, char **argv)
 		if (read(go[0], &c, 1) != 1)
 			_exit(127);
 		close(go[0]);
+		/* Held at its entry point (run/entry.h) when ebprof dies, by
+		 * kill -9 say: the kernel's SIGCONT lets it go on. */
+		prctl(PR_SET_PDEATHSIG, SIGCONT);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		execv(t->exe, argv);
@@ -199,6 +203,49 @@ static int status_of(int st)
 	if (WIFSIGNALED(st))
 		return 128 + WTERMSIG(st);
 	return 1;
+}
+
+/* A child's exit as waitid reports it, shell-style as status_of. */
+static void record_exit(struct target *t, const siginfo_t *si)
+{
+	t->exited = 1;
+	t->exit_status = si->si_code == CLD_EXITED ? si->si_status : 128 + si->si_status;
+}
+
+int target_wait_stop(struct target *t, int timeout_ms)
+{
+	uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000ull;
+
+	if (t->exited)
+		return 0;
+	for (;;) {
+		struct pollfd pfd = { .fd = t->pidfd, .events = POLLIN };
+		siginfo_t si = { 0 };
+
+		if (waitid(P_PID, (id_t)t->pid, &si, WSTOPPED | WEXITED | WNOHANG) &&
+		    errno != EINTR)
+			return -errno;
+		if (si.si_pid == t->pid) {
+			if (si.si_code == CLD_STOPPED)
+				return 1;
+			if (si.si_code == CLD_EXITED || si.si_code == CLD_KILLED ||
+			    si.si_code == CLD_DUMPED) {
+				record_exit(t, &si);
+				return 0;
+			}
+		}
+		if (now_ns() >= deadline)
+			return -ETIMEDOUT;
+		/* The stop comes within a few scheduling rounds; an exit wakes
+		 * the pidfd. */
+		poll(&pfd, t->pidfd >= 0 ? 1 : 0, 1);
+	}
+}
+
+void target_continue(struct target *t)
+{
+	if (t->launched && !t->exited)
+		kill(t->pid, SIGCONT);
 }
 
 int target_poll_exit(struct target *t)

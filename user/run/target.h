@@ -1,5 +1,6 @@
 /* The profiled process: attach to a running PID, or launch a command held
- * stopped before exec until probes are in place. */
+ * before exec until probes are in place (and then at its entry point,
+ * run/entry.h, until the collectors have read its mappings). */
 #ifndef EBPROF_TARGET_H
 #define EBPROF_TARGET_H
 
@@ -27,6 +28,12 @@ int target_launch(struct target *t, char **argv);
 /* Lets a launched child exec; returns once the exec happened, or the
  * exec's negative errno. */
 int target_release(struct target *t);
+/* Launch: waits up to timeout_ms for the released child to stop (held at
+ * its entry).  1 stopped, 0 exited meanwhile (status recorded),
+ * -ETIMEDOUT. */
+int target_wait_stop(struct target *t, int timeout_ms);
+/* Launch: lets a stopped child go on (SIGCONT). */
+void target_continue(struct target *t);
 /* Non-blocking check: 1 when the process has exited (reaps a launched
  * child and records its status), 0 otherwise. */
 int target_poll_exit(struct target *t);

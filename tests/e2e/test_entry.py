@@ -1,0 +1,210 @@
+"""A launched command is held at its executable's entry point (after ld.so
+has mapped its DT_NEEDED libraries, before any of its own code runs) until
+every collector has read its mappings, then let go.
+
+- shortlib spends 5 ms of CPU time in shortlib_hot, in its DT_NEEDED
+  libshortlib.so, and exits: the cpu report names that function (without
+  the hold the library's frames stayed unsymbolized: the process was gone
+  before the first refresh);
+- the hold is shown (info entry_hold_ns, a note) and booked as what it is:
+  off-CPU time at the entry, in the stop signal's kernel frames
+  (do_signal_stop);
+- PIE, non-PIE, static executables and a "#!" script are held; the
+  command's exit status is unchanged (exit code, death by a signal);
+- a command that dies before its entry (a missing library) keeps its
+  status and the report says it was not held; one whose library
+  constructor sleeps past the 5 s timeout is not held (nor stopped later),
+  with a note;
+- a SIGSTOP the user sends later stops the command for as long as the user
+  wants (ebprof does not continue it), and SIGCONT lets it finish;
+- idle and with every CPU busy; nothing stays in the kernel."""
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+from lib import (EBPROF, BpfSnapshot, CpuHogs, _our_pids, check, equal, finish, info,
+                 metric_index, report, run_json, workload)
+
+HOT_MS = 5
+
+
+def leaf_times(rep, metric):
+    """{(module, function): metric} by the stacks' leaf frames."""
+    m = metric_index(rep, metric)
+    out = {}
+    for s in rep["samples"]:
+        f = rep["frames"][s["stack"][-1]]
+        key = (f["module"], f["func"])
+        out[key] = out.get(key, 0) + s["values"][m]
+    return out
+
+
+def check_short_lib(what):
+    snap = BpfSnapshot()
+    r, doc = run_json(["-F", "4999", "cpu", "--", workload("shortlib"), str(HOT_MS)])
+    equal(r.returncode, 0, f"{what}: exit status")
+    rep = report(doc, "cpu")
+    check(rep["info"].get("entry_hold_ns", 0) > 0, f"{what}: held at its entry point",
+          rep["info"].get("entry_hold_ns"))
+    on = leaf_times(rep, "oncpu")
+    hot = on.get(("libshortlib.so", "shortlib_hot"), 0)
+    nameless = {k: v for k, v in on.items() if k[0] == "libshortlib.so" and not k[1]}
+    unknown = sum(v for k, v in on.items() if k[0] is None and v)
+    check(hot > 0, f"{what}: the library's hot function is symbolized", hot)
+    equal(nameless, {}, f"{what}: no frame of the library without its name")
+    # The 5 ms spin is the bulk of the run's CPU time; what no mapping
+    # names (ld.so's first steps, ebprof's fork before exec) is far less.
+    check(unknown < hot, f"{what}: less on-CPU time in unknown code than in the hot function",
+          f"{unknown} < {hot}")
+    callers = set()
+    for s in rep["samples"]:
+        names = [rep["frames"][i]["func"] for i in s["stack"]]
+        if names and names[-1] == "shortlib_hot" and len(names) >= 2:
+            callers.add(names[-2])
+    check("main" in callers, f"{what}: called from main", callers)
+    snap.check(what)
+
+
+def check_hold_booked():
+    """The hold is off-CPU time at the entry (the stop's kernel frames)."""
+    r, doc = run_json(["cpu", "--", workload("shortlib"), "1"])
+    equal(r.returncode, 0, "hold: exit status")
+    rep = report(doc, "cpu")
+    held = info(rep, "entry_hold_ns")
+    off = metric_index(rep, "offcpu")
+    at_stop = 0
+    for s in rep["samples"]:
+        names = [rep["frames"][i]["func"] for i in s["stack"]]
+        if "do_signal_stop" in names:
+            at_stop += s["values"][off]
+            check(names[0] == "_start", "hold: the stop is at the entry (_start)", names[:2])
+    # The episode runs from the stop to the command's next run (the
+    # scheduler's wake-up after SIGCONT included): about the hold, which
+    # ebprof times from the hit to its SIGCONT; no bound between the two.
+    check(held > 0, "hold: its length shown", held)
+    check(0 < at_stop <= info(rep, "offcpu_total"),
+          "hold: booked as off-CPU time in do_signal_stop, part of the off-CPU total",
+          f"0 < {at_stop} <= {info(rep, 'offcpu_total')}")
+    check(any("held stopped at its entry point" in n for n in rep["notes"]),
+          "hold: a note says so")
+
+
+def check_kinds():
+    script = tempfile.NamedTemporaryFile("w", prefix="ebprof-e2e-", suffix=".sh", delete=False)
+    script.write("#!/bin/sh\nexit 5\n")
+    script.close()
+    os.chmod(script.name, 0o755)
+    try:
+        for what, argv, status in (
+                ("PIE", [workload("shortlib"), "1"], 0),
+                ("non-PIE", [workload("unwind_nopie"), "chain", "1"], 0),
+                ("static", [workload("fixedwork_static"), "-n", "1"], 0),
+                ("script", [script.name], 5),
+                ("exit code", ["sh", "-c", "exit 7"], 7),
+                ("killed", ["sh", "-c", "kill -TERM $$"], 128 + signal.SIGTERM)):
+            r, doc = run_json(["cpu", "--"] + argv)
+            equal(r.returncode, status, f"{what}: the command's exit status")
+            rep = report(doc, "cpu")
+            check(rep["info"].get("entry_hold_ns", 0) > 0, f"{what}: held at its entry point",
+                  rep["info"].get("entry_hold_ns"))
+    finally:
+        os.unlink(script.name)
+
+
+def check_dies_before_entry():
+    """shortlib without its library: ld.so exits 127 before the entry."""
+    d = tempfile.mkdtemp(prefix="ebprof-e2e-")
+    try:
+        shutil.copy(workload("shortlib"), d)
+        r, doc = run_json(["cpu", "--", os.path.join(d, "shortlib"), "1"])
+    finally:
+        shutil.rmtree(d)
+    equal(r.returncode, 127, "dies before entry: ld.so's exit status")
+    rep = report(doc, "cpu")
+    equal(rep["info"].get("entry_hold_ns"), None, "dies before entry: not held")
+    check(any("exited before reaching its entry point" in n for n in rep["notes"]),
+          "dies before entry: the report says so", rep["notes"])
+
+
+def check_timeout():
+    """slowinit's library constructor sleeps 6 s before the entry: after
+    5 s ebprof gives up the hold, says so, and the command, reaching its
+    entry later, is not stopped (it ends with its status; a stop nobody
+    continued would leave ebprof waiting for it)."""
+    snap = BpfSnapshot()
+    r, doc = run_json(["cpu", "--", workload("slowinit")])
+    equal(r.returncode, 0, "entry not reached: the command's exit status")
+    rep = report(doc, "cpu")
+    equal(rep["info"].get("entry_hold_ns"), None, "entry not reached: not held")
+    check(any("had not reached its entry point 5 s after exec" in n for n in rep["notes"]),
+          "entry not reached: the report says so", rep["notes"])
+    snap.check("entry not reached")
+
+
+def child_of(pid):
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as f:
+            kids = f.read().split()
+        if kids:
+            return int(kids[0])
+    return None
+
+
+def state(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()[0]
+
+
+def check_user_stop():
+    """After the hold, the user's SIGSTOP holds the command until their
+    SIGCONT: ebprof neither continues nor loses it."""
+    snap = BpfSnapshot()
+    out = tempfile.mktemp(prefix="ebprof-e2e-", suffix=".json")
+    p = subprocess.Popen([EBPROF, "-v", "cpu", "--format", "json", "-o", out, "--", "sh", "-c",
+                          "read x; exit 3"], stdin=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    _our_pids.add(p.pid)
+    try:
+        for line in p.stderr:
+            if "at its entry point for" in line:
+                break
+        pid = child_of(p.pid)
+        check(pid is not None, "user stop: the command runs")
+        os.kill(pid, signal.SIGSTOP)
+        deadline = time.monotonic() + 10
+        while state(pid) != "T" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        equal(state(pid), "T", "user stop: stopped by the user's SIGSTOP")
+        p.stdin.write("go\n")
+        p.stdin.flush()
+        time.sleep(0.3)
+        equal(state(pid), "T", "user stop: still stopped (input waiting, nobody continued it)")
+        check(p.poll() is None, "user stop: ebprof still profiling it")
+        os.kill(pid, signal.SIGCONT)
+        p.stdin.close()
+        p.stderr.read()
+        p.wait(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        if os.path.exists(out):
+            os.unlink(out)
+    equal(p.returncode, 3, "user stop: the command's exit status after SIGCONT")
+    snap.check("user stop")
+
+
+if __name__ == "__main__":
+    check_short_lib("idle")
+    check_hold_booked()
+    check_kinds()
+    check_dies_before_entry()
+    check_timeout()
+    check_user_stop()
+    with CpuHogs():
+        check_short_lib("busy CPUs")
+        check_kinds()
+    finish()
