@@ -94,9 +94,10 @@ static __always_inline __u32 walked_stack(struct pt_regs *uregs, struct vml_stac
 
 /* The user stack of the current task as a site id (never 0), interned in
  * stacks; 1 when it cannot be read (counted).  The one place that takes a
- * stack: frame pointers through bpf_get_stack for now.  in_wrapper: the
- * user pc is in a syscall wrapper that keeps no frame, so its return
- * address at [sp] is the caller, which a frame-pointer walk skips. */
+ * stack: the unwind tables, else (--unwind fp, or a mapping not known yet)
+ * frame pointers through bpf_get_stack.  in_wrapper: the user pc is in a
+ * syscall wrapper that keeps no frame, so its return address at [sp] is
+ * the caller, which a frame-pointer walk skips. */
 static __always_inline __u64 take_stack(void *ctx, struct pt_regs *uregs, int in_wrapper)
 {
 	__u32 zero = 0;
