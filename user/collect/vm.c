@@ -164,11 +164,9 @@ fail:
 
 static int64_t mapped_net(struct vm_state *s)
 {
-	struct vml_totals tot = { 0 };
-	uint32_t zero = 0;
+	const volatile struct vml_totals *tot = &s->skel->bss->totals;
 
-	bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.totals), &zero, &tot);
-	return (int64_t)(tot.mapped_bytes - tot.unmapped_bytes);
+	return (int64_t)(tot->mapped_bytes - tot->unmapped_bytes);
 }
 
 /* One reading into the timeline; nothing when the process is gone. */
@@ -426,12 +424,10 @@ static int add_sites(struct profile *p, struct vm_state *s, struct stack_conv *c
 
 static int add_info(struct profile *p, struct vm_state *s, const struct stack_conv *conv)
 {
-	struct vml_totals tot = { 0 };
-	uint32_t zero = 0;
+	struct vml_totals tot = s->skel->bss->totals;
 	long page = sysconf(_SC_PAGESIZE);
 	int err = 0;
 
-	bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.totals), &zero, &tot);
 	err |= profile_info_int(p, "duration", "duration", "ns",
 				(int64_t)((s->t_stop ? s->t_stop : now_ns()) - s->t_start));
 	err |= profile_info_int(p, "first_touch_faults", "first-touch page faults", "count",
