@@ -43,12 +43,9 @@ struct {
 	__type(value, struct vml_call);
 } calls SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct vml_totals);
-} totals SEC(".maps");
+/* Whole-run totals, in .bss: ebprof reads them each tick from the mapped
+ * page, without a syscall. */
+struct vml_totals totals = {};
 
 /* Scratch for one stack (too big for the BPF stack). */
 struct {
@@ -94,9 +91,10 @@ static __always_inline __u32 walked_stack(struct pt_regs *uregs, struct vml_stac
 
 /* The user stack of the current task as a site id (never 0), interned in
  * stacks; 1 when it cannot be read (counted).  The one place that takes a
- * stack: frame pointers through bpf_get_stack for now.  in_wrapper: the
- * user pc is in a syscall wrapper that keeps no frame, so its return
- * address at [sp] is the caller, which a frame-pointer walk skips. */
+ * stack: the unwind tables, else (--unwind fp, or a mapping not known yet)
+ * frame pointers through bpf_get_stack.  in_wrapper: the user pc is in a
+ * syscall wrapper that keeps no frame, so its return address at [sp] is
+ * the caller, which a frame-pointer walk skips. */
 static __always_inline __u64 take_stack(void *ctx, struct pt_regs *uregs, int in_wrapper)
 {
 	__u32 zero = 0;
@@ -155,24 +153,14 @@ static __always_inline struct vml_site *get_site(__u64 id)
 	return v;
 }
 
-static __always_inline struct vml_totals *get_totals(void)
-{
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&totals, &zero);
-}
-
 /* Books a size change of the address space to a site. */
 static __always_inline void book(__u64 site, __u64 grew, __u64 shrank)
 {
 	struct vml_site *v = get_site(site);
-	struct vml_totals *t = get_totals();
 
-	if (t) {
-		__sync_fetch_and_add(&t->mapped_bytes, grew);
-		__sync_fetch_and_add(&t->unmapped_bytes, shrank);
-		__sync_fetch_and_add(&t->map_calls, 1);
-	}
+	__sync_fetch_and_add(&totals.mapped_bytes, grew);
+	__sync_fetch_and_add(&totals.unmapped_bytes, shrank);
+	__sync_fetch_and_add(&totals.map_calls, 1);
 	if (!v)
 		return;
 	__sync_fetch_and_add(&v->mapped_bytes, grew);
@@ -261,13 +249,10 @@ SEC("raw_tp/page_fault_user")
 int BPF_PROG(vm_fault, unsigned long address, struct pt_regs *regs, unsigned long error_code)
 {
 	struct vml_site *v;
-	struct vml_totals *t;
 
 	if (!target_tid() || (error_code & VM_PF_PRESENT))
 		return 0;
-	t = get_totals();
-	if (t)
-		__sync_fetch_and_add(&t->faults, 1);
+	__sync_fetch_and_add(&totals.faults, 1);
 	v = get_site(take_stack(ctx, regs, 0));
 	if (v)
 		__sync_fetch_and_add(&v->faults, 1);

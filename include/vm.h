@@ -44,7 +44,7 @@ struct vml_call {
 	__u64 old_brk;	 /* brk: the break before the call */
 };
 
-/* Whole-run totals (array of one). */
+/* Whole-run totals (a .bss global of the BPF object). */
 struct vml_totals {
 	__u64 faults, mapped_bytes, unmapped_bytes, map_calls;
 };

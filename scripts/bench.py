@@ -22,7 +22,9 @@ spreads evenly over them:
   vm      slowdown of the light memory layer: the default run (cpu + vm),
           cpu alone and vm alone against no profiler, attached with -p to
           memloop (malloc-heavy) and to fixedwork (steady state), timed
-          from the target's release to its exit
+          from the target's release to its exit; also the target's CPU
+          time and its time waiting for a CPU (schedstat), and ebprof's
+          CPU in total and while the target ran
   attach  time to attach N = 10, 100, 1000 functions (entry and return
           probes; generated program with 1000 functions) and the time to
           tear them down again; bpftrace with entry probes for comparison
@@ -952,6 +954,32 @@ def at_sigwait(pid):
         return False
 
 
+def schedstat(pid):
+    """(CPU ns, run-queue wait ns) summed over pid's threads, from
+    /proc/PID/task/*/schedstat; None when it cannot be read."""
+    run = wait = 0
+    try:
+        for tid in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                v = f.read().split()
+            run, wait = run + int(v[0]), wait + int(v[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return run, wait
+
+
+def wait_exited(pid):
+    """Blocks until pid has exited, leaving it to reap (a zombie)."""
+    while True:
+        try:
+            os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+            return
+        except InterruptedError:
+            continue
+        except ChildProcessError:
+            return
+
+
 def run_released(target, gate, prof, timeout):
     """Starts target held at its gate (gate "sig": SIGUSR1; "stdin": one
     line), attaches ebprof -p with prof's arguments (None: no profiler)
@@ -979,15 +1007,29 @@ def run_released(target, gate, prof, timeout):
             reap(prof_p, 30)
             lines = watch.text().strip().splitlines()
             return {"error": "ebprof did not attach: %s" % (lines[-1] if lines else "?")}
+    # ebprof's own CPU while the target runs (its start-up and report
+    # fall outside), and the target's time waiting for a CPU: what ebprof's
+    # work beside the target can cost it on a small machine.
+    p0 = schedstat(prof_p.pid) if prof_p is not None else None
     t0 = time.monotonic()
     if gate == "sig":
         os.kill(tgt.pid, signal.SIGUSR1)
     else:
         tgt.stdin.write(b"go\n")
         tgt.stdin.close()
+    timer = threading.Timer(timeout, lambda: os.killpg(tgt.pid, signal.SIGKILL))
+    timer.start()
+    wait_exited(tgt.pid)
+    timer.cancel()
+    work_ns = int((time.monotonic() - t0) * 1e9)
+    p1 = schedstat(prof_p.pid) if prof_p is not None else None
+    tss = schedstat(tgt.pid)  # the zombie's threads, before it is reaped
     rc, tru, timed_out = reap(tgt, timeout)
-    r = {"work_ns": int((time.monotonic() - t0) * 1e9), "rc": rc,
-         "target_cpu_s": tru.ru_utime + tru.ru_stime if tru else None}
+    r = {"work_ns": work_ns, "rc": rc,
+         "target_cpu_s": tru.ru_utime + tru.ru_stime if tru else None,
+         "target_wait_s": tss[1] / 1e9 if tss else None}
+    if p0 and p1:
+        r["profiler_run_cpu_s"] = (p1[0] - p0[0]) / 1e9
     if prof_p is not None:
         prc, pru, _ = reap(prof_p, 60)
         watch.join(5)
@@ -1032,11 +1074,14 @@ def bench_vm(args, tools, results):
             ok = [r for r in res[pname] if "work_ns" in r]
             if not ok:
                 err = res[pname][0].get("error") if res[pname] else "no runs"
-                rows.append([pname, "failed: %s" % err, "", "", "", "", "", ""])
+                rows.append([pname, "failed: %s" % err, "", "", "", "", "", "", "", ""])
                 continue
             works = [r["work_ns"] / 1e9 for r in ok]
             ratio = med(works) * 1e9 / base if base else None
             pcpu = [r["profiler_cpu_s"] for r in ok if r.get("profiler_cpu_s") is not None]
+            prun = [r["profiler_run_cpu_s"] for r in ok
+                    if r.get("profiler_run_cpu_s") is not None]
+            twait = [r["target_wait_s"] for r in ok if r.get("target_wait_s") is not None]
             # The target's own CPU time (user + sys, from wait4): what BPF
             # programs running in its context add, less disturbed than wall
             # time by other load on the machine.
@@ -1048,15 +1093,18 @@ def bench_vm(args, tools, results):
                             "spread_pct": spread_pct(works), "runs": len(ok),
                             "profiler_cpu_s": med(pcpu), "target_cpu_s": med(tcpu),
                             "target_cpu_spread_pct": spread_pct(tcpu),
-                            "cpu_ratio": cratio})
+                            "cpu_ratio": cratio, "profiler_run_cpu_s": med(prun),
+                            "target_wait_s": med(twait)})
             rows.append([pname, fmt(med(works), ".3f"), "%.1f %%" % spread_pct(works),
                          fmt(ratio, ".4f"), fmt(med(tcpu), ".3f"),
                          "%.1f %%" % spread_pct(tcpu), fmt(cratio, ".4f"),
-                         fmt(med(pcpu), ".3f")])
+                         fmt(med(twait), ".3f"), fmt(med(pcpu), ".3f"),
+                         fmt(med(prun), ".4f")])
         results["vm"][wname] = {"runs": res, "summary": summary}
         out += ["%s:" % wname, "",
                 table(["configuration", "work s", "spread", "slowdown", "target CPU s",
-                       "CPU spread", "CPU ratio", "ebprof CPU s"], rows), ""]
+                       "CPU spread", "CPU ratio", "target wait s", "ebprof CPU s",
+                       "ebprof CPU in run s"], rows), ""]
         by = {s["name"]: s for s in summary}
         d, c = by.get("ebprof default (cpu + vm)"), by.get("ebprof cpu")
         if d and c and d["ratio"] and c["ratio"]:

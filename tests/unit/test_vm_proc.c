@@ -5,6 +5,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -75,15 +78,62 @@ static void test_stat_hostile(void **state)
 	assert_int_equal(vm_parse_stat("1 (x)", &r), -EINVAL);
 }
 
+/* Faults in 256 pages never touched before. */
+static void touch_new_pages(void)
+{
+	volatile char *b = malloc(1 << 20);
+
+	assert_non_null((void *)b);
+	for (size_t i = 0; i < (1 << 20); i += 4096)
+		b[i] = 1;
+	free((void *)b);
+}
+
 static void test_read_self(void **state)
 {
-	struct vm_reading r = { 0 };
+	struct vm_reading r = { 0 }, again = { 0 };
+	struct vm_proc p, gone;
+	int first_fd;
 
-	assert_int_equal(vm_read_proc(getpid(), &r), 0);
+	vm_proc_init(&p, getpid());
+	assert_int_equal(vm_proc_read(&p, &r), 0);
 	assert_true(r.anon + r.file > 0);
 	assert_true(r.minflt > 0);
 	assert_true(r.t_ns > 0);
-	assert_int_equal(vm_read_proc(0x7ffffff0, &r), -ESRCH);
+	/* The second reading is from the same open files, read afresh. */
+	first_fd = p.status_fd;
+	assert_true(first_fd >= 0 && p.stat_fd >= 0);
+	touch_new_pages(); /* minflt grows */
+	assert_int_equal(vm_proc_read(&p, &again), 0);
+	assert_int_equal(p.status_fd, first_fd);
+	assert_true(again.minflt > r.minflt);
+	assert_true(again.t_ns > r.t_ns);
+	vm_proc_close(&p);
+	assert_int_equal(p.status_fd, -1);
+	vm_proc_init(&gone, 0x7ffffff0);
+	assert_int_equal(vm_proc_read(&gone, &r), -ESRCH);
+	vm_proc_close(&gone);
+}
+
+/* Files opened while the process lived: once it is reaped they say it is
+ * gone (the open file holds that process, never a later one of its pid). */
+static void test_read_reaped(void **state)
+{
+	struct vm_reading r = { 0 };
+	struct vm_proc p;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	vm_proc_init(&p, pid);
+	assert_int_equal(vm_proc_read(&p, &r), 0);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	assert_int_equal(vm_proc_read(&p, &r), -ESRCH);
+	vm_proc_close(&p);
 }
 
 int main(void)
@@ -92,6 +142,7 @@ int main(void)
 		cmocka_unit_test(test_status),	       cmocka_unit_test(test_status_missing),
 		cmocka_unit_test(test_status_hostile), cmocka_unit_test(test_stat),
 		cmocka_unit_test(test_stat_hostile),   cmocka_unit_test(test_read_self),
+		cmocka_unit_test(test_read_reaped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

