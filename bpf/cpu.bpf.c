@@ -338,6 +338,8 @@ int BPF_PROG(cpu_switch, bool preempt, struct task_struct *prev, struct task_str
 				t->first_ts = born > attach_ns ? born : attach_ns;
 			t->last_ts = now;
 			slack = switch_out(t, sum, now, born);
+			if (prev_state & TASK_DEAD)
+				t->flags |= CPU_THREAD_DEAD;
 		}
 		if (!(prev_state & TASK_DEAD)) {
 			st.ts = now - slack;

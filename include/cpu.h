@@ -75,6 +75,7 @@ struct cpu_thread {
 };
 
 #define CPU_THREAD_SWITCHED 1 /* seen switching in or out */
+#define CPU_THREAD_DEAD 2     /* its last switch-out was its exit (last_ts) */
 
 /* Counters in .bss (stats[], indexes CPU_STAT_<NAME>): one list for the
  * enum, the BPF program that counts them and the report that shows them.

@@ -339,7 +339,8 @@ static uint64_t thread_oncpu(const struct cpu_rep *rp, uint32_t tid, const struc
 
 	if (!(th->flags & CPU_THREAD_SWITCHED))
 		return rp->elapsed;
-	if (th->in_ts && th->in_ts < rp->now && task_alive(proc_of(rp, tid), (pid_t)tid))
+	if (th->in_ts && th->in_ts < rp->now && !(th->flags & CPU_THREAD_DEAD) &&
+	    task_alive(proc_of(rp, tid), (pid_t)tid))
 		on += rp->now - th->in_ts;
 	return on;
 }
@@ -522,8 +523,12 @@ static int add_thread_rows(struct cpu_rep *rp)
 		if (!bpf_map_lookup_elem(sfd, &tid, &start) && inflight(rp, tid, &start, &d))
 			th.offcpu_ns += d;
 		on = thread_oncpu(rp, tid, &th);
-		end = task_alive(proc_of(rp, tid), (pid_t)tid) || !th.last_ts ? rp->now :
-										th.last_ts;
+		/* a zombie (a group leader not reaped yet) is alive to /proc */
+		if (!th.last_ts ||
+		    (!(th.flags & CPU_THREAD_DEAD) && task_alive(proc_of(rp, tid), (pid_t)tid)))
+			end = rp->now;
+		else
+			end = th.last_ts;
 		err = thread_row(rp, tid, &th, on, th.first_ts ? th.first_ts : s->t_start, end);
 		if (!err && on && !th.samples)
 			err = add_unsampled(rp, on);
