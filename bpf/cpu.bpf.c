@@ -401,7 +401,10 @@ int BPF_PROG(cpu_switch, bool preempt, struct task_struct *prev, struct task_str
  * forking thread's cpu-clock event, so it is sampled from its first run.
  * Entries stay until detach: a process's last thread switches out for
  * good after its exit tracepoints, so removing it at exit would lose that
- * last run. */
+ * last run.  Nor is that last switch-out known when it comes: the thread
+ * that takes signal->live to 0 in do_exit is not the last to switch out
+ * (the others may still be on their way to theirs), and user space sees a
+ * thread's /proc entry go at release_task, before its final switch. */
 SEC("raw_tp/sched_process_fork")
 int BPF_PROG(cpu_fork, struct task_struct *parent, struct task_struct *child)
 {
