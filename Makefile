@@ -80,7 +80,7 @@ $(BUILD)/user/%.o: user/%.c | $(SKELS)
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(BUILD)/tests
 	$(CC) $(CFLAGS) -Wno-unused-parameter -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka
 
-$(BUILD)/workloads/%: tests/workloads/%.c tests/workloads/gate.h | $(BUILD)/workloads
+$(BUILD)/workloads/%: tests/workloads/%.c $(wildcard tests/workloads/*.h) | $(BUILD)/workloads
 	$(CC) $(WL_CFLAGS) -o $@ $< -lm
 
 # The unwinder's workload: no frame pointers, as a PIE and not.

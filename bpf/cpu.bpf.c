@@ -258,21 +258,21 @@ int cpu_sample(struct bpf_perf_event_data *ctx)
 	return 0;
 }
 
-/* prev stops running at now: its exact on-CPU time since the last switch
- * seen (its CPU clock holds still while it is off-CPU, so a switch-in
- * not seen changes nothing), or since attach when it was running then.
- * Returns the part of the run since its switch-in that its CPU clock did
- * not count, which the off-CPU episode that follows takes (signed: the
- * two clocks may differ by a few ns). */
-static __always_inline __s64 switch_out(struct task_struct *prev, __u32 tid, __u64 now)
+/* prev stops running at now with its CPU clock at sum: its exact on-CPU
+ * time since the last switch seen (its CPU clock holds still while it is
+ * off-CPU, so a switch-in not seen changes nothing), or since attach when
+ * it was running then (born at born, CLOCK_MONOTONIC).  Returns the part of the run since its switch-in
+ * that its CPU clock did not count, which the off-CPU episode that
+ * follows takes (negative when the clock counted more than the run: see
+ * debt in cpu.h). */
+static __always_inline __s64 switch_out(struct cpu_thread *t, __u64 sum, __u64 now, __u64 born)
 {
-	struct cpu_thread *t = thread_of(tid);
-	__u64 sum = BPF_CORE_READ(prev, se.sum_exec_runtime), on, span;
+	__u64 on, span;
 
-	if (!t)
-		return 0;
 	if (t->flags & CPU_THREAD_SWITCHED)
 		on = sum - t->in_sum;
+	else if (attach_ns && born >= attach_ns)
+		on = sum; /* born while watched, its switch-in not seen */
 	else if (attach_ns && now > attach_ns)
 		on = now - attach_ns; /* running since before attach */
 	else
@@ -285,6 +285,33 @@ static __always_inline __s64 switch_out(struct task_struct *prev, __u32 tid, __u
 	return (__s64)(span - on);
 }
 
+/* Books an off-CPU episode of d ns (signed) under key: what the thread's
+ * CPU clock ran ahead of the wall is paid first, a negative d adds to that
+ * debt.  An episode shorter than --min-block is not counted. */
+static __always_inline void book_offcpu(struct cpu_thread *t, struct cpu_key *key, __s64 d)
+{
+	struct cpu_val *v;
+	__u64 pay;
+
+	if (t) {
+		if (d < 0) {
+			t->debt += (__u64)-d;
+			return;
+		}
+		pay = t->debt < (__u64)d ? t->debt : (__u64)d;
+		t->debt -= pay;
+		d -= (__s64)pay;
+	}
+	if (d < 0 || (__u64)d < min_block_ns)
+		return;
+	stat_inc(CPU_STAT_SWITCHES);
+	v = val_of(key);
+	if (v)
+		__sync_fetch_and_add(&v->offcpu_ns, (__u64)d);
+	if (t)
+		__sync_fetch_and_add(&t->offcpu_ns, (__u64)d);
+}
+
 SEC("raw_tp/sched_switch")
 int BPF_PROG(cpu_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
 	     unsigned int prev_state)
@@ -292,30 +319,51 @@ int BPF_PROG(cpu_switch, bool preempt, struct task_struct *prev, struct task_str
 	/* One timestamp for both threads, taken first: prev's stack walk
 	 * below must not count as next's off-CPU time. */
 	__u64 now = bpf_ktime_get_ns();
+	struct cpu_thread *t;
+	struct cpu_start *s;
 	__u32 tid;
 
 	/* prev is current: record where it stops running (not when it is
 	 * dying: a dead thread never comes back). */
 	if (followed(BPF_CORE_READ(prev, tgid))) {
-		struct cpu_start s = {};
-		__s64 slack;
+		__u64 sum = BPF_CORE_READ(prev, se.sum_exec_runtime);
+		struct cpu_start st = {};
+		__s64 slack = 0;
 
 		tid = BPF_CORE_READ(prev, pid);
-		slack = switch_out(prev, tid, now);
+		t = thread_of(tid);
+		s = bpf_map_lookup_elem(&starts, &tid);
+		if (s) {
+			/* Its last switch-in was not seen: the episode that
+			 * began at s->ts lasted the time since, less what its
+			 * CPU clock counted since. */
+			stat_inc(CPU_STAT_SWITCH_IN_UNSEEN);
+			book_offcpu(t, &s->key, (__s64)(now - s->ts) - (__s64)(sum - s->sum));
+		}
+		if (t) {
+			__u64 born = BPF_CORE_READ(prev, start_time);
+
+			if (!t->first_ts) /* running since attach, or since born */
+				t->first_ts = born > attach_ns ? born : attach_ns;
+			t->last_ts = now;
+			slack = switch_out(t, sum, now, born);
+			if (prev_state & TASK_DEAD)
+				t->flags |= CPU_THREAD_DEAD;
+		}
 		if (!(prev_state & TASK_DEAD)) {
-			s.ts = now - slack;
-			fill_key(ctx, &s.key, tid, true);
-			s.key.flags = prev_state == 0 ? CPU_KEY_RUNNABLE : 0;
-			if (bpf_map_update_elem(&starts, &tid, &s, BPF_ANY))
+			st.ts = now - slack;
+			st.sum = sum;
+			fill_key(ctx, &st.key, tid, true);
+			/* Preempted, or woken before it could block: waiting
+			 * to run, not blocked (the tracepoint's own rule). */
+			st.key.flags = preempt || prev_state == 0 ? CPU_KEY_RUNNABLE : 0;
+			if (bpf_map_update_elem(&starts, &tid, &st, BPF_ANY))
 				stat_inc(CPU_STAT_START_FULL);
+		} else if (s) {
+			bpf_map_delete_elem(&starts, &tid);
 		}
 	}
 	if (followed(BPF_CORE_READ(next, tgid))) {
-		struct cpu_start *s;
-		struct cpu_val *v;
-		struct cpu_thread *t;
-		__u64 delta;
-
 		struct cpu_start pre = {};
 
 		tid = BPF_CORE_READ(next, pid);
@@ -330,14 +378,20 @@ int BPF_PROG(cpu_switch, bool preempt, struct task_struct *prev, struct task_str
 			t->flags |= CPU_THREAD_SWITCHED;
 			t->in_sum = BPF_CORE_READ(next, se.sum_exec_runtime);
 			t->in_ts = now;
+			t->last_ts = now;
 		}
 		s = bpf_map_lookup_elem(&starts, &tid);
 		if (!s) {
 			/* Switched out before we attached: its blocking time
 			 * since attach counts, where it blocked is unknown.
 			 * A thread born since has no such time. */
-			if (!attach_ns || BPF_CORE_READ(next, start_time) >= attach_ns)
+			if (!attach_ns || BPF_CORE_READ(next, start_time) >= attach_ns) {
+				if (t && !t->first_ts)
+					t->first_ts = now;
 				return 0;
+			}
+			if (t && !t->first_ts)
+				t->first_ts = attach_ns;
 			pre.ts = attach_ns;
 			pre.key.tid = tid;
 			pre.key.ustack = -1;
@@ -345,15 +399,7 @@ int BPF_PROG(cpu_switch, bool preempt, struct task_struct *prev, struct task_str
 			pre.key.flags = CPU_KEY_PRE_ATTACH;
 			s = &pre;
 		}
-		delta = (__s64)(now - s->ts) > 0 ? now - s->ts : 0;
-		if (delta >= min_block_ns) {
-			stat_inc(CPU_STAT_SWITCHES);
-			v = val_of(&s->key);
-			if (v)
-				__sync_fetch_and_add(&v->offcpu_ns, delta);
-			if (t)
-				__sync_fetch_and_add(&t->offcpu_ns, delta);
-		}
+		book_offcpu(t, &s->key, (__s64)(now - s->ts));
 		bpf_map_delete_elem(&starts, &tid);
 	}
 	return 0;
@@ -364,7 +410,10 @@ int BPF_PROG(cpu_switch, bool preempt, struct task_struct *prev, struct task_str
  * forking thread's cpu-clock event, so it is sampled from its first run.
  * Entries stay until detach: a process's last thread switches out for
  * good after its exit tracepoints, so removing it at exit would lose that
- * last run. */
+ * last run.  Nor is that last switch-out known when it comes: the thread
+ * that takes signal->live to 0 in do_exit is not the last to switch out
+ * (the others may still be on their way to theirs), and user space sees a
+ * thread's /proc entry go at release_task, before its final switch. */
 SEC("raw_tp/sched_process_fork")
 int BPF_PROG(cpu_fork, struct task_struct *parent, struct task_struct *child)
 {

@@ -43,9 +43,13 @@ struct cpu_val {
 	__u64 offcpu_ns; /* off-CPU time */
 };
 
-/* A thread that switched out, until it runs again. */
+/* A thread that switched out, until it runs again: where its off-CPU
+ * episode starts, and its CPU clock then (a switch-in not seen is made
+ * good at the next switch-out: the time between less what that clock
+ * grew is the episode). */
 struct cpu_start {
 	__u64 ts;
+	__u64 sum; /* se.sum_exec_runtime at the switch-out */
 	struct cpu_key key;
 };
 
@@ -54,51 +58,63 @@ struct cpu_start {
  * read) between its switch-in and switch-out.  The rest of each run
  * interval (the scheduler's path before the tracepoint, IRQ and steal
  * time, which that clock leaves out) starts the off-CPU episode that
- * follows, so that on + off = wall for every thread. */
+ * follows, so that on + off = wall for every thread.  The kernel may
+ * also count in that clock time from before the switch-in (a run queue
+ * clock not updated since the wakeup that preempted the CPU's previous
+ * task): that run then ends later than its switch-out, and the episodes
+ * after it are shortened by as much (debt), so that over the thread's
+ * life off-CPU = wall - CPU clock, the kernel's own figures. */
 struct cpu_thread {
 	char comm[CPU_COMM_LEN];
 	__u64 samples;
 	__u64 offcpu_ns;
 	__u64 oncpu_ns;
-	__u64 in_ts;		  /* switched in at (bpf_ktime_get_ns), 0 while off-CPU */
-	__u64 in_sum;		  /* its se.sum_exec_runtime at the last switch seen */
-	__u32 flags;		  /* CPU_THREAD_* */
-	__u32 tgid;		  /* its process */
+	__u64 in_ts;	/* switched in at (bpf_ktime_get_ns), 0 while off-CPU */
+	__u64 in_sum;	/* its se.sum_exec_runtime at the last switch seen */
+	__u64 debt;	/* CPU clock counted ahead of the wall: owed by the next episodes */
+	__u64 first_ts; /* its first switch seen (attach: running or blocked then) */
+	__u64 last_ts;	/* its last switch seen: its exit once it is gone */
+	__u32 flags;	/* CPU_THREAD_* */
+	__u32 tgid;	/* its process */
 	char pcomm[CPU_COMM_LEN]; /* its process's comm (--children only) */
 };
 
 #define CPU_THREAD_SWITCHED 1 /* seen switching in or out */
+#define CPU_THREAD_DEAD 2     /* its last switch-out was its exit (last_ts) */
 
 /* Counters in .bss (stats[], indexes CPU_STAT_<NAME>): one list for the
  * enum, the BPF program that counts them and the report that shows them.
  *   X(NAME, info key, info label, lost)
  * lost 1: a sample or episode lost or damaged, summed into the report's
  * "lost"; consecutive counters that share a key are shown as one sum. */
-#define CPU_STATS(X)                                                                 \
-	/* samples of the target seen; off-CPU episodes counted */                   \
-	X(SAMPLES, "samples", "on-CPU samples", 0)                                   \
-	X(SWITCHES, "offcpu_switches", "off-CPU episodes", 0)                        \
-	/* processes the target's descendants forked while profiled */               \
-	X(FORKED, "children_forked", "child processes forked", 0)                    \
-	/* a stack that could not be collected */                                    \
-	X(USTACK_LOST, "lost_user_stack", "  user stack unavailable", 1)             \
-	X(KSTACK_LOST, "lost_kernel_stack", "  kernel stack unavailable", 1)         \
+#define CPU_STATS(X)                                                                  \
+	/* samples of the target seen; off-CPU episodes counted */                    \
+	X(SAMPLES, "samples", "on-CPU samples", 0)                                    \
+	X(SWITCHES, "offcpu_switches", "off-CPU episodes", 0)                         \
+	/* processes the target's descendants forked while profiled */                \
+	X(FORKED, "children_forked", "child processes forked", 0)                     \
+	/* a switch-out with no switch-in seen since the one before (its       \
+	 * episode is made good from the CPU clock: nothing lost) */      \
+	X(SWITCH_IN_UNSEEN, "switch_in_unseen", "switch-ins not seen (recovered)", 0) \
+	/* a stack that could not be collected */                                     \
+	X(USTACK_LOST, "lost_user_stack", "  user stack unavailable", 1)              \
+	X(KSTACK_LOST, "lost_kernel_stack", "  kernel stack unavailable", 1)          \
 	/* user stacks cut short by the unwinder: a read of the stack      \
 	 * failed; a pc with no unwind info (--unwind dwarf); a file whose \
-	 * table was left out as too large (frame pointers used instead) */         \
-	X(USTACK_READ, "lost_user_stack_read", "  user stack read failed", 1)        \
-	X(NO_UNWIND_INFO, "lost_no_unwind_info", "  user pc without unwind info", 1) \
-	X(TABLE_TOO_LARGE, "lost_table_too_large", "  unwind table too large", 1)    \
+	 * table was left out as too large (frame pointers used instead) */          \
+	X(USTACK_READ, "lost_user_stack_read", "  user stack read failed", 1)         \
+	X(NO_UNWIND_INFO, "lost_no_unwind_info", "  user pc without unwind info", 1)  \
+	X(TABLE_TOO_LARGE, "lost_table_too_large", "  unwind table too large", 1)     \
 	/* the frames map is full: stack not kept; or the kernel refused the  \
 	 * insert for another reason (the bucket locked by ebprof's own update \
-	 * this sample interrupted on the same CPU, no memory): not kept */      \
-	X(STACKMAP_FULL, "lost_stackmap_full", "  stack map full", 1)                \
-	X(STACK_INSERT, "lost_stack_insert", "  stack map busy or out of memory", 1) \
-	/* counts map full: sample dropped; starts or threads map full */            \
-	X(MAP_FULL, "lost_map_full", "  counts map full", 1)                         \
-	X(START_FULL, "lost_map_full", "  counts map full", 1)                       \
-	X(THREADS_FULL, "lost_map_full", "  counts map full", 1)                     \
-	/* procs map full: a descendant not followed (--children) */                 \
+	 * this sample interrupted on the same CPU, no memory): not kept */       \
+	X(STACKMAP_FULL, "lost_stackmap_full", "  stack map full", 1)                 \
+	X(STACK_INSERT, "lost_stack_insert", "  stack map busy or out of memory", 1)  \
+	/* counts map full: sample dropped; starts or threads map full */             \
+	X(MAP_FULL, "lost_map_full", "  counts map full", 1)                          \
+	X(START_FULL, "lost_map_full", "  counts map full", 1)                        \
+	X(THREADS_FULL, "lost_map_full", "  counts map full", 1)                      \
+	/* procs map full: a descendant not followed (--children) */                  \
 	X(PROCS_FULL, "lost_procs_full", "  child processes not followed", 1)
 
 #define CPU_STAT_ENUM(name, key, label, lost) CPU_STAT_##name,

@@ -436,6 +436,32 @@ static void test_text(void **state)
 	assert_true(a && b && c && c < b && b < a); /* by calls, descending */
 	free(out);
 	free(err);
+
+	/* A text_skip column: text leaves out the rows where it is nonzero
+	 * (and counts the rows it shows), json keeps every row. */
+	int sk = ptable_add_col(ft, "skip", "Skip", "count", COL_INT);
+	assert_true(sk >= 0);
+	for (size_t r = 0; r < ft->nrows; r++)
+		ptable_cell(ft, (int64_t)r, (size_t)sk)->i = !strcmp(ft->cells[r * ft->ncols + 3].s,
+								     "heavy");
+	ptable_hide_col(ft, (size_t)sk);
+	ptable_skip_rows_by(ft, (size_t)sk);
+	assert_int_equal(run("text", &p, 1, &o, &out, &err), 0);
+	if (strstr(out, "heavy") || !strstr(out, "medium") || !strstr(out, "light"))
+		fail_msg("%s", out);
+	free(out);
+	free(err);
+	o.limit = 1;
+	assert_int_equal(run("text", &p, 1, &o, &out, &err), 0);
+	assert_non_null(strstr(out, "... 1 more rows"));
+	o.limit = 0;
+	free(out);
+	free(err);
+	assert_int_equal(run("json", &p, 1, &o, &out, &err), 0);
+	assert_non_null(strstr(out, "heavy"));
+	assert_non_null(strstr(out, "\"text_skip\":true"));
+	free(out);
+	free(err);
 	profile_free(p);
 }
 
@@ -725,6 +751,7 @@ static void test_saved_round_trip(void **state)
 
 	profile_add_sample(ps[0], &k, 1, v);
 	ptable_hide_col(t, c);
+	ptable_skip_rows_by(t, c);
 	ptable_sort_as(t, 0, c);
 	profile_info_double(ps[1], "nan", "not a number", "", NAN);
 	profile_info_double(ps[1], "whole", "a whole double", "ns", 2.0);
@@ -738,6 +765,7 @@ static void test_saved_round_trip(void **state)
 	assert_int_equal(s.run.duration_ns, 1500000000);
 	assert_int_equal(profile_get_info(s.profiles[1], "whole")->type, INFO_DOUBLE);
 	assert_int_equal(s.profiles[1]->tables[0]->cols[c].text_hidden, 1);
+	assert_int_equal(s.profiles[1]->tables[0]->cols[c].text_skip, 1);
 	assert_int_equal(s.profiles[1]->tables[0]->cols[0].sort_as, c + 1);
 	assert_same_output("text", ps, s.profiles, 2, NULL);
 	assert_same_output("text", ps + 1, s.profiles + 1, 1, &callers);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "gate.h"
+#include "threadclock.h"
 
 static long run_ms = 3000;
 static volatile unsigned long sink;
@@ -31,31 +32,6 @@ struct worker {
 	pid_t tid;
 	uint64_t cpu_ns, sched_ns, a_ns, b_ns;
 };
-
-static uint64_t clock_ns(clockid_t c)
-{
-	struct timespec t;
-
-	clock_gettime(c, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
-/* The first field of /proc/self/task/TID/schedstat: ns on a CPU. */
-static uint64_t schedstat_ns(pid_t tid)
-{
-	char path[64];
-	unsigned long long v = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat", (int)tid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	if (fscanf(f, "%llu", &v) != 1)
-		v = 0;
-	fclose(f);
-	return v;
-}
 
 /* Spins 50 us of wall time (CLOCK_MONOTONIC is read in the vDSO: the
  * samples stay in user space, in the caller of spin). */
@@ -93,12 +69,12 @@ static void nap_50us(void)
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
-	uint64_t end, c0, c1, s0;
+	struct thread_clocks k0, k1;
+	uint64_t end;
 
 	w->tid = gettid();
-	s0 = schedstat_ns(w->tid);
-	c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
-	end = clock_ns(CLOCK_MONOTONIC) + (uint64_t)run_ms * 1000000u;
+	thread_clocks_read(&k0, 0);
+	end = k0.mono + (uint64_t)run_ms * 1000000u;
 	for (long i = 0; clock_ns(CLOCK_MONOTONIC) < end; i++) {
 		uint64_t t0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 
@@ -111,9 +87,9 @@ static void *worker_main(void *arg)
 		}
 		nap_50us();
 	}
-	c1 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
-	w->sched_ns = schedstat_ns(w->tid) - s0;
-	w->cpu_ns = c1 - c0;
+	thread_clocks_read(&k1, 1);
+	w->sched_ns = k1.run - k0.run;
+	w->cpu_ns = k1.cpu - k0.cpu;
 	return NULL;
 }
 

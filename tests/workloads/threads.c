@@ -2,10 +2,14 @@
  * calling leaf() once.  Usage: threads N CALLS [START]
  * START is the start gate (gate.h): a delay in ms, or "sig".
  * Ground truth: work and leaf ncalls = CALLS * N * (N + 1) / 2.  How long
- * each worker was off-CPU depends on the machine (a 100 us sleep lasts
- * longer on a loaded one): with THREADS_TRUTH=FILE in the environment,
- * each worker's own measure of it, its wall time less its CPU time
- * (CLOCK_THREAD_CPUTIME_ID), goes to FILE at exit, "tid offcpu_ns" a line. */
+ * each worker ran and was off-CPU depends on the machine (a 100 us sleep
+ * lasts longer on a loaded one): with THREADS_TRUTH=FILE in the
+ * environment, each worker's clocks as the kernel keeps them
+ * (threadclock.h), read by itself at its first and last instruction of
+ * work, go to FILE at exit, one line a worker:
+ *   tid mono0 mono1 cpu0 cpu1 run0 run1 wait0 wait1
+ * CLOCK_MONOTONIC, CLOCK_THREAD_CPUTIME_ID and schedstat's run time and
+ * run-queue wait (ns) at the start (0) and at the end (1). */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdint.h>
@@ -15,6 +19,7 @@
 #include <unistd.h>
 
 #include "gate.h"
+#include "threadclock.h"
 
 static long calls = 100;
 static volatile long sink;
@@ -23,16 +28,9 @@ struct worker {
 	pthread_t t;
 	long n;
 	pid_t tid;
-	uint64_t offcpu_ns;
+	struct thread_clocks c0, c1; /* at its first and last instruction of work */
+	int bad;		     /* schedstat unreadable */
 };
-
-static uint64_t clock_ns(clockid_t c)
-{
-	struct timespec t;
-
-	clock_gettime(c, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
 
 __attribute__((noinline)) void leaf(long i)
 {
@@ -60,13 +58,12 @@ static void *idle_main(void *arg)
 static void *thread_main(void *arg)
 {
 	struct worker *w = arg;
-	uint64_t wall0 = clock_ns(CLOCK_MONOTONIC), cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 
 	w->tid = gettid();
+	w->bad = thread_clocks_read(&w->c0, 0);
 	for (long i = 0; i < (w->n + 1) * calls; i++)
 		work(i);
-	w->offcpu_ns = (clock_ns(CLOCK_MONOTONIC) - wall0) -
-		       (clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0);
+	w->bad |= thread_clocks_read(&w->c1, 1);
 	return NULL;
 }
 
@@ -101,8 +98,17 @@ int main(int argc, char **argv)
 
 		if (!f)
 			return 1;
-		for (int i = 0; i < n; i++)
-			fprintf(f, "%d %llu\n", (int)w[i].tid, (unsigned long long)w[i].offcpu_ns);
+		for (int i = 0; i < n; i++) {
+			const struct thread_clocks *a = &w[i].c0, *b = &w[i].c1;
+
+			if (w[i].bad)
+				return 1;
+			fprintf(f, "%d %llu %llu %llu %llu %llu %llu %llu %llu\n", (int)w[i].tid,
+				(unsigned long long)a->mono, (unsigned long long)b->mono,
+				(unsigned long long)a->cpu, (unsigned long long)b->cpu,
+				(unsigned long long)a->run, (unsigned long long)b->run,
+				(unsigned long long)a->wait, (unsigned long long)b->wait);
+		}
 		if (fclose(f))
 			return 1;
 	}

@@ -61,14 +61,19 @@ static const struct ptable_def offcpu_table = {
 	0,
 };
 
-enum { T_TID, T_ONCPU, T_SAMPLES, T_OFFCPU, T_WALL, T_COMM };
+enum { T_TID, T_ONCPU, T_SAMPLES, T_OFFCPU, T_WALL, T_START, T_END, T_IDLE, T_COMM };
 
+/* Every thread has a row; an idle one (T_IDLE 1) is left out of text,
+ * where the info line idle_threads sums them. */
 static const struct pcol_def thread_cols[] = {
 	[T_TID] = { "tid", "tid", "", COL_INT },
 	[T_ONCPU] = { "oncpu", "on-cpu", "ns", COL_INT },
 	[T_SAMPLES] = { "samples", "samples", "count", COL_INT },
 	[T_OFFCPU] = { "offcpu", "off-cpu", "ns", COL_INT },
 	[T_WALL] = { "wall", "wall", "ns", COL_INT },
+	[T_START] = { "start", "from", "ns", COL_INT },
+	[T_END] = { "end", "to", "ns", COL_INT },
+	[T_IDLE] = { "idle", "idle", "count", COL_INT, 1, 0, NULL, 1 },
 	[T_COMM] = { "comm", "thread", "", COL_STR },
 };
 
@@ -81,7 +86,7 @@ static const struct ptable_def *const cpu_tables[] = {
 };
 
 /* A thread whose on-CPU time is under this share of its wall time is idle:
- * summarised in one line instead of a row of the threads table. */
+ * summarised in one line instead of a row of the text threads table. */
 #define CPU_IDLE_PCT 1
 
 struct cpu_state {
@@ -361,7 +366,7 @@ struct cpu_rep {
 	uint64_t elapsed; /* since attach */
 	struct {
 		uint64_t n, oncpu, offcpu;
-	} idle; /* the idle threads, not in the threads table */
+	} idle; /* the idle threads, marked idle in the threads table */
 };
 
 /* The process whose /proc/PID/task holds thread tid: the target, or with
@@ -380,7 +385,8 @@ static uint64_t thread_oncpu(const struct cpu_rep *rp, uint32_t tid, const struc
 
 	if (!(th->flags & CPU_THREAD_SWITCHED))
 		return rp->elapsed;
-	if (th->in_ts && th->in_ts < rp->now && task_alive(proc_of(rp, tid), (pid_t)tid))
+	if (th->in_ts && th->in_ts < rp->now && !(th->flags & CPU_THREAD_DEAD) &&
+	    task_alive(proc_of(rp, tid), (pid_t)tid))
 		on += rp->now - th->in_ts;
 	return on;
 }
@@ -506,17 +512,20 @@ static int add_unsampled(struct cpu_rep *rp, uint64_t oncpu)
 	return profile_add_sample(rp->p, &frame, 1, vals);
 }
 
-/* A row of the threads table, or an idle thread counted in rp->idle. */
-static int thread_row(struct cpu_rep *rp, uint32_t tid, const struct cpu_thread *th, uint64_t oncpu)
+/* A thread's row in the threads table (idle ones marked and counted in
+ * rp->idle); start and end: the span it was watched, CLOCK_MONOTONIC. */
+static int thread_row(struct cpu_rep *rp, uint32_t tid, const struct cpu_thread *th, uint64_t oncpu,
+		      uint64_t start, uint64_t end)
 {
 	struct ptable *t = rp->threads;
+	uint64_t t0 = rp->s->t_start;
+	int idle = oncpu * 100 < (oncpu + th->offcpu_ns) * CPU_IDLE_PCT;
 	int64_t r;
 
-	if (oncpu * 100 < (oncpu + th->offcpu_ns) * CPU_IDLE_PCT) {
+	if (idle) {
 		rp->idle.n++;
 		rp->idle.oncpu += oncpu;
 		rp->idle.offcpu += th->offcpu_ns;
-		return 0;
 	}
 	r = ptable_add_row(t);
 	if (r < 0)
@@ -526,6 +535,9 @@ static int thread_row(struct cpu_rep *rp, uint32_t tid, const struct cpu_thread 
 	ptable_cell(t, r, T_SAMPLES)->i = (int64_t)th->samples;
 	ptable_cell(t, r, T_OFFCPU)->i = (int64_t)th->offcpu_ns;
 	ptable_cell(t, r, T_WALL)->i = (int64_t)(oncpu + th->offcpu_ns);
+	ptable_cell(t, r, T_START)->i = start > t0 ? (int64_t)(start - t0) : 0;
+	ptable_cell(t, r, T_END)->i = end > t0 ? (int64_t)(end - t0) : 0;
+	ptable_cell(t, r, T_IDLE)->i = idle;
 	if (rp->s->opts->children && th->tgid) {
 		char label[2 * CPU_COMM_LEN + 32];
 
@@ -537,7 +549,9 @@ static int thread_row(struct cpu_rep *rp, uint32_t tid, const struct cpu_thread 
 }
 
 /* One row per thread BPF saw, with its in-flight off-CPU time; then the
- * threads only seen switching out, by their in-flight time alone. */
+ * threads only seen switching out, by their in-flight time alone.  A
+ * thread still alive is watched until now, an exited one until its last
+ * switch-out. */
 static int add_thread_rows(struct cpu_rep *rp)
 {
 	struct cpu_state *s = rp->s;
@@ -546,7 +560,7 @@ static int add_thread_rows(struct cpu_rep *rp)
 	struct cpu_thread th;
 	struct cpu_start start;
 	uint32_t tid;
-	uint64_t d, on;
+	uint64_t d, on, end;
 	int err = 0, started = 0;
 
 	while (!err && map_next_entry(tfd, &tid, sizeof(tid), &started, &th)) {
@@ -555,7 +569,13 @@ static int add_thread_rows(struct cpu_rep *rp)
 		if (!bpf_map_lookup_elem(sfd, &tid, &start) && inflight(rp, tid, &start, &d))
 			th.offcpu_ns += d;
 		on = thread_oncpu(rp, tid, &th);
-		err = thread_row(rp, tid, &th, on);
+		/* a zombie (a group leader not reaped yet) is alive to /proc */
+		if (!th.last_ts ||
+		    (!(th.flags & CPU_THREAD_DEAD) && task_alive(proc_of(rp, tid), (pid_t)tid)))
+			end = rp->now;
+		else
+			end = th.last_ts;
+		err = thread_row(rp, tid, &th, on, th.first_ts ? th.first_ts : s->t_start, end);
 		if (!err && on && !th.samples)
 			err = add_unsampled(rp, on);
 	}
@@ -566,7 +586,7 @@ static int add_thread_rows(struct cpu_rep *rp)
 		memset(&th, 0, sizeof(th));
 		task_comm(proc_of(rp, tid), (pid_t)tid, th.comm, sizeof(th.comm));
 		th.offcpu_ns = d;
-		err = thread_row(rp, tid, &th, 0);
+		err = thread_row(rp, tid, &th, 0, start.ts, rp->now);
 	}
 	return err;
 }
@@ -613,7 +633,7 @@ static int add_whole_run_blocked_of(struct cpu_rep *rp, pid_t pid)
 		th.tgid = (uint32_t)pid;
 		th.offcpu_ns = rp->elapsed;
 		if (!err)
-			err = thread_row(rp, tid, &th, 0);
+			err = thread_row(rp, tid, &th, 0, s->t_start, rp->now);
 	}
 	closedir(d);
 	return err;
@@ -675,10 +695,13 @@ static void stats_info(struct cpu_rep *rp)
 		if (cpu_stat_defs[i].lost)
 			lost += st[i];
 	profile_info_int(p, "duration", "duration", "ns", (int64_t)rp->elapsed);
+	profile_info_int(p, "attach_monotonic", "attached at (CLOCK_MONOTONIC ns)", "",
+			 (int64_t)s->t_start);
 	profile_info_int(p, "frequency", "frequency (Hz)", "count", s->opts->frequency);
 	profile_info_str(p, "unwind", "user stacks (--unwind)", unwind_names[s->opts->unwind]);
 	stat_info(p, st, CPU_STAT_SAMPLES);
 	stat_info(p, st, CPU_STAT_SWITCHES);
+	stat_info(p, st, CPU_STAT_SWITCH_IN_UNSEEN);
 	profile_info_int(p, "stacks", "distinct stacks kept", "count", (int64_t)s->stacks.n);
 	profile_info_int(p, "stack_drains", "  moved out of the kernel's map as it filled", "count",
 			 (int64_t)s->drains);

@@ -364,6 +364,8 @@ static int load_columns(struct loader *l, json_t *tj, struct ptable *t)
 			return bad(l, "bad or repeated column '%s'", key);
 		if (json_is_true(json_object_get(c, "hidden")))
 			ptable_hide_col(t, (size_t)idx);
+		if (json_is_true(json_object_get(c, "text_skip")))
+			ptable_skip_rows_by(t, (size_t)idx);
 	}
 	/* sort_as names another column: resolved once all are known. */
 	json_array_foreach(a, i, c)

@@ -631,6 +631,7 @@ struct ptable *profile_table_def(struct profile *p, const struct ptable_def *def
 		    0)
 			return NULL;
 		t->cols[c].text_hidden = d->text_hidden;
+		t->cols[c].text_skip = d->text_skip && d->type == COL_INT;
 		if (d->sort_as > 0 && (size_t)d->sort_as <= def->ncols)
 			t->cols[c].sort_as = d->sort_as;
 	}
@@ -707,6 +708,20 @@ void ptable_hide_col(struct ptable *t, size_t col)
 {
 	if (t && col < t->ncols)
 		t->cols[col].text_hidden = 1;
+}
+
+void ptable_skip_rows_by(struct ptable *t, size_t col)
+{
+	if (t && col < t->ncols && t->cols[col].type == COL_INT)
+		t->cols[col].text_skip = 1;
+}
+
+int ptable_text_skips(const struct ptable *t, size_t r)
+{
+	for (size_t c = 0; t && r < t->nrows && c < t->ncols; c++)
+		if (t->cols[c].text_skip && t->cells[r * t->ncols + c].i)
+			return 1;
+	return 0;
 }
 
 void ptable_sort_as(struct ptable *t, size_t col, size_t by)

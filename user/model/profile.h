@@ -65,6 +65,8 @@ struct pcol {
 	enum col_type type;
 	int text_hidden; /* kept for sorting and json, left out of text tables */
 	int sort_as;	 /* 1 + the column whose values order this one; 0: itself */
+	int text_skip;	 /* an int column: text tables leave out the rows where it is
+			  * nonzero (json and every other use keep them) */
 };
 
 union pcell {
@@ -136,6 +138,7 @@ struct pcol_def {
 	int text_hidden;    /* as pcol.text_hidden */
 	int sort_as;	    /* as pcol.sort_as: 1 + the column whose values order this one */
 	const char *metric; /* functable: the column holds this metric's inclusive value */
+	int text_skip;	    /* as pcol.text_skip */
 };
 
 struct ptable_def {
@@ -202,6 +205,10 @@ int64_t ptable_add_row(struct ptable *t);
 /* Keeps a column out of text tables (e.g. an integer sort key shown
  * through a formatted string column). */
 void ptable_hide_col(struct ptable *t, size_t col);
+/* Text tables leave out the rows where int column col is nonzero. */
+void ptable_skip_rows_by(struct ptable *t, size_t col);
+/* Whether text tables leave out row r (a text_skip column nonzero). */
+int ptable_text_skips(const struct ptable *t, size_t r);
 /* Sorting by col orders rows by column by instead (a formatted string
  * column, "177/1", sorted by the number behind it). */
 void ptable_sort_as(struct ptable *t, size_t col, size_t by);

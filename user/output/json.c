@@ -159,6 +159,8 @@ static void write_table(FILE *out, const struct ptable *t)
 		fprintf(out, ",\"type\":\"%s\"", col_type_name(t->cols[c].type));
 		if (t->cols[c].text_hidden)
 			fputs(",\"hidden\":true", out);
+		if (t->cols[c].text_skip)
+			fputs(",\"text_skip\":true", out);
 		if (t->cols[c].sort_as > 0 && (size_t)t->cols[c].sort_as <= t->ncols) {
 			fputs(",\"sort_as\":", out);
 			json_str(out, t->cols[t->cols[c].sort_as - 1].key);

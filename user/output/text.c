@@ -24,19 +24,34 @@ static void cell_text(const struct ptable *t, size_t r, size_t c, char *buf, siz
 	}
 }
 
+/* The rows text shows (not left out by a text_skip column), in order,
+ * into rows; returns how many. */
+static size_t text_rows(const struct ptable *t, size_t *rows)
+{
+	size_t n = 0;
+	for (size_t r = 0; r < t->nrows; r++)
+		if (!ptable_text_skips(t, r))
+			rows[n++] = r;
+	return n;
+}
+
 static void print_table(FILE *out, const struct ptable *t, int limit)
 {
-	size_t shown = t->nrows;
+	size_t *rows = calloc(t->nrows ? t->nrows : 1, sizeof(*rows));
+	size_t *w = calloc(t->ncols ? t->ncols : 1, sizeof(*w));
+	if (!w || !rows) {
+		free(w);
+		free(rows);
+		return;
+	}
+	size_t nrows = text_rows(t, rows), shown = nrows;
 	if (limit > 0 && (size_t)limit < shown)
 		shown = (size_t)limit;
-	size_t *w = calloc(t->ncols ? t->ncols : 1, sizeof(*w));
-	if (!w)
-		return;
 	char buf[CELL_MAX];
 	for (size_t c = 0; c < t->ncols; c++) {
 		w[c] = strlen(t->cols[c].header);
 		for (size_t r = 0; r < shown; r++) {
-			cell_text(t, r, c, buf, sizeof(buf));
+			cell_text(t, rows[r], c, buf, sizeof(buf));
 			if (strlen(buf) > w[c])
 				w[c] = strlen(buf);
 		}
@@ -55,7 +70,7 @@ static void print_table(FILE *out, const struct ptable *t, int limit)
 			if (row < 0)
 				s = t->cols[c].header;
 			else
-				cell_text(t, (size_t)row, c, buf, sizeof(buf));
+				cell_text(t, rows[row], c, buf, sizeof(buf));
 			/* Numbers, and strings that hold numbers ("3/1"), align
 			 * right. */
 			if (t->cols[c].type != COL_STR || !strcmp(t->cols[c].unit, "count"))
@@ -68,11 +83,12 @@ static void print_table(FILE *out, const struct ptable *t, int limit)
 		}
 		fputc('\n', out);
 	}
-	if (!t->nrows)
+	if (!nrows)
 		fprintf(out, "(none)\n");
-	if (shown < t->nrows)
-		fprintf(out, "... %zu more rows (use -n 0 for all)\n", t->nrows - shown);
+	if (shown < nrows)
+		fprintf(out, "... %zu more rows (use -n 0 for all)\n", nrows - shown);
 	free(w);
+	free(rows);
 }
 
 static void print_info(FILE *out, const struct profile *p)
