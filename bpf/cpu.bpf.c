@@ -32,7 +32,6 @@ __u64 attach_ns = 0;
  * since the last drain, not the run's. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, CPU_MAX_STACKS);
 	__type(key, struct cpu_frames);
 	__type(value, __u32);
@@ -55,10 +54,8 @@ struct {
 	__type(value, struct cpu_frames);
 } scratch SEC(".maps");
 
-/* Not preallocated: its memory follows the (thread, stacks) pairs seen. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, CPU_MAX_ENTRIES);
 	__type(key, struct cpu_key);
 	__type(value, struct cpu_val);

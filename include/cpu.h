@@ -8,13 +8,18 @@
 #endif
 
 #define CPU_MAX_STACK_DEPTH 127 /* PERF_MAX_STACK_DEPTH; UNWIND_MAX_FRAMES */
-#define CPU_MAX_STACKS 32768	/* distinct stacks in the frames map between drains */
+/* The frames and counts maps are preallocated: an insert from the sampling
+ * interrupt or the scheduler then never waits for memory (a map that
+ * allocates on insert has one element cached per CPU for entries of this
+ * size, and refills it only once interrupts are on again: the second new
+ * stack of one sched_switch, user then kernel, failed on a fresh CPU). */
+#define CPU_MAX_STACKS 16384 /* distinct stacks in the frames map between drains */
 /* A stack's id (a positive s32 in struct cpu_key): the CPU that added it,
  * then how many that CPU added before. */
 #define CPU_STACK_ID_BITS 21
 #define CPU_STACK_ID_PER_CPU (1u << CPU_STACK_ID_BITS) /* stacks one CPU adds in a run */
 #define CPU_STACK_ID_CPUS (1u << (31 - CPU_STACK_ID_BITS))
-#define CPU_MAX_ENTRIES 262144 /* distinct (thread, stack) pairs */
+#define CPU_MAX_ENTRIES 65536 /* distinct (thread, stack) pairs */
 #define CPU_MAX_THREADS 8192
 #define CPU_COMM_LEN 16
 #define CPU_MAX_PROCS 4096 /* the target and its descendants in the procs map */
@@ -107,7 +112,7 @@ struct cpu_thread {
 	X(TABLE_TOO_LARGE, "lost_table_too_large", "  unwind table too large", 1)     \
 	/* the frames map is full: stack not kept; or the kernel refused the  \
 	 * insert for another reason (the bucket locked by ebprof's own update \
-	 * this sample interrupted on the same CPU, no memory): not kept */       \
+	 * this sample interrupted on the same CPU): not kept */       \
 	X(STACKMAP_FULL, "lost_stackmap_full", "  stack map full", 1)                 \
 	X(STACK_INSERT, "lost_stack_insert", "  stack map busy or out of memory", 1)  \
 	/* counts map full: sample dropped; starts or threads map full */             \

@@ -7,14 +7,15 @@ stacks from a big binary: the stack table must not fill
 loss counter is shown in the report.  cc1plus is run directly (the g++
 driver would run it as a child, a process ebprof is not told about).
 Measured on a busy 2-CPU machine: 22900-32700 samples (the frames map is
-drained as it fills, so their number is not bounded by its 32768 stacks;
+drained as it fills, so their number is not bounded by its 16384 stacks;
 test_cpu_stacks shows that), lost_no_unwind_info ~8 % (samples taken before
 cc1plus's tables were loaded, or in code without CFI: counted, shown, not
 asserted).  An insert the kernel refuses for another reason than a full
 table (a sample interrupting ebprof's own update of the same bucket on
-that CPU, or no memory for a new entry: the map is not preallocated) is
-counted apart as lost_stack_insert: seen 0 or 1 in 22900 samples, shown,
-bounded here at 0.1 % of the samples."""
+that CPU) is counted apart as lost_stack_insert, bounded here at 0.1 % of
+the samples: it was 0 or 1 a run while the map allocated on insert (its
+second new stack in one sched_switch on a fresh CPU found no memory), 0
+since the map is preallocated."""
 import os
 import shutil
 import subprocess
