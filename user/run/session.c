@@ -11,6 +11,7 @@
 #include "run/collector.h"
 #include "run/session.h"
 #include "run/target.h"
+#include "unwind/share.h"
 #include "util/util.h"
 
 #define TICK_MS 100
@@ -127,6 +128,9 @@ int session_open(const struct options *o, struct session **out)
 	sigaction(SIGHUP, &sa, NULL);
 
 	err = open_target(s);
+	if (!err)
+		err = unwind_share__new((enum unwind_mode)o->unwind, s->t.pid, s->t.launched,
+					&s->t.share);
 	if (err)
 		return err;
 	command_line(s, s->cmdline, sizeof(s->cmdline)); /* before a -p target can exit */
@@ -180,6 +184,8 @@ void session_collect(struct session *s, session_interval_fn on_interval, void *a
 
 		int done = 0;
 
+		/* One reading of the target's mappings for every collector. */
+		unwind_share__update(s->t.share);
 		for (int i = 0; i < s->nrun; i++)
 			if (s->run[i].ops->tick && s->run[i].ops->tick(s->run[i].state) > 0)
 				done = 1; /* its output has no reader left */
@@ -214,6 +220,7 @@ int session_snapshot(struct session *s, struct profile **profiles, size_t *n)
 	int err = 0;
 
 	*n = 0;
+	unwind_share__update(s->t.share); /* the code mapped since the last tick */
 	for (int i = 0; i < s->nrun && !err; i++) {
 		err = s->run[i].ops->report(s->run[i].state, &profiles[*n]);
 		if (err)
@@ -240,6 +247,7 @@ int session_close(struct session *s, int abort)
 		return 0;
 	for (int i = 0; i < s->nrun; i++)
 		s->run[i].ops->close(s->run[i].state);
+	unwind_share__free(s->t.share);
 	if (abort)
 		target_abort(&s->t);
 	else
