@@ -147,8 +147,9 @@ def test_single_report_format():
           "one-report format: folded lines of one report")
 
 
-test_attached()
-test_default_launched()
-test_folded_metric()
-test_single_report_format()
-finish()
+if __name__ == "__main__":
+    test_attached()
+    test_default_launched()
+    test_folded_metric()
+    test_single_report_format()
+    finish()
