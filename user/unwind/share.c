@@ -84,7 +84,8 @@ static int make_maps(struct unwind_share *sh)
 		__u32 n = sh->mode == UNWIND_MODE_FP ? 1 : defs[i].max_entries;
 
 		/* As libbpf makes a data section's map. */
-		LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = i == M_NMAPS ? BPF_F_MMAPABLE : 0);
+		LIBBPF_OPTS(bpf_map_create_opts, mo,
+			    .map_flags = i == M_NMAPS ? BPF_F_MMAPABLE : 0);
 
 		sh->fds[i] = bpf_map_create(BPF_MAP_TYPE_ARRAY, defs[i].name + (i == M_NMAPS),
 					    sizeof(__u32), defs[i].value_size, n, &mo);
