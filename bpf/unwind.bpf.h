@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* The user stack walker shared by the BPF programs: the unwind tables
- * (include/unwind.h, filled by user/unwind/tables.c through
- * UNWIND_TABLES_OPTS(skel)) and a walk from given user registers that
+ * (include/unwind.h, filled by user/unwind/tables.c; one set per run,
+ * every object's maps reused from user/unwind/share.c) and a walk from given user registers that
  * follows each frame's CFI row, or its frame pointer where the row says
  * so (or, with --unwind auto, where no CFI covers the pc).  A return
  * address a pending uretprobe replaced by its trampoline is put back.
@@ -37,7 +37,11 @@ struct {
 	__type(key, __u32);
 	__type(value, struct unwind_mapping);
 } unwind_maps SEC(".maps");
-__u32 unwind_nmaps = 0;
+
+/* How many unwind_maps entries are in use: in a section of its own (a
+ * one-entry array libbpf makes, as for .bss), so that every object of a
+ * run reuses the one count with the tables (user/unwind/share.c). */
+__u32 unwind_nmaps SEC(".data.unwind") = 0;
 
 /* Why a walk was cut before its outermost frame (its caller counts it). */
 enum unwind_loss {

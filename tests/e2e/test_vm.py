@@ -145,10 +145,11 @@ def test_single_report_format():
           "one-report format: folded lines of one report")
 
 
-test_attached()
-test_default_launched()
-with CpuHogs():
-    test_default_launched("launched, busy CPUs")
-test_folded_metric()
-test_single_report_format()
-finish()
+if __name__ == "__main__":
+    test_attached()
+    test_default_launched()
+    with CpuHogs():
+        test_default_launched("launched, busy CPUs")
+    test_folded_metric()
+    test_single_report_format()
+    finish()

@@ -25,7 +25,7 @@
 #include "symbols/perfmap.h"
 #include "symbols/symbolize.h"
 #include "unwind.h"
-#include "unwind/tables.h"
+#include "unwind/share.h"
 #include "util/util.h"
 
 enum { M_ONCPU, M_OFFCPU, M_WALL, M_SAMPLES, M_N };
@@ -93,8 +93,7 @@ struct cpu_state {
 	struct cpu_bpf *skel;
 	const struct options *opts;
 	struct target *target;
-	struct symbolizer *sym;
-	struct unwind_tables *unwind; /* NULL with --unwind fp */
+	struct symbolizer *sym; /* the run's (the target's share), from the first report */
 	struct perf_events pe;
 	struct bpf_link *switch_link;
 	struct bpf_link *fork_link; /* cpu_fork: the descendants forked since attach */
@@ -102,7 +101,6 @@ struct cpu_state {
 	uint64_t t_start;	    /* CLOCK_MONOTONIC ns at attach */
 	uint64_t t_stop;	    /* and at stop; 0 while collecting */
 	uint64_t period_ns;
-	uint64_t refreshed_at;
 	int first_seen;
 	struct stacktab stacks; /* the frames map's stacks, moved out by id */
 	uint64_t drained;	/* ids moved out of the frames map so far */
@@ -141,21 +139,12 @@ static int cpu_open(void **statep, const struct options *o, struct target *t)
 	s->skel->rodata->follow_children = o->children != 0;
 	s->skel->rodata->min_block_ns = o->min_block_ns;
 	s->skel->rodata->unwind_mode = (uint32_t)o->unwind;
+	err = unwind_share__use(t->share, s->skel->obj);
+	if (err)
+		goto fail;
 	err = cpu_bpf__load(s->skel);
 	if (err) {
 		collector_bpf_error("cpu", 1, err);
-		goto fail;
-	}
-	/* Not with --unwind fp. */
-	err = unwind_tables__open(&UNWIND_TABLES_OPTS(s->skel), (enum unwind_mode)o->unwind, t->pid,
-				  t->launched, &s->unwind);
-	if (err)
-		goto fail;
-	/* A launched command is still ebprof's own fork until released: its
-	 * mappings are read from the first refresh on. */
-	err = t->launched ? 0 : symbolizer_new(t->pid, &s->sym);
-	if (err) {
-		ebprof_err("cannot read the mappings of pid %d: %s", t->pid, strerror(-err));
 		goto fail;
 	}
 	*statep = s;
@@ -257,24 +246,6 @@ static int cpu_attach(void *state)
 	return 0;
 }
 
-/* Keeps mappings current (libraries loaded later, exec of a launched
- * command); makes the symbolizer on first use for a launched command,
- * kernel-only if it is already gone.  0 or -ENOMEM. */
-static int refresh_symbols(struct cpu_state *s)
-{
-	int err = 0;
-
-	/* The symbolizer first: building unwind tables can take longer than
-	 * a short command lives. */
-	if (s->sym)
-		symbolizer_refresh(s->sym);
-	else if (symbolizer_new(s->target->pid, &s->sym))
-		err = symbolizer_new(0, &s->sym);
-	if (s->unwind)
-		unwind_tables__update(s->unwind, s->target->pid);
-	return err;
-}
-
 /* Moves the frames map's stacks into s->stacks (so that the map holds
  * only the stacks new since: no sample's stack is lost to a full map
  * unless CPU_MAX_STACKS new ones come within one tick). */
@@ -304,15 +275,6 @@ static uint64_t stacks_added(const struct cpu_state *s)
 	return sum;
 }
 
-/* The refresh op: the mappings now (a launched command at its entry). */
-static int cpu_refresh(void *state)
-{
-	struct cpu_state *s = state;
-
-	s->refreshed_at = now_ns();
-	return refresh_symbols(s);
-}
-
 static int cpu_tick(void *state)
 {
 	struct cpu_state *s = state;
@@ -322,10 +284,6 @@ static int cpu_tick(void *state)
 		s->first_seen = 1;
 		ebprof_verbose(1, "cpu: first sample within %.1f ms of start",
 			       (double)(now - ebprof_start_ns) / 1e6);
-	}
-	if (now - s->refreshed_at >= 200000000ull) {
-		refresh_symbols(s);
-		s->refreshed_at = now;
 	}
 	/* Half full (added and not moved out yet).  Should a drain fail (no
 	 * memory), the map fills and its losses are counted as
@@ -827,7 +785,8 @@ static int cpu_report(void *state, struct profile **out)
 
 	rp.now = s->t_stop ? s->t_stop : now_ns(); /* CLOCK_MONOTONIC, as bpf_ktime_get_ns */
 	rp.elapsed = rp.now - s->t_start;
-	if (refresh_symbols(s))
+	s->sym = unwind_share__symbolizer(s->target->share);
+	if (!s->sym)
 		return -ENOMEM;
 
 	p = rp.p = profile_new("cpu", "CPU: where the wall-clock time goes "
@@ -879,8 +838,6 @@ static void cpu_close(void *state)
 	bpf_link__destroy(s->switch_link);
 	bpf_link__destroy(s->fork_link);
 	cpu_bpf__destroy(s->skel);
-	symbolizer_free(s->sym);
-	unwind_tables__free(s->unwind);
 	stacktab_free(&s->stacks);
 	free(s);
 }
@@ -896,7 +853,6 @@ const struct collector_ops cpu_collector = {
 	.open = cpu_open,
 	.attach = cpu_attach,
 	.tick = cpu_tick,
-	.refresh = cpu_refresh,
 	.stop = cpu_stop,
 	.report = cpu_report,
 	.close = cpu_close,

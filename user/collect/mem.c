@@ -22,7 +22,7 @@
 #include "run/collector.h"
 #include "run/features.h"
 #include "symbols/symbolize.h"
-#include "unwind/tables.h"
+#include "unwind/share.h"
 
 #define MEM_FN_NAME_(name, sym) [MEM_FN_##name] = sym,
 static const char *const fn_names[MEM_FN_MAX] = { MEM_FUNCS(MEM_FN_NAME_) };
@@ -45,8 +45,6 @@ static void mem_close(void *state)
 	uprobe_governor__free(s->free_gov);
 	mem_growth__free(s->growth);
 	mem_bpf__destroy(s->skel);
-	unwind_tables__free(s->unwind);
-	symbolizer_free(s->sym);
 	uprobe_targets_free(&s->tg);
 	uprobe_targets_free(&s->cxx);
 	strlist_free(&s->notes);
@@ -133,15 +131,18 @@ static int load_bpf(struct mem_state *s)
 	/* Probe indices: allocation functions, free and deletes, calibration. */
 	err = bpf_map__set_max_entries(s->skel->maps.fstats,
 				       (uint32_t)(s->nallocs + s->nfrees + 1));
-	if (!err)
-		err = mem_bpf__load(s->skel);
 	if (err) {
 		collector_bpf_error("mem", 1, err);
 		return err;
 	}
-	/* The sites' stacks: not with --unwind fp. */
-	return unwind_tables__open(&UNWIND_TABLES_OPTS(s->skel), (enum unwind_mode)s->o->unwind,
-				   s->t->pid, s->t->launched, &s->unwind);
+	/* The sites' stacks. */
+	err = unwind_share__use(s->t->share, s->skel->obj);
+	if (err)
+		return err;
+	err = mem_bpf__load(s->skel);
+	if (err)
+		collector_bpf_error("mem", 1, err);
+	return err;
 }
 
 static int mem_open(void **statep, const struct options *o, struct target *t)
@@ -305,31 +306,14 @@ static void govern_free(struct mem_state *s, uint64_t t, uint64_t unknown)
 	}
 }
 
-/* The target's mappings (a launched command's exec, libraries loaded
- * later) for the report and the unwinder: each tick, and the refresh op
- * (a launched command at its entry). */
-static int mem_refresh(void *state)
-{
-	struct mem_state *s = state;
-
-	if (s->unwind)
-		unwind_tables__update(s->unwind, s->t->pid);
-	if (!s->sym)
-		symbolizer_new(s->t->pid, &s->sym);
-	else
-		symbolizer_refresh(s->sym);
-	return 0;
-}
-
-/* Governs, and keeps the target's mappings. */
+/* Governs (the target's mappings are the session's to keep current:
+ * user/unwind/share.h). */
 static int mem_tick(void *state)
 {
 	struct mem_state *s = state;
 
 	uint64_t t = now_ns(), unknown = unknown_frees(s);
 
-	/* First: a command just released has exec'd, its tables are due. */
-	mem_refresh(s);
 	update_cost(s);
 	uprobe_governor__tick(s->gov);
 	/* The untracked frees up to the tick that detached: what follows are
@@ -366,7 +350,6 @@ const struct collector_ops mem_collector = {
 	.open = mem_open,
 	.attach = mem_attach,
 	.tick = mem_tick,
-	.refresh = mem_refresh,
 	.stop = mem_stop,
 	.report = mem_report,
 	.close = mem_close,

@@ -19,6 +19,7 @@
 #include "probe/uprobe_set.h"
 #include "symbols/stack.h"
 #include "symbols/symbolize.h"
+#include "unwind/share.h"
 
 const struct pmetric_def mem_metrics[] = {
 	[MEM_M_ALLOC_BYTES] = { "alloc_bytes", "bytes", "bytes allocated" },
@@ -433,7 +434,7 @@ static int add_notes(struct mem_rep *r)
 	int err;
 
 	err = 0;
-	if (!s->unwind)
+	if (s->o->unwind == UNWIND_MODE_FP)
 		err = profile_note(
 			r->p, "stacks are taken at the allocator's entry: frame 2 (the caller) "
 			      "is the return address at [rsp], deeper frames come from the "
@@ -484,7 +485,8 @@ int mem_report(void *state, struct profile **out)
 	r.p = profile_new("mem", "Memory: allocations by stack (allocator uprobes)");
 	if (!r.p)
 		return -ENOMEM;
-	if (!s->sym && symbolizer_new(s->t->pid, &s->sym) && symbolizer_new(0, &s->sym))
+	s->sym = unwind_share__symbolizer(s->t->share);
+	if (!s->sym)
 		err = -ENOMEM;
 	if (!err)
 		err = profile_add_metric_defs(r.p, mem_metrics, MEM_METRICS_N);

@@ -19,8 +19,6 @@ struct uprobe_governor;
 struct symbolizer;
 struct mem_growth;
 
-struct unwind_tables;
-
 struct mem_state {
 	const struct options *o;
 	struct target *t;
@@ -44,9 +42,8 @@ struct mem_state {
 	 * untracked blocks counted up to then; free()'s detach. */
 	uint64_t t_detach, unknown_at_detach, t_free_detach, unknown_at_free_detach;
 	struct strlist notes;
-	struct symbolizer *sym;
-	struct unwind_tables *unwind; /* the sites' stacks; NULL with --unwind fp */
-	struct mem_growth *growth;    /* outstanding bytes per site over time */
+	struct symbolizer *sym;	   /* the run's (the target's share), from the first report */
+	struct mem_growth *growth; /* outstanding bytes per site over time */
 	int ncpus;
 	uint64_t t_attach, t_stop; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
 };

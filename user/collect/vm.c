@@ -22,7 +22,7 @@
 #include "util/util.h"
 #include "vm.h"
 #include "vm.skel.h"
-#include "unwind/tables.h"
+#include "unwind/share.h"
 
 enum { M_TOUCHED, M_MAPPED, M_UNMAPPED, M_FAULTS, M_N };
 
@@ -101,11 +101,10 @@ struct vm_state {
 	struct vm_bpf *skel;
 	const struct options *opts;
 	struct target *target;
-	struct symbolizer *sym;
-	struct unwind_tables *unwind; /* NULL with --unwind fp */
-	struct vm_proc proc;	      /* the target's /proc files, kept open */
-	struct vm_reading *rd;	      /* the timeline */
-	int64_t *net;		      /* mapped - unmapped at each reading */
+	struct symbolizer *sym; /* the run's (the target's share), from the first report */
+	struct vm_proc proc;	/* the target's /proc files, kept open */
+	struct vm_reading *rd;	/* the timeline */
+	int64_t *net;		/* mapped - unmapped at each reading */
 	size_t n, cap, net_cap;
 	struct vm_reading first; /* at attach: faults are shown since then */
 	int have_first;
@@ -146,15 +145,14 @@ static int vm_open(void **statep, const struct options *o, struct target *t)
 		bpf_program__set_autoload(s->skel->progs.vm_fault, false);
 		s->no_faults = 1;
 	}
+	err = unwind_share__use(t->share, s->skel->obj);
+	if (err)
+		goto fail;
 	err = vm_bpf__load(s->skel);
 	if (err) {
 		collector_bpf_error("vm", 1, err);
 		goto fail;
 	}
-	err = unwind_tables__open(&UNWIND_TABLES_OPTS(s->skel), (enum unwind_mode)o->unwind, t->pid,
-				  t->launched, &s->unwind);
-	if (err)
-		goto fail;
 	*statep = s;
 	return 0;
 fail:
@@ -212,21 +210,6 @@ static int vm_attach(void *state)
 	return s->target->launched ? 0 : take_reading(s);
 }
 
-/* The target's mappings for the unwinder and the report: each tick, and
- * the refresh op (a launched command at its entry). */
-static int vm_refresh(void *state)
-{
-	struct vm_state *s = state;
-
-	if (s->unwind)
-		unwind_tables__update(s->unwind, s->target->pid);
-	if (!s->sym)
-		symbolizer_new(s->target->pid, &s->sym);
-	else
-		symbolizer_refresh(s->sym);
-	return 0;
-}
-
 static int vm_tick(void *state)
 {
 	struct vm_state *s = state;
@@ -235,8 +218,7 @@ static int vm_tick(void *state)
 		return 0;
 	if (take_reading(s))
 		return -ENOMEM;
-	/* A command just released has exec'd: its tables are due. */
-	return vm_refresh(s);
+	return 0;
 }
 
 static void vm_stop(void *state)
@@ -479,7 +461,8 @@ static int vm_report(void *state, struct profile **out)
 
 	if (!p)
 		return -ENOMEM;
-	if (!s->sym && symbolizer_new(s->target->pid, &s->sym) && symbolizer_new(0, &s->sym)) {
+	s->sym = unwind_share__symbolizer(s->target->share);
+	if (!s->sym) {
 		profile_free(p);
 		return -ENOMEM;
 	}
@@ -516,10 +499,8 @@ static void vm_close(void *state)
 
 	if (!s)
 		return;
-	unwind_tables__free(s->unwind);
 	vm_bpf__destroy(s->skel);
 	vm_proc_close(&s->proc);
-	symbolizer_free(s->sym);
 	free(s->rd);
 	free(s->net);
 	free(s);
@@ -536,7 +517,6 @@ const struct collector_ops vm_collector = {
 	.open = vm_open,
 	.attach = vm_attach,
 	.tick = vm_tick,
-	.refresh = vm_refresh,
 	.stop = vm_stop,
 	.report = vm_report,
 	.close = vm_close,

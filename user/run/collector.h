@@ -28,10 +28,6 @@ struct collector_ops {
 	/* Called about every 100 ms while collecting (ring buffers, governor).
 	 * Returns 1 to end collection (its stream's reader has gone). */
 	int (*tick)(void *state);
-	/* Reads the target's mappings now (NULL: it keeps none), as its tick
-	 * does on its own schedule: a launched command held at its entry
-	 * point has just mapped its libraries.  0 or negative errno. */
-	int (*refresh)(void *state);
 	/* Stops collecting (NULL: nothing to stop), so that the final
 	 * report is one consistent snapshot. */
 	void (*stop)(void *state);

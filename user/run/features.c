@@ -31,6 +31,8 @@ static struct {
 	char detail[160];
 } cache[FEAT_MAX];
 
+static const struct feature_def defs[FEAT_MAX];
+
 static int probe_btf(const struct feature_def *d, char *detail, size_t len)
 {
 	(void)d;
@@ -79,19 +81,17 @@ static int probe_bpf_loop(const struct feature_def *d, char *detail, size_t len)
 /* A tracepoint exists when vmlinux BTF has its btf_trace_<name> typedef
  * (what raw_tp programs attach by, as libbpf-tools' tracepoint_exists and
  * bpftrace check); tracefs, when mounted, answers on a kernel without BTF. */
-static int probe_tracepoint(const struct feature_def *d, char *detail, size_t len)
+static int tracepoint_answer(const struct btf *btf, const struct feature_def *d, char *detail,
+			     size_t len)
 {
 	const char *name = strchr(d->tp, '/') + 1;
 	const char *tracefs[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
 	char tname[128], path[256];
-	struct btf *btf = btf__parse(VMLINUX_BTF, NULL);
-	int id = -1, have_btf = btf != NULL;
+	int id = -1;
 
 	snprintf(tname, sizeof(tname), "btf_trace_%s", name);
-	if (btf) {
+	if (btf)
 		id = btf__find_by_name_kind(btf, tname, BTF_KIND_TYPEDEF);
-		btf__free(btf);
-	}
 	if (id > 0) {
 		snprintf(detail, len, "%s in kernel BTF", tname);
 		return 1;
@@ -104,9 +104,25 @@ static int probe_tracepoint(const struct feature_def *d, char *detail, size_t le
 		}
 	}
 	snprintf(detail, len, "%s",
-		 have_btf ? "not in kernel BTF nor tracefs events" :
-			    "no kernel BTF, no tracefs events");
+		 btf ? "not in kernel BTF nor tracefs events" : "no kernel BTF, no tracefs events");
 	return 0;
+}
+
+/* Every tracepoint from one parse of vmlinux BTF (tens of ms each, and
+ * -v asks for all of them before the run starts). */
+static int probe_tracepoint(const struct feature_def *d, char *detail, size_t len)
+{
+	struct btf *btf = btf__parse(VMLINUX_BTF, NULL);
+	int ok = tracepoint_answer(btf, d, detail, len);
+
+	for (int i = 0; i < FEAT_MAX; i++)
+		if (defs[i].probe == probe_tracepoint && &defs[i] != d && !cache[i].known) {
+			cache[i].ok = tracepoint_answer(btf, &defs[i], cache[i].detail,
+							sizeof(cache[i].detail));
+			cache[i].known = 1;
+		}
+	btf__free(btf);
+	return ok;
 }
 
 /* One disabled software cpu-clock event on this CPU for every process, as

@@ -12,6 +12,7 @@
 #include "run/entry.h"
 #include "run/session.h"
 #include "run/target.h"
+#include "unwind/share.h"
 #include "util/util.h"
 
 #define TICK_MS 100
@@ -120,16 +121,14 @@ static void command_line(const struct session *s, char *buf, size_t len)
 		snprintf(buf, len, "%s", s->t.comm);
 }
 
-/* A launched command is held at its entry point when some collector keeps
- * its mappings (a refresh op). */
+/* A launched command is held at its entry point when some collector walks
+ * or symbolizes its stacks (it uses the run's unwind share). */
 static void arm_hold(struct session *s)
 {
 	const char *why = "";
-	int i, err;
+	int err;
 
-	for (i = 0; i < s->nrun && !s->run[i].ops->refresh; i++)
-		;
-	if (i == s->nrun)
+	if (!unwind_share__used(s->t.share))
 		return;
 	err = entry_hold__new(s->t.pid, s->t.exe, &s->hold, &why);
 	if (err) {
@@ -141,13 +140,11 @@ static void arm_hold(struct session *s)
 	}
 }
 
-/* Every collector reads the mappings of the command at its entry. */
+/* The mappings of the command at its entry, for every collector. */
 static void refresh_all(struct session *s)
 {
-	for (int i = 0; i < s->nrun; i++)
-		if (s->run[i].ops->refresh && s->run[i].ops->refresh(s->run[i].state))
-			ebprof_verbose(1, "%s: refreshing the mappings at the entry failed",
-				       s->run[i].ops->name);
+	if (unwind_share__update(s->t.share))
+		ebprof_verbose(1, "refreshing the mappings at the entry failed");
 }
 
 /* The command has hit its entry: wait for its stop, every collector
@@ -240,6 +237,9 @@ int session_open(const struct options *o, struct session **out)
 	sigaction(SIGHUP, &sa, NULL);
 
 	err = open_target(s);
+	if (!err)
+		err = unwind_share__new((enum unwind_mode)o->unwind, s->t.pid, s->t.launched,
+					&s->t.share);
 	if (err)
 		return err;
 	command_line(s, s->cmdline, sizeof(s->cmdline)); /* before a -p target can exit */
@@ -297,6 +297,8 @@ void session_collect(struct session *s, session_interval_fn on_interval, void *a
 		int done = 0;
 
 		check_hold(s, 0);
+		/* One reading of the target's mappings for every collector. */
+		unwind_share__update(s->t.share);
 		for (int i = 0; i < s->nrun; i++)
 			if (s->run[i].ops->tick && s->run[i].ops->tick(s->run[i].state) > 0)
 				done = 1; /* its output has no reader left */
@@ -360,6 +362,7 @@ int session_snapshot(struct session *s, struct profile **profiles, size_t *n)
 	int err = 0;
 
 	*n = 0;
+	unwind_share__update(s->t.share); /* the code mapped since the last tick */
 	for (int i = 0; i < s->nrun && !err; i++) {
 		err = s->run[i].ops->report(s->run[i].state, &profiles[*n]);
 		if (err)
@@ -390,6 +393,7 @@ int session_close(struct session *s, int abort)
 	check_hold(s, 1);
 	for (int i = 0; i < s->nrun; i++)
 		s->run[i].ops->close(s->run[i].state);
+	unwind_share__free(s->t.share);
 	if (abort)
 		target_abort(&s->t);
 	else

@@ -6,6 +6,8 @@
 
 #include <sys/types.h>
 
+struct unwind_share;
+
 struct target {
 	pid_t pid;
 	int pidfd; /* becomes readable when the process exits */
@@ -18,6 +20,9 @@ struct target {
 			      * -p (containers, deleted binaries), else exe */
 	int exited;
 	int exit_status; /* launch: shell-style status (128+sig) */
+	/* Its unwind tables and symbolizer, shared by the collectors
+	 * (user/unwind/share.h); the session's. */
+	struct unwind_share *share;
 };
 
 /* 0 or negative errno (-ESRCH no such process, -EPERM not permitted). */

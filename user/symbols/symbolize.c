@@ -339,23 +339,19 @@ void symbolizer_perfmap_stats(const struct symbolizer *s, size_t *entries, size_
 	*truncated = s ? perfmap_truncated(s->perfmap) : 0;
 }
 
-int symbolizer_refresh(struct symbolizer *s)
+int symbolizer_update(struct symbolizer *s, const struct procmaps *pm)
 {
-	struct procmaps pm = { 0 };
 	struct mapvec fresh = { 0 };
 	size_t i;
-	int err;
+	int err = 0;
 
 	if (!s)
 		return -EINVAL;
 	if (s->pid == 0)
 		return 0;
 	perfmap_refresh(s);
-	err = procmaps_read(s->pid, &pm);
-	if (err)
-		goto out;
-	for (i = 0; i < pm.n; i++) {
-		const struct procmap *p = &pm.maps[i];
+	for (i = 0; i < pm->n; i++) {
+		const struct procmap *p = &pm->maps[i];
 		struct smap m;
 
 		if (p->perms[2] != 'x' || p->end <= p->start || known_mapping(s, p))
@@ -376,6 +372,23 @@ int symbolizer_refresh(struct symbolizer *s)
 		err = merge_maps(&s->maps, &fresh);
 out:
 	free(fresh.v);
+	return err;
+}
+
+int symbolizer_refresh(struct symbolizer *s)
+{
+	struct procmaps pm = { 0 };
+	int err;
+
+	if (!s)
+		return -EINVAL;
+	if (s->pid == 0)
+		return 0;
+	err = procmaps_read(s->pid, &pm);
+	if (!err)
+		err = symbolizer_update(s, &pm);
+	else
+		perfmap_refresh(s);
 	procmaps_free(&pm);
 	return err;
 }
@@ -470,6 +483,12 @@ void symbolize_kernel(struct symbolizer *s, uint64_t addr, struct symres *r)
 	r->module = "[kernel]";
 	r->path = NULL;
 	r->offset = name ? off : addr;
+}
+
+void symbolizer_forget_used(struct symbolizer *s)
+{
+	for (size_t i = 0; s && i < s->nmods; i++)
+		s->mods[i]->used = 0;
 }
 
 void symbolizer_source_notes(struct symbolizer *s, void (*fn)(void *ctx, const char *line),

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 struct symbolizer;
+struct procmaps;
 
 struct symres {
 	const char *func;   /* NULL when no symbol covers the address */
@@ -24,6 +25,9 @@ int symbolizer_new(pid_t pid, struct symbolizer **out);
 /* Re-reads /proc/PID/maps, adding new mappings.  -ESRCH once gone (old
  * mappings stay usable). */
 int symbolizer_refresh(struct symbolizer *s);
+/* The same from a reading of /proc/PID/maps already made (one reading
+ * serves the run's unwind tables and its symbolizer). */
+int symbolizer_update(struct symbolizer *s, const struct procmaps *pm);
 /* Always fills *r (unknown addresses get module "[unknown]", func NULL). */
 void symbolize_user(struct symbolizer *s, uint64_t addr, struct symres *r);
 void symbolize_kernel(struct symbolizer *s, uint64_t addr, struct symres *r);
@@ -36,6 +40,9 @@ int symbolizer_in_exec_map(const struct symbolizer *s, uint64_t addr);
  * where its symbols came from when not its own .symtab. */
 void symbolizer_source_notes(struct symbolizer *s, void (*fn)(void *ctx, const char *line),
 			     void *ctx);
+/* Starts a new set of modules for symbolizer_source_notes (a symbolizer
+ * shared by several reports: each one's notes name its own modules). */
+void symbolizer_forget_used(struct symbolizer *s);
 /* The target's perf map (JIT symbols): entries read, malformed lines
  * skipped, 1 when its size bound was reached. */
 void symbolizer_perfmap_stats(const struct symbolizer *s, size_t *entries, size_t *bad,

@@ -41,22 +41,6 @@ int unwind_tables__new(const struct unwind_tables_opts *o, struct unwind_tables 
 	return 0;
 }
 
-int unwind_tables__open(const struct unwind_tables_opts *o, enum unwind_mode mode, pid_t pid,
-			int launched, struct unwind_tables **out)
-{
-	int err;
-
-	*out = NULL;
-	if (mode == UNWIND_MODE_FP)
-		return 0;
-	err = unwind_tables__new(o, out);
-	if (!err && !launched)
-		err = unwind_tables__update(*out, pid);
-	if (err)
-		ebprof_err("cannot load the unwind tables of pid %d: %s", (int)pid, strerror(-err));
-	return err;
-}
-
 /* Copies f's rows into the rows array and gives it a file index. */
 static int load_rows(struct unwind_tables *t, struct ufile *f)
 {
@@ -157,19 +141,16 @@ static struct ufile *file_of(struct unwind_tables *t, pid_t pid, const struct pr
 	return f;
 }
 
-int unwind_tables__update(struct unwind_tables *t, pid_t pid)
+int unwind_tables__update(struct unwind_tables *t, pid_t pid, const struct procmaps *pm)
 {
-	struct procmaps pm = { 0 };
-	uint32_t n = 0;
+	uint32_t n = 0, zero = 0;
 	uint64_t files0 = t->nfiles, ns0 = t->st.build_ns;
-	int err = procmaps_read(pid, &pm);
+	int err = 0;
 
-	if (err)
-		return err;
 	t->st.mappings_left = 0;
 	/* /proc/PID/maps is sorted by address. */
-	for (size_t i = 0; i < pm.n; i++) {
-		const struct procmap *m = &pm.maps[i];
+	for (size_t i = 0; i < pm->n; i++) {
+		const struct procmap *m = &pm->maps[i];
 		struct unwind_mapping um = { m->start, m->end, 0, UNWIND_NO_FILE };
 		struct ufile *f;
 		unsigned long bias;
@@ -197,9 +178,8 @@ int unwind_tables__update(struct unwind_tables *t, pid_t pid)
 	}
 	/* The entries are written in place; a walk during the rewrite may
 	 * see one mapping of the old order (one sample's stack at most). */
-	if (!err)
-		__atomic_store_n(t->o.nmaps, n, __ATOMIC_RELEASE);
-	procmaps_free(&pm);
+	if (!err && bpf_map_update_elem(t->o.nmaps_fd, &zero, &n, BPF_ANY))
+		err = -errno;
 	if (t->nfiles > files0)
 		ebprof_verbose(1,
 			       "unwind: tables of %zu new files built in %.1f ms; %llu files, "

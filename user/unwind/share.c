@@ -1,0 +1,196 @@
+/* The run's unwind tables and symbolizer (see share.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "symbols/procmaps.h"
+#include "symbols/symbolize.h"
+#include "unwind/share.h"
+#include "unwind/tables.h"
+#include "util/util.h"
+
+enum { M_ROWS, M_FILES, M_MAPS, M_NMAPS, M_N };
+
+/* The maps of bpf/unwind.bpf.h (arrays keyed by __u32): a reusing
+ * object's definition must match, or its load fails. */
+static const struct {
+	const char *name;
+	__u32 value_size, max_entries;
+} defs[M_N] = {
+	[M_ROWS] = { "unwind_rows", sizeof(struct unwind_row), UNWIND_MAX_ROWS },
+	[M_FILES] = { "unwind_files", sizeof(struct unwind_file), UNWIND_MAX_FILES },
+	[M_MAPS] = { "unwind_maps", sizeof(struct unwind_mapping), UNWIND_MAX_MAPPINGS },
+	/* unwind_nmaps: the one __u32 of its data section */
+	[M_NMAPS] = { ".data.unwind", sizeof(__u32), 1 },
+};
+
+struct unwind_share {
+	enum unwind_mode mode;
+	pid_t pid;
+	int launched;
+	int fds[M_N];		      /* -1 until the first __use */
+	int users;		      /* objects reusing them */
+	uint64_t map_bytes;	      /* their memory, as the kernel charges it */
+	struct unwind_tables *tables; /* NULL with --unwind fp */
+	struct symbolizer *sym;	      /* from the first reading on */
+	int gone;		      /* the target's mappings can no longer be read */
+};
+
+int unwind_share__new(enum unwind_mode mode, pid_t pid, int launched, struct unwind_share **out)
+{
+	struct unwind_share *sh = calloc(1, sizeof(*sh));
+
+	*out = sh;
+	if (!sh)
+		return -ENOMEM;
+	sh->mode = mode;
+	sh->pid = pid;
+	sh->launched = launched;
+	for (int i = 0; i < M_N; i++)
+		sh->fds[i] = -1;
+	return 0;
+}
+
+/* The kernel's memlock figure of a map fd (its memory), 0 if unknown. */
+static uint64_t map_memlock(int fd)
+{
+	char path[64], line[128];
+	unsigned long long v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %llu", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+/* The maps, full size unless nothing walks (--unwind fp), and the
+ * tables writing into them. */
+static int make_maps(struct unwind_share *sh)
+{
+	struct unwind_tables_opts o;
+
+	for (int i = 0; i < M_N; i++) {
+		__u32 n = sh->mode == UNWIND_MODE_FP ? 1 : defs[i].max_entries;
+
+		/* As libbpf makes a data section's map. */
+		LIBBPF_OPTS(bpf_map_create_opts, mo,
+			    .map_flags = i == M_NMAPS ? BPF_F_MMAPABLE : 0);
+
+		sh->fds[i] = bpf_map_create(BPF_MAP_TYPE_ARRAY, defs[i].name + (i == M_NMAPS),
+					    sizeof(__u32), defs[i].value_size, n, &mo);
+		if (sh->fds[i] < 0)
+			return -errno;
+		sh->map_bytes += map_memlock(sh->fds[i]);
+	}
+	ebprof_verbose(1, "unwind: one set of unwind maps for the run: %.1f MiB",
+		       (double)sh->map_bytes / (1 << 20));
+	if (sh->mode == UNWIND_MODE_FP)
+		return 0;
+	o = (struct unwind_tables_opts){ .rows_fd = sh->fds[M_ROWS],
+					 .files_fd = sh->fds[M_FILES],
+					 .maps_fd = sh->fds[M_MAPS],
+					 .nmaps_fd = sh->fds[M_NMAPS] };
+	return unwind_tables__new(&o, &sh->tables);
+}
+
+/* One reading of the mappings into the symbolizer, then the tables:
+ * building tables can take longer than a short command lives.  With
+ * loud, one line on failure. */
+static int refresh(struct unwind_share *sh, int loud)
+{
+	struct procmaps pm = { 0 };
+	int err;
+
+	if (!sh || !sh->users || sh->gone)
+		return 0;
+	err = procmaps_read(sh->pid, &pm);
+	if (err) {
+		sh->gone = err == -ESRCH;
+		if (loud)
+			ebprof_err("cannot read the mappings of pid %d: %s", (int)sh->pid,
+				   strerror(-err));
+		return err;
+	}
+	/* A new symbolizer reads them itself, once. */
+	err = sh->sym ? symbolizer_update(sh->sym, &pm) : symbolizer_new(sh->pid, &sh->sym);
+	if (err && loud)
+		ebprof_err("cannot read the mappings of pid %d: %s", (int)sh->pid, strerror(-err));
+	if (!err && sh->tables) {
+		err = unwind_tables__update(sh->tables, sh->pid, &pm);
+		if (err && loud)
+			ebprof_err("cannot load the unwind tables of pid %d: %s", (int)sh->pid,
+				   strerror(-err));
+	}
+	procmaps_free(&pm);
+	return err;
+}
+
+int unwind_share__use(struct unwind_share *sh, struct bpf_object *obj)
+{
+	const char *name = bpf_object__name(obj);
+	int err;
+
+	if (sh->fds[0] < 0 && (err = make_maps(sh))) {
+		ebprof_err("cannot create the unwind tables' maps: %s", strerror(-err));
+		return err;
+	}
+	for (int i = 0; i < M_N; i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(obj, defs[i].name);
+
+		err = m ? bpf_map__reuse_fd(m, sh->fds[i]) : -ENOENT;
+		if (err) {
+			ebprof_err("BPF object %s cannot reuse the unwind map %s: %s", name,
+				   defs[i].name, strerror(-err));
+			return err;
+		}
+	}
+	ebprof_verbose(1, "unwind: %s uses the run's unwind maps (%d object(s))", name,
+		       sh->users + 1);
+	/* A launched command is ebprof's own fork until released: its
+	 * mappings are read from the first update on. */
+	if (!sh->users++ && !sh->launched)
+		return refresh(sh, 1);
+	return 0;
+}
+
+int unwind_share__used(const struct unwind_share *sh)
+{
+	return sh && sh->users > 0;
+}
+
+int unwind_share__update(struct unwind_share *sh)
+{
+	return refresh(sh, 0);
+}
+
+struct symbolizer *unwind_share__symbolizer(struct unwind_share *sh)
+{
+	if (!sh->sym && (sh->gone || symbolizer_new(sh->pid, &sh->sym)) &&
+	    symbolizer_new(0, &sh->sym))
+		return NULL;
+	symbolizer_forget_used(sh->sym);
+	return sh->sym;
+}
+
+void unwind_share__free(struct unwind_share *sh)
+{
+	if (!sh)
+		return;
+	unwind_tables__free(sh->tables);
+	symbolizer_free(sh->sym);
+	for (int i = 0; i < M_N; i++)
+		if (sh->fds[i] >= 0)
+			close(sh->fds[i]);
+	free(sh);
+}
