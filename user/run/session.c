@@ -253,6 +253,10 @@ int session_open(const struct options *o, struct session **out)
 			return err; /* a collector whose open() failed cleaned up itself */
 		s->nrun++;
 	}
+	/* The target's tables, built while the objects loaded. */
+	err = unwind_share__ready(s->t.share);
+	if (err)
+		return err;
 	for (int i = 0; i < s->nrun; i++) {
 		err = s->run[i].ops->attach(s->run[i].state);
 		if (err)

@@ -1,5 +1,6 @@
 /* The run's unwind tables and symbolizer (see share.h). */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,13 @@ struct unwind_share {
 	struct unwind_tables *tables; /* NULL with --unwind fp */
 	struct symbolizer *sym;	      /* from the first reading on */
 	int gone;		      /* the target's mappings can no longer be read */
+	/* A running target's first reading, built on a thread of its own
+	 * while the collectors' objects load (the verifier's time and the
+	 * tables' overlap on two CPUs); joined before anything else reads
+	 * or changes what it makes. */
+	pthread_t builder;
+	int building;
+	int build_err;
 };
 
 int unwind_share__new(enum unwind_mode mode, pid_t pid, int launched, struct unwind_share **out)
@@ -136,6 +144,28 @@ static int refresh(struct unwind_share *sh, int loud)
 	return err;
 }
 
+static void *build_main(void *arg)
+{
+	struct unwind_share *sh = arg;
+
+	sh->build_err = refresh(sh, 1);
+	return NULL;
+}
+
+/* The first reading done (its thread joined); its result, once. */
+static int join_build(struct unwind_share *sh)
+{
+	int err;
+
+	if (!sh || !sh->building)
+		return 0;
+	pthread_join(sh->builder, NULL);
+	sh->building = 0;
+	err = sh->build_err;
+	sh->build_err = 0;
+	return err;
+}
+
 int unwind_share__use(struct unwind_share *sh, struct bpf_object *obj)
 {
 	const char *name = bpf_object__name(obj);
@@ -158,10 +188,17 @@ int unwind_share__use(struct unwind_share *sh, struct bpf_object *obj)
 	ebprof_verbose(1, "unwind: %s uses the run's unwind maps (%d object(s))", name,
 		       sh->users + 1);
 	/* A launched command is ebprof's own fork until released: its
-	 * mappings are read from the first update on. */
-	if (!sh->users++ && !sh->launched)
-		return refresh(sh, 1);
-	return 0;
+	 * mappings are read from the first update on.  A running target's
+	 * are read now, on a thread (synchronously if none can be made). */
+	if (sh->users++ || sh->launched)
+		return 0;
+	sh->building = !pthread_create(&sh->builder, NULL, build_main, sh);
+	return sh->building ? 0 : refresh(sh, 1);
+}
+
+int unwind_share__ready(struct unwind_share *sh)
+{
+	return join_build(sh);
 }
 
 int unwind_share__used(const struct unwind_share *sh)
@@ -171,11 +208,13 @@ int unwind_share__used(const struct unwind_share *sh)
 
 int unwind_share__update(struct unwind_share *sh)
 {
+	join_build(sh);
 	return refresh(sh, 0);
 }
 
 struct symbolizer *unwind_share__symbolizer(struct unwind_share *sh)
 {
+	join_build(sh);
 	if (!sh->sym && (sh->gone || symbolizer_new(sh->pid, &sh->sym)) &&
 	    symbolizer_new(0, &sh->sym))
 		return NULL;
@@ -187,6 +226,7 @@ void unwind_share__free(struct unwind_share *sh)
 {
 	if (!sh)
 		return;
+	join_build(sh);
 	unwind_tables__free(sh->tables);
 	symbolizer_free(sh->sym);
 	for (int i = 0; i < M_N; i++)

@@ -24,9 +24,15 @@ int unwind_share__new(enum unwind_mode mode, pid_t pid, int launched, struct unw
 /* Before obj's load: obj's unwind maps (those of bpf/unwind.bpf.h)
  * become the run's.  The first call makes them (one entry each with
  * --unwind fp, which walks nothing) and, for a running target, reads its
- * mappings and builds its tables (a launched one gets them at its first
- * update after exec).  0, or a negative errno with one line printed. */
+ * mappings and builds its tables, on a thread: __ready waits for them (a
+ * launched one gets them at its first update after exec).  0, or a
+ * negative errno with one line printed. */
 int unwind_share__use(struct unwind_share *sh, struct bpf_object *obj);
+/* Waits for a running target's first reading, which the first __use
+ * starts on a thread of its own (so that the tables build while the
+ * objects load): call it before attaching.  0, or the negative errno
+ * of that reading, with its line printed. */
+int unwind_share__ready(struct unwind_share *sh);
 /* 1 once some collector has called __use. */
 int unwind_share__used(const struct unwind_share *sh);
 /* One reading of /proc/PID/maps into the symbolizer and the tables (the
