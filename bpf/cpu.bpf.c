@@ -22,6 +22,9 @@ const volatile __u64 min_block_ns = 0;
 
 /* CPU_STATS in cpu.h: what each counts and how the report shows it. */
 __u64 stats[CPU_STAT_MAX] = {};
+/* When the first sample of the target was taken (bpf_ktime_get_ns): -v
+ * says how long after ebprof's start. */
+__u64 first_sample_ns = 0;
 /* Set by user space once attached (CLOCK_MONOTONIC, as bpf_ktime_get_ns). */
 __u64 attach_ns = 0;
 
@@ -235,6 +238,8 @@ int cpu_sample(struct bpf_perf_event_data *ctx)
 
 	if (!followed((__u32)(id >> 32)))
 		return 0;
+	if (!first_sample_ns)
+		first_sample_ns = bpf_ktime_get_ns();
 	stat_inc(CPU_STAT_SAMPLES);
 	/* A sample taken in user mode has no kernel stack (kernel addresses
 	 * have the top bit set). */

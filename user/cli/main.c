@@ -42,7 +42,9 @@ static int preflight(void)
 	static const enum feature need[] = { FEAT_BTF }; /* every collector is CO-RE */
 	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
 
-	if (ebprof_verbosity)
+	/* Every feature probed (net's, uprobes', ...) takes a while: only at
+	 * -vv, or with --features.  Each collector probes what it needs. */
+	if (ebprof_verbosity >= 2)
 		features_print(stderr);
 	if (features_require("every report", need, ARRAY_SIZE(need)))
 		return -ENOTSUP;

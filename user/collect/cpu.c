@@ -278,12 +278,11 @@ static uint64_t stacks_added(const struct cpu_state *s)
 static int cpu_tick(void *state)
 {
 	struct cpu_state *s = state;
-	uint64_t now = now_ns();
 
-	if (!s->first_seen && s->skel->bss->stats[CPU_STAT_SAMPLES]) {
+	if (!s->first_seen && s->skel->bss->first_sample_ns) {
 		s->first_seen = 1;
 		ebprof_verbose(1, "cpu: first sample within %.1f ms of start",
-			       (double)(now - ebprof_start_ns) / 1e6);
+			       (double)(s->skel->bss->first_sample_ns - ebprof_start_ns) / 1e6);
 	}
 	/* Half full (added and not moved out yet).  Should a drain fail (no
 	 * memory), the map fills and its losses are counted as
