@@ -586,77 +586,34 @@ static __always_inline void on_destroy(struct sock *sk, const int sks)
 	emit(e, NET_EV_CLOSE, now, 0, e->tx_bytes, e->rx_bytes);
 }
 
-/* tp_btf programs (the socket's slot from sk_storage), loaded when the
- * kernel has them (feature tp_btf_sk_storage)... */
-SEC("tp_btf/sock_send_length")
-int BPF_PROG(net_send_sk, struct sock *sk, int ret, int flags)
-{
-	on_io(sk, ret, flags, 0, 1);
-	return 0;
-}
+/* Each tracepoint has two programs: NAME_sk, tp_btf (the socket's slot
+ * from sk_storage), loaded when the kernel has them (feature
+ * tp_btf_sk_storage), else NAME, raw_tp (the slot from the socks hash).
+ * body sees sk_storage: 1 in the first, 0 in the second. */
+#define NET_PROGS(tp, name, body, ...)       \
+	SEC("tp_btf/" #tp)                   \
+	int BPF_PROG(name##_sk, __VA_ARGS__) \
+	{                                    \
+		const int sk_storage = 1;    \
+		body;                        \
+		return 0;                    \
+	}                                    \
+	SEC("raw_tp/" #tp)                   \
+	int BPF_PROG(name, __VA_ARGS__)      \
+	{                                    \
+		const int sk_storage = 0;    \
+		body;                        \
+		return 0;                    \
+	}
 
-SEC("tp_btf/sock_recv_length")
-int BPF_PROG(net_recv_sk, struct sock *sk, int ret, int flags)
-{
-	on_io(sk, ret, flags, 1, 1);
-	return 0;
-}
-
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(net_state_sk, const struct sock *sk, int oldstate, int newstate)
-{
-	on_state(sk, oldstate, newstate, 1);
-	return 0;
-}
-
-SEC("tp_btf/tcp_retransmit_skb")
-int BPF_PROG(net_retrans_sk, const struct sock *sk, const struct sk_buff *skb, int err)
-{
-	on_retransmit(sk, skb, err, 1);
-	return 0;
-}
-
-SEC("tp_btf/tcp_destroy_sock")
-int BPF_PROG(net_destroy_sk, struct sock *sk)
-{
-	on_destroy(sk, 1);
-	return 0;
-}
-
-/* ...else raw_tp programs (the slot from the socks hash). */
-SEC("raw_tp/sock_send_length")
-int BPF_PROG(net_send, struct sock *sk, int ret, int flags)
-{
-	on_io(sk, ret, flags, 0, 0);
-	return 0;
-}
-
-SEC("raw_tp/sock_recv_length")
-int BPF_PROG(net_recv, struct sock *sk, int ret, int flags)
-{
-	on_io(sk, ret, flags, 1, 0);
-	return 0;
-}
-
-SEC("raw_tp/inet_sock_set_state")
-int BPF_PROG(net_state, const struct sock *sk, int oldstate, int newstate)
-{
-	on_state(sk, oldstate, newstate, 0);
-	return 0;
-}
-
-SEC("raw_tp/tcp_retransmit_skb")
-int BPF_PROG(net_retransmit, const struct sock *sk, const struct sk_buff *skb, int err)
-{
-	on_retransmit(sk, skb, err, 0);
-	return 0;
-}
-
-SEC("raw_tp/tcp_destroy_sock")
-int BPF_PROG(net_destroy, struct sock *sk)
-{
-	on_destroy(sk, 0);
-	return 0;
-}
+NET_PROGS(sock_send_length, net_send, on_io(sk, ret, flags, 0, sk_storage), struct sock *sk,
+	  int ret, int flags)
+NET_PROGS(sock_recv_length, net_recv, on_io(sk, ret, flags, 1, sk_storage), struct sock *sk,
+	  int ret, int flags)
+NET_PROGS(inet_sock_set_state, net_state, on_state(sk, oldstate, newstate, sk_storage),
+	  const struct sock *sk, int oldstate, int newstate)
+NET_PROGS(tcp_retransmit_skb, net_retransmit, on_retransmit(sk, skb, err, sk_storage),
+	  const struct sock *sk, const struct sk_buff *skb, int err)
+NET_PROGS(tcp_destroy_sock, net_destroy, on_destroy(sk, sk_storage), struct sock *sk)
 
 char LICENSE[] SEC("license") = "GPL";

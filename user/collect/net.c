@@ -134,7 +134,8 @@ static int net_open(void **statep, const struct options *o, struct target *t)
 	sks = use_sk_storage(&why);
 	{
 		struct bpf_program *sk_progs[] = { k->progs.net_send_sk, k->progs.net_recv_sk,
-						   k->progs.net_state_sk, k->progs.net_retrans_sk,
+						   k->progs.net_state_sk,
+						   k->progs.net_retransmit_sk,
 						   k->progs.net_destroy_sk };
 		struct bpf_program *progs[] = { k->progs.net_send, k->progs.net_recv,
 						k->progs.net_state, k->progs.net_retransmit,
@@ -152,8 +153,8 @@ static int net_open(void **statep, const struct options *o, struct target *t)
 			     why);
 	optional_tp(s, FEAT_TP_INET_SOCK_SET_STATE, k->progs.net_state_sk, k->progs.net_state,
 		    "connect latency, accept or close times");
-	optional_tp(s, FEAT_TP_TCP_RETRANSMIT_SKB, k->progs.net_retrans_sk, k->progs.net_retransmit,
-		    "retransmits");
+	optional_tp(s, FEAT_TP_TCP_RETRANSMIT_SKB, k->progs.net_retransmit_sk,
+		    k->progs.net_retransmit, "retransmits");
 	optional_tp(s, FEAT_TP_TCP_DESTROY_SOCK, k->progs.net_destroy_sk, k->progs.net_destroy,
 		    "close events");
 	err = net_bpf__load(k);
