@@ -43,7 +43,14 @@ def test_first_screen():
     check(m and IDLE <= int(m.group(1)) <= IDLE + 1, "service: the idle threads in one line",
           m and m.group(0))
     tids = [row[0] for row in rows_of(r.stdout, "Threads")]
-    equal(tids, [workers[0][0]], "service: the threads table holds the worker only")
+    # Main is idle by the rule (on-CPU under 1 % of its wall) unless its
+    # start (the loader, 25 thread creations) took more than that: seen
+    # at 1.1 % with both CPUs busy.  Then it is the table's second row.
+    check(tids[:1] == [workers[0][0]] and len(tids) <= 2,
+          "service: the threads table holds the worker first (and main at most)", tids)
+    if m:
+        equal(int(m.group(1)) + len(tids), IDLE + 2,
+              "service: every thread either idle or a row of the table")
     snap.check("service")
 
 

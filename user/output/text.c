@@ -91,10 +91,20 @@ static void print_table(FILE *out, const struct ptable *t, int limit)
 	free(rows);
 }
 
+/* An indented line is a breakdown of the line above it (the causes of a
+ * loss): left out of text when it is 0, so the first screen keeps what
+ * happened; json keeps every key. */
+static int info_quiet(const struct pinfo *in)
+{
+	return in->type == INFO_INT && !in->v.i && in->label && !strncmp(in->label, "  ", 2);
+}
+
 static void print_info(FILE *out, const struct profile *p)
 {
 	size_t lw = 0;
 	for (size_t i = 0; i < p->ninfo; i++) {
+		if (info_quiet(&p->info[i]))
+			continue;
 		size_t l = strlen(p->info[i].label ? p->info[i].label : p->info[i].key);
 		if (l > lw)
 			lw = l;
@@ -102,6 +112,8 @@ static void print_info(FILE *out, const struct profile *p)
 	char buf[CELL_MAX];
 	for (size_t i = 0; i < p->ninfo; i++) {
 		const struct pinfo *in = &p->info[i];
+		if (info_quiet(in))
+			continue;
 		if (in->type == INFO_INT)
 			fmt_value(buf, sizeof(buf), in->v.i, in->unit);
 		else if (in->type == INFO_DOUBLE)
