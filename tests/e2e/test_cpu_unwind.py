@@ -152,6 +152,17 @@ def test_uretprobe():
               f"{what}: no [uprobes] frame")
 
 
+def few_stack_reads_failed(rep, what):
+    """A sample that interrupts the target while a page of its stack is
+    not present (its first touch, a page fault in progress) cannot read
+    it from interrupt context: counted as lost_user_stack_read.  Seen 0,
+    and 1 in about one run of ten of a few thousand samples: bounded at
+    0.1 % of the samples (at least 1 allowed), not asserted 0."""
+    n, samples = rep["info"]["lost_user_stack_read"], rep["info"]["samples"]
+    check(0 <= n and n * 1000 <= max(samples, 1000),
+          f"{what}: lost_user_stack_read at most 0.1 % of samples", f"{n} of {samples}")
+
+
 def test_signal():
     """A SIGALRM handler spinning over an interrupted function: the walk
     crosses glibc's __restore_rt signal frame (registers from the
@@ -162,8 +173,9 @@ def test_signal():
         exact(rep, what, "handler_spin",
               LIBC_START + ["sig_caller", "sig_interrupted", "__restore_rt", "on_alarm",
                             "handler_spin"])
-        for k in ("lost_no_unwind_info", "lost_user_stack_read", "lost_bad_walk"):
+        for k in ("lost_no_unwind_info", "lost_bad_walk"):
             equal(rep["info"][k], 0, f"{what}: {k}")
+        few_stack_reads_failed(rep, what)
 
 
 def test_signal_first_instruction():
@@ -208,8 +220,9 @@ def test_vdso():
                 bad.append([f["func"] for f in user])
         check(n > 0, f"{what}: samples inside the vdso", n)
         check(not bad, f"{what}: every vdso sample has {';'.join(want)} under it", bad[:2])
-        for k in ("lost_no_unwind_info", "lost_user_stack_read", "lost_bad_walk"):
+        for k in ("lost_no_unwind_info", "lost_bad_walk"):
             equal(rep["info"][k], 0, f"{what}: {k}")
+        few_stack_reads_failed(rep, what)
 
 
 def test_dlopen():
@@ -342,7 +355,6 @@ def plt_samples(rep, b, what):
         funcs = [f["func"] for f in user[:-1]]
         if funcs != LIBC_START + ["plt_caller"] or k.startswith("another"):
             bad.append((f"{pc:#x}", funcs[-3:], n))
-    check(sum(where.values()) > 0, f"{what}: samples in the .plt", where)
     check(not bad, f"{what}: every .plt sample is in plt_tiny's stub with "
           f"{';'.join(LIBC_START)};plt_caller under it", bad[:4])
     return where
@@ -373,14 +385,20 @@ def test_plt():
             where = plt_samples(rep, b, what)
             # (Under LD_BIND_NOT plt_tiny itself takes only a few samples.)
             got, total = leaf_stacks(rep, "plt_tiny")
-            check((got or lazy) and
-                  all(s == LIBC_START + ["plt_caller", "plt_tiny"] for s, _ in got),
+            check(all(s == LIBC_START + ["plt_caller", "plt_tiny"] for s, _ in got),
                   f"{what}: plt_tiny's samples have plt_caller under them (the stub jumped)",
                   [s for s, _ in got if s != LIBC_START + ["plt_caller", "plt_tiny"]][:2])
             if not lazy:
+                # Bound, the loop is a few instructions long and samples
+                # come at a fixed period of its CPU time: in some runs
+                # they all miss plt_tiny, in others the stub (seen once
+                # each in about thirty runs).  One of the two is required.
                 k = ".plt.sec" if name == "plt_ibt" else "entry, before the push"
-                check(where.get(k, 0) > 0, f"{what}: samples on the bound stub ({k})", where)
+                check(where.get(k, 0) + sum(n for _, n in got) > 0,
+                      f"{what}: samples on the bound stub ({k}) or in plt_tiny past it",
+                      (where, sum(n for _, n in got)))
             else:
+                check(sum(where.values()) > 0, f"{what}: samples in the .plt", where)
                 check(where.get("plt0", 0) > 0, f"{what}: samples in PLT0", where)
                 # The IBT entry's jump after the push takes few samples
                 # (they land on the push): required of the standard one.
