@@ -46,7 +46,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, __u64);
 } frames_added SEC(".maps");
 
 /* Where a stack is put together: [0] user, [1] kernel. */
@@ -107,7 +107,8 @@ static __always_inline void stat_inc(int i)
  * negative when the map is full. */
 static __always_inline __s32 intern(struct cpu_frames *f)
 {
-	__u32 *idp = bpf_map_lookup_elem(&frames, f), id, zero = 0, *added;
+	__u32 *idp = bpf_map_lookup_elem(&frames, f), id, zero = 0;
+	__u64 *added;
 	__u32 cpu = bpf_get_smp_processor_id();
 	long err;
 
@@ -118,7 +119,7 @@ static __always_inline __s32 intern(struct cpu_frames *f)
 		stat_inc(CPU_STAT_STACK_INSERT); /* no id left to give */
 		return -ENOMEM;
 	}
-	id = cpu << CPU_STACK_ID_BITS | *added;
+	id = cpu << CPU_STACK_ID_BITS | (__u32)*added;
 	err = bpf_map_update_elem(&frames, f, &id, BPF_NOEXIST);
 	if (!err)
 		(*added)++;

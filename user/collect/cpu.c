@@ -259,25 +259,10 @@ static int drain_stacks(struct cpu_state *s)
 	return 0;
 }
 
-/* The stacks the BPF side added to the frames map so far (all CPUs). */
-static uint64_t stacks_added(const struct cpu_state *s)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	uint32_t zero = 0;
-	uint64_t sum = 0, *v; /* a per-CPU value takes 8 bytes a CPU */
-
-	if (ncpu <= 0 || !(v = calloc((size_t)ncpu, sizeof(*v))))
-		return 0;
-	if (!bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.frames_added), &zero, v))
-		for (int i = 0; i < ncpu; i++)
-			sum += (uint32_t)v[i];
-	free(v);
-	return sum;
-}
-
 static int cpu_tick(void *state)
 {
 	struct cpu_state *s = state;
+	uint64_t added; /* stacks the BPF side added to the frames map, all CPUs */
 
 	if (!s->first_seen && s->skel->bss->first_sample_ns) {
 		s->first_seen = 1;
@@ -287,7 +272,9 @@ static int cpu_tick(void *state)
 	/* Half full (added and not moved out yet).  Should a drain fail (no
 	 * memory), the map fills and its losses are counted as
 	 * lost_stackmap_full. */
-	if (stacks_added(s) - s->drained >= CPU_MAX_STACKS / 2 && !drain_stacks(s))
+	added = map_percpu_u64_sum(bpf_map__fd(s->skel->maps.frames_added), 0,
+				   libbpf_num_possible_cpus());
+	if (added - s->drained >= CPU_MAX_STACKS / 2 && !drain_stacks(s))
 		s->drains++;
 	return 0;
 }
