@@ -133,7 +133,7 @@ static int src_open_debug(struct cfi_src *s, const char *root)
 
 /* The executable PT_LOAD ranges [lo, hi) of elf (link-time addresses);
  * every PT_LOAD into t->loads. */
-static size_t exec_ranges(Elf *elf, uint64_t (*r)[2], size_t max, struct cfi_table *t)
+static size_t exec_segments(Elf *elf, uint64_t (*r)[2], size_t max, struct cfi_table *t)
 {
 	size_t phnum, n = 0;
 
@@ -154,6 +154,56 @@ static size_t exec_ranges(Elf *elf, uint64_t (*r)[2], size_t max, struct cfi_tab
 			r[n][1] = ph.p_vaddr + ph.p_memsz;
 			n++;
 		}
+	}
+	return n;
+}
+
+/* The ranges of elf's code: its SHF_EXECINSTR sections inside the
+ * executable segments segs, in address order.  A segment can hold far
+ * more than code (a file linked without -z separate-code maps its
+ * headers, symbols and relocations executable: 6 of libLLVM's 96 MB),
+ * and every byte no FDE covers costs a lookup.  The segments themselves
+ * when the file has no section headers. */
+static size_t code_ranges(Elf *elf, const uint64_t (*segs)[2], size_t nsegs, uint64_t (*r)[2],
+			  size_t max)
+{
+	Elf_Scn *scn = NULL;
+	size_t n = 0;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS ||
+		    (sh.sh_flags & (SHF_ALLOC | SHF_EXECINSTR)) != (SHF_ALLOC | SHF_EXECINSTR) ||
+		    !sh.sh_size)
+			continue;
+		for (size_t i = 0; i < nsegs; i++) {
+			uint64_t lo = sh.sh_addr > segs[i][0] ? sh.sh_addr : segs[i][0];
+			uint64_t hi = sh.sh_addr + sh.sh_size < segs[i][1] ?
+					      sh.sh_addr + sh.sh_size :
+					      segs[i][1];
+
+			if (lo >= hi)
+				continue;
+			if (n == max)
+				goto segments; /* more than the table takes: whole segments */
+			size_t j = n++;
+
+			while (j && r[j - 1][0] > lo) {
+				r[j][0] = r[j - 1][0];
+				r[j][1] = r[j - 1][1];
+				j--;
+			}
+			r[j][0] = lo;
+			r[j][1] = hi;
+		}
+	}
+	if (n)
+		return n;
+segments:
+	for (n = 0; n < nsegs && n < max; n++) {
+		r[n][0] = segs[n][0];
+		r[n][1] = segs[n][1];
 	}
 	return n;
 }
@@ -304,12 +354,14 @@ static int range_rows(Dwarf_CFI *cfi, uint64_t lo, uint64_t hi, struct rows *r)
 static int build(struct cfi_src *s, const char *root, int debug, struct cfi_table *out)
 {
 	struct rows r = { 0 };
-	uint64_t ranges[16][2];
+	uint64_t segs[16][2], ranges[32][2];
 	size_t nranges;
 	int err;
 
-	/* The executable's own segments, whichever file the CFI comes from. */
-	nranges = exec_ranges(s->elf, ranges, ARRAY_SIZE(ranges), out);
+	/* The executable's own code, whichever file the CFI comes from. */
+	nranges = exec_segments(s->elf, segs, ARRAY_SIZE(segs), out);
+	nranges = code_ranges(s->elf, (const uint64_t(*)[2])segs, nranges, ranges,
+			      ARRAY_SIZE(ranges));
 	if (!src_cfi(s, &out->source)) {
 		err = debug ? src_open_debug(s, root) : -ENOENT;
 		if (err || !src_cfi(s, &out->source)) {
