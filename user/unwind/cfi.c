@@ -315,11 +315,84 @@ static int rows_add(struct rows *r, uint64_t pc, const struct unwind_row *row)
 	return 0;
 }
 
+/* The start addresses of s's FDEs, sorted, from the search table the
+ * linker puts in .eh_frame_hdr (a fixed layout: version 1, then the
+ * encoded .eh_frame pointer and FDE count, then count pairs of initial
+ * location and FDE address; only the encodings linkers write are taken:
+ * 4-byte fields, the table relative to the section).  0 and *n 0 when
+ * the file has none; the caller probes instead. */
+static int fde_starts(Elf *elf, uint64_t **out, size_t *n)
+{
+	size_t shstrndx;
+	Elf_Scn *scn = NULL;
+
+	*out = NULL;
+	*n = 0;
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return 0;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+		const uint8_t *b;
+		Elf_Data *d;
+		uint32_t count;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS ||
+		    !(name = elf_strptr(elf, shstrndx, sh.sh_name)) ||
+		    strcmp(name, ".eh_frame_hdr"))
+			continue;
+		d = elf_rawdata(scn, NULL);
+		if (!d || d->d_size < 12)
+			return 0;
+		b = d->d_buf;
+		/* version; the pointer's and the count's 4-byte encodings;
+		 * the table's: DW_EH_PE_datarel | DW_EH_PE_sdata4 */
+		if (b[0] != 1 || (b[1] & 0x0f) != DW_EH_PE_sdata4 ||
+		    ((b[2] & 0x0f) != DW_EH_PE_udata4 && (b[2] & 0x0f) != DW_EH_PE_sdata4) ||
+		    b[3] != (DW_EH_PE_datarel | DW_EH_PE_sdata4))
+			return 0;
+		memcpy(&count, b + 8, 4);
+		if (!count || count > (d->d_size - 12) / 8)
+			return 0;
+		*out = malloc(count * sizeof(**out));
+		if (!*out)
+			return -ENOMEM;
+		for (uint32_t i = 0; i < count; i++) {
+			int32_t loc;
+
+			memcpy(&loc, b + 12 + 8 * (size_t)i, 4);
+			(*out)[i] = sh.sh_addr + (int64_t)loc;
+		}
+		*n = count;
+		return 0;
+	}
+	return 0;
+}
+
+/* The first FDE start above pc, else hi (pc + 1 without a search table). */
+static uint64_t next_start(const uint64_t *starts, size_t n, uint64_t pc, uint64_t hi)
+{
+	size_t lo = 0, top = n;
+
+	if (!n)
+		return pc + 1;
+	while (lo < top) {
+		size_t mid = lo + (top - lo) / 2;
+
+		if (starts[mid] <= pc)
+			lo = mid + 1;
+		else
+			top = mid;
+	}
+	return lo < n && starts[lo] < hi ? starts[lo] : hi;
+}
+
 /* Rows for [lo, hi): one per frame state libdw gives, in address order;
- * pcs no FDE covers become NONE rows, probed byte by byte for the next
- * FDE (an FDE may start anywhere; a failed lookup is one binary search
- * of .eh_frame_hdr). */
-static int range_rows(Dwarf_CFI *cfi, uint64_t lo, uint64_t hi, struct rows *r)
+ * pcs no FDE covers become NONE rows up to the next FDE's start (from
+ * starts, sorted; without it probed byte by byte, as an FDE may start
+ * anywhere). */
+static int range_rows(Dwarf_CFI *cfi, const uint64_t *starts, size_t nstarts, uint64_t lo,
+		      uint64_t hi, struct rows *r)
 {
 	static const struct unwind_row none = { .cmd = UNWIND_NONE };
 	uint64_t pc = lo;
@@ -332,7 +405,7 @@ static int range_rows(Dwarf_CFI *cfi, uint64_t lo, uint64_t hi, struct rows *r)
 
 		if (dwarf_cfi_addrframe(cfi, pc, &f) || !f) {
 			err = rows_add(r, pc, &none);
-			pc++;
+			pc = next_start(starts, nstarts, pc, hi);
 			continue;
 		}
 		bool signal = false;
@@ -354,8 +427,8 @@ static int range_rows(Dwarf_CFI *cfi, uint64_t lo, uint64_t hi, struct rows *r)
 static int build(struct cfi_src *s, const char *root, int debug, struct cfi_table *out)
 {
 	struct rows r = { 0 };
-	uint64_t segs[16][2], ranges[32][2];
-	size_t nranges;
+	uint64_t segs[16][2], ranges[32][2], *starts = NULL;
+	size_t nranges, nstarts = 0;
 	int err;
 
 	/* The executable's own code, whichever file the CFI comes from. */
@@ -370,9 +443,10 @@ static int build(struct cfi_src *s, const char *root, int debug, struct cfi_tabl
 			return 0; /* no CFI: frame pointers only */
 		}
 	}
-	err = 0;
+	err = s->dw ? 0 : fde_starts(s->elf, &starts, &nstarts);
 	for (size_t i = 0; i < nranges && !err; i++)
-		err = range_rows(s->cfi, ranges[i][0], ranges[i][1], &r);
+		err = range_rows(s->cfi, starts, nstarts, ranges[i][0], ranges[i][1], &r);
+	free(starts);
 	src_close(s);
 	if (err) {
 		free(r.v);
