@@ -17,11 +17,21 @@
 
 const volatile __u32 unwind_mode = UNWIND_MODE_AUTO; /* enum unwind_mode */
 
-struct {
+/* The rows of file i: an array of exactly its rows, made by user space
+ * (user/unwind/tables.c); BPF_F_INNER_MAP lets each have its own size. */
+struct unwind_file_rows {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, UNWIND_MAX_ROWS);
+	__uint(map_flags, BPF_F_INNER_MAP);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct unwind_row)); /* a type here would be a BTF forward */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, UNWIND_MAX_FILES);
 	__type(key, __u32);
-	__type(value, struct unwind_row);
+	__array(values, struct unwind_file_rows);
 } unwind_rows SEC(".maps");
 
 struct {
@@ -81,17 +91,17 @@ static __always_inline struct unwind_mapping *unwind_mapping_of(__u64 ip)
 static __always_inline struct unwind_row *unwind_row_of(__u32 file, __u64 pc)
 {
 	struct unwind_file *uf = bpf_map_lookup_elem(&unwind_files, &file);
+	void *rows = bpf_map_lookup_elem(&unwind_rows, &file);
 	struct unwind_row *r;
-	__u32 lo, hi, idx;
+	__u32 lo = 0, hi, idx;
 
-	if (!uf || !uf->n || pc > 0xffffffffull)
+	if (!uf || !uf->n || !rows || pc > 0xffffffffull)
 		return NULL;
-	lo = uf->first;
-	hi = uf->first + uf->n;
+	hi = uf->n;
 	for (int i = 0; i < UNWIND_SEARCH_STEPS && lo < hi; i++) {
 		__u32 mid = lo + (hi - lo) / 2;
 
-		r = bpf_map_lookup_elem(&unwind_rows, &mid);
+		r = bpf_map_lookup_elem(rows, &mid);
 		if (!r)
 			return NULL;
 		if (r->pc <= pc)
@@ -99,10 +109,10 @@ static __always_inline struct unwind_row *unwind_row_of(__u32 file, __u64 pc)
 		else
 			hi = mid;
 	}
-	if (lo == uf->first)
+	if (!lo)
 		return NULL;
 	idx = lo - 1;
-	return bpf_map_lookup_elem(&unwind_rows, &idx);
+	return bpf_map_lookup_elem(rows, &idx);
 }
 
 /* The walk of one user stack (bpf_loop's context).  ips holds
@@ -243,7 +253,8 @@ static long unwind_step(__u32 i, void *ctx)
 		end = unwind_signal_step(w, &ra);
 		w->exact = 1;
 	} else if (cmd == UNWIND_NONE && unwind_mode == UNWIND_MODE_DWARF) {
-		w->lost = UNWIND_LOST_NO_INFO;
+		if (w->lost != UNWIND_LOST_TOO_LARGE)
+			w->lost = UNWIND_LOST_NO_INFO;
 		return UNWIND_WALK_END;
 	} else {
 		end = unwind_fp_step(w, &ra);

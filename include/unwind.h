@@ -9,11 +9,11 @@
 #endif
 
 #define UNWIND_MAX_FRAMES 127		/* user frames per stack */
-#define UNWIND_MAX_ROWS (1u << 21)	/* rows of all files (total table memory) */
-#define UNWIND_MAX_FILE_ROWS (1u << 20) /* rows of one file */
+#define UNWIND_MAX_ROWS (1u << 23)	/* rows of all files (total table memory: 96 MiB) */
+#define UNWIND_MAX_FILE_ROWS (1u << 22) /* rows of one file */
 #define UNWIND_MAX_FILES 256		/* files with a table */
 #define UNWIND_MAX_MAPPINGS 1024	/* executable mappings of the target */
-#define UNWIND_SEARCH_STEPS 22		/* binary search steps: > log2(UNWIND_MAX_ROWS) */
+#define UNWIND_SEARCH_STEPS 23		/* binary search steps: > log2(UNWIND_MAX_FILE_ROWS) */
 #define UNWIND_MAP_STEPS 11		/* > log2(UNWIND_MAX_MAPPINGS) */
 
 /* What a row says to do at the pcs from its pc up to the next row's. */
@@ -55,10 +55,12 @@ struct unwind_row {
 	__u8 arg; /* UNWIND_PLT: the threshold of (pc & 15); else 0 */
 };
 
-/* A file's rows: unwind_rows[first .. first + n), sorted by pc. */
+/* A file's rows: the n entries of its own array (unwind_rows[file], an
+ * array of maps: each file's rows take the memory they need), sorted by
+ * pc. */
 struct unwind_file {
-	__u32 first;
 	__u32 n;
+	__u32 pad;
 };
 
 /* One executable mapping: [start, end) runs the file's code at link-time

@@ -17,13 +17,14 @@
 
 enum { M_ROWS, M_FILES, M_MAPS, M_NMAPS, M_N };
 
-/* The maps of bpf/unwind.bpf.h (arrays keyed by __u32): a reusing
- * object's definition must match, or its load fails. */
+/* The maps of bpf/unwind.bpf.h (arrays keyed by __u32; unwind_rows an
+ * array of maps, one array of rows per file): a reusing object's
+ * definition must match, or its load fails. */
 static const struct {
 	const char *name;
 	__u32 value_size, max_entries;
 } defs[M_N] = {
-	[M_ROWS] = { "unwind_rows", sizeof(struct unwind_row), UNWIND_MAX_ROWS },
+	[M_ROWS] = { "unwind_rows", sizeof(__u32), UNWIND_MAX_FILES },
 	[M_FILES] = { "unwind_files", sizeof(struct unwind_file), UNWIND_MAX_FILES },
 	[M_MAPS] = { "unwind_maps", sizeof(struct unwind_mapping), UNWIND_MAX_MAPPINGS },
 	/* unwind_nmaps: the one __u32 of its data section */
@@ -83,26 +84,37 @@ static uint64_t map_memlock(int fd)
 }
 
 /* The maps, full size unless nothing walks (--unwind fp), and the
- * tables writing into them. */
+ * tables writing into them.  The rows' arrays come with the files
+ * (user/unwind/tables.c); unwind_rows is made from a template of them. */
 static int make_maps(struct unwind_share *sh)
 {
 	struct unwind_tables_opts o;
+	int inner = unwind_tables__rows_map(1);
 
+	if (inner < 0)
+		return inner;
 	for (int i = 0; i < M_N; i++) {
 		__u32 n = sh->mode == UNWIND_MODE_FP ? 1 : defs[i].max_entries;
 
 		/* As libbpf makes a data section's map. */
-		LIBBPF_OPTS(bpf_map_create_opts, mo,
-			    .map_flags = i == M_NMAPS ? BPF_F_MMAPABLE : 0);
+		LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = i == M_NMAPS ? BPF_F_MMAPABLE : 0,
+			    .inner_map_fd = i == M_ROWS ? (__u32)inner : 0);
 
-		sh->fds[i] = bpf_map_create(BPF_MAP_TYPE_ARRAY, defs[i].name + (i == M_NMAPS),
-					    sizeof(__u32), defs[i].value_size, n, &mo);
-		if (sh->fds[i] < 0)
-			return -errno;
+		sh->fds[i] = bpf_map_create(
+			i == M_ROWS ? BPF_MAP_TYPE_ARRAY_OF_MAPS : BPF_MAP_TYPE_ARRAY,
+			defs[i].name + (i == M_NMAPS), sizeof(__u32), defs[i].value_size, n, &mo);
+		if (sh->fds[i] < 0) {
+			int err = -errno;
+
+			close(inner);
+			return err;
+		}
 		sh->map_bytes += map_memlock(sh->fds[i]);
 	}
-	ebprof_verbose(1, "unwind: one set of unwind maps for the run: %.1f MiB",
-		       (double)sh->map_bytes / (1 << 20));
+	close(inner);
+	ebprof_verbose(
+		1, "unwind: one set of unwind maps for the run: %.1f MiB (and each file's rows)",
+		(double)sh->map_bytes / (1 << 20));
 	if (sh->mode == UNWIND_MODE_FP)
 		return 0;
 	o = (struct unwind_tables_opts){ .rows_fd = sh->fds[M_ROWS],

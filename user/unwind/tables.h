@@ -18,8 +18,9 @@ struct procmaps;
 
 /* The BPF maps of bpf/unwind.bpf.h the tables are written to. */
 struct unwind_tables_opts {
-	int rows_fd, files_fd, maps_fd; /* arrays: unwind_rows, unwind_files, unwind_maps */
-	int nmaps_fd;			/* unwind_nmaps: the count of unwind_maps entries */
+	int rows_fd;	       /* unwind_rows: an array of maps, a file's rows at its index */
+	int files_fd, maps_fd; /* arrays: unwind_files, unwind_maps */
+	int nmaps_fd;	       /* unwind_nmaps: the count of unwind_maps entries */
 };
 
 struct unwind_tables_stats {
@@ -30,6 +31,9 @@ struct unwind_tables_stats {
 	uint64_t mappings_left; /* executable mappings over UNWIND_MAX_MAPPINGS */
 };
 
+/* A new array of n rows, of the kind unwind_rows holds (a template of
+ * it for unwind_rows' own creation): its fd, or negative errno. */
+int unwind_tables__rows_map(uint32_t n);
 /* Tables writing into o's maps (which outlive them); nothing read yet. */
 int unwind_tables__new(const struct unwind_tables_opts *o, struct unwind_tables **out);
 /* From pm, a reading of /proc/PID/maps: builds and loads the tables of
