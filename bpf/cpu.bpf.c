@@ -299,11 +299,16 @@ static __always_inline void book_offcpu(struct cpu_thread *t, struct cpu_key *ke
 	if (t) {
 		if (d < 0) {
 			t->debt += (__u64)-d;
+			stat_inc(CPU_STAT_OFFCPU_ABSORBED);
 			return;
 		}
 		pay = t->debt < (__u64)d ? t->debt : (__u64)d;
 		t->debt -= pay;
 		d -= (__s64)pay;
+		if (pay && !d) {
+			stat_inc(CPU_STAT_OFFCPU_ABSORBED);
+			return;
+		}
 	}
 	if (d < 0 || (__u64)d < min_block_ns)
 		return;

@@ -92,34 +92,38 @@ struct cpu_thread {
  *   X(NAME, info key, info label, lost)
  * lost 1: a sample or episode lost or damaged, summed into the report's
  * "lost"; consecutive counters that share a key are shown as one sum. */
-#define CPU_STATS(X)                                                                  \
-	/* samples of the target seen; off-CPU episodes counted */                    \
-	X(SAMPLES, "samples", "on-CPU samples", 0)                                    \
-	X(SWITCHES, "offcpu_switches", "off-CPU episodes", 0)                         \
-	/* processes the target's descendants forked while profiled */                \
-	X(FORKED, "children_forked", "child processes forked", 0)                     \
+#define CPU_STATS(X)                                                                   \
+	/* samples of the target seen; off-CPU episodes counted */                     \
+	X(SAMPLES, "samples", "on-CPU samples", 0)                                     \
+	X(SWITCHES, "offcpu_switches", "off-CPU episodes", 0)                          \
+	/* an episode whose time all went to pay the thread's CPU clock's     \
+	 * lead (debt, below): 0 ns, no stack booked; the time is the thread's \
+	 * on-CPU time, nothing lost */        \
+	X(OFFCPU_ABSORBED, "offcpu_absorbed", "  absorbed by the CPU clock's lead", 0) \
+	/* processes the target's descendants forked while profiled */                 \
+	X(FORKED, "children_forked", "child processes forked", 0)                      \
 	/* a switch-out with no switch-in seen since the one before (its       \
-	 * episode is made good from the CPU clock: nothing lost) */      \
-	X(SWITCH_IN_UNSEEN, "switch_in_unseen", "switch-ins not seen (recovered)", 0) \
-	/* a stack that could not be collected */                                     \
-	X(USTACK_LOST, "lost_user_stack", "  user stack unavailable", 1)              \
-	X(KSTACK_LOST, "lost_kernel_stack", "  kernel stack unavailable", 1)          \
+	 * episode is made good from the CPU clock: nothing lost) */       \
+	X(SWITCH_IN_UNSEEN, "switch_in_unseen", "switch-ins not seen (recovered)", 0)  \
+	/* a stack that could not be collected */                                      \
+	X(USTACK_LOST, "lost_user_stack", "  user stack unavailable", 1)               \
+	X(KSTACK_LOST, "lost_kernel_stack", "  kernel stack unavailable", 1)           \
 	/* user stacks cut short by the unwinder: a read of the stack      \
 	 * failed; a pc with no unwind info (--unwind dwarf); a file whose \
-	 * table was left out as too large (frame pointers used instead) */          \
-	X(USTACK_READ, "lost_user_stack_read", "  user stack read failed", 1)         \
-	X(NO_UNWIND_INFO, "lost_no_unwind_info", "  user pc without unwind info", 1)  \
-	X(TABLE_TOO_LARGE, "lost_table_too_large", "  unwind table too large", 1)     \
+	 * table was left out as too large (frame pointers used instead) */           \
+	X(USTACK_READ, "lost_user_stack_read", "  user stack read failed", 1)          \
+	X(NO_UNWIND_INFO, "lost_no_unwind_info", "  user pc without unwind info", 1)   \
+	X(TABLE_TOO_LARGE, "lost_table_too_large", "  unwind table too large", 1)      \
 	/* the frames map is full: stack not kept; or the kernel refused the  \
 	 * insert for another reason (the bucket locked by ebprof's own update \
-	 * this sample interrupted on the same CPU): not kept */       \
-	X(STACKMAP_FULL, "lost_stackmap_full", "  stack map full", 1)                 \
-	X(STACK_INSERT, "lost_stack_insert", "  stack map busy or out of memory", 1)  \
-	/* counts map full: sample dropped; starts or threads map full */             \
-	X(MAP_FULL, "lost_map_full", "  counts map full", 1)                          \
-	X(START_FULL, "lost_map_full", "  counts map full", 1)                        \
-	X(THREADS_FULL, "lost_map_full", "  counts map full", 1)                      \
-	/* procs map full: a descendant not followed (--children) */                  \
+	 * this sample interrupted on the same CPU): not kept */        \
+	X(STACKMAP_FULL, "lost_stackmap_full", "  stack map full", 1)                  \
+	X(STACK_INSERT, "lost_stack_insert", "  stack map busy or out of memory", 1)   \
+	/* counts map full: sample dropped; starts or threads map full */              \
+	X(MAP_FULL, "lost_map_full", "  counts map full", 1)                           \
+	X(START_FULL, "lost_map_full", "  counts map full", 1)                         \
+	X(THREADS_FULL, "lost_map_full", "  counts map full", 1)                       \
+	/* procs map full: a descendant not followed (--children) */                   \
 	X(PROCS_FULL, "lost_procs_full", "  child processes not followed", 1)
 
 #define CPU_STAT_ENUM(name, key, label, lost) CPU_STAT_##name,

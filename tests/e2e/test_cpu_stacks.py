@@ -6,12 +6,13 @@ out of the map into user space as it fills (stacktab_drain), so every
 chain is kept: the off-CPU stacks under leaf_block decode to the chains of
 i = 0 .. N-1, no stack is lost to a full map, and the drains are counted.
 
-Measured on a 2-CPU machine: 39994 of the 40000 chains seen (6 single i's
-missing, cause not established; before the maps were preallocated, 72-119
-went missing under load); the bound below is 1 %, far tighter
-than the 59 % that a map of 16384 stacks would lose."""
-from lib import (BpfSnapshot, check, equal, finish, metric_index, report, run_gated, start,
-                 stop, workload)
+A chain can be missing when its one off-CPU episode went entirely to pay
+its thread's CPU clock's lead (book_offcpu in bpf/cpu.bpf.c: 0 ns, no
+stack booked, counted in info offcpu_absorbed; tens to hundreds
+of 40000 on a loaded 2-CPU machine).  Beyond those, 0-1 chains in a run went missing
+(cause not established): the bound below allows 0.1 % of N more."""
+from lib import (BpfSnapshot, check, equal, finish, report, run_gated, start, stop,
+                 workload)
 
 N = 40000
 DEPTH = 16
@@ -19,14 +20,15 @@ MAX_STACKS = 16384
 
 
 def chains(rep):
-    """The i of every off-CPU stack through leaf_block, and how many such
-    stacks did not spell a chain of DEPTH steps."""
+    """The i of every stack through leaf_block, and how many such stacks
+    did not spell a chain of DEPTH steps.  Every stack counts, whatever its
+    values: an episode's off-CPU time can be 0 once the thread's CPU clock
+    ran ahead of the wall before it (the debt of bpf/cpu.bpf.c's
+    book_offcpu, larger on a loaded machine), and its stack is kept all
+    the same."""
     frames = rep["frames"]
-    m = metric_index(rep, "offcpu")
     got, bad = set(), 0
     for s in rep["samples"]:
-        if not s["values"][m]:
-            continue
         names = [frames[i]["func"] for i in s["stack"]]
         if "leaf_block" not in names:
             continue
@@ -57,7 +59,13 @@ def main():
           f"{ {k: v for k, v in inf.items() if k.startswith('lost') and v} }")
     equal(bad, 0, "every leaf_block stack spells a chain of 16 steps")
     check(got <= set(range(N)), "no chain outside 0 .. N-1")
-    check(len(got) >= 0.99 * N, "the chains of (nearly) every i kept", f"{len(got)} of {N}")
+    # A chain is missing only when its one episode went to pay its
+    # thread's CPU clock's lead (counted; on a loaded machine hundreds).
+    absorbed = inf.get("offcpu_absorbed", 0)
+    check(N - len(got) <= absorbed + N // 1000,
+          "every chain kept, or its episode absorbed (counted)",
+          f"{N - len(got)} missing, {absorbed} absorbed")
+    check(len(got) >= 0.9 * N, "the chains of nearly every i kept", f"{len(got)} of {N}")
     check(len(got) > MAX_STACKS, "more distinct stacks kept than the kernel map holds", len(got))
     check(inf.get("stacks", 0) >= len(got), "info stacks counts them", inf.get("stacks"))
     check(inf.get("stack_drains", 0) >= 1, "the map was drained while collecting",

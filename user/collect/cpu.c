@@ -645,6 +645,7 @@ static void stats_info(struct cpu_rep *rp)
 	profile_info_str(p, "unwind", "user stacks (--unwind)", unwind_names[s->opts->unwind]);
 	stat_info(p, st, CPU_STAT_SAMPLES);
 	stat_info(p, st, CPU_STAT_SWITCHES);
+	stat_info(p, st, CPU_STAT_OFFCPU_ABSORBED);
 	stat_info(p, st, CPU_STAT_SWITCH_IN_UNSEEN);
 	profile_info_int(p, "stacks", "distinct stacks kept", "count", (int64_t)s->stacks.n);
 	profile_info_int(p, "stack_drains", "  moved out of the kernel's map as it filled", "count",
