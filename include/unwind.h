@@ -9,7 +9,7 @@
 #endif
 
 #define UNWIND_MAX_FRAMES 127		/* user frames per stack */
-#define UNWIND_MAX_ROWS (1u << 23)	/* rows of all files (total table memory: 96 MiB) */
+#define UNWIND_MAX_ROWS (1u << 23)	/* rows of all files (table memory: 128 MiB, 16 B a row) */
 #define UNWIND_MAX_FILE_ROWS (1u << 22) /* rows of one file */
 #define UNWIND_MAX_FILES 256		/* files with a table */
 #define UNWIND_MAX_MAPPINGS 1024	/* executable mappings of the target */
