@@ -759,8 +759,8 @@ def bench_net(args, tools, results):
             configs.append(("rr ebprof net (hash)",
                             ["env", "EBPROF_NO_SK_STORAGE=1", EBPROF, "net", "-o",
                              "/dev/null", "--"] + wl))
-        if mode == "rr" and args.compare_ebprof:  # another build, same run
-            configs.append(("rr ebprof OLD net",
+        if mode in ("rr", "bulk1k") and args.compare_ebprof:  # another build, same run
+            configs.append(("%s ebprof OLD net" % mode,
                             [args.compare_ebprof, "net", "-o", "/dev/null", "--"] + wl))
         if bt:
             configs.append(("%s bpftrace" % mode,
