@@ -11,6 +11,7 @@
 #define _GNU_SOURCE /* O_PATH */
 #include "symbols/symbolize.h"
 
+#include "symbols/demangle.h"
 #include "symbols/elfsym.h"
 #include "symbols/kallsyms.h"
 #include "symbols/perfmap.h"
@@ -43,6 +44,10 @@ struct module {
 	enum mod_state state;
 	struct elffile *elf;
 	int used; /* an address was symbolized in it */
+	/* The names shown for elf's symbols then PLT stubs (by index),
+	 * demangled on first use; NULL where the raw name is shown. */
+	char **shown;
+	uint8_t *shown_done;
 };
 
 struct smap {
@@ -68,6 +73,7 @@ struct symbolizer {
 	char perfmap_path[64];
 	int perfmap_fd;
 	struct perfmap *perfmap;
+	int raw_names; /* symbolizer_set_demangle(s, 0): names as in the file */
 };
 
 static int mapvec_push(struct mapvec *mv, const struct smap *m)
@@ -427,6 +433,42 @@ int symbolizer_new(pid_t pid, struct symbolizer **out)
 	return 0;
 }
 
+/* The name a frame shows for sym, one of mod's symbols or PLT stubs: the
+ * demangled name, made once, or the raw one. */
+static const char *shown_name(const struct symbolizer *s, struct module *mod,
+			      const struct elfsym *sym)
+{
+	const struct elffile *f = mod->elf;
+	size_t n = f->nsyms + f->nplt, i;
+
+	if (s->raw_names)
+		return sym->name;
+	i = sym >= f->syms && sym < f->syms + f->nsyms ? (size_t)(sym - f->syms) :
+							 f->nsyms + (size_t)(sym - f->plt);
+	if (!mod->shown) {
+		mod->shown = calloc(n, sizeof(*mod->shown));
+		mod->shown_done = calloc(n, sizeof(*mod->shown_done));
+		if (!mod->shown || !mod->shown_done) {
+			free(mod->shown);
+			free(mod->shown_done);
+			mod->shown = NULL;
+			mod->shown_done = NULL;
+			return sym->name;
+		}
+	}
+	if (!mod->shown_done[i]) {
+		mod->shown[i] = demangle(sym->name);
+		mod->shown_done[i] = 1;
+	}
+	return mod->shown[i] ? mod->shown[i] : sym->name;
+}
+
+void symbolizer_set_demangle(struct symbolizer *s, int on)
+{
+	if (s)
+		s->raw_names = !on;
+}
+
 void symbolize_user(struct symbolizer *s, uint64_t addr, struct symres *r)
 {
 	const struct elfsym *sym;
@@ -460,7 +502,7 @@ void symbolize_user(struct symbolizer *s, uint64_t addr, struct symres *r)
 		return;
 	sym = elffile_lookup(elf, vaddr);
 	if (sym) {
-		r->func = sym->name;
+		r->func = shown_name(s, mod, sym);
 		r->offset = vaddr - sym->addr;
 	}
 }
@@ -517,6 +559,10 @@ void symbolizer_free(struct symbolizer *s)
 
 		if (mod->fd >= 0)
 			close(mod->fd);
+		for (size_t j = 0; mod->shown && j < mod->elf->nsyms + mod->elf->nplt; j++)
+			free(mod->shown[j]);
+		free(mod->shown);
+		free(mod->shown_done);
 		elffile_free(mod->elf);
 		free(mod->path);
 		free(mod);
