@@ -16,6 +16,7 @@
 #include "symbols/kallsyms.h"
 #include "symbols/perfmap.h"
 #include "symbols/procmaps.h"
+#include "symbols/vdso.h"
 #include "util/util.h"
 
 #include <errno.h>
@@ -29,8 +30,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-#define VDSO_MAX_SIZE (1u << 20)
 
 enum mod_state { MOD_PENDING, MOD_LOADED, MOD_NONE };
 
@@ -177,28 +176,19 @@ static void module_open_file(const struct symbolizer *s, struct module *mod,
 	mod->state = fd >= 0 ? MOD_PENDING : MOD_NONE;
 }
 
-/* The vdso is small and not a file: copy it out of the target now. */
+/* The vdso is not a file: its image is copied out of the target now. */
 static void module_read_vdso(const struct symbolizer *s, struct module *mod,
 			     const struct procmap *pm)
 {
-	uint64_t size = pm->end - pm->start;
-	char p[64];
+	size_t size;
 	void *img;
-	int fd;
 
 	mod->state = MOD_NONE;
-	if (size == 0 || size > VDSO_MAX_SIZE)
+	if (vdso_copy(s->pid, pm, &img, &size))
 		return;
-	snprintf(p, sizeof(p), "/proc/%d/mem", (int)s->pid);
-	fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	img = malloc(size);
-	if (img && pread(fd, img, size, (off_t)pm->start) == (ssize_t)size &&
-	    elffile_open_mem(img, size, "[vdso]", &mod->elf) == 0)
+	if (elffile_open_mem(img, size, "[vdso]", &mod->elf) == 0)
 		mod->state = MOD_LOADED;
 	free(img);
-	close(fd);
 }
 
 static const char *module_name(const char *path)
