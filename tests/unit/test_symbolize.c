@@ -418,7 +418,10 @@ static void test_elf_dynsym(void **state)
 /* The PLT stubs against binutils' own synthetic "name@plt" symbols
  * (objdump -d, which names each stub from the slot its code reaches): the
  * standard lazy .plt (PIE and not), IBT's .plt.sec in front of its lazy
- * .plt, .plt.got, a shared library.  Every stub objdump names is one of
+ * .plt, .plt.got, -z now (the slots in .got), a shared library, and
+ * libc, whose ifuncs' slots (IRELATIVE, "*ABS*+0xADDR@plt" to objdump:
+ * named after the ifunc's symbol at ADDR) have their relocations after
+ * every other's, not in slot order.  Every stub objdump names is one of
  * the file's stubs at its address with its name, and no other; a pc
  * inside one finds it; the lazy binding code is "[plt]". */
 static void check_plt(const char *path, int ibt)
@@ -449,6 +452,15 @@ static void check_plt(const char *path, int ibt)
 			continue;
 		}
 		assert_true(l > 4 && !strcmp(name + l - 4, "@plt"));
+		if (!strncmp(name, "*ABS*+0x", 8)) {
+			/* an ifunc's slot: the symbol at its resolver's address */
+			const struct elfsym *ifunc = elffile_lookup(e,
+								    strtoull(name + 8, NULL, 16));
+
+			assert_non_null(ifunc);
+			assert_int_equal(ifunc->addr, strtoull(name + 8, NULL, 16));
+			snprintf(name, sizeof(name), "%s@plt", ifunc->name);
+		}
 		for (int off = 0; off < 8; off += 7) {
 			s = elffile_lookup(e, a + (uint64_t)off);
 			if (!s)
@@ -490,6 +502,20 @@ static void test_elf_plt(void **state)
 	check_plt(FIXT "fixture_ibt", 1);
 	check_plt(FIXT "libfixture.so", 0);
 	check_plt(FIXT "libfixture_stripped.so", 0);
+	check_plt(FIXT "fixture_now", 0);
+	{
+		/* this process's libc */
+		struct procmaps pm = { 0 };
+		const char *libc = NULL;
+
+		assert_int_equal(procmaps_read(getpid(), &pm), 0);
+		for (size_t i = 0; i < pm.n && !libc; i++)
+			if (pm.maps[i].path && strstr(pm.maps[i].path, "/libc.so"))
+				libc = pm.maps[i].path;
+		assert_non_null(libc);
+		check_plt(libc, 0);
+		procmaps_free(&pm);
+	}
 }
 
 static void test_elf_bad_files(void **state)

@@ -175,11 +175,18 @@ static int collect_funcs(Elf *e, Elf64_Word type, struct symvec *sv)
 	return 0;
 }
 
-/* Calls fn for each relocation of a REL or RELA section, in order, with
- * the name of its symbol in the symbol table the section links to (NULL:
- * none, as an IRELATIVE slot's).  Stops at fn's first nonzero return. */
-static int for_each_reloc(Elf *e, Elf_Scn *scn,
-			  int (*fn)(void *ctx, size_t i, uint64_t offset, const char *name),
+/* One relocation: where it applies, its addend (0 for REL), the name of
+ * its symbol in the symbol table its section links to (NULL: none, as an
+ * IRELATIVE slot's, whose addend is the ifunc's resolver). */
+struct reloc {
+	uint64_t offset;
+	int64_t addend;
+	const char *name;
+};
+
+/* Calls fn for each relocation of a REL or RELA section, in order.  Stops
+ * at fn's first nonzero return. */
+static int for_each_reloc(Elf *e, Elf_Scn *scn, int (*fn)(void *ctx, const struct reloc *r),
 			  void *ctx)
 {
 	Elf_Scn *symscn;
@@ -194,24 +201,27 @@ static int for_each_reloc(Elf *e, Elf_Scn *scn,
 		return -ENOENT;
 	n = d->d_size / sh.sh_entsize;
 	for (i = 0; i < n && !err; i++) {
-		const char *name = NULL;
-		uint64_t info, off;
+		struct reloc r = { 0 };
+		uint64_t info;
 		GElf_Rela ra;
 		GElf_Rel rl;
 		GElf_Sym sym;
 
 		if (sh.sh_type == SHT_RELA && gelf_getrela(d, (int)i, &ra)) {
 			info = ra.r_info;
-			off = ra.r_offset;
+			r.offset = ra.r_offset;
+			r.addend = ra.r_addend;
 		} else if (sh.sh_type == SHT_REL && gelf_getrel(d, (int)i, &rl)) {
 			info = rl.r_info;
-			off = rl.r_offset;
+			r.offset = rl.r_offset;
 		} else {
 			break;
 		}
 		if (GELF_R_SYM(info) && gelf_getsym(symd, (int)GELF_R_SYM(info), &sym))
-			name = elf_strptr(e, ssh.sh_link, sym.st_name);
-		err = fn(ctx, i, off, name && name[0] ? name : NULL);
+			r.name = elf_strptr(e, ssh.sh_link, sym.st_name);
+		if (r.name && !r.name[0])
+			r.name = NULL;
+		err = fn(ctx, &r);
 	}
 	return err;
 }
@@ -226,23 +236,40 @@ static Elf_Scn *code_section(Elf *e, const char *name, GElf_Shdr *sh)
 	return scn;
 }
 
-/* Stubs of one section being named from .rela.plt: slot i's stub at
- * first + i * entry (within size). */
+/* Stubs of one section being named from .rela.plt: the stub of GOT
+ * slot k (its relocation's place: got + (3 + k) * word, the first three
+ * words the dynamic linker's) at first + k * entry (within size). */
 struct plt_fill {
+	const struct elffile *f;
 	struct symvec *pv;
 	uint64_t addr, first, entry, size;
+	uint64_t got, word; /* .got.plt's address, the GOT's word size */
 };
 
-static int plt_slot(void *ctx, size_t i, uint64_t offset, const char *name)
+static int plt_slot(void *ctx, const struct reloc *rel)
 {
 	struct plt_fill *pf = ctx;
-	uint64_t at = pf->first + i * pf->entry;
-	struct rawsym r = { name, "@plt", pf->addr + at, pf->entry, 1 };
+	const char *name = rel->name;
+	uint64_t k, at;
 
-	(void)offset;
+	if (rel->offset < pf->got + 3 * pf->word || (rel->offset - pf->got) % pf->word)
+		return 0;
+	k = (rel->offset - pf->got) / pf->word - 3;
+	if (k >= pf->size / pf->entry)
+		return 0;
+	at = pf->first + k * pf->entry;
 	if (at + pf->entry > pf->size)
-		return 1; /* past the section: the rest too */
-	return name ? symvec_push(pf->pv, &r) : 0;
+		return 0;
+	/* An ifunc's slot (IRELATIVE): named after its resolver, which is
+	 * the ifunc's symbol (strlen's, memcpy's). */
+	if (!name && rel->addend > 0) {
+		const struct elfsym *s = elffile_lookup(pf->f, (uint64_t)rel->addend);
+
+		name = s && s->addr == (uint64_t)rel->addend ? s->name : NULL;
+	}
+	if (!name)
+		return 0;
+	return symvec_push(pf->pv, &(struct rawsym){ name, "@plt", pf->addr + at, pf->entry, 1 });
 }
 
 /* .plt.got's stubs (x86-64: "jmp *slot(%rip)", after an endbr64 with
@@ -265,15 +292,14 @@ static int cmp_got_stub(const void *a, const void *b)
 	return x->slot < y->slot ? -1 : x->slot > y->slot;
 }
 
-static int got_slot(void *ctx, size_t i, uint64_t offset, const char *name)
+static int got_slot(void *ctx, const struct reloc *rel)
 {
 	struct got_fill *gf = ctx;
-	struct got_stub key = { offset, 0 }, *s;
+	struct got_stub key = { rel->offset, 0 }, *s;
 
-	(void)i;
-	if (!name || !(s = bsearch(&key, gf->v, gf->n, sizeof(*gf->v), cmp_got_stub)))
+	if (!rel->name || !(s = bsearch(&key, gf->v, gf->n, sizeof(*gf->v), cmp_got_stub)))
 		return 0;
-	return symvec_push(gf->pv, &(struct rawsym){ name, "@plt", s->addr, gf->entry, 1 });
+	return symvec_push(gf->pv, &(struct rawsym){ rel->name, "@plt", s->addr, gf->entry, 1 });
 }
 
 static int collect_plt_got(Elf *e, struct symvec *pv)
@@ -314,15 +340,35 @@ static int collect_plt_got(Elf *e, struct symvec *pv)
 	return err == -ENOENT ? 0 : err;
 }
 
+/* The GOT the PLT's slots are in: DT_PLTGOT (also under -z now, which
+ * merges .got.plt into .got), else .got.plt's address; 0: none. */
+static uint64_t plt_got(Elf *e)
+{
+	Elf_Scn *scn = find_section(e, SHT_DYNAMIC, NULL);
+	Elf_Data *d = scn ? elf_getdata(scn, NULL) : NULL;
+	GElf_Shdr sh;
+	GElf_Dyn dyn;
+
+	for (size_t i = 0;
+	     d && gelf_getshdr(scn, &sh) && sh.sh_entsize && i < d->d_size / sh.sh_entsize &&
+	     gelf_getdyn(d, (int)i, &dyn) && dyn.d_tag != DT_NULL;
+	     i++)
+		if (dyn.d_tag == DT_PLTGOT)
+			return dyn.d_un.d_ptr;
+	scn = find_section(e, SHT_PROGBITS, ".got.plt");
+	return scn && gelf_getshdr(scn, &sh) ? sh.sh_addr : 0;
+}
+
 /* The PLT stubs (see elffile.plt), on the machines whose PLT layout is
- * known: a header of the lazy binding code, then one entry per .rela.plt
- * slot, in .plt or, with IBT, in .plt.sec. */
-static int collect_plt(Elf *e, struct symvec *pv)
+ * known: a header of the lazy binding code, then one entry per GOT slot
+ * of .rela.plt, in .plt or, with IBT, in .plt.sec.  f's symbols name the
+ * ifuncs' slots. */
+static int collect_plt(Elf *e, const struct elffile *f, struct symvec *pv)
 {
 	Elf_Scn *rel, *plt, *sec;
 	GElf_Shdr psh, ssh;
 	GElf_Ehdr eh;
-	uint64_t header;
+	uint64_t header, got;
 	int err = 0;
 
 	if (!gelf_getehdr(e, &eh))
@@ -338,6 +384,9 @@ static int collect_plt(Elf *e, struct symvec *pv)
 		rel = find_section(e, SHT_REL, ".rel.plt");
 	plt = code_section(e, ".plt", &psh);
 	sec = code_section(e, ".plt.sec", &ssh);
+	got = plt_got(e);
+	if (!got)
+		rel = NULL; /* no slots to place the relocations in */
 	if (plt) {
 		struct rawsym r = { "[plt]", NULL, psh.sh_addr,
 				    sec ? psh.sh_size :
@@ -347,11 +396,17 @@ static int collect_plt(Elf *e, struct symvec *pv)
 		err = symvec_push(pv, &r);
 	}
 	if (!err && rel && (sec || plt)) {
-		struct plt_fill pf = { pv, sec ? ssh.sh_addr : psh.sh_addr, sec ? 0 : header, 16,
-				       sec ? ssh.sh_size : psh.sh_size };
+		struct plt_fill pf = { f,
+				       pv,
+				       sec ? ssh.sh_addr : psh.sh_addr,
+				       sec ? 0 : header,
+				       16,
+				       sec ? ssh.sh_size : psh.sh_size,
+				       got,
+				       gelf_getclass(e) == ELFCLASS64 ? 8 : 4 };
 
 		err = for_each_reloc(e, rel, plt_slot, &pf);
-		err = err == 1 || err == -ENOENT ? 0 : err;
+		err = err == -ENOENT ? 0 : err;
 	}
 	if (!err && eh.e_machine == EM_X86_64)
 		err = collect_plt_got(e, pv);
@@ -760,7 +815,7 @@ static int load_elf(Elf *e, const char *path, const char *root, int debug, struc
 	}
 	err = install_syms(p, &sv);
 	if (!err)
-		err = collect_plt(e, &pv);
+		err = collect_plt(e, f, &pv);
 	if (!err)
 		err = install_plt(p, &pv);
 	if (err)

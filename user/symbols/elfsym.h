@@ -29,8 +29,9 @@ struct elffile {
 	/* PLT stubs, sorted by addr, not symbols of the file (so not in
 	 * syms, which name what can be probed): "name@plt" for each stub of
 	 * .plt, .plt.sec and .plt.got, from the relocation of the GOT slot
-	 * it jumps through (.rela.plt's in slot order; .plt.got's by the
-	 * slot its jump reads); "[plt]" for the lazy binding code: .plt's
+	 * it jumps through (.rela.plt's placed by their slot's address in
+	 * DT_PLTGOT's table; an ifunc's by its resolver's symbol; .plt.got's
+	 * by the slot its jump reads); "[plt]" for the lazy binding code: .plt's
 	 * first entry, or, with IBT's .plt.sec in front of it, all of .plt
 	 * (which only a function's first call runs). */
 	struct elfsym *plt;
