@@ -9,7 +9,7 @@ BUILD     := build
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
              -Iinclude -Iuser -I$(BUILD) -DEBPROF_VERSION=\"$(VERSION)\" -MMD -MP
-LDLIBS    += -lbpf -ldw -lelf -lz -ljansson -lprotobuf-c
+LDLIBS    += -lbpf -ldw -lelf -lz -ljansson -lprotobuf-c -lstdc++
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Iinclude -Ibpf \
               -Wall -Wno-unused-function -MMD -MP
 

@@ -270,12 +270,16 @@ class PltBinary:
         slots = [line.split()[4] for line in relas if "R_X86_64_JUMP_SLOT" in line]
         self.slot = slots.index("plt_tiny")
         self.insns = {}  # section: [(addr, text)]
+        self.stubs = {}  # binutils' synthetic "name@plt" symbols: address
         sec = None
         for line in tool("objdump", "-d", "--no-show-raw-insn", "-j", ".plt", "-j", ".plt.sec",
                          self.path).splitlines():
             m = re.match(r"Disassembly of section (\S+):", line)
             if m:
                 sec = m[1]
+            m = re.match(r"([0-9a-f]+) <(\S+@plt)>:", line)
+            if m:
+                self.stubs[m[2]] = int(m[1], 16)
             m = re.match(r"\s+([0-9a-f]+):\s+(.*)", line)
             if m and sec:
                 self.insns.setdefault(sec, []).append((int(m[1], 16), m[2].strip()))
@@ -297,12 +301,16 @@ class PltBinary:
         return None
 
     def addr(self, frame):
-        """The link-time address of a frame in this file: a symbol's
-        address plus the offset, or a file offset (no symbol).  (A .plt
-        address is named after the symbol before it, _init, which the
-        symbolizer gives the room up to the next one.)"""
+        """The link-time address of a frame in this file: a PLT stub's
+        ("plt_tiny@plt", at the address objdump gives binutils' own
+        synthetic symbol of that name: the .plt entry, or with IBT the
+        .plt.sec one), the lazy binding code's ("[plt]", from the .plt's
+        start) or a symbol's address plus the offset, or a file offset (no
+        symbol)."""
+        if frame["func"] == "[plt]":
+            return self.range(".plt")[0] + frame["offset"]
         if frame["func"]:
-            a = self.symbols.get(frame["func"])
+            a = self.stubs.get(frame["func"], self.symbols.get(frame["func"]))
             return a + frame["offset"] if a is not None else None
         for a, off, size in self.sections.values():
             if off <= frame["offset"] < off + size and a:
@@ -326,7 +334,9 @@ def plt_samples(rep, b, what):
     """{where: samples} of the samples whose leaf is in the .plt or the
     .plt.sec; each must be in plt_tiny's stub (or PLT0) with exactly
     LIBC_START > plt_caller under it: the walk through the stub found the
-    function that made the call."""
+    function that made the call.  The stub is named after the function it
+    calls, plt_tiny@plt (the lazy code behind it [plt]), as binutils names
+    it, never after the symbol before the .plt (_init)."""
     m = metric_index(rep, "samples")
     frames = rep["frames"]
     name = os.path.basename(b.path)
@@ -353,10 +363,12 @@ def plt_samples(rep, b, what):
             k = f"another stub ({pc:#x})"
         where[k] = where.get(k, 0) + n
         funcs = [f["func"] for f in user[:-1]]
-        if funcs != LIBC_START + ["plt_caller"] or k.startswith("another"):
-            bad.append((f"{pc:#x}", funcs[-3:], n))
-    check(not bad, f"{what}: every .plt sample is in plt_tiny's stub with "
-          f"{';'.join(LIBC_START)};plt_caller under it", bad[:4])
+        named = user[-1]["func"] == ("[plt]" if k == "plt0" or (
+            k.startswith("entry") and ".plt.sec" in b.sections) else "plt_tiny@plt")
+        if funcs != LIBC_START + ["plt_caller"] or k.startswith("another") or not named:
+            bad.append((f"{pc:#x}", user[-1]["func"], funcs[-3:], n))
+    check(not bad, f"{what}: every .plt sample is in plt_tiny's stub, named plt_tiny@plt "
+          f"([plt] in the lazy code), with {';'.join(LIBC_START)};plt_caller under it", bad[:4])
     return where
 
 

@@ -3,7 +3,8 @@
 # of its symbols versioned), the library stripped to its .dynsym, and the PIE
 # stripped with its symbols in a separate debug file found through
 # .gnu_debuglink; and a PIE with IBT's .plt.sec in front of its lazy .plt
-# (-z ibtplt), for the unwind rows of both (tests/unit/test_cfi.c).
+# (-z ibtplt), for the unwind rows of both (tests/unit/test_cfi.c); and a
+# PIE bound at load (-z now: no .got.plt, its PLT slots in .got).
 FIXT_DIR    := $(BUILD)/fixtures
 FIXT_SRC    := tests/unit/fixtures
 FIXT_CFLAGS := -O1 -g -fno-inline -Wall -Werror
@@ -13,7 +14,7 @@ STRIP       ?= strip
 UNIT_FIXTURES += $(FIXT_DIR)/libfixture.so $(FIXT_DIR)/libfixture_stripped.so \
                  $(FIXT_DIR)/fixture_pie $(FIXT_DIR)/fixture_nopie \
                  $(FIXT_DIR)/fixture_stripped $(FIXT_DIR)/fixture_stripped.debug \
-                 $(FIXT_DIR)/fixture_ibt
+                 $(FIXT_DIR)/fixture_ibt $(FIXT_DIR)/fixture_now
 
 $(FIXT_DIR):
 	mkdir -p $@
@@ -34,6 +35,10 @@ $(FIXT_DIR)/fixture_nopie: $(FIXT_SRC)/fixture_main.c $(FIXT_DIR)/libfixture.so
 $(FIXT_DIR)/fixture_ibt: $(FIXT_SRC)/fixture_main.c $(FIXT_DIR)/libfixture.so
 	$(CC) $(FIXT_CFLAGS) -fcf-protection=full -fPIE -pie -o $@ $< -L$(FIXT_DIR) -lfixture \
 		-Wl,-z,lazy -Wl,-z,ibtplt -Wl,-rpath,'$$ORIGIN'
+
+$(FIXT_DIR)/fixture_now: $(FIXT_SRC)/fixture_main.c $(FIXT_DIR)/libfixture.so
+	$(CC) $(FIXT_CFLAGS) -fPIE -pie -o $@ $< -L$(FIXT_DIR) -lfixture -Wl,-z,now \
+		-Wl,-rpath,'$$ORIGIN'
 
 $(FIXT_DIR)/fixture_stripped.debug: $(FIXT_DIR)/fixture_pie
 	$(OBJCOPY) --only-keep-debug $< $@

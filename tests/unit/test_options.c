@@ -212,6 +212,12 @@ static void test_report_mode(void **state)
 	assert_int_equal(o.nreports, 1);
 	assert_string_equal(o.reports[0], "func");
 	assert_usage(parse(&o, "report", NULL), "needs a saved profile");
+	/* a saved profile's names were made when it was collected */
+	assert_usage(parse(&o, "report", "run.json", "--no-demangle", NULL), "only output options");
+	assert_int_equal(parse(&o, "--no-demangle", "-p", "1", NULL), PARSE_OK);
+	assert_int_equal(o.no_demangle, 1);
+	assert_int_equal(parse(&o, "-p", "1", NULL), PARSE_OK);
+	assert_int_equal(o.no_demangle, 0);
 	assert_usage(parse(&o, "report", "run.json", "-d", "1", NULL), "only output options");
 	assert_usage(parse(&o, "report", "run.json", "--save", "x.json", NULL),
 		     "only output options");

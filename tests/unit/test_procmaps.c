@@ -6,11 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "symbols/procmaps.h"
+#include "symbols/vdso.h"
 
 static void parse_str(const char *text, struct procmaps *pm, size_t *bad)
 {
@@ -195,6 +198,45 @@ static void test_read_gone(void **state)
 	assert_int_equal(procmaps_read(0, &pm), -EINVAL);
 }
 
+/* The vdso copied out of a process: this one's, byte for byte what the
+ * kernel mapped at AT_SYSINFO_EHDR; a mapping no vdso has and a process
+ * gone are refused. */
+static void test_vdso_copy(void **state)
+{
+	struct procmaps pm = { 0 };
+	const struct procmap *m = NULL;
+	struct procmap bad;
+	unsigned long base = getauxval(AT_SYSINFO_EHDR);
+	size_t size;
+	void *img;
+	pid_t child;
+
+	(void)state;
+	assert_true(base != 0);
+	assert_int_equal(procmaps_read(getpid(), &pm), 0);
+	for (size_t i = 0; i < pm.n; i++)
+		if (pm.maps[i].path && !strcmp(pm.maps[i].path, "[vdso]"))
+			m = &pm.maps[i];
+	assert_non_null(m);
+	assert_int_equal(m->start, base);
+	assert_int_equal(vdso_copy(getpid(), m, &img, &size), 0);
+	assert_int_equal(size, m->end - m->start);
+	assert_memory_equal(img, (const void *)base, size);
+	assert_memory_equal(img, "\177ELF", 4);
+	free(img);
+	bad = *m;
+	bad.end = bad.start;
+	assert_int_equal(vdso_copy(getpid(), &bad, &img, &size), -EINVAL);
+	bad.end = bad.start + (2u << 20);
+	assert_int_equal(vdso_copy(getpid(), &bad, &img, &size), -EINVAL);
+	child = fork();
+	if (child == 0)
+		_exit(0);
+	assert_int_equal(waitpid(child, NULL, 0), child);
+	assert_int_equal(vdso_copy(child, m, &img, &size), -ESRCH);
+	procmaps_free(&pm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -202,6 +244,7 @@ int main(void)
 		cmocka_unit_test(test_long_line),    cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_empty),	     cmocka_unit_test(test_length_bound),
 		cmocka_unit_test(test_read_self),    cmocka_unit_test(test_read_gone),
+		cmocka_unit_test(test_vdso_copy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

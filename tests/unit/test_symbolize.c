@@ -415,6 +415,109 @@ static void test_elf_dynsym(void **state)
 	elffile_free(full);
 }
 
+/* The PLT stubs against binutils' own synthetic "name@plt" symbols
+ * (objdump -d, which names each stub from the slot its code reaches): the
+ * standard lazy .plt (PIE and not), IBT's .plt.sec in front of its lazy
+ * .plt, .plt.got, -z now (the slots in .got), a shared library, and
+ * libc, whose ifuncs' slots (IRELATIVE, "*ABS*+0xADDR@plt" to objdump:
+ * named after the ifunc's symbol at ADDR) have their relocations after
+ * every other's, not in slot order.  Every stub objdump names is one of
+ * the file's stubs at its address with its name, and no other; a pc
+ * inside one finds it; the lazy binding code is "[plt]". */
+static void check_plt(const char *path, int ibt)
+{
+	char cmd[512], line[512];
+	struct elffile *e;
+	size_t named = 0, ours = 0;
+	uint64_t plt_addr = 0;
+	FILE *p;
+
+	assert_int_equal(elffile_open(path, NULL, &e), 0);
+	snprintf(cmd, sizeof(cmd),
+		 "objdump -d -j .plt -j .plt.sec -j .plt.got %s 2>/dev/null | "
+		 "grep -E '^[0-9a-f]+ <'",
+		 path);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while (fgets(line, sizeof(line), p)) {
+		unsigned long long a;
+		char name[256];
+		const struct elfsym *s;
+		size_t l;
+
+		assert_int_equal(sscanf(line, "%llx <%255[^>]>:", &a, name), 2);
+		l = strlen(name);
+		if (!strcmp(name, ".plt") || (l > 9 && !strcmp(name + l - 9, "@plt-0x10"))) {
+			plt_addr = a; /* the lazy .plt's start (PLT0), unnamed */
+			continue;
+		}
+		assert_true(l > 4 && !strcmp(name + l - 4, "@plt"));
+		if (!strncmp(name, "*ABS*+0x", 8)) {
+			/* an ifunc's slot: the symbol at its resolver's address */
+			const struct elfsym *ifunc = elffile_lookup(e,
+								    strtoull(name + 8, NULL, 16));
+
+			assert_non_null(ifunc);
+			assert_int_equal(ifunc->addr, strtoull(name + 8, NULL, 16));
+			snprintf(name, sizeof(name), "%s@plt", ifunc->name);
+		}
+		for (int off = 0; off < 8; off += 7) {
+			s = elffile_lookup(e, a + (uint64_t)off);
+			if (!s)
+				fail_msg("%s: no stub at %#llx (%s)", path, a + off, name);
+			assert_string_equal(s->name, name);
+			assert_int_equal(s->addr, a);
+		}
+		named++;
+	}
+	assert_int_equal(pclose(p), 0);
+	for (size_t i = 0; i < e->nplt; i++)
+		ours += strcmp(e->plt[i].name, "[plt]") != 0;
+	assert_true(named > 0);
+	assert_int_equal(ours, named);
+	/* Nothing of the stubs among the symbols (which -f globs). */
+	for (size_t i = 0; i < e->nsyms; i++)
+		assert_null(strstr(e->syms[i].name, "@plt"));
+	/* PLT0: "[plt]"; with IBT, the whole lazy .plt behind .plt.sec. */
+	assert_true(plt_addr != 0);
+	{
+		const struct elfsym *s0 = elffile_lookup(e, plt_addr + 6);
+
+		assert_non_null(s0);
+		assert_string_equal(s0->name, "[plt]");
+		assert_int_equal(s0->addr, plt_addr);
+		if (ibt)
+			assert_true(s0->size > 16);
+		else
+			assert_int_equal(s0->size, 16);
+	}
+	elffile_free(e);
+}
+
+static void test_elf_plt(void **state)
+{
+	(void)state;
+	check_plt(FIXT "fixture_pie", 0);
+	check_plt(FIXT "fixture_nopie", 0);
+	check_plt(FIXT "fixture_ibt", 1);
+	check_plt(FIXT "libfixture.so", 0);
+	check_plt(FIXT "libfixture_stripped.so", 0);
+	check_plt(FIXT "fixture_now", 0);
+	{
+		/* this process's libc */
+		struct procmaps pm = { 0 };
+		const char *libc = NULL;
+
+		assert_int_equal(procmaps_read(getpid(), &pm), 0);
+		for (size_t i = 0; i < pm.n && !libc; i++)
+			if (pm.maps[i].path && strstr(pm.maps[i].path, "/libc.so"))
+				libc = pm.maps[i].path;
+		assert_non_null(libc);
+		check_plt(libc, 0);
+		procmaps_free(&pm);
+	}
+}
+
 static void test_elf_bad_files(void **state)
 {
 	char path[] = "/tmp/ebprof-test-elf-XXXXXX";
@@ -722,6 +825,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_elf_debug_under_root, kill_live_child),
 		cmocka_unit_test_teardown(test_elf_dynsym, kill_live_child),
 		cmocka_unit_test_teardown(test_elf_symbol_versions, kill_live_child),
+		cmocka_unit_test_teardown(test_elf_plt, kill_live_child),
 		cmocka_unit_test_teardown(test_elf_bad_files, kill_live_child),
 		cmocka_unit_test_teardown(test_kallsyms, kill_live_child),
 		cmocka_unit_test_teardown(test_symbolizer_process, kill_live_child),

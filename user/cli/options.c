@@ -38,6 +38,7 @@ enum {
 	OPT_ASSERT,
 	OPT_CALIBRATE,
 	OPT_CHILDREN,
+	OPT_NO_DEMANGLE,
 };
 
 static const struct option long_opts[] = {
@@ -54,6 +55,7 @@ static const struct option long_opts[] = {
 	{ "min-block", required_argument, NULL, OPT_MIN_BLOCK },
 	{ "unwind", required_argument, NULL, OPT_UNWIND },
 	{ "children", no_argument, NULL, OPT_CHILDREN },
+	{ "no-demangle", no_argument, NULL, OPT_NO_DEMANGLE },
 	{ "functions", required_argument, NULL, 'f' },
 	{ "max-overhead", required_argument, NULL, OPT_MAX_OVERHEAD },
 	{ "count-only", no_argument, NULL, OPT_COUNT_ONLY },
@@ -114,6 +116,8 @@ void options_usage(FILE *f)
 		"      --children           cpu: follow the target's child processes too,\n"
 		"                           those running at attach and those forked later\n"
 		"                           (threads labelled with their process)\n"
+		"      --no-demangle        cpu, mem, vm: keep C++ names mangled (_Znwm for\n"
+		"                           operator new(unsigned long)), as the files spell them\n"
 		"  -f, --functions PATTERNS func: trace these functions exactly (implies the\n"
 		"                           func report); comma-separated globs over the\n"
 		"                           executable's symbols ('handle_*'), or LIB:GLOB for\n"
@@ -289,7 +293,7 @@ static int report_check(struct options *o, char **args, int nargs, FILE *err)
 {
 	if (o->argv || o->pid || o->duration || o->interval || o->nfunc_patterns || o->count_only ||
 	    o->min_block_ns || o->save || o->unwind || o->calibrate || o->children ||
-	    (o->probe_cost_from && !strcmp(o->probe_cost_from, "--probe-cost")) ||
+	    o->no_demangle || (o->probe_cost_from && !strcmp(o->probe_cost_from, "--probe-cost")) ||
 	    o->frequency != DEFAULT_FREQUENCY || o->max_overhead != DEFAULT_MAX_OVERHEAD)
 		return usage(err,
 			     "ebprof report renders a saved profile: only output options "
@@ -471,6 +475,7 @@ enum parse_result options_parse(int argc, char **argv, struct options *o, FILE *
 			break;
 		case OPT_CALIBRATE: o->calibrate = 1; break;
 		case OPT_CHILDREN: o->children = 1; break;
+		case OPT_NO_DEMANGLE: o->no_demangle = 1; break;
 		case OPT_CALLERS: o->callers = arg; break;
 		case OPT_CALLEES: o->callees = arg; break;
 		case 'h': options_usage(out); return PARSE_EXIT_OK;

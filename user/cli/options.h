@@ -38,6 +38,7 @@ struct options {
 	uint64_t min_block_ns; /* --min-block USEC */
 	int unwind;	       /* --unwind: enum unwind_mode (include/unwind.h) */
 	int children;	       /* --children: cpu follows the target's descendants */
+	int no_demangle;       /* --no-demangle: symbol names as the files spell them */
 	/* func report */
 	const char *func_patterns[MAX_FUNC_PATTERNS];
 	int nfunc_patterns;

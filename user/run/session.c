@@ -239,7 +239,7 @@ int session_open(const struct options *o, struct session **out)
 	err = open_target(s);
 	if (!err)
 		err = unwind_share__new((enum unwind_mode)o->unwind, s->t.pid, s->t.launched,
-					&s->t.share);
+					!o->no_demangle, &s->t.share);
 	if (err)
 		return err;
 	command_line(s, s->cmdline, sizeof(s->cmdline)); /* before a -p target can exit */

@@ -25,12 +25,15 @@
 /* The public struct plus what only this file needs. */
 struct elffile_priv {
 	struct elffile pub;
-	char *names; /* one block holding every symbol name */
+	char *names;	 /* one block holding every symbol name */
+	char *plt_names; /* the same for the PLT stubs */
 };
 
-/* A symbol while collecting: name points into libelf's string table. */
+/* A symbol while collecting: name points into libelf's string table;
+ * suffix (a PLT stub's "@plt") is appended when the name is copied. */
 struct rawsym {
 	const char *name;
+	const char *suffix;
 	uint64_t addr, size;
 	int global;
 };
@@ -150,7 +153,7 @@ static int collect_funcs(Elf *e, Elf64_Word type, struct symvec *sv)
 	n = data->d_size / sh.sh_entsize;
 	for (i = 0; i < n; i++) {
 		GElf_Sym sym;
-		struct rawsym r;
+		struct rawsym r = { 0 };
 		int t, err;
 
 		if (!gelf_getsym(data, (int)i, &sym))
@@ -170,6 +173,244 @@ static int collect_funcs(Elf *e, Elf64_Word type, struct symvec *sv)
 			return err;
 	}
 	return 0;
+}
+
+/* One relocation: where it applies, its addend (0 for REL), the name of
+ * its symbol in the symbol table its section links to (NULL: none, as an
+ * IRELATIVE slot's, whose addend is the ifunc's resolver). */
+struct reloc {
+	uint64_t offset;
+	int64_t addend;
+	const char *name;
+};
+
+/* Calls fn for each relocation of a REL or RELA section, in order.  Stops
+ * at fn's first nonzero return. */
+static int for_each_reloc(Elf *e, Elf_Scn *scn, int (*fn)(void *ctx, const struct reloc *r),
+			  void *ctx)
+{
+	Elf_Scn *symscn;
+	Elf_Data *d, *symd;
+	GElf_Shdr sh, ssh;
+	size_t i, n;
+	int err = 0;
+
+	if (!scn || !gelf_getshdr(scn, &sh) || sh.sh_entsize == 0 ||
+	    !(d = elf_getdata(scn, NULL)) || !(symscn = elf_getscn(e, sh.sh_link)) ||
+	    !gelf_getshdr(symscn, &ssh) || !(symd = elf_getdata(symscn, NULL)))
+		return -ENOENT;
+	n = d->d_size / sh.sh_entsize;
+	for (i = 0; i < n && !err; i++) {
+		struct reloc r = { 0 };
+		uint64_t info;
+		GElf_Rela ra;
+		GElf_Rel rl;
+		GElf_Sym sym;
+
+		if (sh.sh_type == SHT_RELA && gelf_getrela(d, (int)i, &ra)) {
+			info = ra.r_info;
+			r.offset = ra.r_offset;
+			r.addend = ra.r_addend;
+		} else if (sh.sh_type == SHT_REL && gelf_getrel(d, (int)i, &rl)) {
+			info = rl.r_info;
+			r.offset = rl.r_offset;
+		} else {
+			break;
+		}
+		if (GELF_R_SYM(info) && gelf_getsym(symd, (int)GELF_R_SYM(info), &sym))
+			r.name = elf_strptr(e, ssh.sh_link, sym.st_name);
+		if (r.name && !r.name[0])
+			r.name = NULL;
+		err = fn(ctx, &r);
+	}
+	return err;
+}
+
+/* An executable section of the given name with an address, or NULL. */
+static Elf_Scn *code_section(Elf *e, const char *name, GElf_Shdr *sh)
+{
+	Elf_Scn *scn = find_section(e, SHT_PROGBITS, name);
+
+	if (!scn || !gelf_getshdr(scn, sh) || !(sh->sh_flags & SHF_EXECINSTR) || !sh->sh_addr)
+		return NULL;
+	return scn;
+}
+
+/* Stubs of one section being named from .rela.plt: the stub of GOT
+ * slot k (its relocation's place: got + (3 + k) * word, the first three
+ * words the dynamic linker's) at first + k * entry (within size). */
+struct plt_fill {
+	const struct elffile *f;
+	struct symvec *pv;
+	uint64_t addr, first, entry, size;
+	uint64_t got, word; /* .got.plt's address, the GOT's word size */
+};
+
+static int plt_slot(void *ctx, const struct reloc *rel)
+{
+	struct plt_fill *pf = ctx;
+	const char *name = rel->name;
+	uint64_t k, at;
+
+	if (rel->offset < pf->got + 3 * pf->word || (rel->offset - pf->got) % pf->word)
+		return 0;
+	k = (rel->offset - pf->got) / pf->word - 3;
+	if (k >= pf->size / pf->entry)
+		return 0;
+	at = pf->first + k * pf->entry;
+	if (at + pf->entry > pf->size)
+		return 0;
+	/* An ifunc's slot (IRELATIVE): named after its resolver, which is
+	 * the ifunc's symbol (strlen's, memcpy's). */
+	if (!name && rel->addend > 0) {
+		const struct elfsym *s = elffile_lookup(pf->f, (uint64_t)rel->addend);
+
+		name = s && s->addr == (uint64_t)rel->addend ? s->name : NULL;
+	}
+	if (!name)
+		return 0;
+	return symvec_push(pf->pv, &(struct rawsym){ name, "@plt", pf->addr + at, pf->entry, 1 });
+}
+
+/* .plt.got's stubs (x86-64: "jmp *slot(%rip)", after an endbr64 with
+ * IBT), named after the .rela.dyn relocation of the slot they read. */
+struct got_stub {
+	uint64_t slot, addr;
+};
+
+struct got_fill {
+	struct symvec *pv;
+	struct got_stub *v;
+	size_t n;
+	uint64_t entry;
+};
+
+static int cmp_got_stub(const void *a, const void *b)
+{
+	const struct got_stub *x = a, *y = b;
+
+	return x->slot < y->slot ? -1 : x->slot > y->slot;
+}
+
+static int got_slot(void *ctx, const struct reloc *rel)
+{
+	struct got_fill *gf = ctx;
+	struct got_stub key = { rel->offset, 0 }, *s;
+
+	if (!rel->name || !(s = bsearch(&key, gf->v, gf->n, sizeof(*gf->v), cmp_got_stub)))
+		return 0;
+	return symvec_push(gf->pv, &(struct rawsym){ rel->name, "@plt", s->addr, gf->entry, 1 });
+}
+
+static int collect_plt_got(Elf *e, struct symvec *pv)
+{
+	static const unsigned char endbr64[] = { 0xf3, 0x0f, 0x1e, 0xfa };
+	struct got_fill gf = { pv, NULL, 0, 0 };
+	Elf_Scn *scn;
+	Elf_Data *d;
+	GElf_Shdr sh;
+	int err;
+
+	scn = code_section(e, ".plt.got", &sh);
+	if (!scn || (sh.sh_entsize != 8 && sh.sh_entsize != 16) || !(d = elf_getdata(scn, NULL)) ||
+	    !d->d_buf || d->d_size < sh.sh_entsize)
+		return 0;
+	gf.entry = sh.sh_entsize;
+	gf.v = calloc(d->d_size / gf.entry, sizeof(*gf.v));
+	if (!gf.v)
+		return -ENOMEM;
+	for (uint64_t at = 0; at + gf.entry <= d->d_size; at += gf.entry) {
+		const unsigned char *b = (const unsigned char *)d->d_buf + at;
+		size_t k = 0;
+		int32_t disp;
+
+		if (gf.entry == 16 && !memcmp(b, endbr64, sizeof(endbr64)))
+			k = sizeof(endbr64);
+		if (b[k] == 0xf2) /* bnd */
+			k++;
+		if (k + 6 > gf.entry || b[k] != 0xff || b[k + 1] != 0x25)
+			continue;
+		memcpy(&disp, b + k + 2, sizeof(disp));
+		gf.v[gf.n].addr = sh.sh_addr + at;
+		gf.v[gf.n++].slot = sh.sh_addr + at + k + 6 + (int64_t)disp;
+	}
+	qsort(gf.v, gf.n, sizeof(*gf.v), cmp_got_stub);
+	err = gf.n ? for_each_reloc(e, find_section(e, SHT_RELA, ".rela.dyn"), got_slot, &gf) : 0;
+	free(gf.v);
+	return err == -ENOENT ? 0 : err;
+}
+
+/* The GOT the PLT's slots are in: DT_PLTGOT (also under -z now, which
+ * merges .got.plt into .got), else .got.plt's address; 0: none. */
+static uint64_t plt_got(Elf *e)
+{
+	Elf_Scn *scn = find_section(e, SHT_DYNAMIC, NULL);
+	Elf_Data *d = scn ? elf_getdata(scn, NULL) : NULL;
+	GElf_Shdr sh;
+	GElf_Dyn dyn;
+
+	for (size_t i = 0;
+	     d && gelf_getshdr(scn, &sh) && sh.sh_entsize && i < d->d_size / sh.sh_entsize &&
+	     gelf_getdyn(d, (int)i, &dyn) && dyn.d_tag != DT_NULL;
+	     i++)
+		if (dyn.d_tag == DT_PLTGOT)
+			return dyn.d_un.d_ptr;
+	scn = find_section(e, SHT_PROGBITS, ".got.plt");
+	return scn && gelf_getshdr(scn, &sh) ? sh.sh_addr : 0;
+}
+
+/* The PLT stubs (see elffile.plt), on the machines whose PLT layout is
+ * known: a header of the lazy binding code, then one entry per GOT slot
+ * of .rela.plt, in .plt or, with IBT, in .plt.sec.  f's symbols name the
+ * ifuncs' slots. */
+static int collect_plt(Elf *e, const struct elffile *f, struct symvec *pv)
+{
+	Elf_Scn *rel, *plt, *sec;
+	GElf_Shdr psh, ssh;
+	GElf_Ehdr eh;
+	uint64_t header, got;
+	int err = 0;
+
+	if (!gelf_getehdr(e, &eh))
+		return 0;
+	if (eh.e_machine == EM_X86_64 || eh.e_machine == EM_386)
+		header = 16;
+	else if (eh.e_machine == EM_AARCH64)
+		header = 32;
+	else
+		return 0;
+	rel = find_section(e, SHT_RELA, ".rela.plt");
+	if (!rel)
+		rel = find_section(e, SHT_REL, ".rel.plt");
+	plt = code_section(e, ".plt", &psh);
+	sec = code_section(e, ".plt.sec", &ssh);
+	got = plt_got(e);
+	if (!got)
+		rel = NULL; /* no slots to place the relocations in */
+	if (plt) {
+		struct rawsym r = { "[plt]", NULL, psh.sh_addr,
+				    sec ? psh.sh_size :
+					  (header < psh.sh_size ? header : psh.sh_size),
+				    1 };
+
+		err = symvec_push(pv, &r);
+	}
+	if (!err && rel && (sec || plt)) {
+		struct plt_fill pf = { f,
+				       pv,
+				       sec ? ssh.sh_addr : psh.sh_addr,
+				       sec ? 0 : header,
+				       16,
+				       sec ? ssh.sh_size : psh.sh_size,
+				       got,
+				       gelf_getclass(e) == ELFCLASS64 ? 8 : 4 };
+
+		err = for_each_reloc(e, rel, plt_slot, &pf);
+		err = err == -ENOENT ? 0 : err;
+	}
+	if (!err && eh.e_machine == EM_X86_64)
+		err = collect_plt_got(e, pv);
+	return err;
 }
 
 static int cmp_rawsym(const void *a, const void *b)
@@ -194,14 +435,42 @@ static uint64_t segment_end(const struct elffile *f, uint64_t addr)
 	return 0;
 }
 
+/* Copies the names of v[0..n) (without a version, with the suffix) into
+ * one block, *block, and fills out[i] from v[i].  0 or -ENOMEM. */
+static int copy_syms(const struct rawsym *v, size_t n, struct elfsym *out, char **block)
+{
+	size_t i, bytes = 0;
+	char *w;
+
+	for (i = 0; i < n; i++)
+		bytes += name_len(v[i].name) + (v[i].suffix ? strlen(v[i].suffix) : 0) + 1;
+	w = *block = malloc(bytes ? bytes : 1);
+	if (!w)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		size_t l = name_len(v[i].name);
+
+		out[i].name = w;
+		memcpy(w, v[i].name, l);
+		w += l;
+		if (v[i].suffix) {
+			memcpy(w, v[i].suffix, strlen(v[i].suffix));
+			w += strlen(v[i].suffix);
+		}
+		*w++ = '\0';
+		out[i].addr = v[i].addr;
+		out[i].size = v[i].size;
+	}
+	return 0;
+}
+
 /* Sorts, keeps one name per address (the preferred one, the largest size),
  * gives zero-sized symbols the room up to the next one, copies names
  * without their version suffix. */
 static int install_syms(struct elffile_priv *p, struct symvec *sv)
 {
 	struct elffile *f = &p->pub;
-	size_t i, n = 0, bytes = 0;
-	char *w;
+	size_t i, n = 0;
 
 	if (sv->n == 0)
 		return 0;
@@ -217,31 +486,44 @@ static int install_syms(struct elffile_priv *p, struct symvec *sv)
 	f->syms = calloc(n, sizeof(*f->syms));
 	if (!f->syms)
 		return -ENOMEM;
-	for (i = 0; i < n; i++)
-		bytes += name_len(sv->v[i].name) + 1;
-	p->names = malloc(bytes);
-	if (!p->names) {
+	if (copy_syms(sv->v, n, f->syms, &p->names)) {
 		free(f->syms);
 		f->syms = NULL;
 		return -ENOMEM;
 	}
-	w = p->names;
 	for (i = 0; i < n; i++) {
-		struct rawsym *r = &sv->v[i];
-		size_t l = name_len(r->name);
+		struct elfsym *s = &f->syms[i];
 
-		memcpy(w, r->name, l);
-		w[l] = '\0';
-		f->syms[i].name = w;
-		w += l + 1;
-		f->syms[i].addr = r->addr;
-		f->syms[i].size = r->size;
-		if (r->size == 0) {
-			uint64_t end = i + 1 < n ? sv->v[i + 1].addr : segment_end(f, r->addr);
-			f->syms[i].size = end > r->addr ? end - r->addr : 1;
+		if (s->size == 0) {
+			uint64_t end = i + 1 < n ? sv->v[i + 1].addr : segment_end(f, s->addr);
+			s->size = end > s->addr ? end - s->addr : 1;
 		}
 	}
 	f->nsyms = n;
+	return 0;
+}
+
+/* The PLT stubs, sorted, one per address (the first found). */
+static int install_plt(struct elffile_priv *p, struct symvec *pv)
+{
+	struct elffile *f = &p->pub;
+	size_t i, n = 0;
+
+	if (pv->n == 0)
+		return 0;
+	qsort(pv->v, pv->n, sizeof(*pv->v), cmp_rawsym);
+	for (i = 0; i < pv->n; i++)
+		if (!n || pv->v[n - 1].addr + pv->v[n - 1].size <= pv->v[i].addr)
+			pv->v[n++] = pv->v[i];
+	f->plt = calloc(n, sizeof(*f->plt));
+	if (!f->plt)
+		return -ENOMEM;
+	if (copy_syms(pv->v, n, f->plt, &p->plt_names)) {
+		free(f->plt);
+		f->plt = NULL;
+		return -ENOMEM;
+	}
+	f->nplt = n;
 	return 0;
 }
 
@@ -478,8 +760,10 @@ void elffile_free(struct elffile *f)
 		return;
 	free(f->path);
 	free(f->syms);
+	free(f->plt);
 	free(f->debuglink);
 	free(p->names);
+	free(p->plt_names);
 	free(p);
 }
 
@@ -490,7 +774,7 @@ static int load_elf(Elf *e, const char *path, const char *root, int debug, struc
 {
 	struct elffile_priv *p;
 	struct elffile *f;
-	struct symvec sv = { 0 };
+	struct symvec sv = { 0 }, pv = { 0 };
 	uint32_t crc = 0;
 	GElf_Ehdr eh;
 	int err;
@@ -530,13 +814,19 @@ static int load_elf(Elf *e, const char *path, const char *root, int debug, struc
 			f->source = ELFSYM_DYNSYM;
 	}
 	err = install_syms(p, &sv);
+	if (!err)
+		err = collect_plt(e, f, &pv);
+	if (!err)
+		err = install_plt(p, &pv);
 	if (err)
 		goto fail;
 	symvec_free(&sv);
+	symvec_free(&pv);
 	*out = f;
 	return 0;
 fail:
 	symvec_free(&sv);
+	symvec_free(&pv);
 	elffile_free(f);
 	return err;
 }
@@ -598,6 +888,11 @@ const struct elfsym *elffile_lookup(const struct elffile *f, uint64_t addr)
 
 	if (!f)
 		return NULL;
+	/* A stub is never inside a symbol (but for one given the room up to
+	 * the next, as _init before the .plt). */
+	i = sorted_find_le(f->plt, f->nplt, sizeof(*f->plt), offsetof(struct elfsym, addr), addr);
+	if (i >= 0 && addr - f->plt[i].addr < f->plt[i].size)
+		return &f->plt[i];
 	i = sorted_find_le(f->syms, f->nsyms, sizeof(*f->syms), offsetof(struct elfsym, addr),
 			   addr);
 	if (i < 0)

@@ -1,5 +1,6 @@
 /* Function symbols of one ELF file (libelf): .symtab, else .dynsym, plus
- * the program headers needed to turn file offsets into symbol addresses. */
+ * the program headers needed to turn file offsets into symbol addresses,
+ * and the PLT stubs named after the functions they call. */
 #ifndef EBPROF_ELFSYM_H
 #define EBPROF_ELFSYM_H
 
@@ -25,6 +26,16 @@ struct elffile {
 	size_t nloads;
 	struct elfsym *syms; /* sorted by addr, FUNC symbols, deduplicated */
 	size_t nsyms;
+	/* PLT stubs, sorted by addr, not symbols of the file (so not in
+	 * syms, which name what can be probed): "name@plt" for each stub of
+	 * .plt, .plt.sec and .plt.got, from the relocation of the GOT slot
+	 * it jumps through (.rela.plt's placed by their slot's address in
+	 * DT_PLTGOT's table; an ifunc's by its resolver's symbol; .plt.got's
+	 * by the slot its jump reads); "[plt]" for the lazy binding code: .plt's
+	 * first entry, or, with IBT's .plt.sec in front of it, all of .plt
+	 * (which only a function's first call runs). */
+	struct elfsym *plt;
+	size_t nplt;
 	enum elfsym_source source;
 	char build_id[41]; /* hex, "" when absent */
 	char *debuglink;   /* .gnu_debuglink file name, or NULL */
@@ -54,7 +65,7 @@ int elfsym_name_cmp(const char *a, int a_global, const char *b, int b_global);
  * symbolizes. */
 const char *elffile_source_note(const struct elffile *f, const char *module, char *buf, size_t len);
 
-/* Symbol containing addr (link-time address), or NULL. */
+/* Symbol or PLT stub containing addr (link-time address), or NULL. */
 const struct elfsym *elffile_lookup(const struct elffile *f, uint64_t addr);
 /* File offset -> link-time virtual address, via the PT_LOAD segments.
  * Returns 0 on success. */

@@ -11,10 +11,12 @@
 #define _GNU_SOURCE /* O_PATH */
 #include "symbols/symbolize.h"
 
+#include "symbols/demangle.h"
 #include "symbols/elfsym.h"
 #include "symbols/kallsyms.h"
 #include "symbols/perfmap.h"
 #include "symbols/procmaps.h"
+#include "symbols/vdso.h"
 #include "util/util.h"
 
 #include <errno.h>
@@ -29,8 +31,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define VDSO_MAX_SIZE (1u << 20)
-
 enum mod_state { MOD_PENDING, MOD_LOADED, MOD_NONE };
 
 struct module {
@@ -43,6 +43,10 @@ struct module {
 	enum mod_state state;
 	struct elffile *elf;
 	int used; /* an address was symbolized in it */
+	/* The names shown for elf's symbols then PLT stubs (by index),
+	 * demangled on first use; NULL where the raw name is shown. */
+	char **shown;
+	uint8_t *shown_done;
 };
 
 struct smap {
@@ -68,6 +72,7 @@ struct symbolizer {
 	char perfmap_path[64];
 	int perfmap_fd;
 	struct perfmap *perfmap;
+	int raw_names; /* symbolizer_set_demangle(s, 0): names as in the file */
 };
 
 static int mapvec_push(struct mapvec *mv, const struct smap *m)
@@ -171,28 +176,19 @@ static void module_open_file(const struct symbolizer *s, struct module *mod,
 	mod->state = fd >= 0 ? MOD_PENDING : MOD_NONE;
 }
 
-/* The vdso is small and not a file: copy it out of the target now. */
+/* The vdso is not a file: its image is copied out of the target now. */
 static void module_read_vdso(const struct symbolizer *s, struct module *mod,
 			     const struct procmap *pm)
 {
-	uint64_t size = pm->end - pm->start;
-	char p[64];
+	size_t size;
 	void *img;
-	int fd;
 
 	mod->state = MOD_NONE;
-	if (size == 0 || size > VDSO_MAX_SIZE)
+	if (vdso_copy(s->pid, pm, &img, &size))
 		return;
-	snprintf(p, sizeof(p), "/proc/%d/mem", (int)s->pid);
-	fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	img = malloc(size);
-	if (img && pread(fd, img, size, (off_t)pm->start) == (ssize_t)size &&
-	    elffile_open_mem(img, size, "[vdso]", &mod->elf) == 0)
+	if (elffile_open_mem(img, size, "[vdso]", &mod->elf) == 0)
 		mod->state = MOD_LOADED;
 	free(img);
-	close(fd);
 }
 
 static const char *module_name(const char *path)
@@ -427,6 +423,42 @@ int symbolizer_new(pid_t pid, struct symbolizer **out)
 	return 0;
 }
 
+/* The name a frame shows for sym, one of mod's symbols or PLT stubs: the
+ * demangled name, made once, or the raw one. */
+static const char *shown_name(const struct symbolizer *s, struct module *mod,
+			      const struct elfsym *sym)
+{
+	const struct elffile *f = mod->elf;
+	size_t n = f->nsyms + f->nplt, i;
+
+	if (s->raw_names)
+		return sym->name;
+	i = sym >= f->syms && sym < f->syms + f->nsyms ? (size_t)(sym - f->syms) :
+							 f->nsyms + (size_t)(sym - f->plt);
+	if (!mod->shown) {
+		mod->shown = calloc(n, sizeof(*mod->shown));
+		mod->shown_done = calloc(n, sizeof(*mod->shown_done));
+		if (!mod->shown || !mod->shown_done) {
+			free(mod->shown);
+			free(mod->shown_done);
+			mod->shown = NULL;
+			mod->shown_done = NULL;
+			return sym->name;
+		}
+	}
+	if (!mod->shown_done[i]) {
+		mod->shown[i] = demangle(sym->name);
+		mod->shown_done[i] = 1;
+	}
+	return mod->shown[i] ? mod->shown[i] : sym->name;
+}
+
+void symbolizer_set_demangle(struct symbolizer *s, int on)
+{
+	if (s)
+		s->raw_names = !on;
+}
+
 void symbolize_user(struct symbolizer *s, uint64_t addr, struct symres *r)
 {
 	const struct elfsym *sym;
@@ -460,7 +492,7 @@ void symbolize_user(struct symbolizer *s, uint64_t addr, struct symres *r)
 		return;
 	sym = elffile_lookup(elf, vaddr);
 	if (sym) {
-		r->func = sym->name;
+		r->func = shown_name(s, mod, sym);
 		r->offset = vaddr - sym->addr;
 	}
 }
@@ -517,6 +549,10 @@ void symbolizer_free(struct symbolizer *s)
 
 		if (mod->fd >= 0)
 			close(mod->fd);
+		for (size_t j = 0; mod->shown && j < mod->elf->nsyms + mod->elf->nplt; j++)
+			free(mod->shown[j]);
+		free(mod->shown);
+		free(mod->shown_done);
 		elffile_free(mod->elf);
 		free(mod->path);
 		free(mod);

@@ -13,7 +13,9 @@ struct symbolizer;
 struct procmaps;
 
 struct symres {
-	const char *func;   /* NULL when no symbol covers the address */
+	/* NULL when no symbol covers the address; a C++ name demangled
+	 * (symbolizer_set_demangle), a PLT stub "name@plt" (elfsym.h) */
+	const char *func;
 	const char *module; /* basename, "[kernel]", "[vdso]", "[unknown]" */
 	const char *path;   /* full path as the target sees it, or NULL */
 	uint64_t offset;    /* into func when func != NULL, else into module */
@@ -28,6 +30,9 @@ int symbolizer_refresh(struct symbolizer *s);
 /* The same from a reading of /proc/PID/maps already made (one reading
  * serves the run's unwind tables and its symbolizer). */
 int symbolizer_update(struct symbolizer *s, const struct procmaps *pm);
+/* on 0: names as the files spell them (--no-demangle); 1 (the default):
+ * mangled names demangled (symbols/demangle.h). */
+void symbolizer_set_demangle(struct symbolizer *s, int on);
 /* Always fills *r (unknown addresses get module "[unknown]", func NULL). */
 void symbolize_user(struct symbolizer *s, uint64_t addr, struct symres *r);
 void symbolize_kernel(struct symbolizer *s, uint64_t addr, struct symres *r);

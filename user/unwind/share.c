@@ -35,6 +35,7 @@ struct unwind_share {
 	enum unwind_mode mode;
 	pid_t pid;
 	int launched;
+	int demangle;		      /* the symbolizer's names (symbolizer_set_demangle) */
 	int fds[M_N];		      /* -1 until the first __use */
 	int users;		      /* objects reusing them */
 	uint64_t map_bytes;	      /* their memory, as the kernel charges it */
@@ -50,7 +51,8 @@ struct unwind_share {
 	int build_err;
 };
 
-int unwind_share__new(enum unwind_mode mode, pid_t pid, int launched, struct unwind_share **out)
+int unwind_share__new(enum unwind_mode mode, pid_t pid, int launched, int demangle,
+		      struct unwind_share **out)
 {
 	struct unwind_share *sh = calloc(1, sizeof(*sh));
 
@@ -60,6 +62,7 @@ int unwind_share__new(enum unwind_mode mode, pid_t pid, int launched, struct unw
 	sh->mode = mode;
 	sh->pid = pid;
 	sh->launched = launched;
+	sh->demangle = demangle;
 	for (int i = 0; i < M_N; i++)
 		sh->fds[i] = -1;
 	return 0;
@@ -124,6 +127,16 @@ static int make_maps(struct unwind_share *sh)
 	return unwind_tables__new(&o, &sh->tables);
 }
 
+/* The run's symbolizer for pid (0: kernel only), as the options name. */
+static int new_symbolizer(struct unwind_share *sh, pid_t pid)
+{
+	int err = symbolizer_new(pid, &sh->sym);
+
+	if (!err)
+		symbolizer_set_demangle(sh->sym, sh->demangle);
+	return err;
+}
+
 /* One reading of the mappings into the symbolizer, then the tables:
  * building tables can take longer than a short command lives.  With
  * loud, one line on failure. */
@@ -143,7 +156,7 @@ static int refresh(struct unwind_share *sh, int loud)
 		return err;
 	}
 	/* A new symbolizer reads them itself, once. */
-	err = sh->sym ? symbolizer_update(sh->sym, &pm) : symbolizer_new(sh->pid, &sh->sym);
+	err = sh->sym ? symbolizer_update(sh->sym, &pm) : new_symbolizer(sh, sh->pid);
 	if (err && loud)
 		ebprof_err("cannot read the mappings of pid %d: %s", (int)sh->pid, strerror(-err));
 	if (!err && sh->tables) {
@@ -227,8 +240,7 @@ int unwind_share__update(struct unwind_share *sh)
 struct symbolizer *unwind_share__symbolizer(struct unwind_share *sh)
 {
 	join_build(sh);
-	if (!sh->sym && (sh->gone || symbolizer_new(sh->pid, &sh->sym)) &&
-	    symbolizer_new(0, &sh->sym))
+	if (!sh->sym && (sh->gone || new_symbolizer(sh, sh->pid)) && new_symbolizer(sh, 0))
 		return NULL;
 	symbolizer_forget_used(sh->sym);
 	return sh->sym;

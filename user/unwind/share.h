@@ -19,8 +19,10 @@ struct symbolizer;
 struct unwind_share;
 
 /* Nothing is read or created here: a run without a collector that uses
- * it pays nothing.  0 or -ENOMEM. */
-int unwind_share__new(enum unwind_mode mode, pid_t pid, int launched, struct unwind_share **out);
+ * it pays nothing.  demangle: the symbolizer's C++ names demangled (0:
+ * --no-demangle).  0 or -ENOMEM. */
+int unwind_share__new(enum unwind_mode mode, pid_t pid, int launched, int demangle,
+		      struct unwind_share **out);
 /* Before obj's load: obj's unwind maps (those of bpf/unwind.bpf.h)
  * become the run's.  The first call makes them (one entry each with
  * --unwind fp, which walks nothing) and, for a running target, reads its

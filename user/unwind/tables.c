@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,6 +10,7 @@
 #include <bpf/bpf.h>
 
 #include "symbols/procmaps.h"
+#include "symbols/vdso.h"
 #include "unwind/cfi.h"
 #include "unwind/tables.h"
 #include "util/util.h"
@@ -109,21 +109,17 @@ static int load_rows(struct unwind_tables *t, struct ufile *f)
 #define VDSO_DEV UINT64_MAX
 #define VDSO_INO UINT64_MAX
 
-/* The vdso's CFI, from ebprof's own vdso: the kernel maps the same image
- * into every 64-bit process. */
-static int vdso_cfi(struct cfi_table *cfi)
+/* The vdso's CFI, from the target's own vdso image (symbols/vdso.h). */
+static int vdso_cfi(pid_t pid, const struct procmap *m, struct cfi_table *cfi)
 {
-	unsigned long base = getauxval(AT_SYSINFO_EHDR);
-	struct procmaps pm = { 0 };
-	int err = -ENOENT;
+	size_t size;
+	void *img;
+	int err = vdso_copy(pid, m, &img, &size);
 
-	if (!base || procmaps_read(getpid(), &pm))
-		return -ENOENT;
-	for (size_t i = 0; i < pm.n; i++)
-		if (pm.maps[i].start == base && pm.maps[i].path &&
-		    !strcmp(pm.maps[i].path, "[vdso]"))
-			err = cfi_table_build_image((const void *)base, pm.maps[i].end - base, cfi);
-	procmaps_free(&pm);
+	if (err)
+		return err;
+	err = cfi_table_build_image(img, size, cfi);
+	free(img);
 	return err;
 }
 
@@ -153,7 +149,7 @@ static struct ufile *file_of(struct unwind_tables *t, pid_t pid, const struct pr
 	f->dev = sb.st_dev;
 	f->ino = sb.st_ino;
 	t0 = now_ns();
-	err = f->dev == VDSO_DEV ? vdso_cfi(&f->cfi) : cfi_table_build(path, root, &f->cfi);
+	err = f->dev == VDSO_DEV ? vdso_cfi(pid, m, &f->cfi) : cfi_table_build(path, root, &f->cfi);
 	t->st.build_ns += now_ns() - t0;
 	if (err == -E2BIG) {
 		f->id = UNWIND_TOO_LARGE;
