@@ -167,6 +167,9 @@ def run_gated(args, target, timeout=120):
     # Seconds from the gate's opening to ebprof's exit: an upper bound for
     # anything the report measured of the work, however slow the machine.
     r.gate_to_exit_s = time.monotonic() - opened if opened else 0.0
+    # When it opened, CLOCK_MONOTONIC s (the clock of a report's
+    # attach_monotonic).
+    r.gate_mono = opened
     if r.returncode != 0:
         print(r.stderr, file=sys.stderr)
     try:
