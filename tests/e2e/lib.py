@@ -152,6 +152,7 @@ def run_gated(args, target, timeout=120):
         for line in p.stderr:
             err.append(line)
             if line.startswith("ebprof: profiling pid "):
+                sent = time.monotonic()
                 os.kill(target.pid, signal.SIGUSR1)
                 opened = time.monotonic()
                 break
@@ -167,6 +168,11 @@ def run_gated(args, target, timeout=120):
     # Seconds from the gate's opening to ebprof's exit: an upper bound for
     # anything the report measured of the work, however slow the machine.
     r.gate_to_exit_s = time.monotonic() - opened if opened else 0.0
+    # CLOCK_MONOTONIC s (the clock of a report's attach_monotonic): just
+    # before the gate's signal (the work begins after it), and once ebprof
+    # had exited.
+    r.gate_mono = sent if opened else 0.0
+    r.exit_mono = time.monotonic()
     if r.returncode != 0:
         print(r.stderr, file=sys.stderr)
     try:

@@ -65,10 +65,15 @@ def test_pid():
         equal(r.returncode, 0, "-p: exit status")
         rep = report(doc, "cpu")
         check_split(rep, "-p")
-        # Collection ended when the target exited: duration ~ the run (the
-        # work takes at least its 4 s, and ended before ebprof did).
-        within(rep["info"]["duration"] / 1e9, (CPU_MS + BLOCK_MS) / 1e3, r.gate_to_exit_s + 0.5,
-               "-p: duration until exit (s)")
+        # Collection ended when the target exited: cpu's window (from its
+        # attach, before ebprof says it is profiling, as cpu samples while
+        # vm's object loads) began before the gate opened and ended after
+        # the work (at least its 4 s) and before ebprof did.
+        t0 = rep["info"]["attach_monotonic"] / 1e9
+        end = t0 + rep["info"]["duration"] / 1e9
+        check(t0 <= r.gate_mono, "-p: cpu attached before the gate opened", r.gate_mono - t0)
+        within(end, r.gate_mono + (CPU_MS + BLOCK_MS) / 1e3, r.exit_mono,
+               "-p: collection until the target's exit (CLOCK_MONOTONIC s)")
         equal(p.wait(timeout=10), 0, "-p: target unharmed, exit 0")
     finally:
         stop(p)

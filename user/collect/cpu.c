@@ -837,6 +837,7 @@ const struct collector_ops cpu_collector = {
 	.metrics = cpu_metrics,
 	.nmetrics = M_N,
 	.default_metric = M_WALL,
+	.attach_at_load = 1,
 	.open = cpu_open,
 	.attach = cpu_attach,
 	.tick = cpu_tick,

@@ -514,6 +514,7 @@ const struct collector_ops vm_collector = {
 	.metrics = vm_metrics,
 	.nmetrics = M_N,
 	.default_metric = M_TOUCHED,
+	.attach_at_load = 1,
 	.open = vm_open,
 	.attach = vm_attach,
 	.tick = vm_tick,

@@ -20,10 +20,16 @@ struct collector_ops {
 	const struct pmetric_def *metrics;
 	size_t nmetrics;
 	int default_metric; /* index into metrics */
+	/* A running target (-p): attached as soon as its object is loaded,
+	 * before the later collectors' load, because its first tick can wait
+	 * that long (its data waits in maps; no governor).  Else attached
+	 * after every load, as all are for a launched command. */
+	int attach_at_load;
 	/* Validate options, open and load BPF.  state is collector-owned.
 	 * 0 or negative errno, with one line already printed on failure. */
 	int (*open)(void **state, const struct options *o, struct target *t);
-	/* Attach probes (before a launched target is released). */
+	/* Attach probes (before a launched target is released; the target's
+	 * unwind tables are ready). */
 	int (*attach)(void *state);
 	/* Called about every 100 ms while collecting (ring buffers, governor).
 	 * Returns 1 to end collection (its stream's reader has gone). */

@@ -25,6 +25,7 @@
 struct running {
 	const struct collector_ops *ops;
 	void *state;
+	int attached;
 };
 
 struct session {
@@ -220,6 +221,19 @@ static void check_hold(struct session *s, int end)
 	s->hold = NULL;
 }
 
+/* Attaches collector i once the target's tables are ready (built while
+ * the objects loaded; a collector that walks stacks never runs without
+ * them). */
+static int attach_run(struct session *s, int i)
+{
+	int err = unwind_share__ready(s->t.share);
+
+	if (!err)
+		err = s->run[i].ops->attach(s->run[i].state);
+	s->run[i].attached = !err;
+	return err;
+}
+
 int session_open(const struct options *o, struct session **out)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -252,16 +266,14 @@ int session_open(const struct options *o, struct session **out)
 		if (err)
 			return err; /* a collector whose open() failed cleaned up itself */
 		s->nrun++;
-	}
-	/* The target's tables, built while the objects loaded. */
-	err = unwind_share__ready(s->t.share);
-	if (err)
-		return err;
-	for (int i = 0; i < s->nrun; i++) {
-		err = s->run[i].ops->attach(s->run[i].state);
-		if (err)
+		/* A running target: one whose tick can wait collects while the
+		 * later objects load (cpu samples during vm's verifier). */
+		if (!s->t.launched && (*c)->attach_at_load && (err = attach_run(s, s->nrun - 1)))
 			return err;
 	}
+	for (int i = 0; i < s->nrun; i++)
+		if (!s->run[i].attached && (err = attach_run(s, i)))
+			return err;
 	if (s->t.launched) {
 		arm_hold(s);
 		err = target_release(&s->t);
