@@ -20,9 +20,7 @@ FUZZ_SRCS_saved    := user/load/saved.c user/model/profile.c user/model/runmeta.
 FUZZ_SRCS_perfmap  := user/symbols/perfmap.c user/util/util.c
 FUZZ_SRCS_assert   := user/model/assertion.c user/model/rowkey.c user/model/profile.c user/util/util.c
 # Libraries beyond libelf and zlib.
-FUZZ_LIBS_saved    := -ljansson -lbpf
-FUZZ_LIBS_assert   := -lbpf
-FUZZ_LIBS_perfmap  := -lbpf
+FUZZ_LIBS_saved    := -ljansson
 
 .PHONY: fuzz fuzz-build
 fuzz-build: $(FUZZ_BINS)

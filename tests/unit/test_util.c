@@ -13,6 +13,7 @@
 
 #include <bpf/bpf.h>
 
+#include "util/bpfmap.h"
 #include "util/util.h"
 
 static int cells[1000];

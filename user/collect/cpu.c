@@ -26,6 +26,7 @@
 #include "symbols/symbolize.h"
 #include "unwind.h"
 #include "unwind/share.h"
+#include "util/bpfmap.h"
 #include "util/util.h"
 
 enum { M_ONCPU, M_OFFCPU, M_WALL, M_SAMPLES, M_N };

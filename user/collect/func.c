@@ -28,6 +28,7 @@
 #include "run/collector.h"
 #include "run/features.h"
 #include "run/target.h"
+#include "util/bpfmap.h"
 #include "util/util.h"
 
 enum { M_TIME, M_CALLS };

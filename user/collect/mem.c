@@ -23,6 +23,7 @@
 #include "run/features.h"
 #include "symbols/symbolize.h"
 #include "unwind/share.h"
+#include "util/bpfmap.h"
 
 #define MEM_FN_NAME_(name, sym) [MEM_FN_##name] = sym,
 static const char *const fn_names[MEM_FN_MAX] = { MEM_FUNCS(MEM_FN_NAME_) };

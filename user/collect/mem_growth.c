@@ -5,6 +5,7 @@
 
 #include "collect/mem_growth.h"
 #include "mem.h"
+#include "util/bpfmap.h"
 #include "util/util.h"
 
 struct gsite {

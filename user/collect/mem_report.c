@@ -20,6 +20,7 @@
 #include "symbols/stack.h"
 #include "symbols/symbolize.h"
 #include "unwind/share.h"
+#include "util/bpfmap.h"
 
 const struct pmetric_def mem_metrics[] = {
 	[MEM_M_ALLOC_BYTES] = { "alloc_bytes", "bytes", "bytes allocated" },

@@ -10,6 +10,7 @@
 
 #include "collect/func_hist.h"
 #include "collect/net_report.h"
+#include "util/bpfmap.h"
 #include "util/util.h"
 
 #define IPPROTO_TCP_ 6

@@ -19,6 +19,7 @@
 #include "symbols/stack.h"
 #include "symbols/symbolize.h"
 #include "model/functable.h"
+#include "util/bpfmap.h"
 #include "util/util.h"
 #include "vm.h"
 #include "vm.skel.h"

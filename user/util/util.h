@@ -55,19 +55,6 @@ ssize_t sorted_find_le(const void *base, size_t n, size_t size, size_t key_off, 
 int read_fd_all(int fd, char **buf, size_t *len);
 int read_path_all(const char *path, char **buf, size_t *len);
 
-/* Walks a BPF hash map: fills key (key_size bytes, at most
- * UTIL_MAP_KEY_MAX) and value with the next entry and returns 1, or returns
- * 0 at the end.  *started is 0 before the first call.  An entry deleted
- * between its key and its lookup is skipped.
- *   int started = 0;
- *   while (map_next_entry(fd, &key, sizeof(key), &started, &val)) ... */
-#define UTIL_MAP_KEY_MAX 64
-int map_next_entry(int fd, void *key, size_t key_size, int *started, void *value);
-
-/* Sum over ncpus CPUs of a per-CPU array's __u64 at key (0 when the
- * lookup fails). */
-uint64_t map_percpu_u64_sum(int fd, uint32_t key, int ncpus);
-
 /* A growing list of malloc'd lines (a report's notes). */
 struct strlist {
 	char **v;
