@@ -20,6 +20,10 @@ struct ufile {
 	uint64_t dev, ino;
 	struct cfi_table cfi;
 	uint32_t id; /* index in unwind_files, or UNWIND_NO_FILE / UNWIND_TOO_LARGE */
+	char *path;  /* until its table is built: where it is read from */
+	char *shown; /* its path in the target */
+	int err;     /* its build's */
+	off_t size;  /* of the file: the largest are built first */
 };
 
 struct unwind_tables {
@@ -123,61 +127,156 @@ static int vdso_cfi(pid_t pid, const struct procmap *m, struct cfi_table *cfi)
 	return err;
 }
 
-/* The file of a mapping, its table built on first sight. */
-static struct ufile *file_of(struct unwind_tables *t, pid_t pid, const struct procmap *m)
+/* The index in t->files of a mapping's file, added on first sight (the
+ * vdso's table built at once, a file's left for build_one with its path
+ * kept); -1 when it has none. */
+static long file_index(struct unwind_tables *t, pid_t pid, const char *root,
+		       const struct procmap *m)
 {
-	char path[4200], root[64];
+	char path[4200];
 	struct stat sb;
 	struct ufile *f;
-	uint64_t t0;
-	int err;
 
-	snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
 	snprintf(path, sizeof(path), "%s%s", root, m->path);
 	if (!strcmp(m->path, "[vdso]")) {
 		sb.st_dev = VDSO_DEV;
 		sb.st_ino = VDSO_INO;
 	} else if (m->path[0] != '/' || stat(path, &sb)) {
-		return NULL;
+		return -1;
 	}
 	for (size_t i = 0; i < t->nfiles; i++)
 		if (t->files[i].dev == sb.st_dev && t->files[i].ino == sb.st_ino)
-			return &t->files[i];
+			return (long)i;
 	if (array_grow((void **)&t->files, &t->cap, t->nfiles + 1, sizeof(*t->files)))
-		return NULL;
+		return -1;
 	f = &t->files[t->nfiles];
+	memset(f, 0, sizeof(*f));
 	f->dev = sb.st_dev;
 	f->ino = sb.st_ino;
-	t0 = now_ns();
-	err = f->dev == VDSO_DEV ? vdso_cfi(pid, m, &f->cfi) : cfi_table_build(path, root, &f->cfi);
-	t->st.build_ns += now_ns() - t0;
+	f->size = sb.st_dev == VDSO_DEV ? 0 : sb.st_size;
+	f->shown = strdup(m->path);
+	if (sb.st_dev == VDSO_DEV)
+		f->err = vdso_cfi(pid, m, &f->cfi);
+	else if (!(f->path = strdup(path)))
+		f->err = -ENOMEM;
+	if (!f->shown) {
+		free(f->path);
+		cfi_table_free(&f->cfi);
+		return -1;
+	}
+	return (long)t->nfiles++;
+}
+
+struct build_job {
+	struct unwind_tables *t;
+	size_t *order; /* the new files' indexes, largest first */
+	const char *root;
+};
+
+/* Builds the table of the job's i-th new file (on a thread of its own:
+ * files share nothing). */
+static void build_one(size_t i, void *arg)
+{
+	struct build_job *j = arg;
+	struct ufile *f = &j->t->files[j->order[i]];
+
+	if (f->path && !f->err)
+		f->err = cfi_table_build(f->path, j->root, &f->cfi);
+}
+
+/* Loads what the build of f gave: its rows, or why it has none. */
+static void load_one(struct unwind_tables *t, struct ufile *f)
+{
+	int err = f->err;
+
 	if (err == -E2BIG) {
 		f->id = UNWIND_TOO_LARGE;
 		t->st.too_large++;
-	} else if (err || load_rows(t, f)) {
-		cfi_table_free(&f->cfi);
-		return NULL;
+	} else if (!err && (err = load_rows(t, f))) {
+		f->id = UNWIND_TOO_LARGE; /* counted where it is walked */
+		t->st.too_large++;
+		ebprof_verbose(1, "unwind: %s: cannot load its rows: %s", f->shown, strerror(-err));
+	} else if (err) {
+		f->id = UNWIND_NO_FILE;
+		ebprof_verbose(1, "unwind: %s: no table: %s", f->shown, strerror(-err));
 	}
-	ebprof_verbose(1, "unwind: %s: %zu rows from %s%s", m->path, f->cfi.n,
-		       f->cfi.source ? f->cfi.source : "no CFI",
-		       f->id == UNWIND_TOO_LARGE ? ": over a table limit, frame pointers there" :
-						   "");
-	t->nfiles++;
-	return f;
+	if (!err || err == -E2BIG)
+		ebprof_verbose(1, "unwind: %s: %zu rows from %s%s", f->shown, f->cfi.n,
+			       f->cfi.source ? f->cfi.source : "no CFI",
+			       f->id == UNWIND_TOO_LARGE ?
+				       ": over a table limit, frame pointers there" :
+				       "");
+	if (err)
+		cfi_table_free(&f->cfi);
+	free(f->path);
+	f->path = NULL;
 }
+
+/* At most this many threads build the tables of a reading's new files. */
+#define BUILD_THREADS 8
 
 int unwind_tables__update(struct unwind_tables *t, pid_t pid, const struct procmaps *pm)
 {
 	uint32_t n = 0, zero = 0;
-	uint64_t files0 = t->nfiles, ns0 = t->st.build_ns;
+	size_t files0 = t->nfiles;
+	long *idx = calloc(pm->n ? pm->n : 1, sizeof(*idx));
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	char root[64];
+	uint64_t t0;
 	int err = 0;
 
+	if (!idx)
+		return -ENOMEM;
+	snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
+	for (size_t i = 0; i < pm->n; i++) {
+		const struct procmap *m = &pm->maps[i];
+
+		idx[i] = m->perms[2] == 'x' && m->path &&
+					 (m->path[0] == '/' || !strcmp(m->path, "[vdso]")) ?
+				 file_index(t, pid, root, m) :
+				 -1;
+	}
+	/* The new files' tables, built in parallel, the largest first (they
+	 * take most of a start's time), then loaded one after another. */
+	if (t->nfiles > files0) {
+		size_t nnew = t->nfiles - files0, *order = malloc(nnew * sizeof(*order));
+		struct build_job job = { t, order, root };
+
+		if (!order) {
+			free(idx);
+			return -ENOMEM;
+		}
+		for (size_t i = 0; i < nnew; i++) {
+			size_t j = i;
+
+			while (j && t->files[order[j - 1]].size < t->files[files0 + i].size) {
+				order[j] = order[j - 1];
+				j--;
+			}
+			order[j] = files0 + i;
+		}
+		t0 = now_ns();
+		run_in_parallel(nnew,
+				ncpu < 1	     ? 1 :
+				ncpu > BUILD_THREADS ? BUILD_THREADS :
+						       (size_t)ncpu,
+				build_one, &job);
+		t->st.build_ns += now_ns() - t0;
+		free(order);
+		for (size_t i = files0; i < t->nfiles; i++)
+			load_one(t, &t->files[i]);
+		ebprof_verbose(1,
+			       "unwind: tables of %zu new files built in %.1f ms; %llu files, "
+			       "%.1f KiB of rows loaded",
+			       nnew, (double)(now_ns() - t0) / 1e6, (unsigned long long)t->st.files,
+			       (double)t->st.bytes / 1024);
+	}
 	t->st.mappings_left = 0;
 	/* /proc/PID/maps is sorted by address. */
 	for (size_t i = 0; i < pm->n; i++) {
 		const struct procmap *m = &pm->maps[i];
 		struct unwind_mapping um = { m->start, m->end, 0, UNWIND_NO_FILE };
-		struct ufile *f;
+		struct ufile *f = idx[i] >= 0 ? &t->files[idx[i]] : NULL;
 		unsigned long bias;
 
 		if (m->perms[2] != 'x')
@@ -186,9 +285,6 @@ int unwind_tables__update(struct unwind_tables *t, pid_t pid, const struct procm
 			t->st.mappings_left++;
 			continue;
 		}
-		f = m->path && (m->path[0] == '/' || !strcmp(m->path, "[vdso]")) ?
-			    file_of(t, pid, m) :
-			    NULL;
 		if (f && (f->id == UNWIND_TOO_LARGE ||
 			  (f->id != UNWIND_NO_FILE &&
 			   !cfi_table_bias(&f->cfi, m->start, m->offset, &bias)))) {
@@ -201,16 +297,11 @@ int unwind_tables__update(struct unwind_tables *t, pid_t pid, const struct procm
 		}
 		n++;
 	}
+	free(idx);
 	/* The entries are written in place; a walk during the rewrite may
 	 * see one mapping of the old order (one sample's stack at most). */
 	if (!err && bpf_map_update_elem(t->o.nmaps_fd, &zero, &n, BPF_ANY))
 		err = -errno;
-	if (t->nfiles > files0)
-		ebprof_verbose(1,
-			       "unwind: tables of %zu new files built in %.1f ms; %llu files, "
-			       "%.1f KiB of rows loaded",
-			       (size_t)(t->nfiles - files0), (double)(t->st.build_ns - ns0) / 1e6,
-			       (unsigned long long)t->st.files, (double)t->st.bytes / 1024);
 	return err;
 }
 
@@ -223,8 +314,11 @@ void unwind_tables__free(struct unwind_tables *t)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; i < t->nfiles; i++)
+	for (size_t i = 0; i < t->nfiles; i++) {
 		cfi_table_free(&t->files[i].cfi);
+		free(t->files[i].path);
+		free(t->files[i].shown);
+	}
 	free(t->files);
 	free(t);
 }

@@ -277,6 +277,41 @@ void run_in_slices(void *base, size_t n, size_t elem, size_t nthreads,
 			pthread_join(th[t], NULL);
 }
 
+struct par {
+	void (*fn)(size_t i, void *arg);
+	void *arg;
+	size_t n, next;
+};
+
+static void *par_main(void *arg)
+{
+	struct par *p = arg;
+	size_t i;
+
+	while ((i = __atomic_fetch_add(&p->next, 1, __ATOMIC_RELAXED)) < p->n)
+		p->fn(i, p->arg);
+	return NULL;
+}
+
+void run_in_parallel(size_t n, size_t nthreads, void (*fn)(size_t i, void *arg), void *arg)
+{
+	struct par p = { fn, arg, n, 0 };
+	pthread_t th[UTIL_MAX_SLICES];
+	size_t started = 0;
+
+	if (nthreads > UTIL_MAX_SLICES)
+		nthreads = UTIL_MAX_SLICES;
+	if (nthreads > n)
+		nthreads = n;
+	/* The caller is one of the nthreads. */
+	for (size_t t = 1; t < nthreads; t++)
+		if (!pthread_create(&th[started], NULL, par_main, &p))
+			started++;
+	par_main(&p);
+	for (size_t t = 0; t < started; t++)
+		pthread_join(th[t], NULL);
+}
+
 int strlist_vaddf(struct strlist *l, const char *fmt, va_list ap)
 {
 	char **v = realloc(l->v, (l->n + 1) * sizeof(*v));

@@ -76,6 +76,12 @@ void strlist_free(struct strlist *l);
 void run_in_slices(void *base, size_t n, size_t elem, size_t nthreads,
 		   void (*fn)(void *first, size_t count));
 
+/* Runs fn(i, arg) for i in 0 .. n-1 on up to nthreads threads (capped at
+ * UTIL_MAX_SLICES), each taking the next i when done with its last: for
+ * CPU-bound items of uneven size.  A thread that cannot start leaves its
+ * share to the others (to the caller, which takes items too). */
+void run_in_parallel(size_t n, size_t nthreads, void (*fn)(size_t i, void *arg), void *arg);
+
 /* A stack being built, as frame indices root first. */
 struct stackbuf {
 	uint32_t *frames;
