@@ -59,6 +59,27 @@ static void test_slices(void **state)
 	}
 }
 
+static void visit(size_t i, void *arg)
+{
+	__atomic_fetch_add(&((int *)arg)[i], 1, __ATOMIC_RELAXED);
+}
+
+/* Every item exactly once, whatever the thread count (1: inline). */
+static void test_parallel(void **state)
+{
+	static const size_t ns[] = { 0, 1, 3, 100 }, threads[] = { 1, 2, 8, 1000 };
+	int seen[100];
+
+	(void)state;
+	for (size_t a = 0; a < sizeof(ns) / sizeof(ns[0]); a++)
+		for (size_t b = 0; b < sizeof(threads) / sizeof(threads[0]); b++) {
+			memset(seen, 0, sizeof(seen));
+			run_in_parallel(ns[a], threads[b], visit, seen);
+			for (size_t i = 0; i < 100; i++)
+				assert_int_equal(seen[i], i < ns[a] ? 1 : 0);
+		}
+}
+
 static void test_strlist(void **state)
 {
 	struct strlist l = { 0 };
@@ -118,6 +139,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_slices),
+		cmocka_unit_test(test_parallel),
 		cmocka_unit_test(test_strlist),
 		cmocka_unit_test(test_map_walk),
 	};
