@@ -120,16 +120,37 @@ static __always_inline struct unwind_row *unwind_row_of(__u32 file, __u64 pc)
  * pc above the leaf marked UNWIND_PC_EXACT. */
 struct unwind_walk {
 	__u64 ip, sp, bp;
-	__u64 *ips;
 	__u32 nr;
 	int lost; /* enum unwind_loss */
 	/* Pending uretprobes: the trampoline their probes put in place of
 	 * return addresses, and the task's return instances (newest
-	 * first), each holding the return address it replaced. */
+	 * first, a struct return_instance *), each holding the return
+	 * address it replaced. */
 	__u64 tramp;
-	struct return_instance *ri;
+	__u64 ri;
 	int exact;    /* w->ip is an interrupted pc, not a return address */
 	int unmapped; /* the first pc is in no mapping the tables know */
+};
+
+/* The walk's state lives in map memory, not on the stack: the verifier
+ * knows nothing of what a map value holds, so every step starts from one
+ * state and bpf_loop's callback is verified in a few passes (on the
+ * stack, each step's flags and counts were exact and every combination a
+ * state of its own: 393 k instructions processed per program in auto
+ * mode, 0.4 s of verifier time each).  One per CPU: no walk interrupts
+ * another on its CPU (sched_switch runs with interrupts off; the other
+ * walking programs have no interrupt-time sibling in their object). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct unwind_walk);
+} unwind_walks SEC(".maps");
+
+/* bpf_loop's context: the walk and where its frames go. */
+struct unwind_ctx {
+	struct unwind_walk *w;
+	__u64 *ips;
 };
 
 #define UNWIND_MAX_CHAINED 8 /* return instances sharing one stack slot */
@@ -141,14 +162,14 @@ struct unwind_walk {
  * older one. */
 static __always_inline void unwind_pending_return(struct unwind_walk *w)
 {
-	struct return_instance *ri = w->ri;
+	struct return_instance *ri = (struct return_instance *)w->ri;
 
 	if (!ri)
 		return;
 	w->ip = BPF_CORE_READ(ri, orig_ret_vaddr);
 	for (int i = 0; i < UNWIND_MAX_CHAINED && ri && BPF_CORE_READ(ri, chained); i++)
 		ri = BPF_CORE_READ(ri, next);
-	w->ri = ri ? BPF_CORE_READ(ri, next) : NULL;
+	w->ri = ri ? (__u64)BPF_CORE_READ(ri, next) : 0;
 }
 
 #define UNWIND_WALK_END 1
@@ -211,7 +232,8 @@ static __always_inline int unwind_signal_step(struct unwind_walk *w, __u64 *ra)
  * 1 ends the walk. */
 static long unwind_step(__u32 i, void *ctx)
 {
-	struct unwind_walk *w = ctx;
+	struct unwind_ctx *c = ctx;
+	struct unwind_walk *w = c->w;
 	struct unwind_mapping *m;
 	struct unwind_row *r = NULL;
 	__u32 n = w->nr;
@@ -222,14 +244,14 @@ static long unwind_step(__u32 i, void *ctx)
 		return UNWIND_WALK_END;
 	if (i && w->tramp && w->ip == w->tramp)
 		unwind_pending_return(w);
-	w->ips[n] = w->ip;
+	c->ips[n] = w->ip;
 	w->nr = n + 1;
 	/* A return address is after its call: the call is at ip - 1 (not
 	 * after a signal frame: the interrupted pc is exact, and marked so
 	 * for the symbolizer). */
 	pc = i && !w->exact ? w->ip - 1 : w->ip;
 	if (i && w->exact)
-		w->ips[n] |= UNWIND_PC_EXACT;
+		c->ips[n] |= UNWIND_PC_EXACT;
 	w->exact = 0;
 	m = unwind_mapping_of(pc);
 	if (!i && !m)
@@ -249,7 +271,7 @@ static long unwind_step(__u32 i, void *ctx)
 		 * no call before it (its row was found at pc - 1 all the
 		 * same: the FDE covers the byte before, for such lookups). */
 		if (i)
-			w->ips[n] |= UNWIND_PC_EXACT;
+			c->ips[n] |= UNWIND_PC_EXACT;
 		end = unwind_signal_step(w, &ra);
 		w->exact = 1;
 	} else if (cmd == UNWIND_NONE && unwind_mode == UNWIND_MODE_DWARF) {
@@ -283,19 +305,24 @@ static __always_inline void unwind_task_regs(__u64 *ip, __u64 *sp, __u64 *bp)
 static __always_inline __u32 unwind_walk_from(__u64 ip, __u64 sp, __u64 bp, __u64 *ips, int *lost,
 					      int *unmapped)
 {
-	struct unwind_walk w = {
-		.ip = ip, .sp = sp, .bp = bp, .ips = ips, .lost = UNWIND_LOST_NONE
-	};
 	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 zero = 0;
+	struct unwind_walk *w = bpf_map_lookup_elem(&unwind_walks, &zero);
+	struct unwind_ctx c = { w, ips };
 
-	w.ri = BPF_CORE_READ(task, utask, return_instances);
-	if (w.ri)
-		w.tramp = BPF_CORE_READ(task, mm, uprobes_state.xol_area, vaddr);
+	*lost = UNWIND_LOST_NONE;
+	*unmapped = 0;
+	if (!w)
+		return 0;
+	*w = (struct unwind_walk){ .ip = ip, .sp = sp, .bp = bp, .lost = UNWIND_LOST_NONE };
+	w->ri = (__u64)BPF_CORE_READ(task, utask, return_instances);
+	if (w->ri)
+		w->tramp = BPF_CORE_READ(task, mm, uprobes_state.xol_area, vaddr);
 	if (ip)
-		bpf_loop(UNWIND_MAX_FRAMES, unwind_step, &w, 0);
-	*lost = w.lost;
-	*unmapped = w.unmapped;
-	return w.nr;
+		bpf_loop(UNWIND_MAX_FRAMES, unwind_step, &c, 0);
+	*lost = w->lost;
+	*unmapped = w->unmapped;
+	return w->nr;
 }
 
 /* As unwind_walk_from, without telling whether the first pc was in a
