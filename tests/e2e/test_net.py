@@ -180,9 +180,9 @@ def test_interval():
               f"interval: {s['role']} {s['local']} interval bytes, retransmits sum to the totals")
 
 
-def test_tcp_pid():
-    """Sockets opened before ebprof attached: picked up on first use."""
-    snap = BpfSnapshot()
+def check_tcp_pid(what):
+    """The loopback TCP workload started first, its sockets open, then
+    ebprof net -p: exact figures against its truth, the target unharmed."""
     truth = truth_file()
     os.environ["NET_TRUTH"] = truth
     try:
@@ -191,11 +191,17 @@ def test_tcp_pid():
         del os.environ["NET_TRUTH"]
     try:
         r, doc = run_gated(["-p", str(p.pid), "net"], p)
-        equal(r.returncode, 0, "-p: exit status")
-        equal(p.wait(timeout=30), 0, "-p: target unharmed, exit 0")
-        check_tcp(report(doc, "net"), "-p", "ipv4", truth=read_truth(truth))
+        equal(r.returncode, 0, f"{what}: exit status")
+        equal(p.wait(timeout=30), 0, f"{what}: target unharmed, exit 0")
+        check_tcp(report(doc, "net"), what, "ipv4", truth=read_truth(truth))
     finally:
         stop(p)
+
+
+def test_tcp_pid():
+    """Sockets opened before ebprof attached: picked up on first use."""
+    snap = BpfSnapshot()
+    check_tcp_pid("-p")
     snap.check("-p")
 
 
@@ -352,16 +358,8 @@ def test_socket_lookup():
         check(len(notes) == 1 and "EBPROF_NO_SK_STORAGE" in notes[0], "hash: the note says why",
               rep["notes"])
         check_tcp(rep, "hash launch", "ipv4", truth=read_truth(truth))
-        truth = truth_file()
-        os.environ["NET_TRUTH"] = truth
-        p = start(tcp_args(gate="sig"), gated=True)
-        try:
-            r, doc = run_gated(["-p", str(p.pid), "net"], p)
-            equal(r.returncode, 0, "hash -p: exit status")
-            equal(p.wait(timeout=30), 0, "hash -p: target unharmed, exit 0")
-            check_tcp(report(doc, "net"), "hash -p", "ipv4", truth=read_truth(truth))
-        finally:
-            stop(p)
+        del os.environ["NET_TRUTH"]
+        check_tcp_pid("hash -p")
         n, q, a = 20, 100, 300
         r, doc = run_json(["net", "--", workload("netpair"), "udp", "127.0.0.1", str(n),
                            str(q), str(a)])
