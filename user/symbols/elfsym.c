@@ -115,7 +115,7 @@ static int symvec_push(struct symvec *sv, const struct rawsym *s)
 	return 0;
 }
 
-static Elf_Scn *find_section(Elf *e, Elf64_Word type, const char *name)
+Elf_Scn *elffile_section(Elf *e, uint32_t type, const char *name)
 {
 	Elf_Scn *scn = NULL;
 	size_t shstrndx;
@@ -126,7 +126,8 @@ static Elf_Scn *find_section(Elf *e, Elf64_Word type, const char *name)
 		GElf_Shdr sh;
 		const char *n;
 
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != type)
+		if (!gelf_getshdr(scn, &sh) ||
+		    (type != SHT_NULL ? sh.sh_type != type : sh.sh_type == SHT_NOBITS))
 			continue;
 		if (!name)
 			return scn;
@@ -140,7 +141,7 @@ static Elf_Scn *find_section(Elf *e, Elf64_Word type, const char *name)
 /* FUNC and IFUNC symbols defined in the first section of the given type. */
 static int collect_funcs(Elf *e, Elf64_Word type, struct symvec *sv)
 {
-	Elf_Scn *scn = find_section(e, type, NULL);
+	Elf_Scn *scn = elffile_section(e, type, NULL);
 	Elf_Data *data;
 	GElf_Shdr sh;
 	size_t i, n;
@@ -229,7 +230,7 @@ static int for_each_reloc(Elf *e, Elf_Scn *scn, int (*fn)(void *ctx, const struc
 /* An executable section of the given name with an address, or NULL. */
 static Elf_Scn *code_section(Elf *e, const char *name, GElf_Shdr *sh)
 {
-	Elf_Scn *scn = find_section(e, SHT_PROGBITS, name);
+	Elf_Scn *scn = elffile_section(e, SHT_PROGBITS, name);
 
 	if (!scn || !gelf_getshdr(scn, sh) || !(sh->sh_flags & SHF_EXECINSTR) || !sh->sh_addr)
 		return NULL;
@@ -335,7 +336,8 @@ static int collect_plt_got(Elf *e, struct symvec *pv)
 		gf.v[gf.n++].slot = sh.sh_addr + at + k + 6 + (int64_t)disp;
 	}
 	qsort(gf.v, gf.n, sizeof(*gf.v), cmp_got_stub);
-	err = gf.n ? for_each_reloc(e, find_section(e, SHT_RELA, ".rela.dyn"), got_slot, &gf) : 0;
+	err = gf.n ? for_each_reloc(e, elffile_section(e, SHT_RELA, ".rela.dyn"), got_slot, &gf) :
+		     0;
 	free(gf.v);
 	return err == -ENOENT ? 0 : err;
 }
@@ -344,7 +346,7 @@ static int collect_plt_got(Elf *e, struct symvec *pv)
  * merges .got.plt into .got), else .got.plt's address; 0: none. */
 static uint64_t plt_got(Elf *e)
 {
-	Elf_Scn *scn = find_section(e, SHT_DYNAMIC, NULL);
+	Elf_Scn *scn = elffile_section(e, SHT_DYNAMIC, NULL);
 	Elf_Data *d = scn ? elf_getdata(scn, NULL) : NULL;
 	GElf_Shdr sh;
 	GElf_Dyn dyn;
@@ -355,7 +357,7 @@ static uint64_t plt_got(Elf *e)
 	     i++)
 		if (dyn.d_tag == DT_PLTGOT)
 			return dyn.d_un.d_ptr;
-	scn = find_section(e, SHT_PROGBITS, ".got.plt");
+	scn = elffile_section(e, SHT_PROGBITS, ".got.plt");
 	return scn && gelf_getshdr(scn, &sh) ? sh.sh_addr : 0;
 }
 
@@ -379,9 +381,9 @@ static int collect_plt(Elf *e, const struct elffile *f, struct symvec *pv)
 		header = 32;
 	else
 		return 0;
-	rel = find_section(e, SHT_RELA, ".rela.plt");
+	rel = elffile_section(e, SHT_RELA, ".rela.plt");
 	if (!rel)
-		rel = find_section(e, SHT_REL, ".rel.plt");
+		rel = elffile_section(e, SHT_REL, ".rel.plt");
 	plt = code_section(e, ".plt", &psh);
 	sec = code_section(e, ".plt.sec", &ssh);
 	got = plt_got(e);
@@ -610,7 +612,7 @@ static void read_build_id(Elf *e, char out[41])
 /* .gnu_debuglink: NUL-terminated file name, padding to 4, CRC32. */
 static int read_debuglink(Elf *e, char **name, uint32_t *crc)
 {
-	Elf_Scn *scn = find_section(e, SHT_PROGBITS, ".gnu_debuglink");
+	Elf_Scn *scn = elffile_section(e, SHT_PROGBITS, ".gnu_debuglink");
 	Elf_Data *d = scn ? elf_getdata(scn, NULL) : NULL;
 	const unsigned char *b;
 	size_t len, crc_off;
@@ -676,7 +678,7 @@ static int try_debug_file(const char *path, const struct debug_want *want, struc
 	if (fd < 0)
 		return -errno;
 	e = elf_begin(fd, ELF_C_READ, NULL);
-	if (!e || elf_kind(e) != ELF_K_ELF || !find_section(e, SHT_SYMTAB, NULL))
+	if (!e || elf_kind(e) != ELF_K_ELF || !elffile_section(e, SHT_SYMTAB, NULL))
 		goto out;
 	read_build_id(e, bid);
 	if (want->build_id[0] && bid[0]) {

@@ -7,6 +7,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+typedef struct Elf Elf;
+typedef struct Elf_Scn Elf_Scn;
+
+/* The first section of e of that type (SHT_NULL: of any type that has
+ * data in the file) and, unless name is NULL, that name; NULL if none. */
+Elf_Scn *elffile_section(Elf *e, uint32_t type, const char *name);
+
 struct elfsym {
 	char *name;
 	uint64_t addr; /* st_value (link-time virtual address) */

@@ -10,6 +10,7 @@
 #include <elfutils/libdw.h>
 #include <gelf.h>
 
+#include "symbols/elfsym.h"
 #include "unwind/cfi.h"
 #include "util/util.h"
 
@@ -59,25 +60,12 @@ static int src_open(struct cfi_src *s, const char *path)
 /* .eh_frame of s, else its .debug_frame: 1 found, 0 none. */
 static int src_cfi(struct cfi_src *s, const char **source)
 {
-	size_t shstrndx;
-	Elf_Scn *scn = NULL;
-	int eh = 0;
-
 	/* dwarf_getcfi_elf also takes .debug_frame when .eh_frame is
 	 * missing in some versions: tell the two apart by the sections. */
-	if (elf_getshdrstrndx(s->elf, &shstrndx) == 0) {
-		while ((scn = elf_nextscn(s->elf, scn))) {
-			GElf_Shdr sh;
-			const char *name;
+	Elf_Scn *scn = elffile_section(s->elf, SHT_NULL, ".eh_frame");
+	GElf_Shdr sh;
 
-			if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
-				continue;
-			name = elf_strptr(s->elf, shstrndx, sh.sh_name);
-			if (name && !strcmp(name, ".eh_frame") && sh.sh_size > 4)
-				eh = 1;
-		}
-	}
-	if (eh) {
+	if (scn && gelf_getshdr(scn, &sh) && sh.sh_size > 4) {
 		s->cfi = dwarf_getcfi_elf(s->elf);
 		*source = "eh_frame";
 		if (s->cfi)
@@ -323,49 +311,36 @@ static int rows_add(struct rows *r, uint64_t pc, const struct unwind_row *row)
  * the file has none; the caller probes instead. */
 static int fde_starts(Elf *elf, uint64_t **out, size_t *n)
 {
-	size_t shstrndx;
-	Elf_Scn *scn = NULL;
+	Elf_Scn *scn = elffile_section(elf, SHT_NULL, ".eh_frame_hdr");
+	const uint8_t *b;
+	Elf_Data *d;
+	GElf_Shdr sh;
+	uint32_t count;
 
 	*out = NULL;
 	*n = 0;
-	if (elf_getshdrstrndx(elf, &shstrndx))
+	if (!scn || !gelf_getshdr(scn, &sh) || !(d = elf_rawdata(scn, NULL)) || d->d_size < 12)
 		return 0;
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		const char *name;
-		const uint8_t *b;
-		Elf_Data *d;
-		uint32_t count;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS ||
-		    !(name = elf_strptr(elf, shstrndx, sh.sh_name)) ||
-		    strcmp(name, ".eh_frame_hdr"))
-			continue;
-		d = elf_rawdata(scn, NULL);
-		if (!d || d->d_size < 12)
-			return 0;
-		b = d->d_buf;
-		/* version; the pointer's and the count's 4-byte encodings;
-		 * the table's: DW_EH_PE_datarel | DW_EH_PE_sdata4 */
-		if (b[0] != 1 || (b[1] & 0x0f) != DW_EH_PE_sdata4 ||
-		    ((b[2] & 0x0f) != DW_EH_PE_udata4 && (b[2] & 0x0f) != DW_EH_PE_sdata4) ||
-		    b[3] != (DW_EH_PE_datarel | DW_EH_PE_sdata4))
-			return 0;
-		memcpy(&count, b + 8, 4);
-		if (!count || count > (d->d_size - 12) / 8)
-			return 0;
-		*out = malloc(count * sizeof(**out));
-		if (!*out)
-			return -ENOMEM;
-		for (uint32_t i = 0; i < count; i++) {
-			int32_t loc;
-
-			memcpy(&loc, b + 12 + 8 * (size_t)i, 4);
-			(*out)[i] = sh.sh_addr + (int64_t)loc;
-		}
-		*n = count;
+	b = d->d_buf;
+	/* version; the pointer's and the count's 4-byte encodings; the
+	 * table's: DW_EH_PE_datarel | DW_EH_PE_sdata4 */
+	if (b[0] != 1 || (b[1] & 0x0f) != DW_EH_PE_sdata4 ||
+	    ((b[2] & 0x0f) != DW_EH_PE_udata4 && (b[2] & 0x0f) != DW_EH_PE_sdata4) ||
+	    b[3] != (DW_EH_PE_datarel | DW_EH_PE_sdata4))
 		return 0;
+	memcpy(&count, b + 8, 4);
+	if (!count || count > (d->d_size - 12) / 8)
+		return 0;
+	*out = malloc(count * sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < count; i++) {
+		int32_t loc;
+
+		memcpy(&loc, b + 12 + 8 * (size_t)i, 4);
+		(*out)[i] = sh.sh_addr + (int64_t)loc;
 	}
+	*n = count;
 	return 0;
 }
 
