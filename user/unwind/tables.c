@@ -30,7 +30,6 @@ struct unwind_tables {
 	struct unwind_tables_opts o;
 	struct ufile *files;
 	size_t nfiles, cap;
-	uint32_t next_file;
 	uint64_t rows; /* loaded, of all files */
 	struct unwind_tables_stats st;
 };
@@ -62,7 +61,8 @@ int unwind_tables__rows_map(uint32_t n)
  * row, no syscall per row: 1M rows took 0.35 s as a batch update). */
 static int fill_rows(int fd, const struct unwind_row *rows, uint32_t n)
 {
-	size_t len = ((size_t)n * ROW_STRIDE + 4095) & ~(size_t)4095;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t len = ((size_t)n * ROW_STRIDE + page - 1) & ~(page - 1);
 	char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 
 	if (m == MAP_FAILED)
@@ -78,7 +78,7 @@ static int fill_rows(int fd, const struct unwind_row *rows, uint32_t n)
 static int load_rows(struct unwind_tables *t, struct ufile *f)
 {
 	struct unwind_file uf = { (uint32_t)f->cfi.n, 0 };
-	uint32_t id = t->next_file;
+	uint32_t id = (uint32_t)t->st.files; /* the files with rows take 0, 1, ... */
 	int err, fd;
 
 	if (!f->cfi.n) {
@@ -102,7 +102,6 @@ static int load_rows(struct unwind_tables *t, struct ufile *f)
 	if (err)
 		return err;
 	t->rows += uf.n;
-	t->next_file++;
 	t->st.files++;
 	t->st.bytes += uf.n * ROW_STRIDE;
 	f->id = id;
@@ -168,17 +167,23 @@ static long file_index(struct unwind_tables *t, pid_t pid, const char *root,
 }
 
 struct build_job {
-	struct unwind_tables *t;
-	size_t *order; /* the new files' indexes, largest first */
+	struct ufile **order; /* the new files, largest first */
 	const char *root;
 };
+
+static int larger_first(const void *a, const void *b)
+{
+	off_t x = (*(struct ufile *const *)a)->size, y = (*(struct ufile *const *)b)->size;
+
+	return (x < y) - (x > y);
+}
 
 /* Builds the table of the job's i-th new file (on a thread of its own:
  * files share nothing). */
 static void build_one(size_t i, void *arg)
 {
 	struct build_job *j = arg;
-	struct ufile *f = &j->t->files[j->order[i]];
+	struct ufile *f = j->order[i];
 
 	if (f->path && !f->err)
 		f->err = cfi_table_build(f->path, j->root, &f->cfi);
@@ -221,6 +226,7 @@ int unwind_tables__update(struct unwind_tables *t, pid_t pid, const struct procm
 	size_t files0 = t->nfiles;
 	long *idx = calloc(pm->n ? pm->n : 1, sizeof(*idx));
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nthreads = ncpu < 1 ? 1 : ncpu > BUILD_THREADS ? BUILD_THREADS : (size_t)ncpu;
 	char root[64];
 	uint64_t t0;
 	int err = 0;
@@ -239,28 +245,19 @@ int unwind_tables__update(struct unwind_tables *t, pid_t pid, const struct procm
 	/* The new files' tables, built in parallel, the largest first (they
 	 * take most of a start's time), then loaded one after another. */
 	if (t->nfiles > files0) {
-		size_t nnew = t->nfiles - files0, *order = malloc(nnew * sizeof(*order));
-		struct build_job job = { t, order, root };
+		size_t nnew = t->nfiles - files0;
+		struct ufile **order = malloc(nnew * sizeof(*order));
+		struct build_job job = { order, root };
 
 		if (!order) {
 			free(idx);
 			return -ENOMEM;
 		}
-		for (size_t i = 0; i < nnew; i++) {
-			size_t j = i;
-
-			while (j && t->files[order[j - 1]].size < t->files[files0 + i].size) {
-				order[j] = order[j - 1];
-				j--;
-			}
-			order[j] = files0 + i;
-		}
+		for (size_t i = 0; i < nnew; i++)
+			order[i] = &t->files[files0 + i];
+		qsort(order, nnew, sizeof(*order), larger_first);
 		t0 = now_ns();
-		run_in_parallel(nnew,
-				ncpu < 1	     ? 1 :
-				ncpu > BUILD_THREADS ? BUILD_THREADS :
-						       (size_t)ncpu,
-				build_one, &job);
+		run_in_parallel(nnew, nthreads, build_one, &job);
 		t->st.build_ns += now_ns() - t0;
 		free(order);
 		for (size_t i = files0; i < t->nfiles; i++)
