@@ -4,7 +4,8 @@
 # stripped with its symbols in a separate debug file found through
 # .gnu_debuglink; and a PIE with IBT's .plt.sec in front of its lazy .plt
 # (-z ibtplt), for the unwind rows of both (tests/unit/test_cfi.c); and a
-# PIE bound at load (-z now: no .got.plt, its PLT slots in .got).
+# PIE bound at load (-z now: no .got.plt, its PLT slots in .got); and a PIE
+# linked by gold, which puts .eh_frame_hdr after .eh_frame (libLLVM's order).
 FIXT_DIR    := $(BUILD)/fixtures
 FIXT_SRC    := tests/unit/fixtures
 FIXT_CFLAGS := -O1 -g -fno-inline -Wall -Werror
@@ -14,7 +15,7 @@ STRIP       ?= strip
 UNIT_FIXTURES += $(FIXT_DIR)/libfixture.so $(FIXT_DIR)/libfixture_stripped.so \
                  $(FIXT_DIR)/fixture_pie $(FIXT_DIR)/fixture_nopie \
                  $(FIXT_DIR)/fixture_stripped $(FIXT_DIR)/fixture_stripped.debug \
-                 $(FIXT_DIR)/fixture_ibt $(FIXT_DIR)/fixture_now
+                 $(FIXT_DIR)/fixture_ibt $(FIXT_DIR)/fixture_now $(FIXT_DIR)/fixture_gold
 
 $(FIXT_DIR):
 	mkdir -p $@
@@ -38,6 +39,10 @@ $(FIXT_DIR)/fixture_ibt: $(FIXT_SRC)/fixture_main.c $(FIXT_DIR)/libfixture.so
 
 $(FIXT_DIR)/fixture_now: $(FIXT_SRC)/fixture_main.c $(FIXT_DIR)/libfixture.so
 	$(CC) $(FIXT_CFLAGS) -fPIE -pie -o $@ $< -L$(FIXT_DIR) -lfixture -Wl,-z,now \
+		-Wl,-rpath,'$$ORIGIN'
+
+$(FIXT_DIR)/fixture_gold: $(FIXT_SRC)/fixture_main.c $(FIXT_DIR)/libfixture.so
+	$(CC) $(FIXT_CFLAGS) -fuse-ld=gold -fPIE -pie -o $@ $< -L$(FIXT_DIR) -lfixture \
 		-Wl,-rpath,'$$ORIGIN'
 
 $(FIXT_DIR)/fixture_stripped.debug: $(FIXT_DIR)/fixture_pie

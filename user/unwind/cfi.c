@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <dwarf.h>
@@ -25,7 +26,17 @@ struct cfi_src {
 	Elf *elf;
 	Dwarf *dw; /* for .debug_frame, else NULL */
 	Dwarf_CFI *cfi;
+	Elf *cfi_elf;	  /* the handle cfi reads (see eh_frame_handle) */
+	bool fresh_cheap; /* cfi finds FDEs by .eh_frame_hdr's table */
+	size_t lookups;	  /* frame states asked of cfi */
 };
+
+/* libdw keeps every FDE it has looked up in a search tree for the CFI's
+ * life; a build visits each once, in address order, so that tree only
+ * grows and slows every later lookup (a fifth of libz3's build): a fresh
+ * handle every this many lookups keeps it small, where a fresh one is
+ * cheap (it finds its FDEs by the search table, not by a scan). */
+#define CFI_FRESH_LOOKUPS 256
 
 static void src_close(struct cfi_src *s)
 {
@@ -33,6 +44,8 @@ static void src_close(struct cfi_src *s)
 		dwarf_end(s->dw);
 	else if (s->cfi)
 		dwarf_cfi_end(s->cfi);
+	if (s->cfi_elf && s->cfi_elf != s->elf)
+		elf_end(s->cfi_elf);
 	if (s->elf)
 		elf_end(s->elf);
 	if (s->fd >= 0)
@@ -57,6 +70,53 @@ static int src_open(struct cfi_src *s, const char *path)
 	return 0;
 }
 
+/* 1 when elf has a PT_GNU_EH_FRAME segment (.eh_frame_hdr's). */
+static int has_eh_frame_hdr_segment(Elf *elf)
+{
+	size_t phnum;
+
+	if (elf_getphdrnum(elf, &phnum))
+		return 0;
+	for (size_t i = 0; i < phnum; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_GNU_EH_FRAME)
+			return 1;
+	}
+	return 0;
+}
+
+/* The handle libdw reads s's .eh_frame from.  libdw takes the sections'
+ * .eh_frame_hdr, and with it the sorted FDE table, only when it comes
+ * before .eh_frame; lld puts it after (libLLVM, libclang-cpp), and then
+ * every FDE of the file is parsed at the first lookup (40 ms for
+ * libLLVM) and kept in a tree each lookup walks.  For such a file libdw
+ * is given a private copy-on-write handle whose ELF header names no
+ * section string table: it then finds both through PT_GNU_EH_FRAME, as
+ * the runtime unwinder does.  s->elf itself, and the file, are untouched. */
+static Elf *eh_frame_handle(struct cfi_src *s, Elf_Scn *eh_frame)
+{
+	Elf_Scn *hdr = elffile_section(s->elf, SHT_NULL, ".eh_frame_hdr");
+	GElf_Ehdr eh;
+	Elf *e;
+
+	s->fresh_cheap = hdr != NULL;
+	if (!hdr || elf_ndxscn(hdr) < elf_ndxscn(eh_frame))
+		return s->elf;
+	if (s->fd < 0 || !has_eh_frame_hdr_segment(s->elf) ||
+	    !(e = elf_begin(s->fd, ELF_C_READ_MMAP_PRIVATE, NULL)))
+		goto unsorted;
+	if (gelf_getehdr(e, &eh) && eh.e_shstrndx != SHN_XINDEX) {
+		eh.e_shstrndx = SHN_UNDEF;
+		if (gelf_update_ehdr(e, &eh))
+			return e;
+	}
+	elf_end(e);
+unsorted:
+	s->fresh_cheap = false;
+	return s->elf;
+}
+
 /* .eh_frame of s, else its .debug_frame: 1 found, 0 none. */
 static int src_cfi(struct cfi_src *s, const char **source)
 {
@@ -66,11 +126,13 @@ static int src_cfi(struct cfi_src *s, const char **source)
 	GElf_Shdr sh;
 
 	if (scn && gelf_getshdr(scn, &sh) && sh.sh_size > 4) {
-		s->cfi = dwarf_getcfi_elf(s->elf);
+		s->cfi_elf = eh_frame_handle(s, scn);
+		s->cfi = dwarf_getcfi_elf(s->cfi_elf);
 		*source = "eh_frame";
 		if (s->cfi)
 			return 1;
 	}
+	s->fresh_cheap = false;
 	s->dw = dwarf_begin_elf(s->elf, DWARF_C_READ, NULL);
 	s->cfi = s->dw ? dwarf_getcfi(s->dw) : NULL;
 	*source = "debug_frame";
@@ -274,10 +336,23 @@ static void frame_row(Dwarf_Frame *f, struct unwind_row *row)
 	row->rbp_off = (int16_t)rbp;
 }
 
+/* A build's rows: one reservation the size of the largest table a file
+ * may have, filled in place (no copy, no zeroing as it grows), trimmed to
+ * what was filled at the end. */
 struct rows {
 	struct unwind_row *v;
-	size_t n, cap;
+	size_t n;
 };
+
+#define ROWS_RESERVED ((size_t)UNWIND_MAX_FILE_ROWS * sizeof(struct unwind_row))
+
+/* The mapped length of n rows. */
+static size_t rows_len(size_t n)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	return (n * sizeof(struct unwind_row) + page - 1) & ~(page - 1);
+}
 
 /* Appends a row at pc unless it says what the previous one says. */
 static int rows_add(struct rows *r, uint64_t pc, const struct unwind_row *row)
@@ -296,11 +371,30 @@ static int rows_add(struct rows *r, uint64_t pc, const struct unwind_row *row)
 	}
 	if (r->n >= UNWIND_MAX_FILE_ROWS)
 		return -E2BIG;
-	if (array_grow((void **)&r->v, &r->cap, r->n + 1, sizeof(*r->v)))
-		return -ENOMEM;
+	if (!r->v) {
+		void *m = mmap(NULL, ROWS_RESERVED, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+		if (m == MAP_FAILED)
+			return -ENOMEM;
+		r->v = m;
+	}
 	r->v[r->n] = *row;
 	r->v[r->n++].pc = (uint32_t)pc;
 	return 0;
+}
+
+/* The reservation of r trimmed to its rows (none: unmapped). */
+static void rows_trim(struct rows *r)
+{
+	if (!r->v)
+		return;
+	if (!r->n) {
+		munmap(r->v, ROWS_RESERVED);
+		r->v = NULL;
+	} else if (rows_len(r->n) < ROWS_RESERVED) {
+		munmap((char *)r->v + rows_len(r->n), ROWS_RESERVED - rows_len(r->n));
+	}
 }
 
 /* The start addresses of s's FDEs, sorted, from the search table the
@@ -366,7 +460,7 @@ static uint64_t next_start(const uint64_t *starts, size_t n, uint64_t pc, uint64
  * pcs no FDE covers become NONE rows up to the next FDE's start (from
  * starts, sorted; without it probed byte by byte, as an FDE may start
  * anywhere). */
-static int range_rows(Dwarf_CFI *cfi, const uint64_t *starts, size_t nstarts, uint64_t lo,
+static int range_rows(struct cfi_src *s, const uint64_t *starts, size_t nstarts, uint64_t lo,
 		      uint64_t hi, struct rows *r)
 {
 	static const struct unwind_row none = { .cmd = UNWIND_NONE };
@@ -378,7 +472,15 @@ static int range_rows(Dwarf_CFI *cfi, const uint64_t *starts, size_t nstarts, ui
 		Dwarf_Addr start, end;
 		struct unwind_row row = { 0 };
 
-		if (dwarf_cfi_addrframe(cfi, pc, &f) || !f) {
+		if (s->fresh_cheap && ++s->lookups % CFI_FRESH_LOOKUPS == 0) {
+			Dwarf_CFI *fresh = dwarf_getcfi_elf(s->cfi_elf);
+
+			if (fresh) {
+				dwarf_cfi_end(s->cfi);
+				s->cfi = fresh;
+			}
+		}
+		if (dwarf_cfi_addrframe(s->cfi, pc, &f) || !f) {
 			err = rows_add(r, pc, &none);
 			pc = next_start(starts, nstarts, pc, hi);
 			continue;
@@ -420,14 +522,16 @@ static int build(struct cfi_src *s, const char *root, int debug, struct cfi_tabl
 	}
 	err = s->dw ? 0 : fde_starts(s->elf, &starts, &nstarts);
 	for (size_t i = 0; i < nranges && !err; i++)
-		err = range_rows(s->cfi, starts, nstarts, ranges[i][0], ranges[i][1], &r);
+		err = range_rows(s, starts, nstarts, ranges[i][0], ranges[i][1], &r);
 	free(starts);
 	src_close(s);
 	if (err) {
-		free(r.v);
+		r.n = 0;
+		rows_trim(&r);
 		out->source = NULL;
 		return err;
 	}
+	rows_trim(&r);
 	out->rows = r.v;
 	out->n = r.n;
 	return 0;
@@ -490,8 +594,15 @@ int cfi_table_bias(const struct cfi_table *t, unsigned long map_start, unsigned 
 	return -ENOENT;
 }
 
+void cfi_table_drop_rows(struct cfi_table *t)
+{
+	if (t->rows)
+		munmap(t->rows, rows_len(t->n));
+	t->rows = NULL;
+}
+
 void cfi_table_free(struct cfi_table *t)
 {
-	free(t->rows);
+	cfi_table_drop_rows(t);
 	memset(t, 0, sizeof(*t));
 }

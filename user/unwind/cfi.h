@@ -39,6 +39,8 @@ const struct unwind_row *cfi_table_find(const struct cfi_table *t, unsigned long
  * segment holds that offset. */
 int cfi_table_bias(const struct cfi_table *t, unsigned long map_start, unsigned long map_off,
 		   unsigned long *bias);
+/* Unmaps t's rows once they are loaded (n, source and loads stay). */
+void cfi_table_drop_rows(struct cfi_table *t);
 void cfi_table_free(struct cfi_table *t);
 
 #endif

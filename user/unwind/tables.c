@@ -1,5 +1,6 @@
 /* The target's unwind tables in BPF maps (see tables.h). */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +102,7 @@ static int load_rows(struct unwind_tables *t, struct ufile *f)
 	close(fd);
 	if (err)
 		return err;
+	cfi_table_drop_rows(&f->cfi); /* the map holds them now */
 	t->rows += uf.n;
 	t->st.files++;
 	t->st.bytes += uf.n * ROW_STRIDE;
@@ -166,29 +168,6 @@ static long file_index(struct unwind_tables *t, pid_t pid, const char *root,
 	return (long)t->nfiles++;
 }
 
-struct build_job {
-	struct ufile **order; /* the new files, largest first */
-	const char *root;
-};
-
-static int larger_first(const void *a, const void *b)
-{
-	off_t x = (*(struct ufile *const *)a)->size, y = (*(struct ufile *const *)b)->size;
-
-	return (x < y) - (x > y);
-}
-
-/* Builds the table of the job's i-th new file (on a thread of its own:
- * files share nothing). */
-static void build_one(size_t i, void *arg)
-{
-	struct build_job *j = arg;
-	struct ufile *f = j->order[i];
-
-	if (f->path && !f->err)
-		f->err = cfi_table_build(f->path, j->root, &f->cfi);
-}
-
 /* Loads what the build of f gave: its rows, or why it has none. */
 static void load_one(struct unwind_tables *t, struct ufile *f)
 {
@@ -217,6 +196,35 @@ static void load_one(struct unwind_tables *t, struct ufile *f)
 	f->path = NULL;
 }
 
+struct build_job {
+	struct unwind_tables *t;
+	struct ufile **order; /* the new files, largest first */
+	const char *root;
+	pthread_mutex_t lock; /* over loading: t's counts and file indexes */
+};
+
+static int larger_first(const void *a, const void *b)
+{
+	off_t x = (*(struct ufile *const *)a)->size, y = (*(struct ufile *const *)b)->size;
+
+	return (x < y) - (x > y);
+}
+
+/* Builds the table of the job's i-th new file (on a thread of its own:
+ * files share nothing), then loads it, one file at a time, while the
+ * other threads go on building. */
+static void build_one(size_t i, void *arg)
+{
+	struct build_job *j = arg;
+	struct ufile *f = j->order[i];
+
+	if (f->path && !f->err)
+		f->err = cfi_table_build(f->path, j->root, &f->cfi);
+	pthread_mutex_lock(&j->lock);
+	load_one(j->t, f);
+	pthread_mutex_unlock(&j->lock);
+}
+
 /* At most this many threads build the tables of a reading's new files. */
 #define BUILD_THREADS 8
 
@@ -243,11 +251,11 @@ int unwind_tables__update(struct unwind_tables *t, pid_t pid, const struct procm
 				 -1;
 	}
 	/* The new files' tables, built in parallel, the largest first (they
-	 * take most of a start's time), then loaded one after another. */
+	 * take most of a start's time), each loaded when it is built. */
 	if (t->nfiles > files0) {
 		size_t nnew = t->nfiles - files0;
 		struct ufile **order = malloc(nnew * sizeof(*order));
-		struct build_job job = { order, root };
+		struct build_job job = { t, order, root, PTHREAD_MUTEX_INITIALIZER };
 
 		if (!order) {
 			free(idx);
@@ -260,8 +268,6 @@ int unwind_tables__update(struct unwind_tables *t, pid_t pid, const struct procm
 		run_in_parallel(nnew, nthreads, build_one, &job);
 		t->st.build_ns += now_ns() - t0;
 		free(order);
-		for (size_t i = files0; i < t->nfiles; i++)
-			load_one(t, &t->files[i]);
 		ebprof_verbose(1,
 			       "unwind: tables of %zu new files built in %.1f ms; %llu files, "
 			       "%.1f KiB of rows loaded",
