@@ -170,17 +170,17 @@ static __always_inline __s32 helper_stack(void *ctx, __u32 slot, __u64 flags, in
 static __always_inline __s32 unwound_stack(void)
 {
 	struct cpu_frames *f = scratch_slot(0);
-	__u64 ip, sp, bp;
+	struct unwind_regs regs;
 	int lost;
 
 	if (!f)
 		return -ENOMEM;
-	unwind_task_regs(&ip, &sp, &bp);
-	if (!ip) {
+	unwind_task_regs(&regs);
+	if (!regs.ip) {
 		stat_inc(CPU_STAT_USTACK_LOST);
 		return -ENOENT;
 	}
-	f->nr = unwind_walk(ip, sp, bp, f->ips, &lost);
+	f->nr = unwind_walk(&regs, f->ips, &lost);
 	if (lost == UNWIND_LOST_READ)
 		stat_inc(CPU_STAT_USTACK_READ);
 	else if (lost == UNWIND_LOST_NO_INFO)

@@ -118,9 +118,9 @@ static __always_inline void count(__u32 which)
  * its caller.  The frame count, 0 when none. */
 static __always_inline __u32 walked_stack(struct pt_regs *ctx, struct mem_stack *s)
 {
+	struct unwind_regs regs = { PT_REGS_IP(ctx), PT_REGS_SP(ctx), PT_REGS_FP(ctx), ctx->bx };
 	int lost;
-	__u32 n = unwind_walk_kept(PT_REGS_IP(ctx), PT_REGS_SP(ctx), PT_REGS_FP(ctx), s->ips,
-				   MEM_STACK_DEPTH, &lost);
+	__u32 n = unwind_walk_kept(&regs, s->ips, MEM_STACK_DEPTH, &lost);
 
 	/* The calibration walks ebprof's own stack, which has no tables. */
 	if ((bpf_get_current_pid_tgid() >> 32) != targ_tgid)

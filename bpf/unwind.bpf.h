@@ -119,7 +119,8 @@ static __always_inline struct unwind_row *unwind_row_of(__u32 file, __u64 pc)
  * UNWIND_MAX_FRAMES entries; nr of them are filled, leaf first, an exact
  * pc above the leaf marked UNWIND_PC_EXACT. */
 struct unwind_walk {
-	__u64 ip, sp, bp;
+	__u64 ip, sp, bp, bx;
+	int bx_lost; /* a frame below left the caller's rbx where no rule finds it */
 	__u32 nr;
 	int lost; /* enum unwind_loss */
 	/* Pending uretprobes: the trampoline their probes put in place of
@@ -195,16 +196,30 @@ static __always_inline int unwind_fp_step(struct unwind_walk *w, __u64 *ra)
 static __always_inline int unwind_cfi_step(struct unwind_walk *w, struct unwind_row *r, __u64 pc,
 					   __u64 *ra)
 {
-	__u64 cfa = (r->cmd == UNWIND_CFA_RBP ? w->bp : w->sp) + (__s64)r->cfa_off;
+	__u64 cfa = (r->cmd == UNWIND_CFA_RBP ? w->bp :
+		     r->cmd == UNWIND_CFA_RBX ? w->bx :
+						w->sp) +
+		    (__s64)r->cfa_off;
 
 	if (r->cmd == UNWIND_PLT && (pc & 15) >= r->arg)
 		cfa += 8;
+	if (r->cmd == UNWIND_CFA_RBX && w->bx_lost) {
+		w->lost = UNWIND_LOST_NO_INFO;
+		return UNWIND_WALK_END;
+	}
 
 	if (bpf_probe_read_user(ra, sizeof(*ra), (void *)(cfa - 8))) {
 		w->lost = UNWIND_LOST_READ;
 		return UNWIND_WALK_END;
 	}
 	if (r->rbp_off && bpf_probe_read_user(&w->bp, sizeof(w->bp), (void *)(cfa + r->rbp_off))) {
+		w->lost = UNWIND_LOST_READ;
+		return UNWIND_WALK_END;
+	}
+	if (r->rbx_off == UNWIND_RBX_LOST) {
+		w->bx_lost = 1;
+	} else if (r->rbx_off &&
+		   bpf_probe_read_user(&w->bx, sizeof(w->bx), (void *)(cfa + r->rbx_off))) {
 		w->lost = UNWIND_LOST_READ;
 		return UNWIND_WALK_END;
 	}
@@ -223,6 +238,8 @@ static __always_inline int unwind_signal_step(struct unwind_walk *w, __u64 *ra)
 		return UNWIND_WALK_END;
 	}
 	w->bp = g[0];
+	w->bx = g[(UNWIND_UC_RBX - UNWIND_UC_RBP) / 8];
+	w->bx_lost = 0;
 	w->sp = g[(UNWIND_UC_RSP - UNWIND_UC_RBP) / 8];
 	*ra = g[(UNWIND_UC_RIP - UNWIND_UC_RBP) / 8];
 	return 0;
@@ -264,7 +281,8 @@ static long unwind_step(__u32 i, void *ctx)
 		cmd = r->cmd;
 	if (cmd == UNWIND_STOP)
 		return UNWIND_WALK_END;
-	if (r && (cmd == UNWIND_CFA_RSP || cmd == UNWIND_CFA_RBP || cmd == UNWIND_PLT)) {
+	if (r && (cmd == UNWIND_CFA_RSP || cmd == UNWIND_CFA_RBP || cmd == UNWIND_CFA_RBX ||
+		  cmd == UNWIND_PLT)) {
 		end = unwind_cfi_step(w, r, pc, &ra);
 	} else if (cmd == UNWIND_SIGNAL) {
 		/* The handler returns to the trampoline's first instruction:
@@ -287,22 +305,33 @@ static long unwind_step(__u32 i, void *ctx)
 	return 0;
 }
 
-/* The user registers of the current task, saved at its entry to the
- * kernel (a sample's, a switch-out's, a uprobe's: its trap's). */
-static __always_inline void unwind_task_regs(__u64 *ip, __u64 *sp, __u64 *bp)
-{
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+/* The registers a walk starts from. */
+struct unwind_regs {
+	__u64 ip, sp, bp, bx;
+};
 
-	*ip = BPF_CORE_READ(regs, ip);
-	*sp = BPF_CORE_READ(regs, sp);
-	*bp = BPF_CORE_READ(regs, bp);
+/* Those of saved user registers regs (kernel memory: a task's pt_regs). */
+static __always_inline void unwind_regs_read(struct pt_regs *regs, struct unwind_regs *r)
+{
+	r->ip = BPF_CORE_READ(regs, ip);
+	r->sp = BPF_CORE_READ(regs, sp);
+	r->bp = BPF_CORE_READ(regs, bp);
+	r->bx = BPF_CORE_READ(regs, bx);
 }
 
-/* Walks the user stack from ip/sp/bp into ips (UNWIND_MAX_FRAMES
- * entries): the frames found, *lost the loss that cut the walk
- * (UNWIND_LOST_NONE: none).  ip 0 gives no frame. */
-static __always_inline __u32 unwind_walk_from(__u64 ip, __u64 sp, __u64 bp, __u64 *ips, int *lost,
+/* The user registers of the current task, saved at its entry to the
+ * kernel (a sample's, a switch-out's, a uprobe's: its trap's). */
+static __always_inline void unwind_task_regs(struct unwind_regs *r)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	unwind_regs_read((struct pt_regs *)bpf_task_pt_regs(task), r);
+}
+
+/* Walks the user stack from regs into ips (UNWIND_MAX_FRAMES entries):
+ * the frames found, *lost the loss that cut the walk (UNWIND_LOST_NONE:
+ * none).  An ip of 0 gives no frame. */
+static __always_inline __u32 unwind_walk_from(const struct unwind_regs *regs, __u64 *ips, int *lost,
 					      int *unmapped)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
@@ -314,11 +343,17 @@ static __always_inline __u32 unwind_walk_from(__u64 ip, __u64 sp, __u64 bp, __u6
 	*unmapped = 0;
 	if (!w)
 		return 0;
-	*w = (struct unwind_walk){ .ip = ip, .sp = sp, .bp = bp, .lost = UNWIND_LOST_NONE };
+	*w = (struct unwind_walk){
+		.ip = regs->ip,
+		.sp = regs->sp,
+		.bp = regs->bp,
+		.bx = regs->bx,
+		.lost = UNWIND_LOST_NONE,
+	};
 	w->ri = (__u64)BPF_CORE_READ(task, utask, return_instances);
 	if (w->ri)
 		w->tramp = BPF_CORE_READ(task, mm, uprobes_state.xol_area, vaddr);
-	if (ip)
+	if (regs->ip)
 		bpf_loop(UNWIND_MAX_FRAMES, unwind_step, &c, 0);
 	*lost = w->lost;
 	*unmapped = w->unmapped;
@@ -327,11 +362,11 @@ static __always_inline __u32 unwind_walk_from(__u64 ip, __u64 sp, __u64 bp, __u6
 
 /* As unwind_walk_from, without telling whether the first pc was in a
  * mapping the tables know. */
-static __always_inline __u32 unwind_walk(__u64 ip, __u64 sp, __u64 bp, __u64 *ips, int *lost)
+static __always_inline __u32 unwind_walk(const struct unwind_regs *regs, __u64 *ips, int *lost)
 {
 	int unmapped;
 
-	return unwind_walk_from(ip, sp, bp, ips, lost, &unmapped);
+	return unwind_walk_from(regs, ips, lost, &unmapped);
 }
 
 /* Where unwind_walk_kept walks a stack before the first frames a
@@ -347,14 +382,14 @@ struct {
 	__type(value, struct unwind_frames);
 } unwind_scratch SEC(".maps");
 
-/* Walks from ip/sp/bp and keeps the first depth frames (depth <=
+/* Walks from regs and keeps the first depth frames (depth <=
  * UNWIND_MAX_FRAMES) in dst: their number; 0 when nothing was walked, or
  * when in auto mode the first pc is in a mapping the tables do not know
  * yet (a launched command before its first refresh, a library just
  * loaded: the caller takes its frame-pointer stack instead).  *lost: the
  * loss that cut the walk. */
-static __always_inline __u32 unwind_walk_kept(__u64 ip, __u64 sp, __u64 bp, __u64 *dst, __u32 depth,
-					      int *lost)
+static __always_inline __u32 unwind_walk_kept(const struct unwind_regs *regs, __u64 *dst,
+					      __u32 depth, int *lost)
 {
 	__u32 zero = 0, n;
 	struct unwind_frames *w = bpf_map_lookup_elem(&unwind_scratch, &zero);
@@ -363,7 +398,7 @@ static __always_inline __u32 unwind_walk_kept(__u64 ip, __u64 sp, __u64 bp, __u6
 	*lost = UNWIND_LOST_NONE;
 	if (!w)
 		return 0;
-	n = unwind_walk_from(ip, sp, bp, w->ips, lost, &unmapped);
+	n = unwind_walk_from(regs, w->ips, lost, &unmapped);
 	if (unmapped && unwind_mode == UNWIND_MODE_AUTO)
 		return 0;
 	if (n > depth)

@@ -78,9 +78,12 @@ static __always_inline __u32 target_tid(void)
  * before its first refresh) in auto mode, or nothing was walked. */
 static __always_inline __u32 walked_stack(struct pt_regs *uregs, struct vml_stack *s)
 {
+	struct unwind_regs regs;
 	int cut;
-	__u32 n = unwind_walk_kept(BPF_CORE_READ(uregs, ip), BPF_CORE_READ(uregs, sp),
-				   BPF_CORE_READ(uregs, bp), s->ips, VM_STACK_DEPTH, &cut);
+	__u32 n;
+
+	unwind_regs_read(uregs, &regs);
+	n = unwind_walk_kept(&regs, s->ips, VM_STACK_DEPTH, &cut);
 
 	if (cut == UNWIND_LOST_READ)
 		lost(VM_STAT_USTACK_READ);

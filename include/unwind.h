@@ -31,6 +31,10 @@ enum unwind_cmd {
 	 * CFA = rsp + cfa_off, 8 more where (pc & 15) >= arg (after the
 	 * entry's push); RA at CFA - 8. */
 	UNWIND_PLT = 6,
+	/* CFA = rbx + cfa_off; RA at CFA - 8: a function that keeps its
+	 * entry rsp in rbx and realigns rsp (glibc's lazy-binding
+	 * resolver, _dl_runtime_resolve_*). */
+	UNWIND_CFA_RBX = 7,
 };
 
 /* Set by the walker in a user frame (not the leaf) whose pc is exact,
@@ -40,20 +44,27 @@ enum unwind_cmd {
 #define UNWIND_PC_EXACT (1ull << 63)
 
 /* x86-64 ucontext: uc_mcontext (struct sigcontext, the gregs) at 40;
- * rbp, rsp and rip are its gregs 10, 15 and 16. */
+ * rbp, rbx, rsp and rip are its gregs 10, 11, 15 and 16. */
 #define UNWIND_UC_RBP (40 + 10 * 8)
+#define UNWIND_UC_RBX (40 + 11 * 8)
 #define UNWIND_UC_RSP (40 + 15 * 8)
 #define UNWIND_UC_RIP (40 + 16 * 8)
 
 /* rbp_off 0: rbp unchanged by this frame; else the caller's rbp is saved
- * at CFA + rbp_off. */
+ * at CFA + rbp_off.  rbx_off the same for rbx (which only UNWIND_CFA_RBX
+ * rows read), or UNWIND_RBX_LOST: the caller's rbx is in no place the
+ * walker follows (it then stops at an UNWIND_CFA_RBX row). */
 struct unwind_row {
 	__u32 pc; /* link-time address (file's own virtual addresses) */
 	__s32 cfa_off;
 	__s16 rbp_off;
+	__s16 rbx_off;
 	__u8 cmd; /* enum unwind_cmd */
 	__u8 arg; /* UNWIND_PLT: the threshold of (pc & 15); else 0 */
+	__u16 pad;
 };
+
+#define UNWIND_RBX_LOST (-32768)
 
 /* A file's rows: the n entries of its own array (unwind_rows[file], an
  * array of maps: each file's rows take the memory they need), sorted by

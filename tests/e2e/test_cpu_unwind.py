@@ -372,6 +372,30 @@ def plt_samples(rep, b, what):
     return where
 
 
+def resolver_samples(rep, what):
+    """The samples in the dynamic linker's lazy binding (a frame of
+    _dl_runtime_resolve_*, whose CFA is rbx-based: it keeps its entry rsp
+    in rbx and realigns rsp): each must have exactly LIBC_START >
+    plt_caller under the resolver (the .plt jumps to it, no call), the
+    resolver's rbx recovered from _dl_fixup's and its callees' saves when
+    the sample is in them.  Their number."""
+    m = metric_index(rep, "samples")
+    frames = rep["frames"]
+    got, bad = 0, []
+    for s in rep["samples"]:
+        n = s["values"][m]
+        user = [frames[i]["func"] or "" for i in s["stack"] if frames[i]["kind"] == "user"]
+        at = [k for k, f in enumerate(user) if f.startswith("_dl_runtime_resolve")]
+        if not n or not at:
+            continue
+        got += n
+        if user[:at[0]] != LIBC_START + ["plt_caller"]:
+            bad.append((user[-4:], n))
+    check(not bad, f"{what}: every sample in the lazy resolver has "
+          f"{';'.join(LIBC_START)};plt_caller under it", bad[:4])
+    return got
+
+
 def test_plt():
     """plt_tiny (libplt.so) called in a loop through the executable's lazy
     .plt: a sample on any instruction of the stub has its caller
@@ -411,6 +435,18 @@ def test_plt():
                       (where, sum(n for _, n in got)))
             else:
                 check(sum(where.values()) > 0, f"{what}: samples in the .plt", where)
+                # The resolver is most of the lazy path: none of its walks
+                # may be cut (before UNWIND_CFA_RBX, all were).
+                res = resolver_samples(rep, what)
+                check(res > sum(where.values()), f"{what}: samples in the lazy resolver",
+                      (res, sum(where.values())))
+                # Cut walks (before UNWIND_CFA_RBX: nearly every sample)
+                # only at exit: crtstuff's __do_global_dtors_aux has no CFI
+                # and calls __cxa_finalize through the lazy .plt (1 or 2).
+                cut = sum(rep["info"][k] for k in ("lost_no_unwind_info", "lost_bad_walk"))
+                check(cut <= 3 + rep["info"]["samples"] // 1000,
+                      f"{what}: walks cut for want of a rule: the exit path's few at most",
+                      (cut, rep["info"]["samples"]))
                 check(where.get("plt0", 0) > 0, f"{what}: samples in PLT0", where)
                 # The IBT entry's jump after the push takes few samples
                 # (they land on the push): required of the standard one.

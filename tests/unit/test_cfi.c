@@ -23,7 +23,7 @@
 /* One parsed readelf row: the CFA, rbp and ra columns as text; signal:
  * its CIE's augmentation has 'S' (a signal frame). */
 struct rrow {
-	char cfa[32], rbp[16], ra[16];
+	char cfa[32], rbp[16], rbx[16], ra[16];
 	int signal, plt; /* plt: a CFA expression inside .plt */
 	int plt_k;	 /* the file's lazy .plt threshold (plt_threshold) */
 };
@@ -90,6 +90,17 @@ static int section_range(const char *path, const char *name, unsigned long *lo, 
 	return found;
 }
 
+/* A row's rbx_off for readelf's rbx column: saved at CFA-N ("c-N"),
+ * unchanged (no column, "u", "s"), else lost (a register, "exp"). */
+static int16_t rbx_rule(const char *col)
+{
+	if (col[0] == 'c')
+		return (int16_t)atoi(col + 1);
+	if (!col[0] || !strcmp(col, "u") || !strcmp(col, "s"))
+		return 0;
+	return UNWIND_RBX_LOST;
+}
+
 /* The row cfi.c must have made of one readelf row. */
 static void expect(const struct rrow *r, struct unwind_row *w)
 {
@@ -104,6 +115,7 @@ static void expect(const struct rrow *r, struct unwind_row *w)
 		w->cmd = UNWIND_PLT;
 		w->cfa_off = 8;
 		w->arg = (uint8_t)r->plt_k;
+		w->rbx_off = rbx_rule(r->rbx);
 		return;
 	}
 	if (!strcmp(r->ra, "u")) {
@@ -121,10 +133,14 @@ static void expect(const struct rrow *r, struct unwind_row *w)
 		w->cmd = UNWIND_CFA_RSP;
 	else if (!strncmp(r->cfa, "rbp+", 4))
 		w->cmd = UNWIND_CFA_RBP;
+	else if (!strncmp(r->cfa, "rbx+", 4))
+		w->cmd = UNWIND_CFA_RBX;
 	else
 		w->rbp_off = 0;
-	if (w->cmd != UNWIND_FP)
+	if (w->cmd != UNWIND_FP) {
 		w->cfa_off = (int32_t)atoi(r->cfa + 4);
+		w->rbx_off = rbx_rule(r->rbx);
+	}
 }
 
 /* Splits a LOC line by the header's columns. */
@@ -144,6 +160,8 @@ static unsigned long parse_row(char *line, char cols[][16], int ncols, struct rr
 			snprintf(r->cfa, sizeof(r->cfa), "%s", tok);
 		else if (!strcmp(cols[c], "rbp"))
 			snprintf(r->rbp, sizeof(r->rbp), "%s", tok);
+		else if (!strcmp(cols[c], "rbx"))
+			snprintf(r->rbx, sizeof(r->rbx), "%s", tok);
 		else if (!strcmp(cols[c], "ra"))
 			snprintf(r->ra, sizeof(r->ra), "%s", tok);
 	}
@@ -159,9 +177,11 @@ static void check_at(const struct cfi_table *t, unsigned long pc, const struct r
 	expect(r, &want);
 	assert_non_null(got);
 	if (got->cmd != want.cmd || got->cfa_off != want.cfa_off || got->rbp_off != want.rbp_off ||
-	    got->arg != want.arg)
-		fail_msg("pc %#lx: readelf CFA %s rbp %s ra %s; got cmd %d cfa %d rbp %d arg %d",
-			 pc, r->cfa, r->rbp, r->ra, got->cmd, got->cfa_off, got->rbp_off, got->arg);
+	    got->rbx_off != want.rbx_off || got->arg != want.arg)
+		fail_msg("pc %#lx: readelf CFA %s rbp %s rbx %s ra %s; got cmd %d cfa %d rbp %d "
+			 "rbx %d arg %d",
+			 pc, r->cfa, r->rbp, r->rbx, r->ra, got->cmd, got->cfa_off, got->rbp_off,
+			 got->rbx_off, got->arg);
 	(*checked)++;
 }
 
@@ -333,6 +353,26 @@ static void test_plt(void **state)
 	check_plt("/lib/x86_64-linux-gnu/libc.so.6", 11);
 }
 
+/* Debian's dynamic linker: its lazy-binding resolvers keep their entry
+ * rsp in rbx and realign rsp (CFA rbx + 56, rbx saved at CFA - 56). */
+static void test_ld_so(void **state)
+{
+	const char *path = "/lib64/ld-linux-x86-64.so.2";
+	struct cfi_table t;
+	size_t rbx = 0;
+
+	(void)state;
+	assert_true(check_file(path) > 1000);
+	assert_int_equal(cfi_table_build(path, NULL, &t), 0);
+	for (size_t i = 0; i < t.n; i++)
+		if (t.rows[i].cmd == UNWIND_CFA_RBX) {
+			assert_int_equal(t.rows[i].rbx_off, -t.rows[i].cfa_off);
+			rbx++;
+		}
+	assert_true(rbx >= 3); /* _dl_runtime_resolve_{fxsave,xsave,xsavec} */
+	cfi_table_free(&t);
+}
+
 /* glibc's __restore_rt: its FDE is a signal frame's ('S'). */
 static void test_libc_signal_frame(void **state)
 {
@@ -379,11 +419,12 @@ static void test_not_elf(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fixture_pie),	  cmocka_unit_test(test_fixture_nopie),
-		cmocka_unit_test(test_fixture_ibt),	  cmocka_unit_test(test_fixture_gold),
-		cmocka_unit_test(test_fixture_lib),	  cmocka_unit_test(test_libc),
-		cmocka_unit_test(test_libc_signal_frame), cmocka_unit_test(test_plt),
-		cmocka_unit_test(test_stop_and_gaps),	  cmocka_unit_test(test_not_elf),
+		cmocka_unit_test(test_fixture_pie), cmocka_unit_test(test_fixture_nopie),
+		cmocka_unit_test(test_fixture_ibt), cmocka_unit_test(test_fixture_gold),
+		cmocka_unit_test(test_fixture_lib), cmocka_unit_test(test_libc),
+		cmocka_unit_test(test_ld_so),	    cmocka_unit_test(test_libc_signal_frame),
+		cmocka_unit_test(test_plt),	    cmocka_unit_test(test_stop_and_gaps),
+		cmocka_unit_test(test_not_elf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,6 +16,7 @@
 #include "util/util.h"
 
 /* DWARF register numbers of x86-64. */
+#define DW_RBX 3
 #define DW_RBP 6
 #define DW_RSP 7
 #define DW_RA 16
@@ -298,12 +299,33 @@ static int plt_cfa(const Dwarf_Op *ops, size_t nops, int64_t *n, unsigned *k)
 	return *n >= INT32_MIN && *n <= INT32_MAX;
 }
 
+/* Where the caller's value of callee-saved register reg is by f's rules,
+ * as a row's offset: 0 unchanged, N saved at CFA + N (in int16 range,
+ * not 0), or -1 another rule (in a register, an expression). */
+static int saved_at(Dwarf_Frame *f, int reg, int16_t *off)
+{
+	Dwarf_Op mem[3], *ops;
+	size_t nops;
+	int64_t n;
+
+	*off = 0;
+	if (dwarf_frame_register(f, reg, mem, &ops, &nops))
+		return -1;
+	if (!nops)
+		return 0; /* same value (or undefined) */
+	if (!cfa_offset_rule(ops, nops, &n) || n == 0 || n <= INT16_MIN || n > INT16_MAX)
+		return -1;
+	*off = (int16_t)n;
+	return 0;
+}
+
 /* The row of one libdw frame state. */
 static void frame_row(Dwarf_Frame *f, struct unwind_row *row)
 {
 	Dwarf_Op mem[3], *ops;
 	size_t nops;
-	int64_t ra, rbp = 0, plt_off;
+	int64_t ra, plt_off;
+	int16_t rbp, rbx;
 	unsigned plt_k;
 
 	row->cmd = UNWIND_FP;
@@ -314,26 +336,29 @@ static void frame_row(Dwarf_Frame *f, struct unwind_row *row)
 	if (dwarf_frame_register(f, DW_RA, mem, &ops, &nops) || !cfa_offset_rule(ops, nops, &ra) ||
 	    ra != -8)
 		return;
-	if (dwarf_frame_register(f, DW_RBP, mem, &ops, &nops))
-		return;
-	if (nops &&
-	    (!cfa_offset_rule(ops, nops, &rbp) || rbp == 0 || rbp < INT16_MIN || rbp > INT16_MAX))
+	if (saved_at(f, DW_RBP, &rbp))
 		return; /* rbp in another register, or an expression */
+	if (saved_at(f, DW_RBX, &rbx))
+		rbx = UNWIND_RBX_LOST;
 	if (dwarf_frame_cfa(f, &ops, &nops))
 		return;
 	if (!rbp && plt_cfa(ops, nops, &plt_off, &plt_k)) {
 		row->cmd = UNWIND_PLT;
 		row->cfa_off = (int32_t)plt_off;
 		row->arg = (uint8_t)plt_k;
+		row->rbx_off = rbx;
 		return;
 	}
 	if (nops != 1 || ops[0].atom != DW_OP_bregx ||
-	    (ops[0].number != DW_RSP && ops[0].number != DW_RBP) ||
+	    (ops[0].number != DW_RSP && ops[0].number != DW_RBP && ops[0].number != DW_RBX) ||
 	    (int64_t)ops[0].number2 < INT32_MIN || (int64_t)ops[0].number2 > INT32_MAX)
 		return; /* a CFA expression (a realigned stack) */
-	row->cmd = ops[0].number == DW_RSP ? UNWIND_CFA_RSP : UNWIND_CFA_RBP;
+	row->cmd = ops[0].number == DW_RSP ? UNWIND_CFA_RSP :
+		   ops[0].number == DW_RBP ? UNWIND_CFA_RBP :
+					     UNWIND_CFA_RBX;
 	row->cfa_off = (int32_t)(int64_t)ops[0].number2;
-	row->rbp_off = (int16_t)rbp;
+	row->rbp_off = rbp;
+	row->rbx_off = rbx;
 }
 
 /* A build's rows: one reservation the size of the largest table a file
@@ -362,7 +387,7 @@ static int rows_add(struct rows *r, uint64_t pc, const struct unwind_row *row)
 	if (pc > UINT32_MAX)
 		return -E2BIG;
 	if (last && last->cmd == row->cmd && last->cfa_off == row->cfa_off &&
-	    last->rbp_off == row->rbp_off && last->arg == row->arg)
+	    last->rbp_off == row->rbp_off && last->rbx_off == row->rbx_off && last->arg == row->arg)
 		return 0;
 	if (last && last->pc == pc) {
 		*last = *row;
