@@ -353,8 +353,25 @@ static void test_plt(void **state)
 	check_plt("/lib/x86_64-linux-gnu/libc.so.6", 11);
 }
 
+/* e_entry of the ELF file path. */
+static unsigned long entry_of(const char *path)
+{
+	int fd = open(path, O_RDONLY);
+	GElf_Ehdr eh = { 0 };
+	Elf *e;
+
+	assert_true(fd >= 0);
+	elf_version(EV_CURRENT);
+	e = elf_begin(fd, ELF_C_READ, NULL);
+	assert_non_null(gelf_getehdr(e, &eh));
+	elf_end(e);
+	close(fd);
+	return eh.e_entry;
+}
+
 /* Debian's dynamic linker: its lazy-binding resolvers keep their entry
- * rsp in rbx and realign rsp (CFA rbx + 56, rbx saved at CFA - 56). */
+ * rsp in rbx and realign rsp (CFA rbx + 56, rbx saved at CFA - 56); its
+ * entry point is the outermost frame. */
 static void test_ld_so(void **state)
 {
 	const char *path = "/lib64/ld-linux-x86-64.so.2";
@@ -370,6 +387,9 @@ static void test_ld_so(void **state)
 			rbx++;
 		}
 	assert_true(rbx >= 3); /* _dl_runtime_resolve_{fxsave,xsave,xsavec} */
+	/* Its _start (RTLD_START) has no FDE: the outermost frame there. */
+	assert_int_equal(cfi_table_find(&t, entry_of(path))->cmd, UNWIND_STOP);
+	assert_int_equal(cfi_table_find(&t, entry_of(path) + 8)->cmd, UNWIND_STOP);
 	cfi_table_free(&t);
 }
 

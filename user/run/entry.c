@@ -1,4 +1,4 @@
-/* The launched command held at its entry point (see entry.h). */
+/* The launched command held at its start (see entry.h). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 
 #include "entry.skel.h"
+#include "entry_stop.h"
 #include "run/entry.h"
 #include "util/util.h"
 
@@ -21,9 +22,65 @@
 
 struct entry_hold {
 	struct entry_bpf *skel;
-	struct bpf_link *link;
+	struct bpf_link *link;	      /* at the entry point */
+	struct bpf_link *loader_link; /* at ld.so's _dl_debug_state */
 	struct ring_buffer *rb;
+	uint32_t taken; /* hits given by entry_hold__next */
 };
+
+/* The program interpreter (PT_INTERP) of the ELF file path, into out:
+ * 0, or -ENOENT for a static executable. */
+static int elf_interp(const char *path, char *out, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err = -ENOENT;
+	size_t n;
+	Elf *e;
+
+	if (fd < 0)
+		return -errno;
+	e = elf_begin(fd, ELF_C_READ, NULL);
+	if (e && !elf_getphdrnum(e, &n)) {
+		for (size_t i = 0; i < n; i++) {
+			GElf_Phdr ph;
+
+			if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_INTERP)
+				continue;
+			err = -ENOEXEC;
+			if (ph.p_filesz > 1 && ph.p_filesz < len &&
+			    pread(fd, out, ph.p_filesz, (off_t)ph.p_offset) ==
+				    (ssize_t)ph.p_filesz &&
+			    out[ph.p_filesz - 1] == '\0')
+				err = 0;
+			break;
+		}
+	}
+	if (e)
+		elf_end(e);
+	close(fd);
+	return err;
+}
+
+/* The loader's stops: a uprobe on _dl_debug_state of the interpreter of
+ * file.  NULL, or why there is none. */
+static const char *attach_loader(struct entry_hold *h, pid_t pid, const char *file)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = "_dl_debug_state",
+		    .bpf_cookie = ENTRY_STOP_LOADER);
+	char interp[PATH_MAX], real[PATH_MAX];
+	int err = elf_interp(file, interp, sizeof(interp));
+
+	if (err == -ENOENT)
+		return NULL; /* static: its entry is its first instruction */
+	if (err || !realpath(interp, real))
+		return "its program interpreter cannot be read";
+	h->loader_link = bpf_program__attach_uprobe_opts(h->skel->progs.entry_stop, pid, real, 0,
+							 &uo);
+	if (!h->loader_link)
+		return "its dynamic loader has no _dl_debug_state to stop at";
+	ebprof_verbose(1, "holding pid %d in its dynamic loader too (%s: _dl_debug_state)",
+		       (int)pid, real);
+	return NULL;
+}
 
 /* e_entry as a file offset: the PT_LOAD segment that holds it. */
 static int elf_entry_offset(int fd, uint64_t *offset)
@@ -111,15 +168,17 @@ static int on_hit(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-int entry_hold__new(pid_t pid, const char *exe, struct entry_hold **out, const char **why)
+int entry_hold__new(pid_t pid, const char *exe, struct entry_hold **out, const char **why,
+		    const char **loader_why)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, uo);
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = ENTRY_STOP_ENTRY);
 	char file[PATH_MAX];
 	uint64_t off;
 	struct entry_hold *h;
 	int err;
 
 	*out = NULL;
+	*loader_why = NULL;
 	err = entry_point(exe, file, sizeof(file), &off);
 	if (err) {
 		*why = err == -ENOEXEC ? "no ELF entry point found (not an ELF file or a script)" :
@@ -153,6 +212,7 @@ int entry_hold__new(pid_t pid, const char *exe, struct entry_hold **out, const c
 	}
 	ebprof_verbose(1, "holding pid %d at its entry point (%s + 0x%llx)", (int)pid, file,
 		       (unsigned long long)off);
+	*loader_why = attach_loader(h, pid, file);
 	*out = h;
 	return 0;
 fail:
@@ -165,25 +225,28 @@ int entry_hold__fd(const struct entry_hold *h)
 	return ring_buffer__epoll_fd(h->rb);
 }
 
-int entry_hold__hit(struct entry_hold *h, int *signal_err)
+int entry_hold__next(struct entry_hold *h, struct entry_stop *st)
 {
+	uint32_t hits;
+
 	if (h->rb)
 		ring_buffer__consume(h->rb);
-	if (signal_err)
-		*signal_err = h->skel->bss->signal_err;
-	return __atomic_load_n(&h->skel->bss->hits, __ATOMIC_ACQUIRE) != 0;
-}
-
-uint64_t entry_hold__hit_ns(const struct entry_hold *h)
-{
-	return __atomic_load_n(&h->skel->bss->hit_ns, __ATOMIC_ACQUIRE);
+	hits = __atomic_load_n(&h->skel->bss->hits, __ATOMIC_ACQUIRE);
+	if (hits == h->taken)
+		return 0;
+	h->taken = hits;
+	st->entry = h->skel->bss->kind == ENTRY_STOP_ENTRY;
+	st->signal_err = h->skel->bss->signal_err;
+	st->hit_ns = h->skel->bss->hit_ns;
+	return 1;
 }
 
 void entry_hold__detach(struct entry_hold *h)
 {
-	/* The link's removal waits for the handlers running. */
+	/* The links' removal waits for the handlers running. */
 	bpf_link__destroy(h->link);
-	h->link = NULL;
+	bpf_link__destroy(h->loader_link);
+	h->link = h->loader_link = NULL;
 }
 
 void entry_hold__free(struct entry_hold *h)
@@ -191,6 +254,7 @@ void entry_hold__free(struct entry_hold *h)
 	if (!h)
 		return;
 	bpf_link__destroy(h->link);
+	bpf_link__destroy(h->loader_link);
 	ring_buffer__free(h->rb);
 	entry_bpf__destroy(h->skel);
 	free(h);

@@ -17,9 +17,10 @@
 
 #define TICK_MS 100
 /* A launched command not at its entry point by then (a library's
- * constructor still running) is let be: not held. */
+ * constructor still running; the time it stood held not counted) is let
+ * be: not held there. */
 #define ENTRY_TIMEOUT_MS 5000
-/* From the hit at the entry to the stop it sends. */
+/* From a hold's hit to the stop it sends. */
 #define ENTRY_STOP_MS 2000
 
 struct running {
@@ -36,8 +37,11 @@ struct session {
 	char cmdline[1024];	 /* the profiled command line, read once */
 	struct entry_hold *hold; /* launched: until it has stopped at its entry */
 	uint64_t released_ns;	 /* launched: when it exec'd */
-	uint64_t held_ns;	 /* how long it stood at its entry (0: not held) */
-	char hold_note[320];	 /* why it was not held, for every report */
+	uint64_t held_ns;	 /* how long it stood held at its start (0: not held) */
+	uint64_t loader_ns;	 /* of which in the dynamic loader */
+	int holds;		 /* the stops */
+	int at_entry;		 /* one of them at its entry point */
+	char hold_note[320];	 /* why it was not held at its entry, for every report */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -122,103 +126,126 @@ static void command_line(const struct session *s, char *buf, size_t len)
 		snprintf(buf, len, "%s", s->t.comm);
 }
 
-/* A launched command is held at its entry point when some collector walks
- * or symbolizes its stacks (it uses the run's unwind share). */
+/* A launched command is held at its start when some collector walks or
+ * symbolizes its stacks (it uses the run's unwind share). */
 static void arm_hold(struct session *s)
 {
-	const char *why = "";
+	const char *why = "", *loader_why;
 	int err;
 
 	if (!unwind_share__used(s->t.share))
 		return;
-	err = entry_hold__new(s->t.pid, s->t.exe, &s->hold, &why);
+	err = entry_hold__new(s->t.pid, s->t.exe, &s->hold, &why, &loader_why);
 	if (err) {
 		snprintf(s->hold_note, sizeof(s->hold_note),
 			 "the command was not held at its entry point (%s: %s): the libraries "
 			 "it maps at start were read at the collectors' periodic refreshes",
 			 why, strerror(-err));
 		ebprof_verbose(1, "%s", s->hold_note);
+	} else if (loader_why) {
+		ebprof_verbose(1,
+			       "not holding pid %d in its dynamic loader: %s (the loader's "
+			       "own work before the entry is walked without its tables)",
+			       (int)s->t.pid, loader_why);
 	}
 }
 
-/* The mappings of the command at its entry, for every collector. */
+/* The mappings of the command where it stands, for every collector. */
 static void refresh_all(struct session *s)
 {
 	if (unwind_share__update(s->t.share))
-		ebprof_verbose(1, "refreshing the mappings at the entry failed");
+		ebprof_verbose(1, "refreshing the mappings of the held command failed");
 }
 
-/* The command has hit its entry: wait for its stop, every collector
- * refreshes, it goes on (the probe comes off after: it stops only once). */
-static void on_entry(struct session *s, int signal_err, uint64_t hit_ns)
+/* The hold is over: its probes removed, no stop to come. */
+static void end_hold(struct session *s)
 {
-	int st;
+	entry_hold__free(s->hold);
+	s->hold = NULL;
+}
 
-	if (signal_err) {
+/* The command hit a hold's probe (st): wait for its stop, every collector
+ * refreshes, it goes on.  The stop at the entry is the last. */
+static void on_stop(struct session *s, const struct entry_stop *st)
+{
+	const char *where = st->entry ? "at its entry point" : "in its dynamic loader";
+	int ws;
+
+	if (st->signal_err) {
 		/* Not stopped: the refresh races with it, as it did without. */
 		refresh_all(s);
 		snprintf(s->hold_note, sizeof(s->hold_note),
-			 "the command could not be stopped at its entry point (%s): its "
-			 "mappings were read as it ran",
-			 strerror(-signal_err));
+			 "the command could not be stopped %s (%s): its mappings were read as it "
+			 "ran",
+			 where, strerror(-st->signal_err));
+		end_hold(s);
 		return;
 	}
-	st = target_wait_stop(&s->t, ENTRY_STOP_MS);
-	if (st == 0) {
+	ws = target_wait_stop(&s->t, ENTRY_STOP_MS);
+	if (ws == 0) {
 		snprintf(s->hold_note, sizeof(s->hold_note),
-			 "the command exited at its entry point, before ebprof read its mappings");
+			 "the command exited %s, before ebprof read its mappings", where);
+		end_hold(s);
 		return;
 	}
 	refresh_all(s);
-	if (st < 0) {
+	if (ws < 0) {
 		/* Continued by someone else before the stop took effect. */
-		snprintf(s->hold_note, sizeof(s->hold_note),
-			 "the command's stop at its entry point was not seen (%s): its mappings "
-			 "were read as it ran",
-			 strerror(-st));
+		snprintf(
+			s->hold_note, sizeof(s->hold_note),
+			"the command's stop %s was not seen (%s): its mappings were read as it ran",
+			where, strerror(-ws));
+		end_hold(s);
 		return;
 	}
 	target_continue(&s->t);
-	s->held_ns = now_ns() - hit_ns;
-	ebprof_verbose(1, "held pid %d at its entry point for %.1f ms", (int)s->t.pid,
-		       (double)s->held_ns / 1e6);
+	uint64_t held = now_ns() - st->hit_ns;
+
+	s->held_ns += held;
+	s->loader_ns += st->entry ? 0 : held;
+	s->holds++;
+	ebprof_verbose(1, "held pid %d %s for %.1f ms", (int)s->t.pid, where, (double)held / 1e6);
+	if (st->entry) {
+		s->at_entry = 1;
+		end_hold(s);
+	}
 }
 
-/* The hold, every round of the loop and once after it (end): the entry
- * hit, or the command gone before it, the timeout, the run over. */
+/* The hold, every round of the loop and once after it (end): its stops,
+ * or the command gone before its entry, the timeout, the run over. */
 static void check_hold(struct session *s, int end)
 {
+	struct entry_stop st;
 	const char *why = NULL;
-	int signal_err = 0, hit;
 
+	while (s->hold && entry_hold__next(s->hold, &st))
+		on_stop(s, &st);
 	if (!s->hold)
 		return;
-	hit = entry_hold__hit(s->hold, &signal_err);
-	if (!hit) {
-		if (target_poll_exit(&s->t))
-			why = "the command exited before reaching its entry point (in the dynamic "
-			      "loader or a library's constructor): it was not held there";
-		else if (now_ns() - s->released_ns >= ENTRY_TIMEOUT_MS * 1000000ull)
-			why = "the command had not reached its entry point 5 s after exec (the "
-			      "dynamic loader or a library's constructor still running): it was "
-			      "not held there, its libraries were read at the collectors' "
-			      "periodic refreshes";
-		else if (end)
-			why = "the run ended before the command reached its entry point";
-		if (!why)
+	if (target_poll_exit(&s->t))
+		why = "the command exited before reaching its entry point (in the dynamic loader "
+		      "or a library's constructor): it was not held there";
+	else if (now_ns() - s->released_ns - s->held_ns >= ENTRY_TIMEOUT_MS * 1000000ull)
+		why = "the command had not reached its entry point 5 s after exec (the dynamic "
+		      "loader or a library's constructor still running): it was not held there, "
+		      "its libraries were read at the collectors' periodic refreshes";
+	else if (end)
+		why = "the run ended before the command reached its entry point";
+	if (!why)
+		return;
+	/* A hit up to the probes' removal still stops it. */
+	entry_hold__detach(s->hold);
+	if (entry_hold__next(s->hold, &st)) {
+		on_stop(s, &st);
+		if (!s->hold)
 			return;
-		/* A hit up to the probe's removal still stops it. */
-		entry_hold__detach(s->hold);
-		hit = entry_hold__hit(s->hold, &signal_err);
+		if (!st.entry)
+			why = "the command's last stop was in its dynamic loader: it was not held "
+			      "at its entry point";
 	}
-	if (hit) {
-		on_entry(s, signal_err, entry_hold__hit_ns(s->hold));
-	} else {
-		snprintf(s->hold_note, sizeof(s->hold_note), "%s", why);
-		ebprof_verbose(1, "%s", why);
-	}
-	entry_hold__free(s->hold);
-	s->hold = NULL;
+	snprintf(s->hold_note, sizeof(s->hold_note), "%s", why);
+	ebprof_verbose(1, "%s", why);
+	end_hold(s);
 }
 
 /* Attaches collector i once the target's tables are ready (built while
@@ -351,25 +378,31 @@ size_t session_nreports(const struct session *s)
 	return (size_t)s->nrun;
 }
 
-/* A launched command's hold at its entry, in every report. */
+/* A launched command's holds at its start, in every report. */
 static int hold_facts(const struct session *s, struct profile *p)
 {
 	int err = 0;
 
 	if (s->held_ns) {
-		err = profile_info_int(p, "entry_hold_ns", "held at its entry point", "ns",
+		char entry[64] = "";
+
+		if (s->at_entry)
+			snprintf(entry, sizeof(entry), ", %.1f ms at its entry point",
+				 (double)(s->held_ns - s->loader_ns) / 1e6);
+		err = profile_info_int(p, "entry_hold_ns", "held at its start", "ns",
 				       (int64_t)s->held_ns);
 		if (!err)
 			err = profile_note(
 				p,
-				"the command was held stopped at its entry point for "
-				"%.1f ms while ebprof read the mappings of its libraries: "
-				"its main thread's wall and off-CPU time include it, at "
-				"the entry in the stop signal's kernel frames",
-				(double)s->held_ns / 1e6);
-	} else if (s->hold_note[0]) {
-		err = profile_note(p, "%s", s->hold_note);
+				"the command was held stopped at its start (%d stop(s): "
+				"%.1f ms in the dynamic loader, before and after it "
+				"mapped the libraries%s) while ebprof read the mappings: "
+				"its main thread's wall and off-CPU time include it, in "
+				"the stop signal's kernel frames",
+				s->holds, (double)s->loader_ns / 1e6, entry);
 	}
+	if (!err && !s->at_entry && s->hold_note[0])
+		err = profile_note(p, "%s", s->hold_note);
 	return err;
 }
 

@@ -484,11 +484,14 @@ static uint64_t next_start(const uint64_t *starts, size_t n, uint64_t pc, uint64
 /* Rows for [lo, hi): one per frame state libdw gives, in address order;
  * pcs no FDE covers become NONE rows up to the next FDE's start (from
  * starts, sorted; without it probed byte by byte, as an FDE may start
- * anywhere). */
+ * anywhere), but for the file's entry point: where the kernel starts a
+ * process there is no caller, and ld.so's _start (RTLD_START) has no CFI:
+ * a STOP row from there to the next FDE. */
 static int range_rows(struct cfi_src *s, const uint64_t *starts, size_t nstarts, uint64_t lo,
-		      uint64_t hi, struct rows *r)
+		      uint64_t hi, uint64_t entry, struct rows *r)
 {
 	static const struct unwind_row none = { .cmd = UNWIND_NONE };
+	static const struct unwind_row stop = { .cmd = UNWIND_STOP };
 	uint64_t pc = lo;
 	int err = 0;
 
@@ -506,8 +509,16 @@ static int range_rows(struct cfi_src *s, const uint64_t *starts, size_t nstarts,
 			}
 		}
 		if (dwarf_cfi_addrframe(s->cfi, pc, &f) || !f) {
-			err = rows_add(r, pc, &none);
-			pc = next_start(starts, nstarts, pc, hi);
+			uint64_t next = next_start(starts, nstarts, pc, hi);
+
+			if (entry && entry >= pc && entry < next) {
+				err = entry > pc ? rows_add(r, pc, &none) : 0;
+				if (!err)
+					err = rows_add(r, entry, &stop);
+			} else {
+				err = rows_add(r, pc, &none);
+			}
+			pc = next;
 			continue;
 		}
 		bool signal = false;
@@ -529,10 +540,14 @@ static int range_rows(struct cfi_src *s, const uint64_t *starts, size_t nstarts,
 static int build(struct cfi_src *s, const char *root, int debug, struct cfi_table *out)
 {
 	struct rows r = { 0 };
-	uint64_t segs[16][2], ranges[32][2], *starts = NULL;
+	uint64_t segs[16][2], ranges[32][2], *starts = NULL, entry;
 	size_t nranges, nstarts = 0;
+	GElf_Ehdr eh;
 	int err;
 
+	/* The executable's entry, read before the CFI may come from a debug
+	 * file (the same addresses). */
+	entry = gelf_getehdr(s->elf, &eh) ? eh.e_entry : 0;
 	/* The executable's own code, whichever file the CFI comes from. */
 	nranges = exec_segments(s->elf, segs, ARRAY_SIZE(segs), out);
 	nranges = code_ranges(s->elf, (const uint64_t(*)[2])segs, nranges, ranges,
@@ -547,7 +562,7 @@ static int build(struct cfi_src *s, const char *root, int debug, struct cfi_tabl
 	}
 	err = s->dw ? 0 : fde_starts(s->elf, &starts, &nstarts);
 	for (size_t i = 0; i < nranges && !err; i++)
-		err = range_rows(s, starts, nstarts, ranges[i][0], ranges[i][1], &r);
+		err = range_rows(s, starts, nstarts, ranges[i][0], ranges[i][1], entry, &r);
 	free(starts);
 	src_close(s);
 	if (err) {

@@ -55,11 +55,13 @@ int unwind_tables__rows_map(uint32_t n)
 	return fd < 0 ? -errno : fd;
 }
 
-/* The kernel's stride of an array's values: their size rounded up to 8. */
-#define ROW_STRIDE ((sizeof(struct unwind_row) + 7) & ~(size_t)7)
+/* The kernel's stride of an array's values is their size rounded up to
+ * 8: a row's exactly, so rows are copied as they are. */
+_Static_assert(sizeof(struct unwind_row) % 8 == 0, "unwind rows must need no padding");
+#define ROW_STRIDE sizeof(struct unwind_row)
 
-/* Copies n rows into the array of fd through its mapping (one memcpy per
- * row, no syscall per row: 1M rows took 0.35 s as a batch update). */
+/* Copies n rows into the array of fd through its mapping (no syscall per
+ * row: 1M rows took 0.35 s as a batch update). */
 static int fill_rows(int fd, const struct unwind_row *rows, uint32_t n)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
@@ -68,8 +70,7 @@ static int fill_rows(int fd, const struct unwind_row *rows, uint32_t n)
 
 	if (m == MAP_FAILED)
 		return -errno;
-	for (uint32_t i = 0; i < n; i++)
-		memcpy(m + (size_t)i * ROW_STRIDE, &rows[i], sizeof(rows[i]));
+	memcpy(m, rows, (size_t)n * ROW_STRIDE);
 	munmap(m, len);
 	return 0;
 }
