@@ -13,6 +13,7 @@ from lib import (BpfSnapshot, CpuHogs, check, equal, finish, info, near, node_to
                  run_gated, run_json, start, stop, table, truth_file, workload)
 
 MMAP_PAGES, BLOCKS, BRK_PAGES, CHURN = 512, 4, 256, 3000
+LONG_NAME = "long_name_" * 70  # grow_memory's caller: a 700-byte name, whole in every format
 
 
 def args(gate):
@@ -56,6 +57,8 @@ def check_vm(rep, t, what):
     sites = table(rep, "sites")
     top = max(sites, key=lambda s: s["touched_bytes"])
     equal(top["function"], "grow_memory", f"{what}: the largest site")
+    check(top["caller"] == LONG_NAME, f"{what}: the site's caller, its 700-byte name whole",
+          f"{len(top['caller'])} bytes, {top['caller'][:40]}")
     near(top["touched_bytes"], truth_touched, 0.10, f"{what}: the grow_memory site's bytes")
     tl = table(rep, "timeline")
     check(len(tl) >= 2, f"{what}: resident-set timeline", len(tl))
@@ -128,8 +131,12 @@ def test_folded_metric():
         equal(r.returncode, 0, "folded: exit status")
         t = truth(rows)
     lines = read_out(out).decode().splitlines()
-    grown = sum(int(ln.rsplit(" ", 1)[1]) for ln in lines if ";grow_memory" in ln)
-    near(grown, t["touched_pages"] * t["page"], 0.10, "folded: grow_memory's touched bytes")
+    grown = [ln for ln in lines if ";grow_memory" in ln]
+    near(sum(int(ln.rsplit(" ", 1)[1]) for ln in grown), t["touched_pages"] * t["page"], 0.10,
+         "folded: grow_memory's touched bytes")
+    check(grown and all(f";main;{LONG_NAME};grow_memory" in ln for ln in grown),
+          "folded: grow_memory under its caller's 700-byte name, whole",
+          [ln[:120] for ln in grown[:2]])
 
 
 def test_single_report_format():

@@ -1,4 +1,5 @@
 /* Unit tests of the writers: exact output of small profiles. */
+#define _GNU_SOURCE /* asprintf */
 #include <errno.h>
 #include <math.h>
 #include <setjmp.h>
@@ -800,37 +801,48 @@ static void test_saved_rejects(void **state)
 	}
 }
 
-/* pprof: the saved cpu fixture rendered, gunzipped and unpacked with the
- * generated protobuf-c code: sample types, names and values are the
- * profile's. */
-static void test_pprof(void **state)
+/* The pprof writer's output for ps, gunzipped and unpacked with the
+ * generated protobuf-c code (free with ..._free_unpacked). */
+static Perftools__Profiles__Profile *pprof_render(struct profile *const *ps, size_t n)
 {
-	struct saved_run s;
 	char *buf = NULL;
-	size_t len = 0;
-	uint8_t raw[1 << 20];
+	size_t len = 0, cap = 1 << 20;
+	uint8_t *raw = malloc(cap);
 	z_stream z = { 0 };
 	FILE *f = open_memstream(&buf, &len);
 	struct write_opts o = { 0 };
 	Perftools__Profiles__Profile *pb;
-	int64_t sum = 0;
 
-	(void)state;
-	assert_int_equal(saved_run_load("tests/unit/fixtures/saved/cpu.json", &s), 0);
-	assert_int_equal(
-		writer_pprof.write(f, (const struct profile *const *)s.profiles, s.n, &o, stderr),
-		0);
+	assert_non_null(raw);
+	assert_int_equal(writer_pprof.write(f, (const struct profile *const *)ps, n, &o, stderr),
+			 0);
 	fclose(f);
 	assert_true(len > 2 && (uint8_t)buf[0] == 0x1f && (uint8_t)buf[1] == 0x8b);
 	assert_int_equal(inflateInit2(&z, 15 + 16), Z_OK);
 	z.next_in = (uint8_t *)buf;
 	z.avail_in = (uInt)len;
 	z.next_out = raw;
-	z.avail_out = sizeof(raw);
+	z.avail_out = (uInt)cap;
 	assert_int_equal(inflate(&z, Z_FINISH), Z_STREAM_END);
 	pb = perftools__profiles__profile__unpack(NULL, z.total_out, raw);
 	inflateEnd(&z);
 	assert_non_null(pb);
+	free(raw);
+	free(buf);
+	return pb;
+}
+
+/* pprof: the saved cpu fixture rendered and unpacked: sample types, names
+ * and values are the profile's. */
+static void test_pprof(void **state)
+{
+	struct saved_run s;
+	Perftools__Profiles__Profile *pb;
+	int64_t sum = 0;
+
+	(void)state;
+	assert_int_equal(saved_run_load("tests/unit/fixtures/saved/cpu.json", &s), 0);
+	pb = pprof_render(s.profiles, s.n);
 	assert_int_equal(pb->n_sample_type, 3);
 	assert_string_equal(pb->string_table[pb->sample_type[1]->type], "offcpu");
 	assert_string_equal(pb->string_table[pb->sample_type[1]->unit], "nanoseconds");
@@ -848,7 +860,6 @@ static void test_pprof(void **state)
 	assert_string_equal(pb->string_table[pb->mapping[root->mapping_id - 1]->filename],
 			    "libc.so.6");
 	perftools__profiles__profile__free_unpacked(pb, NULL);
-	free(buf);
 	saved_run_free(&s);
 }
 
@@ -926,6 +937,172 @@ static void test_svg(void **state)
 	profile_free(f);
 }
 
+/* ---- names of any length --------------------------------------------- */
+
+#define LONG_LEN 3000
+
+/* A 3000-byte demangled-looking name with semi, space and tab at fixed
+ * places: the raw name with (';', ' ', '\t'), and each writer's sanitized
+ * spelling with the replacement it makes ('?'). */
+static char *long_name(char semi, char space, char tab)
+{
+	char *s = malloc(LONG_LEN + 1);
+	assert_non_null(s);
+	for (size_t i = 0; i < LONG_LEN; i++)
+		s[i] = (char)('a' + i % 26);
+	memcpy(s, "ns::", 4);
+	s[1000] = semi;
+	s[2000] = space;
+	s[2500] = tab;
+	s[LONG_LEN] = 0;
+	return s;
+}
+
+/* A 700-byte module path: its frames without a symbol are
+ * "module+0x1a2b", its function node "[module]". */
+static char *long_module(void)
+{
+	char *s = malloc(701);
+	assert_non_null(s);
+	memset(s, 'm', 700);
+	memcpy(s, "/opt/", 5);
+	memcpy(s + 697, ".so", 4);
+	return s;
+}
+
+static char *cat3(const char *a, const char *b, const char *c)
+{
+	char *s;
+	assert_true(asprintf(&s, "%s%s%s", a, b, c) > 0);
+	return s;
+}
+
+/* Fails unless out holds a, b and c in a row. */
+static void assert_has(const char *fmt, const char *out, const char *a, const char *b,
+		       const char *c)
+{
+	char *want = cat3(a, b, c);
+	if (!strstr(out, want))
+		fail_msg("%s lacks the whole name (%zu bytes)", fmt, strlen(want));
+	free(want);
+}
+
+/* The JSON frame object of array frames whose key is want, or NULL. */
+static json_t *json_frame(json_t *frames, const char *key, const char *want)
+{
+	for (size_t i = 0; i < json_array_size(frames); i++) {
+		const char *v = json_string_value(json_object_get(json_array_get(frames, i), key));
+		if (v && !strcmp(v, want))
+			return json_array_get(frames, i);
+	}
+	return NULL;
+}
+
+/* A 3000-byte function name and a 700-byte module come out whole in every
+ * writer, sanitized where that writer sanitizes, and the profile's own
+ * strings are left as they were. */
+static void test_long_names(void **state)
+{
+	(void)state;
+	char *raw = long_name(';', ' ', '\t'), *folded = long_name('?', ' ', '?'),
+	     *shown = long_name(';', ' ', '?'), *mod = long_module();
+	char *modoff = cat3(mod, "+0x1a2b", ""), *modnode = cat3("[", mod, "]");
+	struct profile *p = profile_new("cpu", "CPU profile");
+	profile_add_metric(p, "oncpu", "samples", "on-CPU samples");
+	uint32_t m = profile_frame(p, FRAME_USER, "main", "app", 0);
+	uint32_t l = profile_frame(p, FRAME_USER, raw, "app", 0x10);
+	uint32_t u = profile_frame(p, FRAME_USER, NULL, mod, 0x1a2b);
+	uint32_t s1[] = { m, l }, s2[] = { m, l, u };
+	int64_t v1[] = { 5 }, v2[] = { 2 };
+	profile_add_sample(p, s1, 2, v1);
+	profile_add_sample(p, s2, 3, v2);
+	assert_int_equal(profile_build_graph(p), 0);
+	assert_int_equal(profile_function_table(p, &stack_def, 0), 0);
+	assert_int_equal(profile_sort_tables(&p, 1, "total", NULL), 0);
+	char *out, *err, *want;
+
+	assert_int_equal(run("folded", &p, 1, NULL, &out, &err), 0);
+	assert_true(asprintf(&want, "main;%s 5\nmain;%s;%s 2\n", folded, folded, modoff) > 0);
+	assert_string_equal(out, want);
+	free(want);
+	free(out);
+	free(err);
+
+	/* text: the function column as wide as the long name, short names
+	 * padded to it; the callee column is the last, unpadded */
+	struct write_opts o = { .callees = "main" };
+	assert_int_equal(run("text", &p, 1, &o, &out, &err), 0);
+	char pad[LONG_LEN + 1];
+	memset(pad, ' ', sizeof(pad) - 1);
+	pad[LONG_LEN - 4] = 0;
+	assert_has("text", out, "  main", pad, "  app\n");
+	pad[LONG_LEN - 4] = ' ';
+	pad[LONG_LEN - strlen(modnode)] = 0;
+	assert_has("text", out, modnode, pad, "  ");
+	assert_has("text", out, "  ", shown, "  app\n");
+	assert_has("text", out, "callee\n    0      7  ", shown, "\n");
+	free(out);
+	free(err);
+
+	assert_int_equal(run("callgrind", &p, 1, NULL, &out, &err), 0);
+	assert_has("callgrind", out, "cfn=(2) ", shown, "\n");
+	assert_has("callgrind", out, "cfn=(3) ", modnode, "\n");
+	free(out);
+	free(err);
+
+	assert_int_equal(run("dot", &p, 1, NULL, &out, &err), 0);
+	assert_has("dot", out, "[label=\"", shown, "\\napp\\n");
+	assert_has("dot", out, "[label=\"", modnode, "\\n");
+	free(out);
+	free(err);
+
+	assert_int_equal(run("svg", &p, 1, NULL, &out, &err), 0);
+	assert_has("svg", out, "data-n=\"", shown, "\"");
+	assert_has("svg", out, "data-n=\"", modoff, "\"");
+	free(out);
+	free(err);
+
+	json_error_t je;
+	assert_int_equal(run("speedscope", &p, 1, NULL, &out, &err), 0);
+	json_t *doc = json_loads(out, 0, &je);
+	json_t *frames = json_object_get(json_object_get(doc, "shared"), "frames");
+	assert_non_null(json_frame(frames, "name", raw));
+	assert_string_equal(
+		json_string_value(json_object_get(json_frame(frames, "name", modoff), "file")),
+		mod);
+	json_decref(doc);
+	free(out);
+	free(err);
+
+	assert_int_equal(run("json", &p, 1, NULL, &out, &err), 0);
+	doc = json_loads(out, 0, &je);
+	frames = json_object_get(json_array_get(json_object_get(doc, "reports"), 0), "frames");
+	assert_non_null(json_frame(frames, "func", raw));
+	assert_non_null(json_frame(frames, "module", mod));
+	json_decref(doc);
+	free(out);
+	free(err);
+
+	Perftools__Profiles__Profile *pb = pprof_render(&p, 1);
+	int got_func = 0, got_mod = 0;
+	for (size_t i = 0; i < pb->n_function; i++) {
+		got_func |= !strcmp(pb->string_table[pb->function[i]->name], raw);
+		got_mod |= !strcmp(pb->string_table[pb->function[i]->name], modoff);
+	}
+	assert_true(got_func && got_mod);
+	perftools__profiles__profile__free_unpacked(pb, NULL);
+
+	/* the writers sanitized copies */
+	assert_string_equal(p->frames[l].func, raw);
+	free(raw);
+	free(folded);
+	free(shown);
+	free(mod);
+	free(modoff);
+	free(modnode);
+	profile_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -945,6 +1122,7 @@ int main(void)
 		cmocka_unit_test(test_offcpu_self_everywhere),
 		cmocka_unit_test(test_saved_round_trip),
 		cmocka_unit_test(test_saved_rejects),
+		cmocka_unit_test(test_long_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -45,18 +45,36 @@ static void test_frame_interning(void **state)
 static void test_frame_names(void **state)
 {
 	(void)state;
-	char buf[64];
+	struct strbuf b = { 0 };
 	struct pframe f = { .func = "work", .module = "app", .offset = 0x10 };
-	assert_string_equal(pframe_name(&f, buf, sizeof(buf), 1), "work+0x10");
-	assert_string_equal(pframe_name(&f, buf, sizeof(buf), 0), "work");
+	assert_string_equal(pframe_str(&f, &b, 1), "work+0x10");
+	assert_ptr_equal(pframe_str(&f, &b, 0), f.func); /* nothing to add: no copy */
 	struct pframe u = { .func = NULL, .module = "libc.so.6", .offset = 0x1a2b };
-	assert_string_equal(pframe_name(&u, buf, sizeof(buf), 0), "libc.so.6+0x1a2b");
+	assert_string_equal(pframe_str(&u, &b, 0), "libc.so.6+0x1a2b");
 	struct pframe a = { .func = NULL, .module = NULL, .offset = 0xdead };
-	assert_string_equal(pframe_name(&a, buf, sizeof(buf), 0), "0xdead");
+	assert_string_equal(pframe_str(&a, &b, 0), "0xdead");
 	struct pframe m = { .func = "[off-cpu]", .kind = FRAME_MARKER };
-	assert_string_equal(pframe_name(&m, buf, sizeof(buf), 1), "[off-cpu]");
+	assert_ptr_equal(pframe_str(&m, &b, 1), m.func);
+	assert_string_equal(pframe_str(NULL, &b, 0), "[unknown]");
+
+	/* a name of any length comes out whole, formatted or not */
+	char lng[3001], want[3010];
+	memset(lng, 'x', 3000);
+	lng[3000] = 0;
+	struct pframe l = { .func = lng, .module = "app", .offset = 0x10 };
+	snprintf(want, sizeof(want), "%s+0x10", lng);
+	assert_string_equal(pframe_str(&l, &b, 1), want);
+	assert_int_equal(b.len, 3005);
+	struct pframe lu = { .func = NULL, .module = lng, .offset = 0x10 };
+	assert_string_equal(pframe_str(&lu, &b, 0), want);
+	strbuf_free(&b);
+
+	/* the fixed-buffer form: a function name is the frame's own string,
+	 * whole; only a formatted name is cut to the buffer */
 	char small[5];
+	assert_ptr_equal(pframe_name(&l, small, sizeof(small), 0), lng);
 	assert_string_equal(pframe_name(&f, small, sizeof(small), 1), "work");
+	assert_string_equal(pframe_name(&a, small, sizeof(small), 0), "0xde");
 }
 
 /* An address the symbolizer placed in no module ("[unknown]") is a frame

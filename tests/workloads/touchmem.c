@@ -4,7 +4,9 @@
  * mapping), and BRK_PAGES pages of break growth through sbrk; it writes one
  * byte per page itself, so every first touch happens in it.  churn() then
  * allocates, touches and frees a 64 KiB block CHURN times: the same heap
- * pages again and again, which is no growth.  The memory is held HOLD_MS
+ * pages again and again, which is no growth.  main calls grow_memory through
+ * a function whose name is 700 bytes ("long_name_" 70 times), longer than
+ * any fixed buffer: every format must carry it whole.  The memory is held HOLD_MS
  * before exit (for the resident-set readings).  Transparent huge pages are
  * turned off for the process (one fault would then touch 2 MiB).
  *
@@ -71,6 +73,26 @@ __attribute__((noinline, noclone)) static long grow_memory(long mmap_pages, long
 	return pages;
 }
 
+#define CAT(a, b) a##b
+#define XCAT(a, b) CAT(a, b)
+#define N10 long_name_
+#define N20 XCAT(N10, N10)
+#define N40 XCAT(N20, N20)
+#define N80 XCAT(N40, N40)
+#define N160 XCAT(N80, N80)
+#define N320 XCAT(N160, N160)
+#define N640 XCAT(N320, N320)
+#define LONG_NAME XCAT(N640, XCAT(N40, N20))
+
+__attribute__((noinline, noclone)) static long LONG_NAME(long mmap_pages, long blocks,
+							 long brk_pages, long *mapped)
+{
+	long pages = grow_memory(mmap_pages, blocks, brk_pages, mapped);
+
+	sink = mapped; /* no tail call: this frame stays under grow_memory */
+	return pages;
+}
+
 __attribute__((noinline, noclone)) static void churn(long n)
 {
 	for (long i = 0; i < n; i++) {
@@ -99,7 +121,7 @@ int main(int argc, char **argv)
 	hold_ms = argc > 6 ? atol(argv[6]) : 1000;
 	if (gate_wait(argv[1]))
 		return 2;
-	pages = grow_memory(atol(argv[2]), atol(argv[3]), atol(argv[4]), &mapped);
+	pages = LONG_NAME(atol(argv[2]), atol(argv[3]), atol(argv[4]), &mapped);
 	churn(atol(argv[5]));
 	const char *truth = getenv("TOUCHMEM_TRUTH");
 	if (truth) {

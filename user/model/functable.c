@@ -4,14 +4,15 @@
 
 #include "model/functable.h"
 
-/* Value of column def for node i. */
-static void fill_cell(struct profile *p, struct ptable *t, int64_t r, size_t c,
-		      const struct pcol_def *def, int metric, size_t i, int64_t self, int64_t sum)
+/* Value of column def for node i: 0 or -ENOMEM. */
+static int fill_cell(struct profile *p, struct ptable *t, int64_t r, size_t c,
+		     const struct pcol_def *def, int metric, size_t i, int64_t self, int64_t sum)
 {
 	const struct pnode *n = &p->nodes[i];
 	const struct pframe *f = &p->frames[n->frame];
-	char name[512];
-	int m;
+	struct strbuf name = { 0 };
+	const char *s;
+	int m, err = 0;
 
 	if (def->metric) {
 		m = profile_metric_index(p, def->metric);
@@ -25,10 +26,13 @@ static void fill_cell(struct profile *p, struct ptable *t, int64_t r, size_t c,
 	} else if (!strcmp(def->key, "total")) {
 		ptable_cell(t, (size_t)r, c)->i = n->total[metric];
 	} else if (!strcmp(def->key, "name")) {
-		ptable_set_str(t, (size_t)r, c, pframe_name(f, name, sizeof(name), 0));
+		s = pframe_str(f, &name, 0);
+		err = s ? ptable_set_str(t, (size_t)r, c, s) : -ENOMEM;
+		strbuf_free(&name);
 	} else if (!strcmp(def->key, "module")) {
-		ptable_set_str(t, (size_t)r, c, f->module ? f->module : "");
+		err = ptable_set_str(t, (size_t)r, c, f->module ? f->module : "");
 	}
+	return err;
 }
 
 int profile_function_table(struct profile *p, const struct ptable_def *def, int metric)
@@ -55,9 +59,9 @@ int profile_function_table(struct profile *p, const struct ptable_def *def, int 
 		r = ptable_add_row(t);
 		if (r < 0)
 			break;
-		for (size_t c = 0; c < def->ncols; c++)
-			fill_cell(p, t, r, c, &def->cols[c], metric, i, p->nodes[i].self[metric],
-				  sum);
+		for (size_t c = 0; c < def->ncols && !err; c++)
+			err = fill_cell(p, t, r, c, &def->cols[c], metric, i,
+					p->nodes[i].self[metric], sum);
 	}
 	if (err || r < 0)
 		return err ? err : (int)r;

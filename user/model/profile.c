@@ -488,9 +488,12 @@ static int64_t function_node(struct profile *p, uint32_t frame)
 {
 	const struct pframe *f = &p->frames[frame];
 	if (!f->func && f->kind == FRAME_USER && f->module && f->module[0] != '[') {
-		char name[512], *module = f->module;
-		snprintf(name, sizeof(name), "[%s]", module);
-		int64_t fr = profile_frame(p, FRAME_USER, name, module, 0);
+		struct strbuf name = { 0 };
+		char *module = f->module;
+		int64_t fr = strbuf_addf(&name, "[%s]", module);
+		if (!fr)
+			fr = profile_frame(p, FRAME_USER, name.s, module, 0);
+		strbuf_free(&name);
 		if (fr < 0)
 			return fr;
 		frame = (uint32_t)fr;
@@ -931,23 +934,34 @@ int profile_note(struct profile *p, const char *fmt, ...)
 
 /* ---- names ------------------------------------------------------------ */
 
+const char *pframe_str(const struct pframe *f, struct strbuf *b, int with_offset)
+{
+	if (!f)
+		return "[unknown]";
+	if (f->func && !(with_offset && f->offset && f->kind != FRAME_MARKER))
+		return f->func;
+	strbuf_reset(b);
+	int err;
+	if (f->func)
+		err = strbuf_addf(b, "%s+0x%llx", f->func, (unsigned long long)f->offset);
+	else if (f->module)
+		err = strbuf_addf(b, "%s+0x%llx", f->module, (unsigned long long)f->offset);
+	else
+		err = strbuf_addf(b, "0x%llx", (unsigned long long)f->offset);
+	return err ? NULL : b->s;
+}
+
 const char *pframe_name(const struct pframe *f, char *buf, size_t len, int with_offset)
 {
-	if (!buf || !len)
-		return "";
-	if (!f) {
-		snprintf(buf, len, "[unknown]");
-	} else if (f->func) {
-		if (with_offset && f->offset && f->kind != FRAME_MARKER)
-			snprintf(buf, len, "%s+0x%llx", f->func, (unsigned long long)f->offset);
-		else
-			snprintf(buf, len, "%s", f->func);
-	} else if (f->module) {
-		snprintf(buf, len, "%s+0x%llx", f->module, (unsigned long long)f->offset);
-	} else {
-		snprintf(buf, len, "0x%llx", (unsigned long long)f->offset);
-	}
-	return buf;
+	struct strbuf b = { 0 };
+	const char *s = pframe_str(f, &b, with_offset);
+
+	if (s && s != b.s)
+		return s;
+	if (buf && len)
+		snprintf(buf, len, "%s", s ? s : "");
+	strbuf_free(&b);
+	return buf && len ? buf : "";
 }
 
 const struct profile *profile_find_report(const struct profile *const *p, size_t n,

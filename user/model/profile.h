@@ -231,7 +231,14 @@ int profile_info_str(struct profile *p, const char *key, const char *label, cons
 const struct pinfo *profile_get_info(const struct profile *p, const char *key);
 int profile_note(struct profile *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* "func" or "module+0x1a2b" or "func+0x10" (with_offset) into buf. */
+/* A frame's name, whole: its function (f->func itself, not a copy) when
+ * there is nothing to add, else "module+0x1a2b", "0xdead" or with
+ * with_offset "func+0x10" formatted into b (replacing what b held).  NULL
+ * when b cannot grow.  A writer that changes the name sanitizes a copy
+ * (fmt_sanitized, output/writer.h). */
+const char *pframe_str(const struct pframe *f, struct strbuf *b, int with_offset);
+/* pframe_str for a caller with a fixed buffer: a function name comes back
+ * whole (the frame's own string); only a formatted name is cut to len. */
 const char *pframe_name(const struct pframe *f, char *buf, size_t len, int with_offset);
 
 #endif

@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NAME_MAX_LEN 512
-
 /* Name compression: "(id) name" the first time, "(id)" afterwards. */
 struct names {
 	char **names;
@@ -48,18 +46,21 @@ static const char *module_of(const struct profile *p, uint32_t node)
 	return m && *m ? m : "???";
 }
 
-static void put_fn(FILE *out, const char *tag, const struct profile *p, uint32_t node,
-		   unsigned char *seen)
+/* name: room for the function's name.  0 or -ENOMEM. */
+static int put_fn(FILE *out, const char *tag, const struct profile *p, uint32_t node,
+		  unsigned char *seen, struct strbuf *name)
 {
-	char name[NAME_MAX_LEN];
 	if (seen[node]) {
 		fprintf(out, "%s=(%u)\n", tag, node + 1);
-		return;
+		return 0;
 	}
+	const struct pframe *f = &p->frames[p->nodes[node].frame];
+	const char *s = fmt_sanitized(name, pframe_str(f, name, 0), NULL);
+	if (!s)
+		return -ENOMEM;
 	seen[node] = 1;
-	pframe_name(&p->frames[p->nodes[node].frame], name, sizeof(name), 0);
-	fmt_sanitize(name, NULL);
-	fprintf(out, "%s=(%u) %s\n", tag, node + 1, name);
+	fprintf(out, "%s=(%u) %s\n", tag, node + 1, s);
+	return 0;
 }
 
 static void put_costs(FILE *out, const int64_t *v, size_t n)
@@ -70,18 +71,21 @@ static void put_costs(FILE *out, const int64_t *v, size_t n)
 	fputc('\n', out);
 }
 
-static void put_header(FILE *out, const struct profile *p)
+/* desc: room for the descriptions.  0 or -ENOMEM. */
+static int put_header(FILE *out, const struct profile *p, struct strbuf *desc)
 {
 	const struct pinfo *cmd = profile_get_info(p, "command");
-	char ev[PROFILE_MAX_METRICS][80], desc[256];
+	char ev[PROFILE_MAX_METRICS][80];
+	const char *d;
 	fprintf(out, "# callgrind format\nversion: 1\ncreator: ebprof\n");
 	/* The profiled command line (callgrind_annotate: "Profiled target"). */
 	if (cmd && cmd->type == INFO_STR && cmd->v.s)
-		snprintf(desc, sizeof(desc), "%s", cmd->v.s);
+		d = fmt_sanitized(desc, cmd->v.s, NULL);
 	else
-		snprintf(desc, sizeof(desc), "%s", p->title ? p->title : p->report);
-	fmt_sanitize(desc, NULL);
-	fprintf(out, "cmd: %s\npositions: line\n", desc);
+		d = fmt_sanitized(desc, p->title ? p->title : p->report, NULL);
+	if (!d)
+		return -ENOMEM;
+	fprintf(out, "cmd: %s\npositions: line\n", d);
 	for (size_t m = 0; m < p->nmetrics; m++) {
 		const struct pmetric *mt = &p->metrics[m];
 		int ns = mt->unit && strcmp(mt->unit, "ns") == 0;
@@ -92,9 +96,9 @@ static void put_header(FILE *out, const struct profile *p)
 			if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
 			      (*c >= '0' && *c <= '9') || *c == '_'))
 				*c = '_';
-		snprintf(desc, sizeof(desc), "%s", mt->desc && *mt->desc ? mt->desc : mt->name);
-		fmt_sanitize(desc, NULL);
-		fprintf(out, "event: %s : %s\n", ev[m], desc);
+		if (!(d = fmt_sanitized(desc, mt->desc && *mt->desc ? mt->desc : mt->name, NULL)))
+			return -ENOMEM;
+		fprintf(out, "event: %s : %s\n", ev[m], d);
 	}
 	fputs("events:", out);
 	for (size_t m = 0; m < p->nmetrics; m++)
@@ -105,6 +109,7 @@ static void put_header(FILE *out, const struct profile *p)
 	/* No source positions: one unknown file, set once, keeps
 	 * callgrind_annotate from tripping over a missing fl= line. */
 	fputs("\n\nfl=(1) ???\n", out);
+	return 0;
 }
 
 static int callgrind_write(FILE *out, const struct profile *const *profiles, size_t n,
@@ -124,6 +129,7 @@ static int callgrind_write(FILE *out, const struct profile *const *profiles, siz
 	size_t *order = malloc((p->nedges ? p->nedges : 1) * sizeof(*order));
 	unsigned char *seen = calloc(p->nnodes ? p->nnodes : 1, 1);
 	struct names obs = { 0 };
+	struct strbuf name = { 0 };
 	if (!first || !order || !seen) {
 		r = -ENOMEM;
 		goto out;
@@ -144,17 +150,19 @@ static int callgrind_write(FILE *out, const struct profile *const *profiles, siz
 		}
 		free(fill);
 	}
-	put_header(out, p);
+	r = put_header(out, p, &name);
 	for (uint32_t i = 0; i < p->nnodes && !r; i++) {
 		r = put_name(out, "ob", &obs, module_of(p, i));
-		put_fn(out, "fn", p, i, seen);
+		if (!r)
+			r = put_fn(out, "fn", p, i, seen, &name);
 		put_costs(out, p->nodes[i].self, p->nmetrics);
 		for (size_t k = first[i]; k < first[i + 1] && !r; k++) {
 			const struct pedge *e = &p->edges[order[k]];
 			if (e->callee == e->caller)
 				continue; /* recursion: already inside the inclusive cost */
 			r = put_name(out, "cob", &obs, module_of(p, e->callee));
-			put_fn(out, "cfn", p, e->callee, seen);
+			if (!r)
+				r = put_fn(out, "cfn", p, e->callee, seen, &name);
 			fprintf(out, "calls=%llu 0\n",
 				(unsigned long long)(e->calls ? e->calls : 1));
 			put_costs(out, e->total, p->nmetrics);
@@ -165,6 +173,7 @@ static int callgrind_write(FILE *out, const struct profile *const *profiles, siz
 		r = -EIO;
 out:
 	names_free(&obs);
+	strbuf_free(&name);
 	free(first);
 	free(order);
 	free(seen);

@@ -34,33 +34,40 @@ static void header(FILE *out, const char *first)
 
 int diff_write_text(FILE *out, const struct diff *d, int limit)
 {
+	struct strbuf key = { 0 };
+	int err = 0;
+
 	fprintf(out, "Totals\n======\n");
 	header(out, "report");
 	for (size_t i = 0; i < d->ntotals; i++)
 		line(out, d->totals[i].report, d->totals[i].metric, (double)d->totals[i].before,
 		     (double)d->totals[i].after, d->totals[i].unit);
-	for (size_t i = 0; i < d->ntables; i++) {
+	for (size_t i = 0; i < d->ntables && !err; i++) {
 		const struct diff_table *t = &d->tables[i];
 		size_t n = limit > 0 && (size_t)limit < t->nrows ? (size_t)limit : t->nrows;
 
 		fprintf(out, "\n%s: %s, by change in %s (largest growth first)\n", t->report,
 			t->title ? t->title : t->name, t->rank_col ? t->rank_col : "-");
 		header(out, "row");
-		for (size_t r = 0; r < n; r++) {
+		for (size_t r = 0; r < n && !err; r++) {
 			const struct diff_row *row = &t->rows[r];
-			char key[300];
 
-			snprintf(key, sizeof(key), "%s%s", row->key,
-				 !row->in_before ? " (new)" :
-				 !row->in_after	 ? " (gone)" :
-						   "");
-			fmt_sanitize(key, NULL);
+			strbuf_reset(&key);
+			if (strbuf_addf(&key, "%s%s", row->key,
+					!row->in_before ? " (new)" :
+					!row->in_after	? " (gone)" :
+							  "")) {
+				err = -ENOMEM;
+				break;
+			}
+			fmt_sanitize(key.s, NULL);
 			for (size_t c = 0; c < t->ncells; c++)
-				line(out, c ? "" : key, row->cells[c].col, row->cells[c].before,
+				line(out, c ? "" : key.s, row->cells[c].col, row->cells[c].before,
 				     row->cells[c].after, row->cells[c].unit);
 		}
 		if (n < t->nrows)
 			fprintf(out, "... %zu more rows (use -n 0 for all)\n", t->nrows - n);
 	}
-	return ferror(out) ? -EIO : 0;
+	strbuf_free(&key);
+	return err ? err : ferror(out) ? -EIO : 0;
 }

@@ -68,7 +68,9 @@ static int dot_write(FILE *out, const struct profile *const *profiles, size_t n,
 		pruned += !keep[i];
 	}
 
-	char name[512], col[16];
+	struct strbuf name = { 0 };
+	char col[16];
+	int r = 0;
 	fputs("digraph ebprof {\n", out);
 	fprintf(out, "\t// report ");
 	dot_escape(out, p->report);
@@ -80,15 +82,20 @@ static int dot_write(FILE *out, const struct profile *const *profiles, size_t n,
 	      "\tnode [fontname=\"Arial\", shape=box, style=filled, fontcolor=\"#000000\"];\n"
 	      "\tedge [fontname=\"Arial\"];\n",
 	      out);
-	for (size_t i = 0; i < p->nnodes; i++) {
+	for (size_t i = 0; i < p->nnodes && !r; i++) {
 		if (!keep[i])
 			continue;
 		const struct pnode *nd = &p->nodes[i];
 		const struct pframe *f = &p->frames[nd->frame];
 		double tp = profile_pct(nd->total[m], total), sp = profile_pct(nd->self[m], total);
 		heat(tp / 100.0, col, sizeof(col));
+		const char *s = pframe_str(f, &name, 0);
+		if (!s) {
+			r = -ENOMEM;
+			break;
+		}
 		fprintf(out, "\tn%zu [label=\"", i);
-		dot_escape(out, pframe_name(f, name, sizeof(name), 0));
+		dot_escape(out, s);
 		if (f->module) {
 			fputs("\\n", out);
 			dot_escape(out, f->module);
@@ -98,7 +105,7 @@ static int dot_write(FILE *out, const struct profile *const *profiles, size_t n,
 			fprintf(out, "\\n%llu\xc3\x97", (unsigned long long)nd->calls);
 		fprintf(out, "\", fillcolor=\"%s\"];\n", col);
 	}
-	for (size_t i = 0; i < p->nedges; i++) {
+	for (size_t i = 0; i < p->nedges && !r; i++) {
 		const struct pedge *e = &p->edges[i];
 		if (!keep[e->caller] || !keep[e->callee])
 			continue;
@@ -112,9 +119,11 @@ static int dot_write(FILE *out, const struct profile *const *profiles, size_t n,
 		fprintf(out, "\", color=\"%s\", penwidth=%.2f, arrowsize=%.2f];\n", col,
 			ep > 12.5 ? 8.0 * ep / 100.0 : 1.0, ep > 25.0 ? 2.0 * ep / 100.0 : 0.5);
 	}
-	fputs("}\n", out);
+	if (!r)
+		fputs("}\n", out);
 	free(keep);
-	return ferror(out) ? -EIO : 0;
+	strbuf_free(&name);
+	return r ? r : ferror(out) ? -EIO : 0;
 }
 
 const struct writer writer_dot = {

@@ -15,28 +15,10 @@ int64_t folded_value(int64_t v, const char *unit)
 	return v;
 }
 
-static int append(struct folder *f, const char *s)
-{
-	size_t l = strlen(s);
-	if (f->len + l + 1 > f->bufcap) {
-		size_t cap = f->bufcap ? f->bufcap : 256;
-		while (cap < f->len + l + 1)
-			cap *= 2;
-		char *b = realloc(f->buf, cap);
-		if (!b)
-			return -ENOMEM;
-		f->buf = b;
-		f->bufcap = cap;
-	}
-	memcpy(f->buf + f->len, s, l + 1);
-	f->len += l;
-	return 0;
-}
-
-/* Adds value to the line in f->buf. */
+/* Adds value to the line in f->line. */
 static int fold(struct folder *f, int64_t value)
 {
-	int64_t i = strtab_add(&f->lines, f->buf);
+	int64_t i = strtab_add(&f->lines, f->line.s);
 
 	if (i < 0 || array_grow((void **)&f->values, &f->cap, f->lines.n, sizeof(*f->values)))
 		return -ENOMEM;
@@ -53,30 +35,33 @@ void folder_free(struct folder *f)
 {
 	strtab_free(&f->lines);
 	free(f->values);
-	free(f->buf);
+	strbuf_free(&f->line);
+	strbuf_free(&f->name);
 }
 
 int fold_profile(struct folder *f, const struct profile *p, int m, int prefix)
 {
-	char name[512];
 	int r = 0;
 	for (size_t i = 0; i < p->nsamples && !r; i++) {
 		const struct psample *s = &p->samples[i];
 		if (!s->values[m] || !s->nframes)
 			continue;
-		f->len = 0;
-		if (prefix && ((r = append(f, p->report)) || (r = append(f, ";"))))
+		strbuf_reset(&f->line);
+		if (prefix &&
+		    ((r = strbuf_add(&f->line, p->report)) || (r = strbuf_add(&f->line, ";"))))
 			break;
 		for (uint32_t k = 0; k < s->nframes && !r; k++) {
 			const struct pframe *fr = &p->frames[s->frames[k]];
-			pframe_name(fr, name, sizeof(name), 0);
-			fmt_sanitize(name, ";");
-			if (k)
-				r = append(f, ";");
+			const char *name = fmt_sanitized(&f->name, pframe_str(fr, &f->name, 0),
+							 ";");
+			if (!name)
+				r = -ENOMEM;
+			if (!r && k)
+				r = strbuf_add(&f->line, ";");
 			if (!r)
-				r = append(f, name);
+				r = strbuf_add(&f->line, name);
 			if (!r && fr->kind == FRAME_KERNEL)
-				r = append(f, "_[k]");
+				r = strbuf_add(&f->line, "_[k]");
 		}
 		if (!r)
 			r = fold(f, s->values[m]);

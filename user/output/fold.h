@@ -14,8 +14,8 @@ struct folder {
 	struct strtab lines; /* lines.v[i]: the i-th line's text */
 	int64_t *values;     /* values[i]: its sum of the metric, in its own unit */
 	size_t cap;
-	char *buf; /* line being built */
-	size_t len, bufcap;
+	struct strbuf line; /* line being built */
+	struct strbuf name; /* a frame's name, sanitized */
 };
 
 /* Adds p's stacks with a non-zero metric m to f (a zeroed folder to

@@ -82,19 +82,21 @@ static uint64_t function_of(struct pbuild *b, int64_t name, int64_t module)
 
 static int build_locations(struct pbuild *b, const struct profile *p)
 {
-	char name[512];
+	struct strbuf name = { 0 };
+	int err = 0;
 
-	for (size_t i = 0; i < p->nframes; i++) {
+	for (size_t i = 0; i < p->nframes && !err; i++) {
 		const struct pframe *fr = &p->frames[i];
 		Location *l = &b->locs[i];
 		Line *ln = &b->lines[i];
-		int64_t fname, mname;
+		const char *s = pframe_str(fr, &name, 0); /* kernel frames: mapping [kernel] */
+		int64_t fname = s ? strtab_add(&b->st, s) : -ENOMEM;
+		int64_t mname = fr->module ? strtab_add(&b->st, fr->module) : 0;
 
-		pframe_name(fr, name, sizeof(name), 0); /* kernel frames: mapping [kernel] */
-		fname = strtab_add(&b->st, name);
-		mname = fr->module ? strtab_add(&b->st, fr->module) : 0;
-		if (fname < 0 || mname < 0)
-			return -ENOMEM;
+		if (fname < 0 || mname < 0) {
+			err = -ENOMEM;
+			break;
+		}
 		perftools__profiles__location__init(l);
 		perftools__profiles__line__init(ln);
 		l->id = i + 1;
@@ -106,6 +108,9 @@ static int build_locations(struct pbuild *b, const struct profile *p)
 		l->line = &b->line_ptrs[i];
 		b->loc_ptrs[i] = l;
 	}
+	strbuf_free(&name);
+	if (err)
+		return err;
 	b->pr.n_location = p->nframes;
 	b->pr.location = b->loc_ptrs;
 	b->pr.mapping = b->map_ptrs;

@@ -14,16 +14,22 @@
  * map[i] the shared index of p's frame i. */
 static int intern_frames(struct strtab *t, const struct profile *p, int64_t *map)
 {
-	char name[512], key[1024];
+	struct strbuf name = { 0 }, key = { 0 };
+	int err = 0;
 
-	for (size_t i = 0; i < p->nframes; i++) {
-		pframe_name(&p->frames[i], name, sizeof(name), 0);
-		snprintf(key, sizeof(key), "%s\x1f%s", name,
-			 p->frames[i].module ? p->frames[i].module : "");
-		if ((map[i] = strtab_add(t, key)) < 0)
-			return -ENOMEM;
+	for (size_t i = 0; i < p->nframes && !err; i++) {
+		const char *s = pframe_str(&p->frames[i], &name, 0);
+
+		strbuf_reset(&key);
+		if (!s ||
+		    strbuf_addf(&key, "%s\x1f%s", s,
+				p->frames[i].module ? p->frames[i].module : "") ||
+		    (map[i] = strtab_add(t, key.s)) < 0)
+			err = -ENOMEM;
 	}
-	return 0;
+	strbuf_free(&name);
+	strbuf_free(&key);
+	return err;
 }
 
 static void write_frames(FILE *out, const struct strtab *t)

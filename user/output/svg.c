@@ -55,7 +55,8 @@ static int64_t child_of(struct stree *t, size_t parent, int64_t name, uint8_t ki
  * before the BEFORE values of a differential graph. */
 static int build_tree(struct stree *t, const struct profile *p, int m, int before)
 {
-	char name[512];
+	struct strbuf name = { 0 };
+	int err = 0;
 
 	if (!t->n) {
 		if (array_grow((void **)&t->v, &t->cap, 1, sizeof(*t->v)) ||
@@ -64,7 +65,7 @@ static int build_tree(struct stree *t, const struct profile *p, int m, int befor
 		t->v[0] = (struct snode){ 0 };
 		t->n = 1;
 	}
-	for (size_t i = 0; i < p->nsamples; i++) {
+	for (size_t i = 0; i < p->nsamples && !err; i++) {
 		const struct psample *s = &p->samples[i];
 		int64_t v = s->values[m], node = 0;
 		int off = s->nframes && p->frames[s->frames[s->nframes - 1]].kind == FRAME_MARKER;
@@ -75,20 +76,22 @@ static int build_tree(struct stree *t, const struct profile *p, int m, int befor
 		t->v[0].off += off && !before ? v : 0;
 		for (uint32_t k = 0; k < s->nframes; k++) {
 			const struct pframe *f = &p->frames[s->frames[k]];
+			const char *nms = fmt_sanitized(&name, pframe_str(f, &name, 0), NULL);
 			int64_t nm;
 
-			pframe_name(f, name, sizeof(name), 0);
-			fmt_sanitize(name, NULL);
-			if ((nm = strtab_add(&t->names, name)) < 0 ||
-			    (node = child_of(t, (size_t)node, nm, f->kind)) < 0)
-				return -ENOMEM;
+			if (!nms || (nm = strtab_add(&t->names, nms)) < 0 ||
+			    (node = child_of(t, (size_t)node, nm, f->kind)) < 0) {
+				err = -ENOMEM;
+				break;
+			}
 			*(before ? &t->v[node].before : &t->v[node].value) += v;
 			t->v[node].off += off && !before ? v : 0;
 		}
 		if (s->nframes > t->depth)
 			t->depth = s->nframes;
 	}
-	return 0;
+	strbuf_free(&name);
+	return err;
 }
 
 static void xml_str(FILE *out, const char *s)

@@ -8,20 +8,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CELL_MAX 512
-
-static void cell_text(const struct ptable *t, size_t r, size_t c, char *buf, size_t len)
+/* A cell as text, whole, in b; NULL when b cannot grow. */
+static const char *cell_text(const struct ptable *t, size_t r, size_t c, struct strbuf *b)
 {
 	const union pcell *v = &t->cells[r * t->ncols + c];
 	const struct pcol *col = &t->cols[c];
-	if (col->type == COL_INT) {
-		fmt_value(buf, len, v->i, col->unit);
-	} else if (col->type == COL_DOUBLE) {
-		fmt_double(buf, len, v->d, col->unit);
-	} else {
-		snprintf(buf, len, "%s", v->s ? v->s : "");
-		fmt_sanitize(buf, NULL);
-	}
+	char num[64];
+	if (col->type == COL_STR)
+		return fmt_sanitized(b, v->s ? v->s : "", NULL);
+	if (col->type == COL_INT)
+		fmt_value(num, sizeof(num), v->i, col->unit);
+	else
+		fmt_double(num, sizeof(num), v->d, col->unit);
+	return fmt_sanitized(b, num, NULL);
 }
 
 /* The rows text shows (not left out by a text_skip column), in order,
@@ -35,42 +34,49 @@ static size_t text_rows(const struct ptable *t, size_t *rows)
 	return n;
 }
 
-static void print_table(FILE *out, const struct ptable *t, int limit)
+/* Columns as wide as their widest cell shown: a long name widens its
+ * column (the last is not padded).  0 or -ENOMEM. */
+static int print_table(FILE *out, const struct ptable *t, int limit)
 {
 	size_t *rows = calloc(t->nrows ? t->nrows : 1, sizeof(*rows));
 	size_t *w = calloc(t->ncols ? t->ncols : 1, sizeof(*w));
+	struct strbuf buf = { 0 };
+	int err = 0;
 	if (!w || !rows) {
 		free(w);
 		free(rows);
-		return;
+		return -ENOMEM;
 	}
 	size_t nrows = text_rows(t, rows), shown = nrows;
 	if (limit > 0 && (size_t)limit < shown)
 		shown = (size_t)limit;
-	char buf[CELL_MAX];
-	for (size_t c = 0; c < t->ncols; c++) {
+	for (size_t c = 0; c < t->ncols && !err; c++) {
 		w[c] = strlen(t->cols[c].header);
-		for (size_t r = 0; r < shown; r++) {
-			cell_text(t, rows[r], c, buf, sizeof(buf));
-			if (strlen(buf) > w[c])
-				w[c] = strlen(buf);
+		for (size_t r = 0; r < shown && !err; r++) {
+			if (!cell_text(t, rows[r], c, &buf))
+				err = -ENOMEM;
+			else if (buf.len > w[c])
+				w[c] = buf.len;
 		}
 	}
+	if (err)
+		goto out;
 	size_t last = 0;
 	for (size_t c = 0; c < t->ncols; c++)
 		if (!t->cols[c].text_hidden)
 			last = c;
 	fprintf(out, "\n%s\n", t->title ? t->title : t->name);
-	for (int row = -1; row < (int)shown; row++) {
+	for (int row = -1; row < (int)shown && !err; row++) {
 		const char *sep = "";
 		for (size_t c = 0; c < t->ncols; c++) {
-			const char *s = buf;
 			if (t->cols[c].text_hidden)
 				continue;
-			if (row < 0)
-				s = t->cols[c].header;
-			else
-				cell_text(t, rows[row], c, buf, sizeof(buf));
+			const char *s = row < 0 ? t->cols[c].header :
+						  cell_text(t, rows[row], c, &buf);
+			if (!s) {
+				err = -ENOMEM;
+				break;
+			}
 			/* Numbers, and strings that hold numbers ("3/1"), align
 			 * right. */
 			if (t->cols[c].type != COL_STR || !strcmp(t->cols[c].unit, "count"))
@@ -87,8 +93,11 @@ static void print_table(FILE *out, const struct ptable *t, int limit)
 		fprintf(out, "(none)\n");
 	if (shown < nrows)
 		fprintf(out, "... %zu more rows (use -n 0 for all)\n", nrows - shown);
+out:
 	free(w);
 	free(rows);
+	strbuf_free(&buf);
+	return err;
 }
 
 /* An indented line is a breakdown of the line above it (the causes of a
@@ -99,7 +108,7 @@ static int info_quiet(const struct pinfo *in)
 	return in->type == INFO_INT && !in->v.i && in->label && !strncmp(in->label, "  ", 2);
 }
 
-static void print_info(FILE *out, const struct profile *p)
+static int print_info(FILE *out, const struct profile *p)
 {
 	size_t lw = 0;
 	for (size_t i = 0; i < p->ninfo; i++) {
@@ -109,31 +118,43 @@ static void print_info(FILE *out, const struct profile *p)
 		if (l > lw)
 			lw = l;
 	}
-	char buf[CELL_MAX];
-	for (size_t i = 0; i < p->ninfo; i++) {
+	struct strbuf b = { 0 };
+	int err = 0;
+	for (size_t i = 0; i < p->ninfo && !err; i++) {
 		const struct pinfo *in = &p->info[i];
+		char num[64];
+		const char *v = num;
 		if (info_quiet(in))
 			continue;
 		if (in->type == INFO_INT)
-			fmt_value(buf, sizeof(buf), in->v.i, in->unit);
+			fmt_value(num, sizeof(num), in->v.i, in->unit);
 		else if (in->type == INFO_DOUBLE)
-			fmt_double(buf, sizeof(buf), in->v.d, in->unit);
+			fmt_double(num, sizeof(num), in->v.d, in->unit);
 		else
-			snprintf(buf, sizeof(buf), "%s", in->v.s ? in->v.s : "");
-		fmt_sanitize(buf, NULL);
+			v = in->v.s ? in->v.s : "";
 		const char *label = in->label ? in->label : in->key;
-		fprintf(out, "%s:%*s %s\n", label, (int)(lw - strlen(label)), "", buf);
+		if (!(v = fmt_sanitized(&b, v, NULL)))
+			err = -ENOMEM;
+		else
+			fprintf(out, "%s:%*s %s\n", label, (int)(lw - strlen(label)), "", v);
 	}
+	strbuf_free(&b);
+	return err;
 }
 
-static void print_notes(FILE *out, const struct profile *p)
+static int print_notes(FILE *out, const struct profile *p)
 {
-	char buf[CELL_MAX * 2];
-	for (size_t i = 0; i < p->notes.n; i++) {
-		snprintf(buf, sizeof(buf), "%s", p->notes.v[i]);
-		fmt_sanitize(buf, NULL);
-		fprintf(out, "note: %s\n", buf);
+	struct strbuf b = { 0 };
+	int err = 0;
+	for (size_t i = 0; i < p->notes.n && !err; i++) {
+		const char *s = fmt_sanitized(&b, p->notes.v[i], NULL);
+		if (!s)
+			err = -ENOMEM;
+		else
+			fprintf(out, "note: %s\n", s);
 	}
+	strbuf_free(&b);
+	return err;
 }
 
 /* The metric named by --metric when this profile has it, else "time",
@@ -166,12 +187,15 @@ static int print_relatives(FILE *out, const struct profile *p, const char *func,
 {
 	int m = text_metric(p, o->metric);
 	struct profile *tmp = profile_new("tmp", NULL);
-	char title[CELL_MAX + 64], name[CELL_MAX];
-	snprintf(title, sizeof(title), "Function %s %s", func,
-		 callers ? "was called by..." : "called...");
-	fmt_sanitize(title, NULL);
-	struct ptable *t = tmp ? profile_table(tmp, "relatives", title) : NULL;
+	struct strbuf title = { 0 }, name = { 0 };
+	struct ptable *t = NULL;
 	int r = 0;
+	if (tmp &&
+	    !strbuf_addf(&title, "Function %s %s", func,
+			 callers ? "was called by..." : "called...") &&
+	    fmt_sanitized(&title, title.s, NULL))
+		t = profile_table(tmp, "relatives", title.s);
+	strbuf_free(&title);
 	if (!t || ptable_add_col(t, "calls", "calls", "count", COL_INT) < 0 ||
 	    (m >= 0 &&
 	     ptable_add_col(t, "metric", p->metrics[m].name, p->metrics[m].unit, COL_INT) < 0) ||
@@ -193,14 +217,14 @@ static int print_relatives(FILE *out, const struct profile *p, const char *func,
 		ptable_cell(t, row, 0)->i = (int64_t)e->calls;
 		if (m >= 0)
 			ptable_cell(t, row, 1)->i = e->total[m];
-		r = ptable_set_str(
-			t, row, namecol,
-			pframe_name(&p->frames[p->nodes[other].frame], name, sizeof(name), 0));
+		const char *s = pframe_str(&p->frames[p->nodes[other].frame], &name, 0);
+		r = s ? ptable_set_str(t, row, namecol, s) : -ENOMEM;
 	}
 	if (!r) {
 		ptable_sort(t, m >= 0 ? 1 : 0, 0);
-		print_table(out, t, 0);
+		r = print_table(out, t, 0);
 	}
+	strbuf_free(&name);
 	profile_free(tmp);
 	return r;
 }
@@ -220,17 +244,21 @@ static int check_function(const struct profile *const *profiles, size_t n, const
 	return 0;
 }
 
-static void print_profile(FILE *out, const struct profile *p, int first)
+static int print_profile(FILE *out, const struct profile *p, int first)
 {
-	char title[256];
-	snprintf(title, sizeof(title), "%s", p->title ? p->title : p->report);
-	fmt_sanitize(title, NULL);
+	struct strbuf b = { 0 };
+	const char *title = fmt_sanitized(&b, p->title ? p->title : p->report, NULL);
+	if (!title) {
+		strbuf_free(&b);
+		return -ENOMEM;
+	}
 	fprintf(out, "%s%s\n", first ? "" : "\n", title);
-	for (size_t j = strlen(title); j; j--)
+	for (size_t j = b.len; j; j--)
 		fputc('=', out);
 	fputc('\n', out);
-	print_info(out, p);
-	print_notes(out, p);
+	strbuf_free(&b);
+	int err = print_info(out, p);
+	return err ? err : print_notes(out, p);
 }
 
 static int text_write(FILE *out, const struct profile *const *profiles, size_t n,
@@ -248,9 +276,9 @@ static int text_write(FILE *out, const struct profile *const *profiles, size_t n
 		const struct profile *p = profiles[i];
 		if (!p)
 			continue;
-		print_profile(out, p, !k++);
-		for (size_t t = 0; t < p->ntables; t++)
-			print_table(out, p->tables[t], o->limit);
+		r = print_profile(out, p, !k++);
+		for (size_t t = 0; t < p->ntables && !r; t++)
+			r = print_table(out, p->tables[t], o->limit);
 		if (o->callers && has_function(p, o->callers))
 			r = print_relatives(out, p, o->callers, 1, o);
 		if (!r && o->callees && has_function(p, o->callees))

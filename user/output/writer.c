@@ -118,6 +118,19 @@ void fmt_sanitize(char *s, const char *extra)
 	}
 }
 
+const char *fmt_sanitized(struct strbuf *b, const char *s, const char *extra)
+{
+	if (!s)
+		return NULL;
+	if (s != b->s) {
+		strbuf_reset(b);
+		if (strbuf_add(b, s))
+			return NULL;
+	}
+	fmt_sanitize(b->s, extra);
+	return b->s;
+}
+
 const char *writer_unit_name(const char *unit, const char *plain)
 {
 	if (unit_is(unit, "ns"))

@@ -48,6 +48,10 @@ int writer_pick_metric(const struct profile *p, const char *name, FILE *err);
  * place: names come from the target and must not drive a terminal or break
  * a line-based format. */
 void fmt_sanitize(char *s, const char *extra);
+/* s whole, as fmt_sanitize leaves it, in b (copied there unless s is b's
+ * own text, so the profile's strings stay as they are); NULL when s is NULL
+ * or b cannot grow.  With pframe_str: fmt_sanitized(b, pframe_str(f, b, 0), x). */
+const char *fmt_sanitized(struct strbuf *b, const char *s, const char *extra);
 /* s as a JSON string (escaped; bytes that are not UTF-8 as \u00XX), or
  * null for NULL. */
 void json_str(FILE *out, const char *s);

@@ -336,6 +336,63 @@ int strlist_addf(struct strlist *l, const char *fmt, ...)
 	return err;
 }
 
+/* Room for need more bytes and the NUL. */
+static int strbuf_room(struct strbuf *b, size_t need)
+{
+	if (b->len + need + 1 <= b->cap)
+		return 0;
+	size_t cap = b->cap ? b->cap : 64;
+	while (cap < b->len + need + 1)
+		cap *= 2;
+	char *s = realloc(b->s, cap);
+	if (!s)
+		return -ENOMEM;
+	b->s = s;
+	b->cap = cap;
+	return 0;
+}
+
+int strbuf_add(struct strbuf *b, const char *s)
+{
+	size_t l = strlen(s);
+
+	if (strbuf_room(b, l))
+		return -ENOMEM;
+	memcpy(b->s + b->len, s, l + 1);
+	b->len += l;
+	return 0;
+}
+
+int strbuf_addf(struct strbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	char c;
+
+	va_start(ap, fmt);
+	int l = vsnprintf(&c, 1, fmt, ap);
+	va_end(ap);
+	if (l < 0 || strbuf_room(b, (size_t)l))
+		return -ENOMEM;
+	va_start(ap, fmt);
+	vsnprintf(b->s + b->len, (size_t)l + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)l;
+	return 0;
+}
+
+void strbuf_reset(struct strbuf *b)
+{
+	b->len = 0;
+	if (b->s)
+		b->s[0] = 0;
+}
+
+void strbuf_free(struct strbuf *b)
+{
+	free(b->s);
+	*b = (struct strbuf){ 0 };
+}
+
 int strlist_has(const struct strlist *l, const char *s)
 {
 	for (size_t i = 0; i < l->n; i++)

@@ -67,6 +67,20 @@ int strlist_vaddf(struct strlist *l, const char *fmt, va_list ap);
 int strlist_has(const struct strlist *l, const char *s);
 void strlist_free(struct strlist *l);
 
+/* A growing NUL-terminated string: text that must come out whole (frame
+ * names of any length).  Zeroed to start; s stays NULL until written. */
+struct strbuf {
+	char *s;
+	size_t len, cap;
+};
+/* Appends s, or formatted text: 0 or -ENOMEM (b unchanged).  s must not
+ * point into b. */
+int strbuf_add(struct strbuf *b, const char *s);
+int strbuf_addf(struct strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Empties b, keeping its memory for the next string. */
+void strbuf_reset(struct strbuf *b);
+void strbuf_free(struct strbuf *b);
+
 /* Runs fn over n elements of elem bytes at base, split into at most
  * nthreads slices (capped at UTIL_MAX_SLICES), each on a thread of its own;
  * a slice whose thread cannot start runs inline, and one slice runs inline.
