@@ -68,13 +68,6 @@ static void test_frame_names(void **state)
 	struct pframe lu = { .func = NULL, .module = lng, .offset = 0x10 };
 	assert_string_equal(pframe_str(&lu, &b, 0), want);
 	strbuf_free(&b);
-
-	/* the fixed-buffer form: a function name is the frame's own string,
-	 * whole; only a formatted name is cut to the buffer */
-	char small[5];
-	assert_ptr_equal(pframe_name(&l, small, sizeof(small), 0), lng);
-	assert_string_equal(pframe_name(&f, small, sizeof(small), 1), "work");
-	assert_string_equal(pframe_name(&a, small, sizeof(small), 0), "0xde");
 }
 
 /* An address the symbolizer placed in no module ("[unknown]") is a frame
@@ -83,12 +76,13 @@ static void test_unknown_module(void **state)
 {
 	(void)state;
 	struct profile *p = profile_new("cpu", "t");
-	char buf[64];
+	struct strbuf b = { 0 };
 	int64_t fr = profile_frame(p, FRAME_USER, NULL, PROFILE_UNKNOWN_MODULE, 0xd202);
 
 	assert_true(fr >= 0);
 	assert_null(p->frames[fr].module);
-	assert_string_equal(pframe_name(&p->frames[fr], buf, sizeof(buf), 0), "0xd202");
+	assert_string_equal(pframe_str(&p->frames[fr], &b, 0), "0xd202");
+	strbuf_free(&b);
 	assert_int_equal(profile_frame(p, FRAME_USER, NULL, NULL, 0xd202), fr);
 	profile_free(p);
 }

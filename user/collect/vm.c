@@ -312,13 +312,18 @@ static int add_timeline(struct profile *p, struct vm_state *s)
 	return err;
 }
 
-/* Name of the frame at index i of a root-first stack, or "". */
-static const char *frame_name(const struct profile *p, const struct stackbuf *sb, size_t from_leaf,
-			      char *buf, size_t len)
+/* A copy of the name of the frame from_leaf frames above the leaf of a
+ * root-first stack ("" past the root), or NULL when out of memory. */
+static char *frame_name(const struct profile *p, const struct stackbuf *sb, size_t from_leaf)
 {
+	struct strbuf b = { 0 };
+	char *s;
+
 	if (from_leaf >= sb->n)
-		return "";
-	return pframe_name(&p->frames[sb->frames[sb->n - 1 - from_leaf]], buf, len, 0);
+		return strdup("");
+	s = strdup(pframe_str(&p->frames[sb->frames[sb->n - 1 - from_leaf]], &b, 0));
+	strbuf_free(&b);
+	return s;
 }
 
 /* One row of the sites table: the stacks with the same leaf function and
@@ -376,7 +381,6 @@ static int add_sites(struct profile *p, struct vm_state *s, struct stack_conv *c
 		struct vml_stack stk;
 		struct stackbuf sb = { 0 };
 		int64_t vals[M_N] = { 0 };
-		char buf[256];
 		int have = id > 1 && bpf_map_lookup_elem(sfd, &id, &stk) == 0;
 
 		if (have && stk.n > VM_STACK_DEPTH)
@@ -397,8 +401,8 @@ static int add_sites(struct profile *p, struct vm_state *s, struct stack_conv *c
 			r->v[S_UNMAPPED] = vals[M_UNMAPPED];
 			r->v[S_FAULTS] = vals[M_FAULTS];
 			r->v[S_CALLS] = (int64_t)v.map_calls;
-			r->func = strdup(frame_name(p, &sb, 0, buf, sizeof(buf)));
-			r->caller = strdup(frame_name(p, &sb, 1, buf, sizeof(buf)));
+			r->func = frame_name(p, &sb, 0);
+			r->caller = frame_name(p, &sb, 1);
 			if (!r->func || !r->caller)
 				err = -ENOMEM;
 		}

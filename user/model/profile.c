@@ -951,19 +951,6 @@ const char *pframe_str(const struct pframe *f, struct strbuf *b, int with_offset
 	return err ? NULL : b->s;
 }
 
-const char *pframe_name(const struct pframe *f, char *buf, size_t len, int with_offset)
-{
-	struct strbuf b = { 0 };
-	const char *s = pframe_str(f, &b, with_offset);
-
-	if (s && s != b.s)
-		return s;
-	if (buf && len)
-		snprintf(buf, len, "%s", s ? s : "");
-	strbuf_free(&b);
-	return buf && len ? buf : "";
-}
-
 const struct profile *profile_find_report(const struct profile *const *p, size_t n,
 					  const char *name)
 {

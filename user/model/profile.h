@@ -237,8 +237,5 @@ int profile_note(struct profile *p, const char *fmt, ...) __attribute__((format(
  * when b cannot grow.  A writer that changes the name sanitizes a copy
  * (fmt_sanitized, output/writer.h). */
 const char *pframe_str(const struct pframe *f, struct strbuf *b, int with_offset);
-/* pframe_str for a caller with a fixed buffer: a function name comes back
- * whole (the frame's own string); only a formatted name is cut to len. */
-const char *pframe_name(const struct pframe *f, char *buf, size_t len, int with_offset);
 
 #endif
