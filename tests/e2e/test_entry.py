@@ -19,8 +19,14 @@ executable's entry point, before any of its own code runs.
   with a note;
 - a SIGSTOP the user sends later stops the command for as long as the user
   wants (ebprof does not continue it), and SIGCONT lets it finish;
+- the loader's own work is walked with tables: clang++ --version bound at
+  load (LD_BIND_NOW=1: ld.so relocating libLLVM and libclang-cpp is most
+  of its CPU time), --unwind dwarf: its walks through ld.so reach ld.so's
+  entry point, the outermost frame, and few walks are cut (before the
+  loader's stops, 9 in 10 were: ld.so had no table until the entry);
 - idle and with every CPU busy; nothing stays in the kernel."""
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -100,6 +106,56 @@ def check_hold_booked():
           f"0 < {at_stop} <= {info(rep, 'offcpu_total')}")
     check(any("held stopped at its start (3 stop(s)" in n for n in rep["notes"]),
           "hold: a note says so (its three stops)", rep["notes"])
+
+
+def elf_entry(path):
+    """e_entry of the ELF file path."""
+    out = subprocess.run(["readelf", "-h", path], capture_output=True, text=True,
+                         check=True).stdout
+    return int(re.search(r"Entry point address:\s+(0x[0-9a-f]+)", out).group(1), 16)
+
+
+def check_loader_walked(what):
+    clang = shutil.which("clang++")
+    check(clang is not None, f"{what}: clang++ (make deps installs it)")
+    if not clang:
+        return
+    ld = os.path.realpath("/lib64/ld-linux-x86-64.so.2")
+    entry = elf_entry(ld)
+    snap = BpfSnapshot()
+    os.environ["LD_BIND_NOW"] = "1"
+    try:
+        r, doc = run_json(["-F", "4999", "--unwind", "dwarf", "cpu", "--", clang, "--version"])
+    finally:
+        os.environ.pop("LD_BIND_NOW")
+    equal(r.returncode, 0, f"{what}: exit status")
+    rep = report(doc, "cpu")
+    m = metric_index(rep, "samples")
+    frames = rep["frames"]
+    in_ld, bad = 0, []
+    for s in rep["samples"]:
+        user = [frames[i] for i in s["stack"] if frames[i]["kind"] == "user"]
+        n = s["values"][m]
+        if not n or not user or user[-1].get("module") != os.path.basename(ld):
+            continue
+        in_ld += n
+        root = user[0]
+        # ld.so's _start calls _dl_start, then _dl_init: the return
+        # addresses a few bytes past its entry
+        if not (root.get("module") == os.path.basename(ld) and
+                entry <= root["offset"] < entry + 0x40) and root["func"] != "_start":
+            bad.append(([f["func"] for f in user[-3:]], root.get("module"), root["offset"], n))
+    total = rep["info"]["samples"]
+    cut = rep["info"]["lost_no_unwind_info"] + rep["info"]["lost_bad_walk"]
+    check(in_ld * 4 >= total, f"{what}: ld.so's relocation is much of the run's samples",
+          (in_ld, total))
+    # Cut walks are counted (ld.so's first steps, before the first stop,
+    # have no table yet): the rest reach the entry.
+    check(sum(b[-1] for b in bad) <= cut, f"{what}: every walk from ld.so reaches its entry "
+          f"point (or the program's _start) but the counted cuts", (cut, bad[:4]))
+    check(cut * 10 <= total, f"{what}: few walks cut (9 in 10 before the loader's stops)",
+          (cut, total))
+    snap.check(what)
 
 
 def check_kinds():
@@ -217,7 +273,9 @@ if __name__ == "__main__":
     check_dies_before_entry()
     check_timeout()
     check_user_stop()
+    check_loader_walked("loader walked, idle")
     with CpuHogs():
         check_short_lib("busy CPUs")
+        check_loader_walked("loader walked, busy CPUs")
         check_kinds()
     finish()
