@@ -225,7 +225,7 @@ static void check_hold(struct session *s, int end)
 	if (target_poll_exit(&s->t))
 		why = "the command exited before reaching its entry point (in the dynamic loader "
 		      "or a library's constructor): it was not held there";
-	else if (now_ns() - s->released_ns - s->held_ns >= ENTRY_TIMEOUT_MS * 1000000ull)
+	else if (now_ns() - s->released_ns >= s->held_ns + ENTRY_TIMEOUT_MS * 1000000ull)
 		why = "the command had not reached its entry point 5 s after exec (the dynamic "
 		      "loader or a library's constructor still running): it was not held there, "
 		      "its libraries were read at the collectors' periodic refreshes";
@@ -303,12 +303,14 @@ int session_open(const struct options *o, struct session **out)
 			return err;
 	if (s->t.launched) {
 		arm_hold(s);
+		/* Before the release: the first stop may come before
+		 * target_release returns. */
+		s->released_ns = now_ns();
 		err = target_release(&s->t);
 		if (err) {
 			ebprof_err("cannot run '%s': %s", o->argv[0], strerror(-err));
 			return err;
 		}
-		s->released_ns = now_ns();
 	}
 	ebprof_verbose(1, "profiling pid %d (%s) with %d collector(s)", (int)s->t.pid, s->t.comm,
 		       s->nrun);
