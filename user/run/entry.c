@@ -15,6 +15,7 @@
 #include "entry.skel.h"
 #include "entry_stop.h"
 #include "run/entry.h"
+#include "symbols/elfsym.h"
 #include "util/util.h"
 
 /* The kernel follows at most this many "#!" interpreters. */
@@ -33,26 +34,18 @@ struct entry_hold {
 static int elf_interp(const char *path, char *out, size_t len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC), err = -ENOENT;
-	size_t n;
+	GElf_Phdr ph;
 	Elf *e;
 
 	if (fd < 0)
 		return -errno;
 	e = elf_begin(fd, ELF_C_READ, NULL);
-	if (e && !elf_getphdrnum(e, &n)) {
-		for (size_t i = 0; i < n; i++) {
-			GElf_Phdr ph;
-
-			if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_INTERP)
-				continue;
-			err = -ENOEXEC;
-			if (ph.p_filesz > 1 && ph.p_filesz < len &&
-			    pread(fd, out, ph.p_filesz, (off_t)ph.p_offset) ==
-				    (ssize_t)ph.p_filesz &&
-			    out[ph.p_filesz - 1] == '\0')
-				err = 0;
-			break;
-		}
+	if (e && elffile_segment(e, PT_INTERP, &ph)) {
+		err = -ENOEXEC;
+		if (ph.p_filesz > 1 && ph.p_filesz < len &&
+		    pread(fd, out, ph.p_filesz, (off_t)ph.p_offset) == (ssize_t)ph.p_filesz &&
+		    out[ph.p_filesz - 1] == '\0')
+			err = 0;
 	}
 	if (e)
 		elf_end(e);

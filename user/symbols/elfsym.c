@@ -138,6 +138,18 @@ Elf_Scn *elffile_section(Elf *e, uint32_t type, const char *name)
 	return NULL;
 }
 
+int elffile_segment(Elf *e, uint32_t type, GElf_Phdr *out)
+{
+	size_t n;
+
+	if (elf_getphdrnum(e, &n))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (gelf_getphdr(e, (int)i, out) && out->p_type == type)
+			return 1;
+	return 0;
+}
+
 /* FUNC and IFUNC symbols defined in the first section of the given type. */
 static int collect_funcs(Elf *e, Elf64_Word type, struct symvec *sv)
 {

@@ -7,12 +7,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct Elf Elf;
-typedef struct Elf_Scn Elf_Scn;
+#include <gelf.h>
 
 /* The first section of e of that type (SHT_NULL: of any type that has
  * data in the file) and, unless name is NULL, that name; NULL if none. */
 Elf_Scn *elffile_section(Elf *e, uint32_t type, const char *name);
+/* The first program header of e of that type into *out: 1, or 0 if none. */
+int elffile_segment(Elf *e, uint32_t type, GElf_Phdr *out);
 
 struct elfsym {
 	char *name;
