@@ -43,12 +43,13 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, UNWIND_MAX_MAPPINGS);
+	__uint(max_entries, 2 * UNWIND_MAX_MAPPINGS);
 	__type(key, __u32);
 	__type(value, struct unwind_mapping);
 } unwind_maps SEC(".maps");
 
-/* How many unwind_maps entries are in use: in a section of its own (a
+/* Which of unwind_maps' two sets is in use, and how many of its entries
+ * (UNWIND_MAPS_SET, include/unwind.h): in a section of its own (a
  * one-entry array libbpf makes, as for .bss), so that every object of a
  * run reuses the one count with the tables (user/unwind/share.c). */
 __u32 unwind_nmaps SEC(".data.unwind") = 0;
@@ -61,14 +62,19 @@ enum unwind_loss {
 	UNWIND_LOST_TOO_LARGE = 2, /* a file whose table was over a limit */
 };
 
-/* The mapping holding ip (binary search of the sorted unwind_maps). */
+/* The mapping holding ip (binary search of the sorted set of unwind_maps
+ * in use). */
 static __always_inline struct unwind_mapping *unwind_mapping_of(__u64 ip)
 {
-	__u32 lo = 0, hi = unwind_nmaps, idx;
+	__u32 v = unwind_nmaps, n = v & ~UNWIND_MAPS_SET;
+	__u32 base = v & UNWIND_MAPS_SET ? UNWIND_MAX_MAPPINGS : 0;
+	__u32 lo, hi, idx;
 	struct unwind_mapping *m;
 
-	if (hi > UNWIND_MAX_MAPPINGS)
-		hi = UNWIND_MAX_MAPPINGS;
+	if (n > UNWIND_MAX_MAPPINGS)
+		n = UNWIND_MAX_MAPPINGS;
+	lo = base;
+	hi = base + n;
 	for (int i = 0; i < UNWIND_MAP_STEPS && lo < hi; i++) {
 		__u32 mid = lo + (hi - lo) / 2;
 
@@ -80,7 +86,7 @@ static __always_inline struct unwind_mapping *unwind_mapping_of(__u64 ip)
 		else
 			hi = mid;
 	}
-	if (!lo)
+	if (lo == base)
 		return NULL;
 	idx = lo - 1;
 	m = bpf_map_lookup_elem(&unwind_maps, &idx);

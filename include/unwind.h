@@ -15,6 +15,11 @@
 #define UNWIND_MAX_MAPPINGS 1024	/* executable mappings of the target */
 #define UNWIND_SEARCH_STEPS 23		/* binary search steps: > log2(UNWIND_MAX_FILE_ROWS) */
 #define UNWIND_MAP_STEPS 11		/* > log2(UNWIND_MAX_MAPPINGS) */
+/* unwind_maps holds two sets of UNWIND_MAX_MAPPINGS entries: the loader
+ * writes the set not in use, then flips unwind_nmaps to it in one store,
+ * so a walk never sees a set half rewritten.  unwind_nmaps: the set in
+ * its top bit, the count of its entries below. */
+#define UNWIND_MAPS_SET (1u << 31)
 
 /* What a row says to do at the pcs from its pc up to the next row's. */
 enum unwind_cmd {

@@ -26,7 +26,7 @@ static const struct {
 } defs[M_N] = {
 	[M_ROWS] = { "unwind_rows", sizeof(__u32), UNWIND_MAX_FILES },
 	[M_FILES] = { "unwind_files", sizeof(struct unwind_file), UNWIND_MAX_FILES },
-	[M_MAPS] = { "unwind_maps", sizeof(struct unwind_mapping), UNWIND_MAX_MAPPINGS },
+	[M_MAPS] = { "unwind_maps", sizeof(struct unwind_mapping), 2 * UNWIND_MAX_MAPPINGS },
 	/* unwind_nmaps: the one __u32 of its data section */
 	[M_NMAPS] = { ".data.unwind", sizeof(__u32), 1 },
 };

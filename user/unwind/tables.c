@@ -32,6 +32,7 @@ struct unwind_tables {
 	struct ufile *files;
 	size_t nfiles, cap;
 	uint64_t rows; /* loaded, of all files */
+	uint32_t set;  /* unwind_maps' set in use: 0 or UNWIND_MAPS_SET */
 	struct unwind_tables_stats st;
 };
 
@@ -231,7 +232,8 @@ static void build_one(size_t i, void *arg)
 
 int unwind_tables__update(struct unwind_tables *t, pid_t pid, const struct procmaps *pm)
 {
-	uint32_t n = 0, zero = 0;
+	uint32_t n = 0, zero = 0, nmaps, set = t->set ^ UNWIND_MAPS_SET;
+	uint32_t base = set ? UNWIND_MAX_MAPPINGS : 0, key;
 	size_t files0 = t->nfiles;
 	long *idx = calloc(pm->n ? pm->n : 1, sizeof(*idx));
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -295,17 +297,21 @@ int unwind_tables__update(struct unwind_tables *t, pid_t pid, const struct procm
 			um.file = f->id;
 			um.bias = f->id == UNWIND_TOO_LARGE ? 0 : bias;
 		}
-		if (bpf_map_update_elem(t->o.maps_fd, &n, &um, BPF_ANY)) {
+		key = base + n;
+		if (bpf_map_update_elem(t->o.maps_fd, &key, &um, BPF_ANY)) {
 			err = -errno;
 			break;
 		}
 		n++;
 	}
 	free(idx);
-	/* The entries are written in place; a walk during the rewrite may
-	 * see one mapping of the old order (one sample's stack at most). */
-	if (!err && bpf_map_update_elem(t->o.nmaps_fd, &zero, &n, BPF_ANY))
+	/* Written into the set not in use, then made the one in use in one
+	 * store: a walk sees the old set or the new one, whole. */
+	nmaps = set | n;
+	if (!err && bpf_map_update_elem(t->o.nmaps_fd, &zero, &nmaps, BPF_ANY))
 		err = -errno;
+	if (!err)
+		t->set = set;
 	return err;
 }
 

@@ -20,7 +20,7 @@ struct procmaps;
 struct unwind_tables_opts {
 	int rows_fd;	       /* unwind_rows: an array of maps, a file's rows at its index */
 	int files_fd, maps_fd; /* arrays: unwind_files, unwind_maps */
-	int nmaps_fd;	       /* unwind_nmaps: the count of unwind_maps entries */
+	int nmaps_fd;	       /* unwind_nmaps: unwind_maps' set in use, its count */
 };
 
 struct unwind_tables_stats {
