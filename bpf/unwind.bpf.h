@@ -67,7 +67,7 @@ enum unwind_loss {
 static __always_inline struct unwind_mapping *unwind_mapping_of(__u64 ip)
 {
 	__u32 v = unwind_nmaps, n = v & ~UNWIND_MAPS_SET;
-	__u32 base = v & UNWIND_MAPS_SET ? UNWIND_MAX_MAPPINGS : 0;
+	__u32 base = UNWIND_MAPS_BASE(v);
 	__u32 lo, hi, idx;
 	struct unwind_mapping *m;
 

@@ -20,6 +20,7 @@
  * so a walk never sees a set half rewritten.  unwind_nmaps: the set in
  * its top bit, the count of its entries below. */
 #define UNWIND_MAPS_SET (1u << 31)
+#define UNWIND_MAPS_BASE(nmaps) ((nmaps)&UNWIND_MAPS_SET ? UNWIND_MAX_MAPPINGS : 0)
 
 /* What a row says to do at the pcs from its pc up to the next row's. */
 enum unwind_cmd {

@@ -233,7 +233,7 @@ static void build_one(size_t i, void *arg)
 int unwind_tables__update(struct unwind_tables *t, pid_t pid, const struct procmaps *pm)
 {
 	uint32_t n = 0, zero = 0, nmaps, set = t->set ^ UNWIND_MAPS_SET;
-	uint32_t base = set ? UNWIND_MAX_MAPPINGS : 0, key;
+	uint32_t base = UNWIND_MAPS_BASE(set), key;
 	size_t files0 = t->nfiles;
 	long *idx = calloc(pm->n ? pm->n : 1, sizeof(*idx));
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
